@@ -1,0 +1,412 @@
+from collections import defaultdict
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+PRIORITIES = [
+    ("0", "Low"),
+    ("1", "Normal"),
+    ("2", "High"),
+    ("3", "Urgent"),
+]
+
+STATES = [
+    ("draft", "Draft"),
+    ("open", "Open"),
+    ("in_progress", "In Progress"),
+    ("waiting", "Waiting"),
+    ("done", "Done"),
+    ("cancelled", "Cancelled"),
+]
+
+# state -> states it may go to
+TRANSITIONS = {
+    "draft": {"open", "cancelled"},
+    "open": {"in_progress", "waiting", "cancelled"},
+    "in_progress": {"waiting", "done", "cancelled"},
+    "waiting": {"in_progress", "cancelled"},
+    "done": {"in_progress"},
+    "cancelled": {"draft"},
+}
+
+ADMIN_GROUP = "crossdept_ticket.group_crossdept_ticket_admin"
+
+# states in which somebody must be Responsible for the work
+WORKING_STATES = {"in_progress", "waiting", "done"}
+
+
+class CrossdeptTicket(models.Model):
+    _name = "crossdept.ticket"
+    _description = "Cross-department Ticket"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "priority desc, id desc"
+    _rec_names_search = ["name", "title"]
+    _check_company_auto = True
+
+    name = fields.Char(
+        "Number", readonly=True, copy=False, index="trigram", default="/"
+    )
+    title = fields.Char(required=True, tracking=True)
+    description = fields.Html()
+    type_id = fields.Many2one(
+        "crossdept.ticket.type", "Type", tracking=True, index=True, check_company=True
+    )
+    priority = fields.Selection(
+        PRIORITIES, default="1", required=True, tracking=True, index=True
+    )
+    state = fields.Selection(
+        STATES,
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+        group_expand="_read_group_expand_state",
+    )
+    partner_id = fields.Many2one("res.partner", "Customer", tracking=True, index=True)
+    department_id = fields.Many2one(
+        "hr.department",
+        "Requesting Department",
+        tracking=True,
+        index=True,
+        check_company=True,
+    )
+    requester_id = fields.Many2one(
+        "res.users", "Requester", default=lambda self: self.env.user, index=True
+    )
+    user_id = fields.Many2one(
+        "res.users", "Assigned to", tracking=True, index=True, copy=False
+    )
+    assigned_department_id = fields.Many2one(
+        "hr.department",
+        "Handling Department",
+        tracking=True,
+        index=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    tag_ids = fields.Many2many("crossdept.ticket.tag", string="Tags")
+    date_deadline = fields.Datetime("Deadline", tracking=True, index=True)
+    date_closed = fields.Datetime("Closed on", readonly=True, copy=False)
+    is_overdue = fields.Boolean(
+        "Overdue", compute="_compute_is_overdue", search="_search_is_overdue"
+    )
+    raci_ids = fields.One2many("crossdept.ticket.raci", "ticket_id", "RACI", copy=True)
+    accountable_user_id = fields.Many2one(
+        "res.users", "Accountable", compute="_compute_accountable_user_id"
+    )
+    event_ids = fields.One2many("crossdept.ticket.event", "ticket_id", "History")
+    color = fields.Integer()
+    active = fields.Boolean(default=True)
+
+    @api.depends("date_deadline", "state")
+    def _compute_is_overdue(self):
+        now = fields.Datetime.now()
+        for ticket in self:
+            ticket.is_overdue = bool(
+                ticket.date_deadline
+                and ticket.date_deadline < now
+                and ticket.state not in ("done", "cancelled")
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Overdue can only be searched as true or false."))
+        domain = [
+            ("date_deadline", "<", fields.Datetime.now()),
+            ("state", "not in", ("done", "cancelled")),
+        ]
+        if (operator == "=") == value:
+            return domain
+        return ["!", "&", *domain]
+
+    @api.depends("raci_ids.role", "raci_ids.holder_user_id")
+    def _compute_accountable_user_id(self):
+        for ticket in self:
+            accountable = ticket.raci_ids.filtered(lambda raci: raci.role == "accountable")
+            ticket.accountable_user_id = accountable[:1].holder_user_id
+
+    @api.depends("name", "title")
+    def _compute_display_name(self):
+        for ticket in self:
+            ticket.display_name = (
+                f"{ticket.name} {ticket.title}" if ticket.title else ticket.name
+            )
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for ticket in self:
+            ticket.access_url = f"/my/tickets/{ticket.id}"
+
+    @api.model
+    def _read_group_expand_state(self, states, domain):
+        return [key for key, _label in STATES]
+
+    @api.constrains("state", "raci_ids")
+    def _check_raci(self):
+        counts = defaultdict(lambda: defaultdict(int))
+        for ticket, role, count in self.env["crossdept.ticket.raci"]._read_group(
+            [("ticket_id", "in", self.ids)], ["ticket_id", "role"], ["__count"]
+        ):
+            counts[ticket][role] = count
+        for ticket in self:
+            accountable = counts[ticket]["accountable"]
+            if accountable != 1:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s must have exactly one Accountable; it has %(count)s.",
+                        ticket=ticket.display_name,
+                        count=accountable,
+                    )
+                )
+            if ticket.state in WORKING_STATES and not counts[ticket]["responsible"]:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s needs at least one Responsible once work "
+                        "has started (state: %(state)s).",
+                        ticket=ticket.display_name,
+                        state=ticket._state_label(ticket.state),
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("state", "draft") not in ("draft", "open"):
+                raise UserError(
+                    self.env._(
+                        "A ticket is created as Draft or Open, not %(state)s; "
+                        "it then moves through its states.",
+                        state=self._state_label(vals["state"]),
+                    )
+                )
+        self._add_default_accountable(vals_list)
+        self._assign_numbers(vals_list)
+        tickets = super().create(vals_list)
+        tickets._log_events(
+            [
+                {
+                    "ticket_id": ticket.id,
+                    "event_type": "create",
+                    "to_state": ticket.state,
+                    "to_user_id": ticket.user_id.id,
+                    "to_department_id": ticket.assigned_department_id.id,
+                }
+                for ticket in tickets
+            ]
+        )
+        return tickets
+
+    def write(self, vals):
+        if "state" in vals:
+            self._check_transition(vals["state"])
+            if vals["state"] == "done":
+                vals = dict(vals, date_closed=fields.Datetime.now())
+            elif "date_closed" not in vals:
+                vals = dict(vals, date_closed=False)
+        tracked = [name for name in ("state", "user_id", "assigned_department_id") if name in vals]
+        before = {
+            ticket.id: (ticket.state, ticket.user_id, ticket.assigned_department_id)
+            for ticket in self
+        } if tracked else {}
+        res = super().write(vals)
+        if tracked:
+            self._log_changes(before)
+        return res
+
+    def unlink(self):
+        if not self.env.context.get(MODULE_UNINSTALL_FLAG):
+            raise UserError(
+                self.env._(
+                    "Tickets cannot be deleted, so that their history stays complete; "
+                    "cancel or archive %(tickets)s instead.",
+                    tickets=", ".join(self.mapped("display_name")),
+                )
+            )
+        return super().unlink()
+
+    @api.model
+    def _add_default_accountable(self, vals_list):
+        """Every ticket starts with one Accountable: the type's default Accountable,
+        else the requesting department's manager, else the (internal) requester,
+        else a CrossDept administrator."""
+        type_ids = {vals.get("type_id") for vals in vals_list} - {False, None}
+        department_ids = {vals.get("department_id") for vals in vals_list} - {False, None}
+        user_ids = {vals.get("requester_id") for vals in vals_list} - {False, None}
+        # only ids are read here, so that creating tickets needs no extra read rights
+        type_accountable = {
+            ticket_type.id: ticket_type.accountable_user_id.id
+            for ticket_type in self.env["crossdept.ticket.type"].sudo().browse(type_ids)
+        }
+        managers = {
+            dept.id: dept.manager_id.user_id.id
+            for dept in self.env["hr.department"].sudo().browse(department_ids)
+        }
+        internal = {
+            user.id
+            for user in self.env["res.users"].sudo().browse(user_ids | {self.env.uid})
+            if not user.share
+        }
+        fallback = None
+        for vals in vals_list:
+            commands = vals.get("raci_ids") or []
+            if any(
+                command[0] == Command.CREATE and command[2].get("role") == "accountable"
+                for command in commands
+                if isinstance(command, (list, tuple)) and len(command) == 3
+            ):
+                continue
+            requester = vals.get("requester_id", self.env.uid)
+            user_id = (
+                type_accountable.get(vals.get("type_id"))
+                or managers.get(vals.get("department_id"))
+                or (requester in internal and requester)
+                or (self.env.uid in internal and self.env.uid)
+            )
+            if not user_id:
+                if fallback is None:
+                    fallback = self.env["res.users"].sudo().search(
+                        [("groups_id", "in", self.env.ref(ADMIN_GROUP).id)],
+                        order="id",
+                        limit=1,
+                    )
+                user_id = fallback.id
+            vals["raci_ids"] = [
+                *commands,
+                Command.create({"role": "accountable", "user_id": user_id}),
+            ]
+
+    @api.model
+    def _assign_numbers(self, vals_list):
+        """Number tickets from their company's sequence, in one query per company."""
+        by_company = defaultdict(list)
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                by_company[vals.get("company_id") or self.env.company.id].append(vals)
+        for company_id, company_vals in by_company.items():
+            sequence = self._get_sequence(self.env["res.company"].browse(company_id))
+            for vals, number in zip(
+                company_vals, sequence._crossdept_next_numbers(len(company_vals))
+            ):
+                vals["name"] = number
+
+    @api.model
+    def _get_sequence(self, company):
+        sequence_model = self.env["ir.sequence"].sudo()
+        sequence = sequence_model.search(
+            [("code", "=", "crossdept.ticket"), ("company_id", "=", company.id)], limit=1
+        )
+        if not sequence:
+            # each company numbers its own tickets; new companies get a sequence on first use
+            sequence = sequence_model.create(
+                {
+                    "name": self.env._("CrossDept tickets (%(company)s)", company=company.name),
+                    "code": "crossdept.ticket",
+                    "company_id": company.id,
+                    "prefix": "TK%(year)s-",
+                    "padding": 5,
+                }
+            )
+        return sequence
+
+    # ------------------------------------------------------------------
+    # State machine
+    # ------------------------------------------------------------------
+
+    def _state_label(self, state):
+        return dict(self._fields["state"]._description_selection(self.env)).get(state, state)
+
+    def _check_transition(self, new_state):
+        for ticket in self:
+            if ticket.state != new_state and new_state not in TRANSITIONS[ticket.state]:
+                raise UserError(
+                    self.env._(
+                        "Ticket %(ticket)s cannot go from %(from_state)s to %(to_state)s.",
+                        ticket=ticket.display_name,
+                        from_state=self._state_label(ticket.state),
+                        to_state=self._state_label(new_state),
+                    )
+                )
+
+    def action_open(self):
+        return self.write({"state": "open"})
+
+    def action_start(self):
+        return self.write({"state": "in_progress"})
+
+    def action_wait(self):
+        return self.write({"state": "waiting"})
+
+    def action_done(self):
+        return self.write({"state": "done"})
+
+    def action_cancel(self):
+        return self.write({"state": "cancelled"})
+
+    def action_reopen(self):
+        return self.write({"state": "in_progress"})
+
+    def action_draft(self):
+        return self.write({"state": "draft"})
+
+    def action_transfer(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Transfer"),
+            "res_model": "crossdept.ticket.transfer",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_ticket_ids": self.ids},
+        }
+
+    # ------------------------------------------------------------------
+    # Event log
+    # ------------------------------------------------------------------
+
+    def _log_events(self, vals_list):
+        company_of = {ticket.id: ticket.company_id.id for ticket in self}
+        for vals in vals_list:
+            vals.setdefault("company_id", company_of[vals["ticket_id"]])
+            vals.setdefault("reason", self.env.context.get("crossdept_reason"))
+        # events are written by whoever changes the ticket; the log itself is not
+        # writable by users, only appendable through this method
+        return self.env["crossdept.ticket.event"].sudo().create(vals_list)
+
+    def _log_changes(self, before):
+        events = []
+        for ticket in self:
+            old_state, old_user, old_department = before[ticket.id]
+            if old_state != ticket.state:
+                events.append(
+                    {
+                        "ticket_id": ticket.id,
+                        "event_type": "state",
+                        "from_state": old_state,
+                        "to_state": ticket.state,
+                    }
+                )
+            if old_user != ticket.user_id or old_department != ticket.assigned_department_id:
+                moved = (old_user and old_user != ticket.user_id) or (
+                    old_department and old_department != ticket.assigned_department_id
+                )
+                events.append(
+                    {
+                        "ticket_id": ticket.id,
+                        "event_type": "transfer" if moved else "assign",
+                        "from_user_id": old_user.id,
+                        "to_user_id": ticket.user_id.id,
+                        "from_department_id": old_department.id,
+                        "to_department_id": ticket.assigned_department_id.id,
+                    }
+                )
+        if events:
+            self._log_events(events)

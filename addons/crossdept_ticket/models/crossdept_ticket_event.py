@@ -1,0 +1,84 @@
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
+
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+
+class CrossdeptTicketEvent(models.Model):
+    """Append-only log of what happened to a ticket.
+
+    Analytics and process mining read this table, so rows are never changed or
+    deleted through the ORM (only a module uninstall removes them).
+    """
+
+    _name = "crossdept.ticket.event"
+    _description = "Ticket Event"
+    _order = "event_date desc, id desc"
+    _log_access = False
+
+    ticket_id = fields.Many2one(
+        "crossdept.ticket", required=True, readonly=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    event_type = fields.Selection(
+        [
+            ("create", "Created"),
+            ("state", "State change"),
+            ("assign", "Assignment"),
+            ("transfer", "Transfer"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    event_date = fields.Datetime(
+        "Date", required=True, readonly=True, default=fields.Datetime.now
+    )
+    actor_id = fields.Many2one(
+        "res.users", "Actor", readonly=True, default=lambda self: self.env.user
+    )
+    from_state = fields.Char(readonly=True)
+    to_state = fields.Char(readonly=True)
+    from_user_id = fields.Many2one("res.users", "From User", readonly=True)
+    to_user_id = fields.Many2one("res.users", "To User", readonly=True)
+    from_department_id = fields.Many2one(
+        "hr.department", "From Department", readonly=True, index="btree_not_null"
+    )
+    to_department_id = fields.Many2one(
+        "hr.department", "To Department", readonly=True, index="btree_not_null"
+    )
+    reason = fields.Text(readonly=True)
+
+    def init(self):
+        # process mining walks each ticket's events in order; KPIs scan by type and period
+        tools.create_index(
+            self._cr,
+            "crossdept_ticket_event_ticket_date_idx",
+            self._table,
+            ["ticket_id", "event_date", "id"],
+        )
+        tools.create_index(
+            self._cr,
+            "crossdept_ticket_event_type_date_idx",
+            self._table,
+            ["event_type", "event_date"],
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            # the log states when things happened: callers cannot back-date it
+            vals["event_date"] = now
+        return super().create(vals_list)
+
+    def write(self, vals):
+        raise UserError(
+            self.env._("Ticket events are an append-only log: they cannot be changed.")
+        )
+
+    def unlink(self):
+        if not self.env.context.get(MODULE_UNINSTALL_FLAG):
+            raise UserError(
+                self.env._("Ticket events are an append-only log: they cannot be deleted.")
+            )
+        return super().unlink()
