@@ -28,16 +28,12 @@ class CrossdeptPortal(CustomerPortal):
     def portal_my_crossdept_tickets(self, page=1, **kw):
         Ticket = request.env["crossdept.ticket"]
         count = Ticket.search_count([])
-        pager = portal_pager(
-            url="/my/tickets", total=count, page=page, step=self._items_per_page
-        )
+        pager = portal_pager(url="/my/tickets", total=count, page=page, step=self._items_per_page)
         tickets = Ticket.search(
             [], order="id desc", limit=self._items_per_page, offset=pager["offset"]
         )
         values = self._prepare_portal_layout_values()
-        values.update(
-            {"tickets": tickets, "pager": pager, "page_name": "crossdept_tickets"}
-        )
+        values.update({"tickets": tickets, "pager": pager, "page_name": "crossdept_tickets"})
         return request.render("crossdept_ticket.portal_my_crossdept_tickets", values)
 
     @http.route(["/my/tickets/<int:ticket_id>"], type="http", auth="public", website=True)

@@ -45,17 +45,13 @@ class CrossdeptTicket(models.Model):
     _rec_names_search = ["name", "title"]
     _check_company_auto = True
 
-    name = fields.Char(
-        "Number", readonly=True, copy=False, index="trigram", default="/"
-    )
+    name = fields.Char("Number", readonly=True, copy=False, index="trigram", default="/")
     title = fields.Char(required=True, tracking=True)
     description = fields.Html()
     type_id = fields.Many2one(
-        "crossdept.ticket.type", "Type", tracking=True, index=True, check_company=True
+        "crossdept.ticket.type", tracking=True, index=True, check_company=True
     )
-    priority = fields.Selection(
-        PRIORITIES, default="1", required=True, tracking=True, index=True
-    )
+    priority = fields.Selection(PRIORITIES, default="1", required=True, tracking=True, index=True)
     state = fields.Selection(
         STATES,
         default="draft",
@@ -74,12 +70,8 @@ class CrossdeptTicket(models.Model):
         index=True,
         check_company=True,
     )
-    requester_id = fields.Many2one(
-        "res.users", "Requester", default=lambda self: self.env.user, index=True
-    )
-    user_id = fields.Many2one(
-        "res.users", "Assigned to", tracking=True, index=True, copy=False
-    )
+    requester_id = fields.Many2one("res.users", default=lambda self: self.env.user, index=True)
+    user_id = fields.Many2one("res.users", "Assigned to", tracking=True, index=True, copy=False)
     assigned_department_id = fields.Many2one(
         "hr.department",
         "Handling Department",
@@ -134,12 +126,9 @@ class CrossdeptTicket(models.Model):
     @api.depends("name", "title")
     def _compute_display_name(self):
         for ticket in self:
-            ticket.display_name = (
-                f"{ticket.name} {ticket.title}" if ticket.title else ticket.name
-            )
+            ticket.display_name = f"{ticket.name} {ticket.title}" if ticket.title else ticket.name
 
     def _compute_access_url(self):
-        super()._compute_access_url()
         for ticket in self:
             ticket.access_url = f"/my/tickets/{ticket.id}"
 
@@ -148,10 +137,13 @@ class CrossdeptTicket(models.Model):
         return [key for key, _label in STATES]
 
     @api.constrains("state", "raci_ids")
-    def _check_raci(self):
+    def _check_raci(self, removed_lines=None):
         counts = defaultdict(lambda: defaultdict(int))
+        domain = [("ticket_id", "in", self.ids)]
+        if removed_lines:
+            domain.append(("id", "not in", removed_lines.ids))
         for ticket, role, count in self.env["crossdept.ticket.raci"]._read_group(
-            [("ticket_id", "in", self.ids)], ["ticket_id", "role"], ["__count"]
+            domain, ["ticket_id", "role"], ["__count"]
         ):
             counts[ticket][role] = count
         for ticket in self:
@@ -214,16 +206,21 @@ class CrossdeptTicket(models.Model):
             elif "date_closed" not in vals:
                 vals = dict(vals, date_closed=False)
         tracked = [name for name in ("state", "user_id", "assigned_department_id") if name in vals]
-        before = {
-            ticket.id: (ticket.state, ticket.user_id, ticket.assigned_department_id)
-            for ticket in self
-        } if tracked else {}
+        before = (
+            {
+                ticket.id: (ticket.state, ticket.user_id, ticket.assigned_department_id)
+                for ticket in self
+            }
+            if tracked
+            else {}
+        )
         res = super().write(vals)
         if tracked:
             self._log_changes(before)
         return res
 
     def unlink(self):
+        self.check_access("unlink")
         if not self.env.context.get(MODULE_UNINSTALL_FLAG):
             raise UserError(
                 self.env._(
@@ -274,10 +271,14 @@ class CrossdeptTicket(models.Model):
             )
             if not user_id:
                 if fallback is None:
-                    fallback = self.env["res.users"].sudo().search(
-                        [("groups_id", "in", self.env.ref(ADMIN_GROUP).id)],
-                        order="id",
-                        limit=1,
+                    fallback = (
+                        self.env["res.users"]
+                        .sudo()
+                        .search(
+                            [("groups_id", "in", self.env.ref(ADMIN_GROUP).id)],
+                            order="id",
+                            limit=1,
+                        )
                     )
                 user_id = fallback.id
             vals["raci_ids"] = [
@@ -294,9 +295,8 @@ class CrossdeptTicket(models.Model):
                 by_company[vals.get("company_id") or self.env.company.id].append(vals)
         for company_id, company_vals in by_company.items():
             sequence = self._get_sequence(self.env["res.company"].browse(company_id))
-            for vals, number in zip(
-                company_vals, sequence._crossdept_next_numbers(len(company_vals))
-            ):
+            numbers = sequence._crossdept_next_numbers(len(company_vals))
+            for vals, number in zip(company_vals, numbers, strict=True):
                 vals["name"] = number
 
     @api.model

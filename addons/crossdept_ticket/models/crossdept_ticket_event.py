@@ -30,22 +30,14 @@ class CrossdeptTicketEvent(models.Model):
         required=True,
         readonly=True,
     )
-    event_date = fields.Datetime(
-        "Date", required=True, readonly=True, default=fields.Datetime.now
-    )
-    actor_id = fields.Many2one(
-        "res.users", "Actor", readonly=True, default=lambda self: self.env.user
-    )
+    event_date = fields.Datetime("Date", required=True, readonly=True, default=fields.Datetime.now)
+    actor_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
     from_state = fields.Char(readonly=True)
     to_state = fields.Char(readonly=True)
-    from_user_id = fields.Many2one("res.users", "From User", readonly=True)
-    to_user_id = fields.Many2one("res.users", "To User", readonly=True)
-    from_department_id = fields.Many2one(
-        "hr.department", "From Department", readonly=True, index="btree_not_null"
-    )
-    to_department_id = fields.Many2one(
-        "hr.department", "To Department", readonly=True, index="btree_not_null"
-    )
+    from_user_id = fields.Many2one("res.users", readonly=True)
+    to_user_id = fields.Many2one("res.users", readonly=True)
+    from_department_id = fields.Many2one("hr.department", readonly=True, index="btree_not_null")
+    to_department_id = fields.Many2one("hr.department", readonly=True, index="btree_not_null")
     reason = fields.Text(readonly=True)
 
     def init(self):
@@ -71,10 +63,8 @@ class CrossdeptTicketEvent(models.Model):
             vals["event_date"] = now
         return super().create(vals_list)
 
-    def write(self, vals):
-        raise UserError(
-            self.env._("Ticket events are an append-only log: they cannot be changed.")
-        )
+    def write(self, vals):  # pylint: disable=method-required-super
+        raise UserError(self.env._("Ticket events are an append-only log: they cannot be changed."))
 
     def unlink(self):
         if not self.env.context.get(MODULE_UNINSTALL_FLAG):

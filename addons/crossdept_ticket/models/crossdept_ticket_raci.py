@@ -16,15 +16,12 @@ class CrossdeptTicketRaci(models.Model):
     _description = "Ticket RACI Line"
     _order = "ticket_id, role, id"
 
-    ticket_id = fields.Many2one(
-        "crossdept.ticket", required=True, ondelete="cascade", index=True
-    )
+    ticket_id = fields.Many2one("crossdept.ticket", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="ticket_id.company_id", store=True, index=True)
     role = fields.Selection(RACI_ROLES, required=True, default="responsible")
-    user_id = fields.Many2one("res.users", "User", index="btree_not_null")
+    user_id = fields.Many2one("res.users", index="btree_not_null")
     department_id = fields.Many2one(
         "hr.department",
-        "Department",
         index="btree_not_null",
         help="A department holds the role through its manager.",
     )
@@ -43,7 +40,7 @@ class CrossdeptTicketRaci(models.Model):
         for line in self:
             line.holder_user_id = line.user_id or line.department_id.manager_id.user_id
 
-    @api.constrains("user_id", "department_id")
+    @api.constrains("role", "user_id", "department_id")
     def _check_holder(self):
         for line in self:
             if bool(line.user_id) == bool(line.department_id):
@@ -76,10 +73,9 @@ class CrossdeptTicketRaci(models.Model):
         return res
 
     def unlink(self):
-        tickets = self.ticket_id
-        res = super().unlink()
-        tickets.exists()._check_raci()
-        return res
+        # check what would remain before deleting anything
+        self.ticket_id._check_raci(removed_lines=self)
+        return super().unlink()
 
     def _notify_holders(self):
         """Informed holders follow the ticket; Consulted holders get an activity."""

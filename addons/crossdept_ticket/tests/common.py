@@ -1,0 +1,56 @@
+from odoo import Command
+from odoo.tests import TransactionCase, new_test_user
+
+USER = "crossdept_ticket.group_crossdept_ticket_user"
+MANAGER = "crossdept_ticket.group_crossdept_ticket_manager"
+
+
+class CrossdeptTicketCase(TransactionCase):
+    """Two departments (IT and Finance) with a manager and a member each, two
+    customers with a portal user each."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        Department = cls.env["hr.department"]
+        cls.dept_it = Department.create({"name": "IT (test)"})
+        cls.dept_finance = Department.create({"name": "Finance (test)"})
+        cls.it_manager = cls._make_user("it_manager", MANAGER, cls.dept_it, manager=True)
+        cls.it_user = cls._make_user("it_user", USER, cls.dept_it)
+        cls.finance_manager = cls._make_user(
+            "finance_manager", MANAGER, cls.dept_finance, manager=True
+        )
+        cls.finance_user = cls._make_user("finance_user", USER, cls.dept_finance)
+        cls.customer_a = cls.env["res.partner"].create({"name": "Customer A"})
+        cls.customer_b = cls.env["res.partner"].create({"name": "Customer B"})
+        cls.portal_a = new_test_user(
+            cls.env, "portal_a", groups="base.group_portal", partner_id=cls.customer_a.id
+        )
+        cls.portal_b = new_test_user(
+            cls.env, "portal_b", groups="base.group_portal", partner_id=cls.customer_b.id
+        )
+        cls.ticket_type = cls.env["crossdept.ticket.type"].create({"name": "Incident (test)"})
+
+    @classmethod
+    def _make_user(cls, login, group, department, manager=False):
+        user = new_test_user(cls.env, login, groups=group, name=login.replace("_", " ").title())
+        employee = cls.env["hr.employee"].create(
+            {"name": user.name, "user_id": user.id, "department_id": department.id}
+        )
+        if manager:
+            department.manager_id = employee
+        return user
+
+    @classmethod
+    def _make_ticket(cls, **vals):
+        values = {
+            "title": "Printer on fire",
+            "type_id": cls.ticket_type.id,
+            "department_id": cls.dept_it.id,
+            "assigned_department_id": cls.dept_it.id,
+            "requester_id": cls.it_user.id,
+            "raci_ids": [Command.create({"role": "responsible", "user_id": cls.it_user.id})],
+        }
+        values.update(vals)
+        return cls.env["crossdept.ticket"].create(values)

@@ -1,0 +1,118 @@
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from .common import USER, CrossdeptTicketCase
+
+
+@tagged("post_install", "-at_install")
+class TestTicketAccess(CrossdeptTicketCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.it_ticket = cls._make_ticket(title="Router down")
+
+    def _visible(self, user, ticket):
+        return bool(ticket.with_user(user).search([("id", "=", ticket.id)]))
+
+    def test_same_department_reads_and_writes(self):
+        colleague = self._make_user("it_colleague", USER, self.dept_it)
+        ticket = self.it_ticket.with_user(colleague)
+        self.assertEqual(ticket.title, "Router down")
+        ticket.title = "Router down in building B"
+        self.assertEqual(self.it_ticket.title, "Router down in building B")
+
+    def test_other_department_cannot_read_or_write(self):
+        self.assertFalse(self._visible(self.finance_user, self.it_ticket))
+        ticket = self.it_ticket.with_user(self.finance_user)
+        with self.assertRaises(AccessError):
+            ticket.read(["title"])
+        with self.assertRaises(AccessError):
+            ticket.write({"title": "Hijacked"})
+        with self.assertRaises(AccessError):
+            self.env["crossdept.ticket.event"].with_user(self.finance_user).browse(
+                self.it_ticket.event_ids.ids
+            ).read(["event_type"])
+        self.assertEqual(self.it_ticket.title, "Router down")
+
+    def test_raci_holder_and_requester_can_read(self):
+        self.assertFalse(self._visible(self.finance_user, self.it_ticket))
+        self.it_ticket.raci_ids = [
+            Command.create({"role": "consulted", "user_id": self.finance_user.id})
+        ]
+        self.assertTrue(self._visible(self.finance_user, self.it_ticket))
+        outsider = new_test_user(self.env, "outsider", groups=USER)
+        requested = self._make_ticket(requester_id=outsider.id)
+        self.assertTrue(self._visible(outsider, requested))
+        self.assertFalse(self._visible(outsider, self.it_ticket))
+
+    def test_manager_sees_managed_departments(self):
+        self.assertTrue(self._visible(self.it_manager, self.it_ticket))
+        self.assertFalse(self._visible(self.finance_manager, self.it_ticket))
+        sub_department = self.env["hr.department"].create(
+            {"name": "Payroll (test)", "parent_id": self.dept_finance.id}
+        )
+        payroll_ticket = self._make_ticket(
+            department_id=sub_department.id, assigned_department_id=sub_department.id
+        )
+        self.assertTrue(self._visible(self.finance_manager, payroll_ticket))
+        self.assertFalse(self._visible(self.finance_user, payroll_ticket))
+
+    def test_users_cannot_delete_or_configure(self):
+        with self.assertRaises(AccessError):
+            self.it_ticket.with_user(self.it_user).unlink()
+        with self.assertRaises(AccessError):
+            self.env["crossdept.ticket.type"].with_user(self.it_manager).create({"name": "X"})
+        admin = new_test_user(
+            self.env, "cd_admin", groups="crossdept_ticket.group_crossdept_ticket_admin"
+        )
+        self.env["crossdept.ticket.type"].with_user(admin).create({"name": "Audit"})
+        self.assertTrue(self._visible(admin, self.it_ticket))
+        with self.assertRaises(UserError):
+            self.it_ticket.with_user(admin).unlink()
+
+    def test_portal_customers_are_isolated(self):
+        ticket_a = self._make_ticket(partner_id=self.customer_a.id)
+        ticket_b = self._make_ticket(partner_id=self.customer_b.id)
+        Ticket = self.env["crossdept.ticket"]
+        self.assertEqual(
+            Ticket.with_user(self.portal_a).search([("id", "in", (ticket_a | ticket_b).ids)]),
+            ticket_a,
+        )
+        self.assertEqual(
+            Ticket.with_user(self.portal_b).search([("id", "in", (ticket_a | ticket_b).ids)]),
+            ticket_b,
+        )
+        with self.assertRaises(AccessError):
+            ticket_b.with_user(self.portal_a).read(["title"])
+        with self.assertRaises(AccessError):
+            ticket_a.with_user(self.portal_a).write({"title": "changed"})
+        with self.assertRaises(AccessError):
+            ticket_a.with_user(self.portal_a).raci_ids.read(["role"])
+
+    def test_multi_company_isolation(self):
+        other_company = self.env["res.company"].create({"name": "Other Co (test)"})
+        other_ticket = self._make_ticket(
+            company_id=other_company.id,
+            department_id=False,
+            assigned_department_id=False,
+            requester_id=self.it_user.id,
+        )
+        # the requester may see their own tickets, but not in a company they cannot access
+        self.assertNotIn(other_company, self.it_user.company_ids)
+        self.assertFalse(self._visible(self.it_user, other_ticket))
+        admin = new_test_user(
+            self.env, "cd_admin_mc", groups="crossdept_ticket.group_crossdept_ticket_admin"
+        )
+        self.assertFalse(self._visible(admin, other_ticket))
+        admin.write({"company_ids": [Command.link(other_company.id)]})
+        self.assertTrue(
+            other_ticket.with_user(admin)
+            .with_context(allowed_company_ids=[other_company.id])
+            .search([("id", "=", other_ticket.id)])
+        )
+        self.assertFalse(
+            self.env["crossdept.ticket.event"]
+            .with_user(self.it_user)
+            .search([("ticket_id", "=", other_ticket.id)])
+        )

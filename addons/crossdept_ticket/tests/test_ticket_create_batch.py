@@ -1,0 +1,36 @@
+from odoo.tests import tagged
+
+from .common import CrossdeptTicketCase
+
+
+@tagged("post_install", "-at_install")
+class TestTicketCreateBatch(CrossdeptTicketCase):
+    def _vals(self, count):
+        return [
+            {
+                "title": f"Batch ticket {index}",
+                "type_id": self.ticket_type.id,
+                "department_id": self.dept_it.id,
+                "assigned_department_id": self.dept_it.id,
+                "requester_id": self.it_user.id,
+                "priority": "2",
+            }
+            for index in range(count)
+        ]
+
+    def test_thousand_tickets_in_one_create(self):
+        Ticket = self.env["crossdept.ticket"]
+        Ticket.create(self._vals(1))  # warm the caches (sequence, rules, subtypes)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        # measured: see the note on the query budget in README.md
+        with self.assertQueryCount(__system__=QUERY_BUDGET):
+            tickets = Ticket.create(self._vals(1000))
+            self.env.flush_all()
+        self.assertEqual(len(tickets), 1000)
+        self.assertEqual(len(set(tickets.mapped("name"))), 1000)
+        self.assertEqual(len(tickets.event_ids), 1000)
+        self.assertEqual(tickets.mapped("accountable_user_id"), self.it_manager)
+
+
+QUERY_BUDGET = 61
