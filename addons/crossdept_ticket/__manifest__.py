@@ -23,6 +23,11 @@
     "demo": [
         "demo/crossdept_ticket_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crossdept_ticket/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

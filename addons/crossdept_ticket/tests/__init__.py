@@ -4,3 +4,4 @@ from . import test_ticket_event
 from . import test_ticket_access
 from . import test_ticket_create_batch
 from . import test_ticket_portal
+from . import test_ticket_tour
