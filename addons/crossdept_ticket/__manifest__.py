@@ -6,22 +6,27 @@
     "website": "https://github.com/crossdept/crossdept",
     "author": "CrossDept",
     "license": "LGPL-3",
-    "depends": ["mail", "portal", "hr"],
+    "depends": ["mail", "portal", "hr", "resource"],
     "data": [
         "security/crossdept_ticket_groups.xml",
         "security/ir.model.access.csv",
         "security/crossdept_ticket_security.xml",
         "data/crossdept_ticket_data.xml",
+        "data/crossdept_ticket_cron.xml",
         "views/crossdept_ticket_event_views.xml",
+        "views/crossdept_ticket_step_views.xml",
+        "views/crossdept_flow_views.xml",
         "views/crossdept_ticket_views.xml",
         "views/crossdept_ticket_type_views.xml",
         "views/crossdept_ticket_tag_views.xml",
         "views/crossdept_ticket_portal_templates.xml",
         "wizard/crossdept_ticket_transfer_views.xml",
+        "wizard/crossdept_ticket_step_reject_views.xml",
         "views/crossdept_ticket_menus.xml",
     ],
     "demo": [
         "demo/crossdept_ticket_demo.xml",
+        "demo/crossdept_flow_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

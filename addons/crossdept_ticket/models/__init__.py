@@ -4,3 +4,10 @@ from . import crossdept_ticket_event
 from . import crossdept_ticket_raci
 from . import crossdept_ticket
 from . import ir_sequence
+from . import crossdept_flow
+from . import crossdept_flow_step
+from . import crossdept_flow_step_raci
+from . import crossdept_flow_step_deliverable
+from . import crossdept_ticket_step
+from . import crossdept_ticket_step_decision
+from . import crossdept_ticket_step_deliverable

@@ -2,8 +2,12 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+from .crossdept_ticket_raci import RACI_ROLES
 
 PRIORITIES = [
     ("0", "Low"),
@@ -93,6 +97,17 @@ class CrossdeptTicket(models.Model):
         "res.users", "Accountable", compute="_compute_accountable_user_id"
     )
     event_ids = fields.One2many("crossdept.ticket.event", "ticket_id", "History")
+    flow_id = fields.Many2one(
+        "crossdept.flow",
+        "Flow",
+        tracking=True,
+        index=True,
+        copy=False,
+        domain="[('state', '=', 'active')]",
+        help="Chosen when the flow starts: the most specific active flow that matches, "
+        "unless another matching flow is chosen before.",
+    )
+    step_ids = fields.One2many("crossdept.ticket.step", "ticket_id", "Steps")
     color = fields.Integer()
     active = fields.Boolean(default=True)
 
@@ -217,6 +232,8 @@ class CrossdeptTicket(models.Model):
         res = super().write(vals)
         if tracked:
             self._log_changes(before)
+            if "state" in vals:
+                self._pause_or_resume_steps(before)
         return res
 
     def unlink(self):
@@ -380,6 +397,177 @@ class CrossdeptTicket(models.Model):
         # events are written by whoever changes the ticket; the log itself is not
         # writable by users, only appendable through this method
         return self.env["crossdept.ticket.event"].sudo().create(vals_list)
+
+    def _pause_or_resume_steps(self, before):
+        """Waiting for the requester or customer stops the steps' SLA clocks."""
+        now = fields.Datetime.now()
+        for ticket in self:
+            running = ticket.step_ids.filtered(lambda s: s.state in ("ready", "in_progress"))
+            if ticket.state == "waiting" and before[ticket.id][0] != "waiting":
+                running._pause(now)
+            elif before[ticket.id][0] == "waiting" and ticket.state != "waiting":
+                running._resume(now)
+
+    # ------------------------------------------------------------------
+    # Flow
+    # ------------------------------------------------------------------
+
+    def _find_flow(self):
+        self.ensure_one()
+        return self.env["crossdept.flow"]._find_for_ticket(self)[:1]
+
+    def action_start_flow(self):
+        for ticket in self:
+            if ticket.step_ids:
+                raise UserError(
+                    self.env._(
+                        "The flow of ticket %(ticket)s has already started.",
+                        ticket=ticket.display_name,
+                    )
+                )
+            if ticket.state not in ("draft", "open"):
+                raise UserError(
+                    self.env._(
+                        "Ticket %(ticket)s must be Draft or Open to start its flow.",
+                        ticket=ticket.display_name,
+                    )
+                )
+            flow = ticket.flow_id or ticket._find_flow()
+            if not flow:
+                raise UserError(
+                    self.env._(
+                        "No active flow matches ticket %(ticket)s.", ticket=ticket.display_name
+                    )
+                )
+            if flow.state != "active" or not flow._matches(ticket):
+                raise UserError(
+                    self.env._(
+                        "Flow %(flow)s does not apply to ticket %(ticket)s.",
+                        flow=flow.display_name,
+                        ticket=ticket.display_name,
+                    )
+                )
+            ticket.flow_id = flow
+        self._create_steps()
+        self.filtered(lambda t: t.state == "draft").action_open()
+        self._ensure_responsible()
+        self.action_start()
+        self._activate_steps()
+        return True
+
+    def _create_steps(self):
+        """Instantiate every ticket's flow steps in one create, then link their
+        predecessors in one insert."""
+        vals_list, keys = [], []
+        for ticket in self:
+            for flow_step in ticket.flow_id.step_ids:
+                vals_list.append(ticket._prepare_step_vals(flow_step))
+                keys.append((ticket.id, flow_step.id))
+        steps = self.env["crossdept.ticket.step"].create(vals_list)
+        step_of = dict(zip(keys, steps.ids, strict=True))
+        links = [
+            (step_of[ticket_id, flow_step_id], step_of[ticket_id, pred.id])
+            for (ticket_id, flow_step_id), step in zip(keys, steps, strict=True)
+            for pred in step.flow_step_id.predecessor_ids
+        ]
+        if links:
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO crossdept_ticket_step_predecessor_rel (step_id, predecessor_id) "
+                    "VALUES %s",
+                    SQL(", ").join(SQL("(%s, %s)", a, b) for a, b in links),
+                )
+            )
+            steps.invalidate_recordset(["predecessor_ids"])
+        return steps
+
+    def _prepare_step_vals(self, flow_step):
+        self.ensure_one()
+        holders = {role: self.env["res.users"] for role, _label in RACI_ROLES}
+        for line in flow_step.raci_ids:
+            holders[line.role] |= line._resolve(self)
+        responsible = holders["responsible"]
+        is_approval = flow_step.kind == "approval"
+        assignee = (
+            responsible[:1] if not is_approval else self.env["res.users"]
+        ) or flow_step.department_id.manager_id.user_id
+        return {
+            "ticket_id": self.id,
+            "flow_step_id": flow_step.id,
+            "name": flow_step.name,
+            "sequence": flow_step.sequence,
+            "department_id": flow_step.department_id.id,
+            "user_id": assignee.id if not is_approval else False,
+            "responsible_ids": [Command.set(responsible.ids)],
+            "approver_ids": [Command.set(responsible.ids if is_approval else [])],
+            "accountable_id": (holders["accountable"][:1] or self.accountable_user_id).id,
+            "calendar_id": flow_step._get_calendar(self).id,
+            "sla_hours": flow_step.sla_hours,
+            "deliverable_ids": [
+                Command.create({"name": line.name, "sequence": line.sequence})
+                for line in flow_step.deliverable_ids
+            ],
+        }
+
+    def _ensure_responsible(self):
+        """A running ticket has a Responsible: its first step's assignee by default."""
+        vals = []
+        for ticket in self:
+            if any(line.role == "responsible" for line in ticket.raci_ids):
+                continue
+            first = ticket.step_ids.filtered(lambda s: not s.predecessor_ids)
+            user = (first.user_id | first.approver_ids)[:1] or ticket.accountable_user_id
+            vals.append({"ticket_id": ticket.id, "role": "responsible", "user_id": user.id})
+        if vals:
+            self.env["crossdept.ticket.raci"].create(vals)
+
+    def _step_skip_reason(self, step):
+        flow_step = step.flow_step_id
+        if flow_step.skip_when_urgent and self.priority == "3":
+            return self.env._("Urgent ticket: non-critical step skipped.")
+        domain = safe_eval(flow_step.condition_domain or "[]")
+        if domain and not self.filtered_domain(domain):
+            return self.env._("Run condition not met.")
+        return False
+
+    def _activate_steps(self):
+        """Make ready (or skip) every pending step whose predecessors are finished,
+        then close the ticket when its flow is complete."""
+        now = fields.Datetime.now()
+        for ticket in self:
+            while True:
+                candidates = ticket.step_ids.filtered(
+                    lambda s: (
+                        s.state == "pending"
+                        and all(p.state in ("done", "skipped") for p in s.predecessor_ids)
+                    )
+                )
+                if not candidates:
+                    break
+                skipped = self.env["crossdept.ticket.step"]
+                for step in candidates:
+                    reason = ticket._step_skip_reason(step)
+                    if reason:
+                        step.write({"state": "skipped", "skip_reason": reason})
+                        skipped |= step
+                skipped._log_step_events("step_skip")
+                (candidates - skipped)._make_ready(now)
+                if not skipped:
+                    break
+            ticket._close_when_flow_done()
+
+    def _close_when_flow_done(self):
+        self.ensure_one()
+        steps = self.step_ids
+        if not steps or self.state != "in_progress":
+            return
+        if any(s.state in ("pending", "ready", "in_progress") for s in steps):
+            return
+        ends = steps.filtered(lambda s: not s._successors())
+        if all(s.state in ("done", "skipped") for s in ends) and any(
+            s.state == "done" for s in steps
+        ):
+            self.action_done()
 
     def _log_changes(self, before):
         events = []

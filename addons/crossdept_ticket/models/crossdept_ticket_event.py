@@ -20,12 +20,22 @@ class CrossdeptTicketEvent(models.Model):
         "crossdept.ticket", required=True, readonly=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    step_id = fields.Many2one(
+        "crossdept.ticket.step", readonly=True, ondelete="cascade", index="btree_not_null"
+    )
     event_type = fields.Selection(
         [
             ("create", "Created"),
             ("state", "State change"),
             ("assign", "Assignment"),
             ("transfer", "Transfer"),
+            ("step_ready", "Step ready"),
+            ("step_start", "Step started"),
+            ("step_done", "Step done"),
+            ("step_skip", "Step skipped"),
+            ("step_approve", "Step approved"),
+            ("step_reject", "Step rejected"),
+            ("step_return", "Returned to an earlier step"),
         ],
         required=True,
         readonly=True,

@@ -1,1 +1,2 @@
 from . import crossdept_ticket_transfer
+from . import crossdept_ticket_step_reject

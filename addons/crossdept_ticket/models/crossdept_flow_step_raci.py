@@ -1,0 +1,54 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .crossdept_ticket_raci import RACI_ROLES
+
+
+class CrossdeptFlowStepRaci(models.Model):
+    _name = "crossdept.flow.step.raci"
+    _description = "Flow Step RACI Line"
+    _order = "step_id, role, id"
+
+    step_id = fields.Many2one("crossdept.flow.step", required=True, ondelete="cascade", index=True)
+    role = fields.Selection(RACI_ROLES, required=True, default="responsible")
+    holder_type = fields.Selection(
+        [
+            ("user", "A user"),
+            ("department_manager", "A department's manager"),
+            ("department", "A department"),
+            ("requester", "The requester"),
+            ("accountable", "The ticket's Accountable"),
+        ],
+        required=True,
+        default="user",
+    )
+    user_id = fields.Many2one("res.users")
+    department_id = fields.Many2one("hr.department")
+
+    @api.constrains("holder_type", "user_id", "department_id")
+    def _check_holder(self):
+        for line in self:
+            if line.holder_type == "user" and not line.user_id:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s: choose the user of the RACI line.", step=line.step_id.name
+                    )
+                )
+            if line.holder_type in ("department", "department_manager") and not line.department_id:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s: choose the department of the RACI line.",
+                        step=line.step_id.name,
+                    )
+                )
+
+    def _resolve(self, ticket):
+        """The users holding this line for a ticket."""
+        self.ensure_one()
+        if self.holder_type == "user":
+            return self.user_id
+        if self.holder_type in ("department_manager", "department"):
+            return self.department_id.manager_id.user_id
+        if self.holder_type == "requester":
+            return ticket.requester_id
+        return ticket.accountable_user_id

@@ -1,0 +1,479 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+STEP_STATES = [
+    ("pending", "Pending"),
+    ("ready", "Ready"),
+    ("in_progress", "In Progress"),
+    ("done", "Done"),
+    ("skipped", "Skipped"),
+    ("rejected", "Rejected"),
+]
+
+SLA_STATUSES = [
+    ("on_track", "On Track"),
+    ("at_risk", "At Risk"),
+    ("breached", "Breached"),
+]
+
+# share of the SLA after which a running step is at risk
+AT_RISK_RATIO = 0.8
+
+
+class CrossdeptTicketStep(models.Model):
+    _name = "crossdept.ticket.step"
+    _description = "Ticket Step"
+    _order = "ticket_id, sequence, id"
+
+    ticket_id = fields.Many2one(
+        "crossdept.ticket", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    flow_step_id = fields.Many2one(
+        "crossdept.flow.step", "Flow Step", required=True, readonly=True, index=True
+    )
+    company_id = fields.Many2one(related="ticket_id.company_id", store=True, index=True)
+    name = fields.Char(required=True, readonly=True)
+    sequence = fields.Integer(readonly=True)
+    kind = fields.Selection(related="flow_step_id.kind", store=True)
+    state = fields.Selection(
+        STEP_STATES, default="pending", required=True, readonly=True, index=True
+    )
+    department_id = fields.Many2one("hr.department", index=True)
+    user_id = fields.Many2one("res.users", "Assignee", index=True)
+    responsible_ids = fields.Many2many(
+        "res.users",
+        "crossdept_ticket_step_responsible_rel",
+        "step_id",
+        "user_id",
+        string="Responsible",
+        readonly=True,
+    )
+    accountable_id = fields.Many2one("res.users", "Accountable", readonly=True)
+    approver_ids = fields.Many2many(
+        "res.users",
+        "crossdept_ticket_step_approver_rel",
+        "step_id",
+        "user_id",
+        string="Approvers",
+        readonly=True,
+    )
+    decision_ids = fields.One2many(
+        "crossdept.ticket.step.decision", "step_id", "Decisions", readonly=True
+    )
+    predecessor_ids = fields.Many2many(
+        "crossdept.ticket.step",
+        "crossdept_ticket_step_predecessor_rel",
+        "step_id",
+        "predecessor_id",
+        string="Predecessors",
+        readonly=True,
+    )
+    deliverable_ids = fields.One2many(
+        "crossdept.ticket.step.deliverable", "step_id", "Deliverables"
+    )
+    calendar_id = fields.Many2one("resource.calendar", readonly=True)
+    sla_hours = fields.Float("SLA (working hours)", readonly=True)
+    date_ready = fields.Datetime("Ready on", readonly=True)
+    date_started = fields.Datetime("Started on", readonly=True)
+    date_done = fields.Datetime("Finished on", readonly=True)
+    date_deadline = fields.Datetime("Deadline", readonly=True, index=True)
+    date_paused = fields.Datetime("Paused since", readonly=True)
+    sla_status = fields.Selection(SLA_STATUSES, readonly=True, index=True)
+    skip_reason = fields.Char(readonly=True)
+    can_act = fields.Boolean(compute="_compute_can_act")
+    can_decide = fields.Boolean(compute="_compute_can_act")
+
+    def init(self):
+        # "my steps" and the SLA cron look for open steps by state and deadline
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS crossdept_ticket_step_open_deadline_idx "
+                "ON crossdept_ticket_step (date_deadline) "
+                "WHERE state IN ('ready', 'in_progress')"
+            )
+        )
+
+    @api.depends_context("uid")
+    @api.depends("user_id", "responsible_ids", "approver_ids", "decision_ids", "state")
+    def _compute_can_act(self):
+        user = self.env.user
+        for step in self:
+            open_step = step.state in ("ready", "in_progress")
+            step.can_act = open_step and step.kind == "task" and step._is_worker(user)
+            step.can_decide = (
+                open_step
+                and step.kind == "approval"
+                and user in step.approver_ids
+                and user not in step.decision_ids.user_id
+            )
+
+    def _is_worker(self, user):
+        return user == self.user_id or user in self.responsible_ids
+
+    # ------------------------------------------------------------------
+    # Actions (buttons)
+    # ------------------------------------------------------------------
+
+    def action_start(self):
+        for step in self:
+            step._check_can_work("start")
+            if step.state != "ready":
+                raise UserError(
+                    self.env._("Step %(step)s is not ready to start.", step=step.display_name)
+                )
+        self.write({"state": "in_progress", "date_started": fields.Datetime.now()})
+        self._log_step_events("step_start")
+        return True
+
+    def action_finish(self):
+        for step in self:
+            step._check_can_work("finish")
+            if step.state != "in_progress":
+                raise UserError(
+                    self.env._("Step %(step)s has not been started.", step=step.display_name)
+                )
+            step._check_completion()
+        self._set_done()
+        return True
+
+    def action_approve(self):
+        return self._decide("approve")
+
+    def action_reject_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reject"),
+            "res_model": "crossdept.ticket.step.reject",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_step_id": self.id},
+        }
+
+    def action_reject(self, reason):
+        return self._decide("reject", reason)
+
+    # ------------------------------------------------------------------
+    # Checks
+    # ------------------------------------------------------------------
+
+    def _check_ticket_running(self):
+        for step in self:
+            if step.ticket_id.state != "in_progress":
+                raise UserError(
+                    self.env._(
+                        "Ticket %(ticket)s is not in progress: its steps wait until it is.",
+                        ticket=step.ticket_id.display_name,
+                    )
+                )
+
+    def _check_can_work(self, what):
+        self.ensure_one()
+        self._check_ticket_running()
+        if self.kind != "task":
+            raise UserError(
+                self.env._(
+                    "Step %(step)s is an approval: approve or reject it.", step=self.display_name
+                )
+            )
+        if not self.env.su and not self._is_worker(self.env.user):
+            raise UserError(
+                self.env._(
+                    "Only the assignee or a Responsible of step %(step)s can %(what)s it.",
+                    step=self.display_name,
+                    what=what,
+                )
+            )
+
+    def _check_completion(self):
+        """Raise a UserError listing the missing inputs and deliverables."""
+        self.ensure_one()
+        ticket = self.ticket_id
+        missing = []
+        for field in self.flow_step_id.required_field_ids:
+            if not ticket[field.name]:
+                missing.append(self.env._("input: %(field)s", field=field.field_description))
+        if self.flow_step_id.require_attachment and not self.env["ir.attachment"].search_count(
+            [("res_model", "=", "crossdept.ticket"), ("res_id", "=", ticket.id)], limit=1
+        ):
+            missing.append(self.env._("input: an attachment on the ticket"))
+        for deliverable in self.deliverable_ids.filtered(lambda line: not line.done):
+            missing.append(self.env._("deliverable: %(name)s", name=deliverable.name))
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Step %(step)s cannot be finished yet. Missing:\n%(missing)s",
+                    step=self.display_name,
+                    missing="\n".join(f"- {item}" for item in missing),
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Approvals
+    # ------------------------------------------------------------------
+
+    def _decide(self, decision, reason=None):
+        self.ensure_one()
+        self._check_ticket_running()
+        user = self.env.user
+        if self.kind != "approval" or self.state not in ("ready", "in_progress"):
+            raise UserError(
+                self.env._("Step %(step)s is not waiting for approval.", step=self.display_name)
+            )
+        if user not in self.approver_ids:
+            raise UserError(
+                self.env._(
+                    "Only an approver of step %(step)s can approve or reject it.",
+                    step=self.display_name,
+                )
+            )
+        if decision == "reject" and not (reason or "").strip():
+            raise UserError(self.env._("A rejection needs a reason."))
+        # serialize concurrent decisions on the same step: the policy is evaluated
+        # on every decision, committed or not, once the row lock is held
+        self.env.cr.execute(
+            SQL("SELECT id FROM crossdept_ticket_step WHERE id = %s FOR UPDATE", self.id)
+        )
+        self.invalidate_recordset(["state", "decision_ids"])
+        if self.state not in ("ready", "in_progress"):
+            raise UserError(
+                self.env._(
+                    "Step %(step)s was decided meanwhile; it is now %(state)s.",
+                    step=self.display_name,
+                    state=dict(STEP_STATES)[self.state],
+                )
+            )
+        if user in self.decision_ids.user_id:
+            raise UserError(
+                self.env._("You already decided on step %(step)s.", step=self.display_name)
+            )
+        self.env["crossdept.ticket.step.decision"].sudo().create(
+            {"step_id": self.id, "user_id": user.id, "decision": decision, "reason": reason}
+        )
+        if self.state == "ready":
+            self.write({"state": "in_progress", "date_started": fields.Datetime.now()})
+        self._log_step_events(
+            "step_approve" if decision == "approve" else "step_reject", reason=reason
+        )
+        outcome = self._policy_outcome()
+        if outcome == "approved":
+            self._set_done()
+        elif outcome == "rejected":
+            self._apply_rejection(reason)
+        return True
+
+    def _policy_outcome(self):
+        """'approved', 'rejected' or None (still open) under the step's policy."""
+        self.ensure_one()
+        policy = self.flow_step_id
+        total = len(self.approver_ids)
+        approvals = len(self.decision_ids.filtered(lambda d: d.decision == "approve"))
+        rejections = len(self.decision_ids.filtered(lambda d: d.decision == "reject"))
+        if policy.approval_policy == "all":
+            needed = total
+        elif policy.approval_policy == "any":
+            needed = 1
+        elif policy.approval_policy == "count":
+            needed = min(policy.approval_min_count, total)
+        else:
+            needed = -(-total * policy.approval_min_percent // 100)  # ceiling
+        needed = max(int(needed), 1)
+        if approvals >= needed:
+            return "approved"
+        if total - rejections < needed:
+            return "rejected"
+        return None
+
+    def _apply_rejection(self, reason):
+        self.ensure_one()
+        self.write({"state": "rejected", "date_done": fields.Datetime.now()})
+        ticket = self.ticket_id
+        flow_step = self.flow_step_id
+        if flow_step.reject_action == "return" and flow_step.reject_return_step_id:
+            target = ticket.step_ids.filtered(
+                lambda step: step.flow_step_id == flow_step.reject_return_step_id
+            )
+            downstream = target._successors_closure()
+            downstream.decision_ids.sudo().unlink()
+            downstream.filtered(lambda step: step.deliverable_ids).deliverable_ids.write(
+                {"done": False}
+            )
+            downstream.write(
+                {
+                    "state": "pending",
+                    "date_ready": False,
+                    "date_started": False,
+                    "date_done": False,
+                    "date_deadline": False,
+                    "sla_status": False,
+                    "skip_reason": False,
+                }
+            )
+            self._log_step_events("step_return", reason=reason, to_step=target)
+            ticket._activate_steps()
+        else:
+            ticket.with_context(crossdept_reason=reason).action_cancel()
+
+    # ------------------------------------------------------------------
+    # Flow progress
+    # ------------------------------------------------------------------
+
+    def _successors(self):
+        return self.ticket_id.step_ids.filtered(lambda step: step.predecessor_ids & self)
+
+    def _successors_closure(self):
+        seen = frontier = self
+        while frontier:
+            frontier = frontier._successors() - seen
+            seen |= frontier
+        return seen
+
+    def _set_done(self):
+        now = fields.Datetime.now()
+        for step in self:
+            step.write(
+                {
+                    "state": "done",
+                    "date_done": now,
+                    "sla_status": "breached"
+                    if step.date_deadline and now > step.date_deadline
+                    else "on_track",
+                }
+            )
+        self._log_step_events("step_done")
+        self.ticket_id._activate_steps()
+
+    def _make_ready(self, now):
+        """Pending steps whose predecessors are finished become ready (deadline,
+        assignee and approvers resolved); the caller checked skip conditions."""
+        for step in self:
+            calendar = step.calendar_id
+            deadline = (
+                calendar.plan_hours(
+                    step.sla_hours, now, compute_leaves=True, resource=step._resource()
+                )
+                if calendar
+                else now + timedelta(hours=step.sla_hours)
+            )
+            step.write(
+                {
+                    "state": "ready",
+                    "date_ready": now,
+                    "date_deadline": deadline,
+                    "sla_status": "on_track",
+                }
+            )
+        self._log_step_events("step_ready")
+
+    def _resource(self):
+        employee = self.user_id.employee_ids[:1]
+        return employee.resource_id
+
+    def _pause(self, now):
+        self.write({"date_paused": now})
+
+    def _resume(self, now):
+        """Move each deadline by the working time the step spent paused."""
+        for step in self.filtered("date_paused"):
+            vals = {"date_paused": False}
+            if step.date_deadline and step.calendar_id:
+                remaining = (
+                    step.calendar_id.get_work_hours_count(
+                        max(step.date_paused, step.date_ready or step.date_paused),
+                        step.date_deadline,
+                        compute_leaves=True,
+                    )
+                    if step.date_deadline > step.date_paused
+                    else 0.0
+                )
+                vals["date_deadline"] = step.calendar_id.plan_hours(
+                    remaining, now, compute_leaves=True, resource=step._resource()
+                )
+            elif step.date_deadline:
+                vals["date_deadline"] = step.date_deadline + (now - step.date_paused)
+            step.write(vals)
+
+    def _update_sla_status(self, now=None):
+        """Store on track / at risk / breached for running steps."""
+        now = now or fields.Datetime.now()
+        by_status = {"on_track": self.browse(), "at_risk": self.browse(), "breached": self.browse()}
+        for step in self.filtered(
+            lambda s: s.state in ("ready", "in_progress") and s.date_deadline and not s.date_paused
+        ):
+            if now > step.date_deadline:
+                status = "breached"
+            else:
+                total = (step.date_deadline - step.date_ready).total_seconds()
+                elapsed = (now - step.date_ready).total_seconds()
+                status = "at_risk" if total and elapsed / total >= AT_RISK_RATIO else "on_track"
+            if step.sla_status != status:
+                by_status[status] |= step
+        for status, steps in by_status.items():
+            if steps:
+                steps.write({"sla_status": status})
+
+    @api.model
+    def _cron_update_sla_status(self, batch_size=5000):
+        steps = self.search(
+            [("state", "in", ("ready", "in_progress")), ("date_paused", "=", False)],
+            limit=batch_size,
+            order="date_deadline",
+        )
+        steps._update_sla_status()
+
+    def _log_step_events(self, event_type, reason=None, to_step=None):
+        self.ticket_id._log_events(
+            [
+                {
+                    "ticket_id": step.ticket_id.id,
+                    "step_id": step.id,
+                    "event_type": event_type,
+                    "to_state": to_step.state if to_step else step.state,
+                    "to_user_id": step.user_id.id,
+                    "to_department_id": step.department_id.id,
+                    "reason": reason or step.skip_reason or False,
+                }
+                for step in self
+            ]
+        )
+
+    def write(self, vals):
+        if "user_id" in vals or "department_id" in vals:
+            before = {step.id: (step.user_id, step.department_id) for step in self}
+            res = super().write(vals)
+            self._log_reassignments(before)
+            return res
+        return super().write(vals)
+
+    def _log_reassignments(self, before):
+        events = []
+        for step in self:
+            old_user, old_department = before[step.id]
+            if (old_user, old_department) == (step.user_id, step.department_id):
+                continue
+            moved = bool(old_user) and old_user != step.user_id
+            if moved and not self.env.context.get("crossdept_reason"):
+                raise UserError(
+                    self.env._("Reassigning step %(step)s needs a reason.", step=step.display_name)
+                )
+            events.append(
+                {
+                    "ticket_id": step.ticket_id.id,
+                    "step_id": step.id,
+                    "event_type": "transfer" if moved else "assign",
+                    "from_user_id": old_user.id,
+                    "to_user_id": step.user_id.id,
+                    "from_department_id": old_department.id,
+                    "to_department_id": step.department_id.id,
+                }
+            )
+        if events:
+            self.ticket_id._log_events(events)
+
+    @api.depends("name", "ticket_id.name")
+    def _compute_display_name(self):
+        for step in self:
+            step.display_name = f"{step.ticket_id.name} / {step.name}"
