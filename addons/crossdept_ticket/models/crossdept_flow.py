@@ -40,9 +40,7 @@ class CrossdeptFlow(models.Model):
         "res.company", index=True, help="Leave empty to share the flow between companies."
     )
     step_ids = fields.One2many("crossdept.flow.step", "flow_id", "Steps", copy=True)
-    previous_version_id = fields.Many2one(
-        "crossdept.flow", "Previous Version", readonly=True, copy=False
-    )
+    previous_version_id = fields.Many2one("crossdept.flow", readonly=True, copy=False)
     ticket_ids = fields.One2many("crossdept.ticket", "flow_id", "Tickets")
     ticket_count = fields.Integer(compute="_compute_ticket_count")
     diagram = fields.Html(compute="_compute_diagram", sanitize=False)

@@ -99,7 +99,6 @@ class CrossdeptTicket(models.Model):
     event_ids = fields.One2many("crossdept.ticket.event", "ticket_id", "History")
     flow_id = fields.Many2one(
         "crossdept.flow",
-        "Flow",
         tracking=True,
         index=True,
         copy=False,

@@ -31,9 +31,7 @@ class CrossdeptTicketStep(models.Model):
     ticket_id = fields.Many2one(
         "crossdept.ticket", required=True, ondelete="cascade", index=True, readonly=True
     )
-    flow_step_id = fields.Many2one(
-        "crossdept.flow.step", "Flow Step", required=True, readonly=True, index=True
-    )
+    flow_step_id = fields.Many2one("crossdept.flow.step", required=True, readonly=True, index=True)
     company_id = fields.Many2one(related="ticket_id.company_id", store=True, index=True)
     name = fields.Char(required=True, readonly=True)
     sequence = fields.Integer(readonly=True)
@@ -48,10 +46,10 @@ class CrossdeptTicketStep(models.Model):
         "crossdept_ticket_step_responsible_rel",
         "step_id",
         "user_id",
-        string="Responsible",
+        string="Responsible Holders",
         readonly=True,
     )
-    accountable_id = fields.Many2one("res.users", "Accountable", readonly=True)
+    accountable_id = fields.Many2one("res.users", readonly=True)
     approver_ids = fields.Many2many(
         "res.users",
         "crossdept_ticket_step_approver_rel",
@@ -193,7 +191,8 @@ class CrossdeptTicketStep(models.Model):
         self.ensure_one()
         ticket = self.ticket_id
         missing = []
-        for field in self.flow_step_id.required_field_ids:
+        # field definitions are technical metadata that plain users cannot read
+        for field in self.flow_step_id.sudo().required_field_ids:
             if not ticket[field.name]:
                 missing.append(self.env._("input: %(field)s", field=field.field_description))
         if self.flow_step_id.require_attachment and not self.env["ir.attachment"].search_count(

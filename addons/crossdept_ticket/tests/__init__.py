@@ -5,3 +5,7 @@ from . import test_ticket_access
 from . import test_ticket_create_batch
 from . import test_ticket_portal
 from . import test_ticket_tour
+from . import test_flow_run
+from . import test_flow_approval
+from . import test_flow_template
+from . import test_flow_deadline

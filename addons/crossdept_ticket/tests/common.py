@@ -36,7 +36,7 @@ class CrossdeptTicketCase(TransactionCase):
     def _make_user(cls, login, group, department, manager=False):
         user = new_test_user(cls.env, login, groups=group, name=login.replace("_", " ").title())
         employee = cls.env["hr.employee"].create(
-            {"name": user.name, "user_id": user.id, "department_id": department.id}
+            {"name": user.name, "user_id": user.id, "department_id": department.id, "tz": "UTC"}
         )
         if manager:
             department.manager_id = employee
