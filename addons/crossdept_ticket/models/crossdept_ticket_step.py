@@ -231,12 +231,20 @@ class CrossdeptTicketStep(models.Model):
             )
         if decision == "reject" and not (reason or "").strip():
             raise UserError(self.env._("A rejection needs a reason."))
-        # serialize concurrent decisions on the same step: the policy is evaluated
-        # on every decision, committed or not, once the row lock is held
+        # Serialize concurrent decisions on the same step by updating its row: a
+        # second decision waits for the first, then fails with a serialization
+        # error that Odoo retries (RPC and HTTP requests do), and the retry sees the
+        # first decision. A plain row lock is not enough under repeatable read: two
+        # decisions could commit without either seeing the other.
         self.env.cr.execute(
-            SQL("SELECT id FROM crossdept_ticket_step WHERE id = %s FOR UPDATE", self.id)
+            SQL(
+                "UPDATE crossdept_ticket_step SET write_date = (now() at time zone 'UTC') "
+                "WHERE id = %s",
+                self.id,
+            ),
+            log_exceptions=False,
         )
-        self.invalidate_recordset(["state", "decision_ids"])
+        self.invalidate_recordset(["state", "decision_ids", "write_date"])
         if self.state not in ("ready", "in_progress"):
             raise UserError(
                 self.env._(

@@ -9,3 +9,4 @@ from . import test_flow_run
 from . import test_flow_approval
 from . import test_flow_template
 from . import test_flow_deadline
+from . import test_flow_concurrency
