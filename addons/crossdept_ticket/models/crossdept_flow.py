@@ -5,6 +5,11 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import html_escape
 from odoo.tools.safe_eval import safe_eval
 
+
+def _shorten(text, size):
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
 # fields whose change on an active flow needs a new version
 STRUCTURE_FIELDS = {"type_ids", "domain", "step_ids", "company_id", "code"}
 
@@ -326,9 +331,10 @@ class CrossdeptFlow(models.Model):
                 f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="8" fill="{fill}" '
                 'stroke="#495057"/>'
                 f'<text x="{x + 8}" y="{y + 20}" font-size="13" font-weight="bold">'
-                f"{html_escape(step.name[:24])}</text>"
+                f"{html_escape(_shorten(step.name, 22))}</text>"
                 f'<text x="{x + 8}" y="{y + 40}" font-size="11" fill="#495057">'
-                f"{html_escape((step.department_id.name or '')[:16])} · {step.sla_hours:g}h</text>"
+                f"{html_escape(_shorten(step.department_id.name or '', 18))}"
+                f" · {step.sla_hours:g}h</text>"
                 "</g>"
             )
         parts.append("</svg>")

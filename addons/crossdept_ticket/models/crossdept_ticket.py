@@ -343,6 +343,18 @@ class CrossdeptTicket(models.Model):
 
     def _check_transition(self, new_state):
         for ticket in self:
+            open_steps = ticket.step_ids.filtered(
+                lambda s: s.state in ("pending", "ready", "in_progress")
+            )
+            if new_state == "done" and open_steps:
+                raise UserError(
+                    self.env._(
+                        "Ticket %(ticket)s is done when its flow is: these steps are still "
+                        "open: %(steps)s.",
+                        ticket=ticket.display_name,
+                        steps=", ".join(open_steps.mapped("name")),
+                    )
+                )
             if ticket.state != new_state and new_state not in TRANSITIONS[ticket.state]:
                 raise UserError(
                     self.env._(

@@ -168,3 +168,10 @@ class TestFlowRun(CrossdeptFlowCase):
         with self.assertRaisesRegex(UserError, "No active flow"):
             no_flow.action_start_flow()
         self.assertFalse(no_flow.step_ids)
+
+    def test_ticket_with_open_steps_cannot_be_closed_by_hand(self):
+        flow, _steps = self._make_flow([{"name": "Work"}])
+        ticket = self._run(flow)
+        with self.assertRaisesRegex(UserError, "still open: Work"):
+            ticket.action_done()
+        self.assertEqual(ticket.state, "in_progress")
