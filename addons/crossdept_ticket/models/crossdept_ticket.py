@@ -543,28 +543,28 @@ class CrossdeptTicket(models.Model):
 
     def _activate_steps(self):
         """Make ready (or skip) every pending step whose predecessors are finished,
-        then close the ticket when its flow is complete."""
+        for all these tickets at once, then close the tickets whose flow is complete."""
         now = fields.Datetime.now()
-        for ticket in self:
-            while True:
-                candidates = ticket.step_ids.filtered(
-                    lambda s: (
-                        s.state == "pending"
-                        and all(p.state in ("done", "skipped") for p in s.predecessor_ids)
-                    )
+        while True:
+            candidates = self.step_ids.filtered(
+                lambda s: (
+                    s.state == "pending"
+                    and all(p.state in ("done", "skipped") for p in s.predecessor_ids)
                 )
-                if not candidates:
-                    break
-                skipped = self.env["crossdept.ticket.step"]
-                for step in candidates:
-                    reason = ticket._step_skip_reason(step)
-                    if reason:
-                        step.write({"state": "skipped", "skip_reason": reason})
-                        skipped |= step
-                skipped._log_step_events("step_skip")
-                (candidates - skipped)._make_ready(now)
-                if not skipped:
-                    break
+            )
+            if not candidates:
+                break
+            skipped = self.env["crossdept.ticket.step"]
+            for step in candidates:
+                reason = step.ticket_id._step_skip_reason(step)
+                if reason:
+                    step.write({"state": "skipped", "skip_reason": reason})
+                    skipped |= step
+            skipped._log_step_events("step_skip")
+            (candidates - skipped)._make_ready(now)
+            if not skipped:
+                break
+        for ticket in self:
             ticket._close_when_flow_done()
 
     def _close_when_flow_done(self):

@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -354,18 +355,18 @@ class CrossdeptTicketStep(models.Model):
         self.ticket_id._activate_steps()
 
     def _make_ready(self, now):
-        """Pending steps whose predecessors are finished become ready (deadline,
-        assignee and approvers resolved); the caller checked skip conditions."""
+        """Pending steps whose predecessors are finished become ready, with their
+        deadline planned on their calendar; the caller checked skip conditions.
+        Steps sharing calendar, resource and SLA share one planning and one write."""
+        deadlines = {}
+        by_deadline = defaultdict(lambda: self.browse())
         for step in self:
-            calendar = step.calendar_id
-            deadline = (
-                calendar.plan_hours(
-                    step.sla_hours, now, compute_leaves=True, resource=step._resource()
-                )
-                if calendar
-                else now + timedelta(hours=step.sla_hours)
-            )
-            step.write(
+            key = (step.calendar_id, step._resource(), step.sla_hours)
+            if key not in deadlines:
+                deadlines[key] = step._plan_deadline(now)
+            by_deadline[deadlines[key]] |= step
+        for deadline, steps in by_deadline.items():
+            steps.write(
                 {
                     "state": "ready",
                     "date_ready": now,
@@ -374,6 +375,14 @@ class CrossdeptTicketStep(models.Model):
                 }
             )
         self._log_step_events("step_ready")
+
+    def _plan_deadline(self, start):
+        self.ensure_one()
+        if not self.calendar_id:
+            return start + timedelta(hours=self.sla_hours)
+        return self.calendar_id.plan_hours(
+            self.sla_hours, start, compute_leaves=True, resource=self._resource()
+        )
 
     def _resource(self):
         employee = self.user_id.employee_ids[:1]
