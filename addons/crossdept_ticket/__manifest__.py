@@ -6,7 +6,7 @@
     "website": "https://github.com/crossdept/crossdept",
     "author": "CrossDept",
     "license": "LGPL-3",
-    "depends": ["mail", "portal", "hr", "resource"],
+    "depends": ["mail", "portal", "hr", "hr_skills", "resource"],
     "data": [
         "security/crossdept_ticket_groups.xml",
         "security/ir.model.access.csv",
@@ -20,6 +20,7 @@
         "views/crossdept_ticket_type_views.xml",
         "views/crossdept_ticket_tag_views.xml",
         "views/crossdept_ticket_portal_templates.xml",
+        "views/hr_department_views.xml",
         "wizard/crossdept_ticket_transfer_views.xml",
         "wizard/crossdept_ticket_step_reject_views.xml",
         "views/crossdept_ticket_menus.xml",

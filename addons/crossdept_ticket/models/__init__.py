@@ -11,3 +11,7 @@ from . import crossdept_flow_step_deliverable
 from . import crossdept_ticket_step
 from . import crossdept_ticket_step_decision
 from . import crossdept_ticket_step_deliverable
+from . import crossdept_skill_requirement
+from . import hr_department
+from . import hr_employee
+from . import crossdept_dispatcher

@@ -15,6 +15,19 @@ class CrossdeptFlowStep(models.Model):
     )
     department_id = fields.Many2one("hr.department", "Responsible Department")
     raci_ids = fields.One2many("crossdept.flow.step.raci", "step_id", "RACI", copy=True)
+    assignment = fields.Selection(
+        [
+            ("auto", "Automatic dispatch in the department"),
+            ("raci", "The Responsible of the RACI lines"),
+        ],
+        default="auto",
+        required=True,
+        help="Automatic: when the step is ready, CrossDept picks a person of the responsible "
+        "department by skills, availability, capacity and the department's method.",
+    )
+    skill_requirement_ids = fields.One2many(
+        "crossdept.skill.requirement", "flow_step_id", "Required Skills", copy=True
+    )
     required_field_ids = fields.Many2many(
         "ir.model.fields",
         string="Required Inputs",

@@ -403,7 +403,8 @@ class CrossdeptTicket(models.Model):
     def _log_events(self, vals_list):
         company_of = {ticket.id: ticket.company_id.id for ticket in self}
         for vals in vals_list:
-            vals.setdefault("company_id", company_of[vals["ticket_id"]])
+            if "company_id" not in vals:
+                vals["company_id"] = company_of[vals["ticket_id"]]
             vals.setdefault("reason", self.env.context.get("crossdept_reason"))
         # events are written by whoever changes the ticket; the log itself is not
         # writable by users, only appendable through this method
@@ -499,16 +500,17 @@ class CrossdeptTicket(models.Model):
             holders[line.role] |= line._resolve(self)
         responsible = holders["responsible"]
         is_approval = flow_step.kind == "approval"
-        assignee = (
-            responsible[:1] if not is_approval else self.env["res.users"]
-        ) or flow_step.department_id.manager_id.user_id
+        # automatic dispatch happens when the step becomes ready
+        assignee = self.env["res.users"]
+        if not is_approval and (flow_step.assignment == "raci" or not flow_step.department_id):
+            assignee = responsible[:1] or flow_step.department_id.manager_id.user_id
         return {
             "ticket_id": self.id,
             "flow_step_id": flow_step.id,
             "name": flow_step.name,
             "sequence": flow_step.sequence,
             "department_id": flow_step.department_id.id,
-            "user_id": assignee.id if not is_approval else False,
+            "user_id": assignee.id,
             "responsible_ids": [Command.set(responsible.ids)],
             "approver_ids": [Command.set(responsible.ids if is_approval else [])],
             "accountable_id": (holders["accountable"][:1] or self.accountable_user_id).id,

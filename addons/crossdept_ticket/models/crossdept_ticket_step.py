@@ -37,6 +37,7 @@ class CrossdeptTicketStep(models.Model):
     name = fields.Char(required=True, readonly=True)
     sequence = fields.Integer(readonly=True)
     kind = fields.Selection(related="flow_step_id.kind", store=True)
+    priority = fields.Selection(related="ticket_id.priority", store=True)
     state = fields.Selection(
         STEP_STATES, default="pending", required=True, readonly=True, index=True
     )
@@ -82,6 +83,9 @@ class CrossdeptTicketStep(models.Model):
     date_paused = fields.Datetime("Paused since", readonly=True)
     sla_status = fields.Selection(SLA_STATUSES, readonly=True, index=True)
     skip_reason = fields.Char(readonly=True)
+    assignment_explanation = fields.Text(
+        "Why this assignee", readonly=True, help="How automatic dispatch chose the assignee."
+    )
     can_act = fields.Boolean(compute="_compute_can_act")
     can_decide = fields.Boolean(compute="_compute_can_act")
 
@@ -375,6 +379,13 @@ class CrossdeptTicketStep(models.Model):
                 }
             )
         self._log_step_events("step_ready")
+        self.env["crossdept.dispatcher"]._assign(
+            self.filtered(
+                lambda s: (
+                    s.kind == "task" and s.flow_step_id.assignment == "auto" and s.department_id
+                )
+            )
+        )
 
     def _plan_deadline(self, start):
         self.ensure_one()
@@ -458,6 +469,19 @@ class CrossdeptTicketStep(models.Model):
 
     def write(self, vals):
         if "user_id" in vals or "department_id" in vals:
+            if (
+                vals.get("user_id")
+                and not self.env.context.get("crossdept_reason")
+                and not self.env.context.get("crossdept_assignment_logged")
+            ):
+                for step in self:
+                    if step.user_id and step.user_id.id != vals["user_id"]:
+                        raise UserError(
+                            self.env._(
+                                "Reassigning step %(step)s needs a reason.",
+                                step=step.display_name,
+                            )
+                        )
             before = {step.id: (step.user_id, step.department_id) for step in self}
             res = super().write(vals)
             self._log_reassignments(before)
@@ -465,16 +489,14 @@ class CrossdeptTicketStep(models.Model):
         return super().write(vals)
 
     def _log_reassignments(self, before):
+        if self.env.context.get("crossdept_assignment_logged"):
+            return
         events = []
         for step in self:
             old_user, old_department = before[step.id]
             if (old_user, old_department) == (step.user_id, step.department_id):
                 continue
             moved = bool(old_user) and old_user != step.user_id
-            if moved and not self.env.context.get("crossdept_reason"):
-                raise UserError(
-                    self.env._("Reassigning step %(step)s needs a reason.", step=step.display_name)
-                )
             events.append(
                 {
                     "ticket_id": step.ticket_id.id,

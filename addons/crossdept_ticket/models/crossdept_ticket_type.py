@@ -20,6 +20,17 @@ class CrossdeptTicketType(models.Model):
         domain=[("share", "=", False)],
         help="Accountable for new tickets of this type, unless the ticket names one.",
     )
+    expert_user_ids = fields.Many2many(
+        "res.users",
+        "crossdept_ticket_type_expert_rel",
+        "type_id",
+        "user_id",
+        string="Expert Group",
+        help="High and urgent tickets of this type go to these people first.",
+    )
+    skill_requirement_ids = fields.One2many(
+        "crossdept.skill.requirement", "type_id", "Required Skills"
+    )
     ticket_count = fields.Integer(compute="_compute_ticket_count")
 
     _sql_constraints = [

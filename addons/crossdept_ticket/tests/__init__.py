@@ -11,3 +11,4 @@ from . import test_flow_template
 from . import test_flow_deadline
 from . import test_flow_concurrency
 from . import test_flow_tour
+from . import test_dispatch

@@ -46,6 +46,7 @@ class CrossdeptFlowCase(CrossdeptTicketCase):
                     "department_id": cls.dept_it.id,
                     "calendar_id": cls.calendar.id,
                     "sla_hours": spec.pop("sla", 8),
+                    "assignment": spec.pop("assignment", "raci"),
                     "predecessor_ids": [Command.set([steps[p].id for p in preds])],
                     "raci_ids": [
                         Command.create(

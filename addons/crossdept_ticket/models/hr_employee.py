@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class HrEmployee(models.Model):
+    _inherit = "hr.employee"
+
+    crossdept_max_open_steps = fields.Integer(
+        "Ticket Capacity",
+        groups="hr.group_hr_user",
+        help="Open CrossDept steps this person may hold at once; 0 uses the department's "
+        "default capacity.",
+    )
