@@ -16,6 +16,7 @@
         "views/crossdept_ticket_event_views.xml",
         "views/crossdept_ticket_step_views.xml",
         "views/crossdept_flow_views.xml",
+        "views/crossdept_escalation_rule_views.xml",
         "views/crossdept_ticket_views.xml",
         "views/crossdept_ticket_type_views.xml",
         "views/crossdept_ticket_tag_views.xml",

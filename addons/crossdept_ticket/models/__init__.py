@@ -15,3 +15,4 @@ from . import crossdept_skill_requirement
 from . import hr_department
 from . import hr_employee
 from . import crossdept_dispatcher
+from . import crossdept_escalation_rule

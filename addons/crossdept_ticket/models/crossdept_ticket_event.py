@@ -36,6 +36,7 @@ class CrossdeptTicketEvent(models.Model):
             ("step_approve", "Step approved"),
             ("step_reject", "Step rejected"),
             ("step_return", "Returned to an earlier step"),
+            ("escalation", "Escalation"),
         ],
         required=True,
         readonly=True,

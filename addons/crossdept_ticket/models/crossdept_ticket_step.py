@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .crossdept_escalation_rule import LEVELS
+
 STEP_STATES = [
     ("pending", "Pending"),
     ("ready", "Ready"),
@@ -83,6 +85,12 @@ class CrossdeptTicketStep(models.Model):
     date_paused = fields.Datetime("Paused since", readonly=True)
     sla_status = fields.Selection(SLA_STATUSES, readonly=True, index=True)
     skip_reason = fields.Char(readonly=True)
+    escalation_level = fields.Selection(
+        LEVELS, default="0", required=True, readonly=True, copy=False
+    )
+    date_escalation_due = fields.Datetime(
+        "Next Escalation", readonly=True, copy=False, index="btree_not_null"
+    )
     assignment_explanation = fields.Text(
         "Why this assignee", readonly=True, help="How automatic dispatch chose the assignee."
     )
@@ -301,7 +309,9 @@ class CrossdeptTicketStep(models.Model):
 
     def _apply_rejection(self, reason):
         self.ensure_one()
-        self.write({"state": "rejected", "date_done": fields.Datetime.now()})
+        self.write(
+            {"state": "rejected", "date_done": fields.Datetime.now(), "date_escalation_due": False}
+        )
         ticket = self.ticket_id
         flow_step = self.flow_step_id
         if flow_step.reject_action == "return" and flow_step.reject_return_step_id:
@@ -322,6 +332,8 @@ class CrossdeptTicketStep(models.Model):
                     "date_deadline": False,
                     "sla_status": False,
                     "skip_reason": False,
+                    "escalation_level": "0",
+                    "date_escalation_due": False,
                 }
             )
             self._log_step_events("step_return", reason=reason, to_step=target)
@@ -350,6 +362,7 @@ class CrossdeptTicketStep(models.Model):
                 {
                     "state": "done",
                     "date_done": now,
+                    "date_escalation_due": False,
                     "sla_status": "breached"
                     if step.date_deadline and now > step.date_deadline
                     else "on_track",
@@ -379,6 +392,7 @@ class CrossdeptTicketStep(models.Model):
                 }
             )
         self._log_step_events("step_ready")
+        self._schedule_escalation()
         self.env["crossdept.dispatcher"]._assign(
             self.filtered(
                 lambda s: (
@@ -400,7 +414,7 @@ class CrossdeptTicketStep(models.Model):
         return employee.resource_id
 
     def _pause(self, now):
-        self.write({"date_paused": now})
+        self.write({"date_paused": now, "date_escalation_due": False})
 
     def _resume(self, now):
         """Move each deadline by the working time the step spent paused."""
@@ -422,6 +436,7 @@ class CrossdeptTicketStep(models.Model):
             elif step.date_deadline:
                 vals["date_deadline"] = step.date_deadline + (now - step.date_paused)
             step.write(vals)
+        self._schedule_escalation()
 
     def _update_sla_status(self, now=None):
         """Store on track / at risk / breached for running steps."""
@@ -450,6 +465,147 @@ class CrossdeptTicketStep(models.Model):
             order="date_deadline",
         )
         steps._update_sla_status()
+
+    # ------------------------------------------------------------------
+    # Escalation
+    # ------------------------------------------------------------------
+
+    def _schedule_escalation(self, rules=None):
+        """Store when each open step's next escalation is due under its rule."""
+        Rule = self.env["crossdept.escalation.rule"]
+        rules = Rule._rules_by_scope() if rules is None else rules
+        by_due = defaultdict(lambda: self.browse())
+        for step in self:
+            rule = Rule._rule_for(step, rules)
+            due = False
+            if (
+                rule
+                and step.state in ("ready", "in_progress")
+                and step.date_deadline
+                and step.date_ready
+                and not step.date_paused
+            ):
+                due = rule._next_due(step, step.escalation_level)
+            if due != step.date_escalation_due:
+                by_due[due] |= step
+        for due, steps in by_due.items():
+            steps.write({"date_escalation_due": due})
+
+    @api.model
+    def _cron_escalate(self, batch_size=500):
+        """Apply the escalations that are due, a batch per run (Odoo runs the cron
+        again while some remain). Each action raises the step's stored level and
+        moves its next due date in the same transaction, so a second run, or a run
+        resumed after a crash, never repeats an escalation."""
+        now = fields.Datetime.now()
+        domain = [
+            ("date_escalation_due", "<=", now),
+            ("state", "in", ("ready", "in_progress")),
+            ("date_paused", "=", False),
+        ]
+        steps = self.sudo().search(domain, order="date_escalation_due, id", limit=batch_size)
+        remaining = self.sudo().search_count(domain) - len(steps)
+        steps._escalate(now)
+        self.env["ir.cron"]._notify_progress(done=len(steps), remaining=remaining)
+        return len(steps)
+
+    def _escalate(self, now):
+        Rule = self.env["crossdept.escalation.rule"]
+        rules = Rule._rules_by_scope()
+        events = []
+        for step in self:
+            rule = Rule._rule_for(step, rules)
+            if not rule:
+                continue
+            level = step.escalation_level
+            if level == "0" and now < step.date_deadline:
+                events.append(step._escalation_warn())
+                new_level = "1"
+            elif level in ("0", "1"):
+                events.append(step._escalation_level1(rule))
+                new_level = "2"
+            elif level == "2":
+                events.append(step._escalation_level2())
+                new_level = "3"
+            else:
+                continue
+            step.escalation_level = new_level
+        self._schedule_escalation(rules)
+        self.env["crossdept.ticket"]._log_events(events)
+
+    def _escalation_event(self, level_label, users):
+        return {
+            "ticket_id": self.ticket_id.id,
+            "company_id": self.company_id.id,
+            "step_id": self.id,
+            "event_type": "escalation",
+            "to_state": self.escalation_level,
+            "to_user_id": self.user_id.id,
+            "to_department_id": self.department_id.id,
+            "reason": self.env._(
+                "%(level)s: %(step)s, due %(deadline)s; notified %(users)s.",
+                level=level_label,
+                step=self.name,
+                deadline=self.date_deadline,
+                users=", ".join(users.mapped("name")) or "-",
+            ),
+        }
+
+    def _notify_escalation(self, users, summary):
+        ticket = self.ticket_id
+        for user in users:
+            ticket.activity_schedule(
+                "mail.mail_activity_data_todo", user_id=user.id, summary=summary
+            )
+        ticket.message_post(
+            body=summary, partner_ids=users.partner_id.ids, subtype_xmlid="mail.mt_note"
+        )
+
+    def _escalation_warn(self):
+        users = self.user_id | self.responsible_ids | self.accountable_id
+        summary = self.env._(
+            "Step %(step)s is close to its deadline (%(deadline)s).",
+            step=self.name,
+            deadline=self.date_deadline,
+        )
+        self._notify_escalation(users, summary)
+        return self._escalation_event(self.env._("Warning"), users)
+
+    def _escalation_level1(self, rule):
+        manager = self.department_id.manager_id.user_id
+        users = self.accountable_id | manager
+        summary = self.env._(
+            "Step %(step)s missed its deadline (%(deadline)s).",
+            step=self.name,
+            deadline=self.date_deadline,
+        )
+        self._notify_escalation(users, summary)
+        target = self.env["res.users"]
+        if rule.level1_reassign == "manager":
+            target = manager
+        elif rule.level1_reassign == "expert":
+            target = (
+                self.department_id.crossdept_expert_user_ids
+                | self.ticket_id.type_id.expert_user_ids
+            )[:1]
+        if target and target != self.user_id:
+            self.with_context(crossdept_reason=summary).user_id = target
+        if rule.level1_raise_priority and self.ticket_id.priority != "3":
+            self.ticket_id.priority = str(int(self.ticket_id.priority) + 1)
+        return self._escalation_event(self.env._("Escalation level 1"), users)
+
+    def _escalation_level2(self):
+        manager_employee = self.department_id.manager_id
+        users = (
+            manager_employee.parent_id.user_id or self.department_id.parent_id.manager_id.user_id
+        )
+        summary = self.env._(
+            "Step %(step)s is still overdue since %(deadline)s.",
+            step=self.name,
+            deadline=self.date_deadline,
+        )
+        self._notify_escalation(users, summary)
+        return self._escalation_event(self.env._("Escalation level 2"), users)
 
     def _log_step_events(self, event_type, reason=None, to_step=None):
         self.ticket_id._log_events(

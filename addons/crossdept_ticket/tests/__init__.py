@@ -12,3 +12,4 @@ from . import test_flow_deadline
 from . import test_flow_concurrency
 from . import test_flow_tour
 from . import test_dispatch
+from . import test_escalation
