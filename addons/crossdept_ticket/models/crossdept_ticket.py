@@ -582,6 +582,85 @@ class CrossdeptTicket(models.Model):
         ):
             self.action_done()
 
+    # ------------------------------------------------------------------
+    # Automation (server actions usable in automation rules)
+    # ------------------------------------------------------------------
+
+    def _raci_holders(self, roles):
+        return self.raci_ids.filtered(lambda line: line.role in roles).holder_user_id
+
+    def _notify_raci(self, roles, summary=None):
+        """Post a note on each ticket that notifies the holders of these RACI roles."""
+        for ticket in self:
+            users = ticket._raci_holders(roles) - self.env.user
+            if users:
+                ticket.message_post(
+                    body=summary
+                    or self.env._(
+                        "Ticket %(ticket)s needs your attention.", ticket=ticket.display_name
+                    ),
+                    partner_ids=users.partner_id.ids,
+                    subtype_xmlid="mail.mt_note",
+                )
+
+    def _notify_created(self):
+        """Tell the Informed and Accountable holders about new tickets.
+
+        Automation rules run their action once per record; the notes are therefore
+        collected here and posted for the whole transaction at once before commit,
+        so that creating many tickets does not cost a few queries each."""
+        pending = self.env.cr.precommit.data.setdefault("crossdept.notify_created", set())
+        if not pending:
+            self.env.cr.precommit.add(self._post_created_notes)
+        pending.update(self.ids)
+
+    @api.model
+    def _post_created_notes(self):
+        ids = self.env.cr.precommit.data.pop("crossdept.notify_created", set())
+        tickets = self.sudo().browse(sorted(ids)).exists()
+        note = self.env.ref("mail.mt_note")
+        messages, recipients = [], []
+        for ticket in tickets:
+            partners = ticket._raci_holders(("informed", "accountable")).partner_id
+            if not partners:
+                continue
+            messages.append(
+                {
+                    "model": ticket._name,
+                    "res_id": ticket.id,
+                    "message_type": "notification",
+                    "subtype_id": note.id,
+                    "author_id": ticket.create_uid.partner_id.id,
+                    "body": self.env._(
+                        "New ticket %(ticket)s from %(requester)s.",
+                        ticket=ticket.display_name,
+                        requester=ticket.requester_id.name or "-",
+                    ),
+                    "partner_ids": [Command.set(partners.ids)],
+                }
+            )
+            recipients.append(partners)
+        created = self.env["mail.message"].sudo().create(messages)
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "mail_message_id": message.id,
+                    "res_partner_id": partner.id,
+                    "notification_type": "inbox",
+                }
+                for message, partners in zip(created, recipients, strict=True)
+                for partner in partners
+            ]
+        )
+
+    def _notify_requester_done(self):
+        for ticket in self.filtered("requester_id"):
+            ticket.message_post(
+                body=self.env._("Ticket %(ticket)s is done.", ticket=ticket.display_name),
+                partner_ids=ticket.requester_id.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+
     def _log_changes(self, before):
         events = []
         for ticket in self:

@@ -467,6 +467,31 @@ class CrossdeptTicketStep(models.Model):
         steps._update_sla_status()
 
     # ------------------------------------------------------------------
+    # Automation (server actions usable in automation rules)
+    # ------------------------------------------------------------------
+
+    def _action_auto_assign(self):
+        self.env["crossdept.dispatcher"]._assign(
+            self.filtered(lambda s: s.kind == "task" and s.state in ("ready", "in_progress"))
+        )
+
+    def _action_escalate(self):
+        self.filtered(lambda s: s.state in ("ready", "in_progress"))._escalate(
+            fields.Datetime.now()
+        )
+
+    def _notify_assignee(self):
+        """Give the assignee of a ready step an activity on the ticket, due at the
+        step's deadline."""
+        for step in self.filtered(lambda s: s.user_id and s.state == "ready"):
+            step.ticket_id.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=step.date_deadline and step.date_deadline.date(),
+                user_id=step.user_id.id,
+                summary=self.env._("Step %(step)s is yours", step=step.name),
+            )
+
+    # ------------------------------------------------------------------
     # Escalation
     # ------------------------------------------------------------------
 

@@ -13,3 +13,4 @@ from . import test_flow_concurrency
 from . import test_flow_tour
 from . import test_dispatch
 from . import test_escalation
+from . import test_automation

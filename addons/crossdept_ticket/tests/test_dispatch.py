@@ -177,7 +177,9 @@ class TestDispatch(CrossdeptFlowCase):
         step = self._start()
         self.assertEqual(step.user_id, self.support_manager)
         self.assertIn("Nobody in Support (test) qualified", step.assignment_explanation)
-        activity = step.ticket_id.activity_ids.filtered(lambda a: a.user_id == self.support_manager)
+        activity = step.ticket_id.activity_ids.filtered(
+            lambda a: a.user_id == self.support_manager and a.summary.startswith("Assign step")
+        )
         self.assertIn("Nobody in Support (test) qualified", str(activity.note))
 
     def test_explanation_names_method_choice_and_runners_up(self):
@@ -200,6 +202,9 @@ class TestDispatch(CrossdeptFlowCase):
         self.assertEqual((transfer.to_user_id, transfer.reason), (other, "Knows the customer"))
 
     def test_assignment_query_budget_does_not_grow_with_the_batch(self):
+        # measures dispatch itself: each enabled automation rule adds Odoo's own
+        # per-record cost of running its action
+        self.env.ref("crossdept_ticket.automation_step_ready").active = False
         self.support.crossdept_max_open_steps = 100
         small = self._start(count=5)
         large = self._start(count=25)

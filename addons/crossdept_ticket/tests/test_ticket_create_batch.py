@@ -23,7 +23,9 @@ class TestTicketCreateBatch(CrossdeptTicketCase):
         Ticket.create(self._vals(1))  # warm the caches (sequence, rules, subtypes)
         self.env.flush_all()
         self.env.invalidate_all()
-        # measured: see the note on the query budget in README.md
+        # measured with the shipped automation rules active: the rule that tells the
+        # Informed and Accountable costs Odoo's per-record automation overhead (about
+        # one query a ticket); its notes are posted for the whole batch at once
         with self.assertQueryCount(__system__=QUERY_BUDGET):
             tickets = Ticket.create(self._vals(1000))
             self.env.flush_all()
@@ -31,6 +33,15 @@ class TestTicketCreateBatch(CrossdeptTicketCase):
         self.assertEqual(len(set(tickets.mapped("name"))), 1000)
         self.assertEqual(len(tickets.event_ids), 1000)
         self.assertEqual(tickets.mapped("accountable_user_id"), self.it_manager)
+        self.env.cr.precommit.run()  # posts the notes, unless a flush already did
+        notes = self.env["mail.message"].search(
+            [
+                ("model", "=", "crossdept.ticket"),
+                ("res_id", "in", tickets.ids),
+                ("partner_ids", "in", self.it_manager.partner_id.ids),
+            ]
+        )
+        self.assertEqual(len(notes), 1000)
 
 
-QUERY_BUDGET = 61
+QUERY_BUDGET = 1088
