@@ -18,6 +18,7 @@
         "views/crossdept_ticket_step_views.xml",
         "views/crossdept_flow_views.xml",
         "views/crossdept_escalation_rule_views.xml",
+        "views/crossdept_dispatch_schedule_views.xml",
         "views/crossdept_ticket_views.xml",
         "views/crossdept_ticket_type_views.xml",
         "views/crossdept_ticket_tag_views.xml",
@@ -25,6 +26,7 @@
         "views/hr_department_views.xml",
         "wizard/crossdept_ticket_transfer_views.xml",
         "wizard/crossdept_ticket_step_reject_views.xml",
+        "wizard/crossdept_ticket_step_transfer_views.xml",
         "views/crossdept_ticket_menus.xml",
     ],
     "demo": [

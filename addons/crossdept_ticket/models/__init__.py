@@ -16,3 +16,4 @@ from . import hr_department
 from . import hr_employee
 from . import crossdept_dispatcher
 from . import crossdept_escalation_rule
+from . import crossdept_dispatch_schedule

@@ -107,8 +107,28 @@ class CrossdeptTicket(models.Model):
         "unless another matching flow is chosen before.",
     )
     step_ids = fields.One2many("crossdept.ticket.step", "ticket_id", "Steps")
+    schedule_id = fields.Many2one(
+        "crossdept.dispatch.schedule", "Recurring Dispatch", index="btree_not_null", copy=False
+    )
+    schedule_period = fields.Char(copy=False)
+    schedule_target = fields.Char(copy=False)
+    dispatch_target_ref = fields.Reference(
+        selection="_selection_target_model", string="Target", copy=False
+    )
     color = fields.Integer()
     active = fields.Boolean(default=True)
+
+    _sql_constraints = [
+        (
+            "schedule_period_target_uniq",
+            "unique(schedule_id, schedule_period, schedule_target)",
+            "A recurring dispatch creates one ticket per target and period.",
+        ),
+    ]
+
+    @api.model
+    def _selection_target_model(self):
+        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
 
     @api.depends("date_deadline", "state")
     def _compute_is_overdue(self):

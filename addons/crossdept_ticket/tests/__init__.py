@@ -14,3 +14,4 @@ from . import test_flow_tour
 from . import test_dispatch
 from . import test_escalation
 from . import test_automation
+from . import test_dispatch_schedule

@@ -1,2 +1,3 @@
 from . import crossdept_ticket_transfer
 from . import crossdept_ticket_step_reject
+from . import crossdept_ticket_step_transfer
