@@ -127,23 +127,17 @@ class CrossdeptDispatcher(models.AbstractModel):
                 if skills[employee].get(req.skill_id, -1) < req.min_progress
             ]
             if missing:
-                excluded.append(
-                    env._(
-                        "%(user)s: lacks %(skills)s",
-                        user=user.name,
-                        skills=", ".join(
-                            f"{req.skill_id.name} ≥ {req.level_id.name}" for req in missing
-                        ),
-                    )
-                )
+                lacking = ", ".join(f"{r.skill_id.name} ≥ {r.level_id.name}" for r in missing)
+                excluded.append(env._("%(user)s: lacks %(skills)s", user=user.name, skills=lacking))
             elif employee not in available:
                 excluded.append(env._("%(user)s: not working or on leave", user=user.name))
             elif capacity and loads[user] >= capacity:
+                load = f"{loads[user]:g}"
                 excluded.append(
                     env._(
                         "%(user)s: at capacity (%(load)s of %(capacity)s)",
                         user=user.name,
-                        load=f"{loads[user]:g}",
+                        load=load,
                         capacity=capacity,
                     )
                 )
@@ -183,16 +177,16 @@ class CrossdeptDispatcher(models.AbstractModel):
         labels = dict(
             self.env["hr.department"]._fields["crossdept_assign_method"]._description_selection(env)
         )
+        runners_up = ", ".join(
+            f"{user.name} ({self._score_label(method, score)})" for score, user in others[:3]
+        )
         explanation = env._(
             "%(route)s%(method)s: %(user)s (%(score)s). Next: %(next)s.",
             route=route,
             method=labels[method],
             user=best.name,
             score=self._score_label(method, best_score),
-            next=", ".join(
-                f"{user.name} ({self._score_label(method, score)})" for score, user in others[:3]
-            )
-            or "-",
+            next=runners_up or "-",
         )
         if excluded:
             explanation += " " + env._("Excluded: %(why)s.", why="; ".join(excluded))

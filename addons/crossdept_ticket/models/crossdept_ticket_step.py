@@ -215,11 +215,12 @@ class CrossdeptTicketStep(models.Model):
         for deliverable in self.deliverable_ids.filtered(lambda line: not line.done):
             missing.append(self.env._("deliverable: %(name)s", name=deliverable.name))
         if missing:
+            listing = "\n".join(f"- {item}" for item in missing)
             raise UserError(
                 self.env._(
                     "Step %(step)s cannot be finished yet. Missing:\n%(missing)s",
                     step=self.display_name,
-                    missing="\n".join(f"- {item}" for item in missing),
+                    missing=listing,
                 )
             )
 
