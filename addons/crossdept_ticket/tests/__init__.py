@@ -15,3 +15,4 @@ from . import test_dispatch
 from . import test_escalation
 from . import test_automation
 from . import test_dispatch_schedule
+from . import test_translation
