@@ -538,26 +538,29 @@ class CrossdeptTicketStep(models.Model):
     def _escalate(self, now):
         Rule = self.env["crossdept.escalation.rule"]
         rules = Rule._rules_by_scope()
-        events = []
+        events, notices = [], []
         for step in self:
             rule = Rule._rule_for(step, rules)
             if not rule:
                 continue
             level = step.escalation_level
             if level == "0" and now < step.date_deadline:
-                events.append(step._escalation_warn())
+                users, summary, label = step._escalation_warn()
                 new_level = "1"
             elif level in ("0", "1"):
-                events.append(step._escalation_level1(rule))
+                users, summary, label = step._escalation_level1(rule)
                 new_level = "2"
             elif level == "2":
-                events.append(step._escalation_level2())
+                users, summary, label = step._escalation_level2()
                 new_level = "3"
             else:
                 continue
             step.escalation_level = new_level
+            events.append(step._escalation_event(label, users))
+            notices.append((step, users, summary))
         self._schedule_escalation(rules)
         self.env["crossdept.ticket"]._log_events(events)
+        self._post_escalation_notices(notices)
 
     def _escalation_event(self, level_label, users):
         return {
@@ -577,14 +580,34 @@ class CrossdeptTicketStep(models.Model):
             ),
         }
 
-    def _notify_escalation(self, users, summary):
-        ticket = self.ticket_id
-        for user in users:
-            ticket.activity_schedule(
-                "mail.mail_activity_data_todo", user_id=user.id, summary=summary
-            )
-        ticket.message_post(
-            body=summary, partner_ids=users.partner_id.ids, subtype_xmlid="mail.mt_note"
+    @api.model
+    def _post_escalation_notices(self, notices):
+        """One activity per person told and a note in each ticket's chatter, created
+        for the whole batch at once (the activity shows in the person's to-do list)."""
+        if not notices:
+            return
+        model_id = self.env["ir.model"]._get_id("crossdept.ticket")
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        today = fields.Date.context_today(self)
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": step.ticket_id.id,
+                    "activity_type_id": todo.id,
+                    "user_id": user.id,
+                    "summary": summary,
+                    "date_deadline": today,
+                }
+                for step, users, summary in notices
+                for user in users
+            ]
+        )
+        tickets = self.env["crossdept.ticket"].browse(
+            [step.ticket_id.id for step, _users, _summary in notices]
+        )
+        tickets._message_log_batch(
+            bodies={step.ticket_id.id: summary for step, _users, summary in notices}
         )
 
     def _escalation_warn(self):
@@ -594,8 +617,7 @@ class CrossdeptTicketStep(models.Model):
             step=self.name,
             deadline=self.date_deadline,
         )
-        self._notify_escalation(users, summary)
-        return self._escalation_event(self.env._("Warning"), users)
+        return users, summary, self.env._("Warning")
 
     def _escalation_level1(self, rule):
         manager = self.department_id.manager_id.user_id
@@ -605,7 +627,6 @@ class CrossdeptTicketStep(models.Model):
             step=self.name,
             deadline=self.date_deadline,
         )
-        self._notify_escalation(users, summary)
         target = self.env["res.users"]
         if rule.level1_reassign == "manager":
             target = manager
@@ -618,7 +639,7 @@ class CrossdeptTicketStep(models.Model):
             self.with_context(crossdept_reason=summary).user_id = target
         if rule.level1_raise_priority and self.ticket_id.priority != "3":
             self.ticket_id.priority = str(int(self.ticket_id.priority) + 1)
-        return self._escalation_event(self.env._("Escalation level 1"), users)
+        return users, summary, self.env._("Escalation level 1")
 
     def _escalation_level2(self):
         manager_employee = self.department_id.manager_id
@@ -630,8 +651,7 @@ class CrossdeptTicketStep(models.Model):
             step=self.name,
             deadline=self.date_deadline,
         )
-        self._notify_escalation(users, summary)
-        return self._escalation_event(self.env._("Escalation level 2"), users)
+        return users, summary, self.env._("Escalation level 2")
 
     def _log_step_events(self, event_type, reason=None, to_step=None):
         self.ticket_id._log_events(

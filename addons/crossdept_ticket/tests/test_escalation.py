@@ -136,3 +136,15 @@ class TestEscalation(CrossdeptFlowCase):
         self.assertEqual(done, [2, 2, 1, 0])
         for step in steps:
             self.assertEqual(len(self._escalations(step)), 1)
+
+    def test_cron_batch_query_budget(self):
+        self._start(count=10)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        # ten warnings: activities and chatter notes are created for the batch at once
+        with self.assertQueryCount(__system__=ESCALATION_BATCH_QUERY_BUDGET):
+            self.assertEqual(self._run_cron("2026-11-23 15:30:00", batch_size=10), 10)
+            self.env.flush_all()
+
+
+ESCALATION_BATCH_QUERY_BUDGET = 40
