@@ -259,18 +259,24 @@ class CrossdeptFlow(models.Model):
         return (bool(self._get_domain()), bool(self.type_ids), self.version)
 
     @api.model
-    def _find_for_ticket(self, ticket):
+    def _active_for(self, ticket_type, company):
+        """Active flows that may serve tickets of this type and company, the most
+        specific first."""
         flows = self.search(
             [
                 ("state", "=", "active"),
-                ("company_id", "in", (False, ticket.company_id.id)),
+                ("company_id", "in", (False, company.id)),
                 "|",
                 ("type_ids", "=", False),
-                ("type_ids", "in", ticket.type_id.ids),
+                ("type_ids", "in", ticket_type.ids),
             ]
         )
-        flows = flows.filtered(lambda flow: flow._matches(ticket))
         return flows.sorted(lambda flow: flow._specificity(), reverse=True)
+
+    @api.model
+    def _find_for_ticket(self, ticket):
+        flows = self._active_for(ticket.type_id, ticket.company_id)
+        return flows.filtered(lambda flow: flow._matches(ticket))
 
     # ------------------------------------------------------------------
     # Diagram

@@ -444,11 +444,21 @@ class CrossdeptTicket(models.Model):
     # Flow
     # ------------------------------------------------------------------
 
-    def _find_flow(self):
+    def _find_flow(self, candidates=None):
+        """The most specific active flow for this ticket; ``candidates`` caches the
+        active flows of each (type, company) across a batch of tickets."""
         self.ensure_one()
-        return self.env["crossdept.flow"]._find_for_ticket(self)[:1]
+        Flow = self.env["crossdept.flow"]
+        if candidates is None:
+            return Flow._find_for_ticket(self)[:1]
+        key = (self.type_id, self.company_id)
+        if key not in candidates:
+            candidates[key] = Flow._active_for(self.type_id, self.company_id)
+        return candidates[key].filtered(lambda flow: flow._matches(self))[:1]
 
     def action_start_flow(self):
+        by_flow = defaultdict(lambda: self.browse())
+        candidates = {}  # flows that may apply, by (ticket type, company)
         for ticket in self:
             if ticket.step_ids:
                 raise UserError(
@@ -464,7 +474,7 @@ class CrossdeptTicket(models.Model):
                         ticket=ticket.display_name,
                     )
                 )
-            flow = ticket.flow_id or ticket._find_flow()
+            flow = ticket.flow_id or ticket._find_flow(candidates)
             if not flow:
                 raise UserError(
                     self.env._(
@@ -479,7 +489,9 @@ class CrossdeptTicket(models.Model):
                         ticket=ticket.display_name,
                     )
                 )
-            ticket.flow_id = flow
+            by_flow[flow] |= ticket
+        for flow, tickets in by_flow.items():
+            tickets.flow_id = flow
         self._create_steps()
         self.filtered(lambda t: t.state == "draft").action_open()
         self._ensure_responsible()
@@ -545,6 +557,7 @@ class CrossdeptTicket(models.Model):
     def _ensure_responsible(self):
         """A running ticket has a Responsible: its first step's assignee by default."""
         vals = []
+        self.step_ids.mapped("approver_ids")  # read for the whole batch at once
         for ticket in self:
             if any(line.role == "responsible" for line in ticket.raci_ids):
                 continue

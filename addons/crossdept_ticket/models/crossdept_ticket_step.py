@@ -483,14 +483,35 @@ class CrossdeptTicketStep(models.Model):
 
     def _notify_assignee(self):
         """Give the assignee of a ready step an activity on the ticket, due at the
-        step's deadline."""
-        for step in self.filtered(lambda s: s.user_id and s.state == "ready"):
-            step.ticket_id.activity_schedule(
-                "mail.mail_activity_data_todo",
-                date_deadline=step.date_deadline and step.date_deadline.date(),
-                user_id=step.user_id.id,
-                summary=self.env._("Step %(step)s is yours", step=step.name),
-            )
+        step's deadline. Automation rules run their action once per record, so the
+        steps are collected here and their activities created at once before commit."""
+        pending = self.env.cr.precommit.data.setdefault("crossdept.notify_assignee", set())
+        if not pending:
+            self.env.cr.precommit.add(self._create_assignee_activities)
+        pending.update(self.ids)
+
+    @api.model
+    def _create_assignee_activities(self):
+        ids = self.env.cr.precommit.data.pop("crossdept.notify_assignee", set())
+        steps = self.sudo().browse(sorted(ids)).exists()
+        steps = steps.filtered(lambda s: s.user_id and s.state == "ready")
+        if not steps:
+            return
+        model_id = self.env["ir.model"]._get_id("crossdept.ticket")
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": step.ticket_id.id,
+                    "activity_type_id": todo.id,
+                    "user_id": step.user_id.id,
+                    "summary": self.env._("Step %(step)s is yours", step=step.name),
+                    "date_deadline": (step.date_deadline or fields.Datetime.now()).date(),
+                }
+                for step in steps
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Escalation

@@ -52,12 +52,14 @@ class TestAutomation(CrossdeptFlowCase):
     def test_ready_step_tells_its_assignee(self):
         flow, _steps = self._make_flow([{"name": "First"}, {"name": "Second", "preds": ["First"]}])
         ticket = self._run(flow)
+        self.env.cr.precommit.run()  # the activities of a transaction are made at once
         first = ticket.activity_ids.filtered(lambda a: a.summary == "Step First is yours")
         self.assertEqual(first.user_id, self.it_user)
         self.assertFalse(
             ticket.activity_ids.filtered(lambda a: a.summary == "Step Second is yours")
         )
         self._do(ticket, "First")
+        self.env.cr.precommit.run()
         second = ticket.activity_ids.filtered(lambda a: a.summary == "Step Second is yours")
         self.assertEqual(second.user_id, self.it_user)
 
