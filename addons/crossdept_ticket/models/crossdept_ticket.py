@@ -652,6 +652,8 @@ class CrossdeptTicket(models.Model):
         ids = self.env.cr.precommit.data.pop("crossdept.notify_created", set())
         tickets = self.sudo().browse(sorted(ids)).exists()
         note = self.env.ref("mail.mt_note")
+        # reply-to addresses for the whole batch at once (mail would look them up per note)
+        reply_to = tickets._notify_get_reply_to()
         messages, recipients = [], []
         for ticket in tickets:
             partners = ticket._raci_holders(("informed", "accountable")).partner_id
@@ -670,6 +672,7 @@ class CrossdeptTicket(models.Model):
                         requester=ticket.requester_id.name or "-",
                     ),
                     "partner_ids": [Command.set(partners.ids)],
+                    "reply_to": reply_to.get(ticket.id) or False,
                 }
             )
             recipients.append(partners)
