@@ -689,6 +689,34 @@ class CrossdeptTicket(models.Model):
             ]
         )
 
+    @api.model
+    def _schedule_activities_batch(self, entries):
+        """Create to-do activities for [(ticket, user, summary, date)] in one go,
+        without the e-mail Odoo sends for each assignment (they show in the users'
+        activity lists)."""
+        if not entries:
+            return self.env["mail.activity"]
+        model_id = self.env["ir.model"]._get_id(self._name)
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(mail_activity_quick_update=True)
+            .create(
+                [
+                    {
+                        "res_model_id": model_id,
+                        "res_id": ticket.id,
+                        "activity_type_id": todo.id,
+                        "user_id": user.id,
+                        "summary": summary,
+                        "date_deadline": date,
+                    }
+                    for ticket, user, summary, date in entries
+                ]
+            )
+        )
+
     def _notify_requester_done(self):
         for ticket in self.filtered("requester_id"):
             ticket.message_post(

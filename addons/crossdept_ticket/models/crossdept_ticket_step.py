@@ -497,18 +497,14 @@ class CrossdeptTicketStep(models.Model):
         steps = steps.filtered(lambda s: s.user_id and s.state == "ready")
         if not steps:
             return
-        model_id = self.env["ir.model"]._get_id("crossdept.ticket")
-        todo = self.env.ref("mail.mail_activity_data_todo")
-        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+        self.env["crossdept.ticket"]._schedule_activities_batch(
             [
-                {
-                    "res_model_id": model_id,
-                    "res_id": step.ticket_id.id,
-                    "activity_type_id": todo.id,
-                    "user_id": step.user_id.id,
-                    "summary": self.env._("Step %(step)s is yours", step=step.name),
-                    "date_deadline": (step.date_deadline or fields.Datetime.now()).date(),
-                }
+                (
+                    step.ticket_id,
+                    step.user_id,
+                    self.env._("Step %(step)s is yours", step=step.name),
+                    (step.date_deadline or fields.Datetime.now()).date(),
+                )
                 for step in steps
             ]
         )
@@ -607,19 +603,10 @@ class CrossdeptTicketStep(models.Model):
         for the whole batch at once (the activity shows in the person's to-do list)."""
         if not notices:
             return
-        model_id = self.env["ir.model"]._get_id("crossdept.ticket")
-        todo = self.env.ref("mail.mail_activity_data_todo")
         today = fields.Date.context_today(self)
-        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+        self.env["crossdept.ticket"]._schedule_activities_batch(
             [
-                {
-                    "res_model_id": model_id,
-                    "res_id": step.ticket_id.id,
-                    "activity_type_id": todo.id,
-                    "user_id": user.id,
-                    "summary": summary,
-                    "date_deadline": today,
-                }
+                (step.ticket_id, user, summary, today)
                 for step, users, summary in notices
                 for user in users
             ]
