@@ -1,0 +1,4 @@
+from . import crossdept_ticket
+from . import purchase_order
+from . import res_company
+from . import res_config_settings

@@ -1,0 +1,55 @@
+from odoo import fields, models
+
+
+class CrossdeptTicket(models.Model):
+    _inherit = "crossdept.ticket"
+
+    purchase_id = fields.Many2one(
+        "purchase.order",
+        "Purchase Order",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+        help="The purchase order this ticket approves.",
+    )
+    # related fields are read as superuser: approvers see what they approve
+    # without needing Purchase rights
+    purchase_partner_id = fields.Many2one(related="purchase_id.partner_id", string="Vendor")
+    purchase_amount_total = fields.Monetary(
+        related="purchase_id.amount_total",
+        string="Order Total",
+        currency_field="purchase_currency_id",
+    )
+    purchase_currency_id = fields.Many2one(
+        related="purchase_id.currency_id", string="Order Currency"
+    )
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("state") in ("done", "cancelled") and self.filtered("purchase_id"):
+            self._crossdept_update_purchase_orders()
+        return res
+
+    def _crossdept_update_purchase_orders(self):
+        """A finished approval confirms its order; a cancelled one (a rejection)
+        returns it to draft with the reason in its chatter."""
+        # the approvers decide in CrossDept and need no Purchase rights: confirming or
+        # resetting the order is the outcome of their decision
+        reason = self.env.context.get("crossdept_reason")
+        for ticket in self:
+            order = ticket.sudo().purchase_id.with_company(ticket.company_id)
+            if order.state != "to approve" or order.crossdept_ticket_id != ticket:
+                continue
+            if ticket.state == "done":
+                order._crossdept_approve()
+            else:
+                order._crossdept_return_to_draft(reason)
+
+    def action_view_purchase_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "purchase.order",
+            "res_id": self.purchase_id.id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,295 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
+
+# ticket states in which the approval is still under way
+RUNNING_STATES = ("draft", "open", "in_progress", "waiting")
+
+
+class PurchaseOrder(models.Model):
+    _inherit = "purchase.order"
+
+    crossdept_ticket_id = fields.Many2one(
+        "crossdept.ticket",
+        "Approval Ticket",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The CrossDept ticket of the order's current approval.",
+    )
+    # read as superuser, so that buyers without CrossDept rights see how their
+    # approval is going (its state only)
+    crossdept_ticket_state = fields.Selection(
+        related="crossdept_ticket_id.state", string="Approval Status"
+    )
+    crossdept_ticket_ids = fields.One2many(
+        "crossdept.ticket", "purchase_id", "Approval Tickets", readonly=True
+    )
+    crossdept_ticket_count = fields.Integer(
+        "Approval Ticket Count", compute="_compute_crossdept_ticket_count"
+    )
+
+    @api.depends("crossdept_ticket_ids")
+    def _compute_crossdept_ticket_count(self):
+        # a count only, which the buyer may know without CrossDept rights
+        counts = {
+            order.id: count
+            for order, count in self.env["crossdept.ticket"]
+            .sudo()
+            ._read_group([("purchase_id", "in", self.ids)], ["purchase_id"], ["__count"])
+        }
+        for order in self:
+            order.crossdept_ticket_count = counts.get(order.id, 0)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def button_confirm(self):
+        self._crossdept_check_not_pending()
+        to_submit = self.filtered(
+            lambda order: (
+                order.state in ("draft", "sent", "to approve")
+                and order.crossdept_ticket_state != "done"
+            )
+        )._crossdept_needing_approval()
+        if to_submit:
+            to_submit._crossdept_submit()
+        return super(PurchaseOrder, self - to_submit).button_confirm()
+
+    def button_approve(self, force=False):
+        self._crossdept_check_approved()
+        return super().button_approve(force=force)
+
+    def button_cancel(self):
+        res = super().button_cancel()
+        running = self.filtered(lambda order: order.crossdept_ticket_state in RUNNING_STATES)
+        if running:
+            # the buyer may cancel their order without CrossDept rights; its approval
+            # ticket has nothing left to approve
+            running.crossdept_ticket_id.sudo().with_context(
+                crossdept_reason=self.env._("The purchase order was cancelled.")
+            ).action_cancel()
+        # a cancelled order needs a new approval if it is confirmed again
+        self.filtered("crossdept_ticket_id").crossdept_ticket_id = False
+        return res
+
+    def _approval_allowed(self):
+        # an approved CrossDept flow replaces Odoo's own double validation
+        if self.crossdept_ticket_state == "done":
+            return True
+        return super()._approval_allowed()
+
+    def action_view_crossdept_tickets(self):
+        self.ensure_one()
+        action = {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Approval Tickets"),
+            "res_model": "crossdept.ticket",
+            "view_mode": "list,form",
+            "domain": [("purchase_id", "=", self.id)],
+            "context": {"create": False},
+        }
+        if self.crossdept_ticket_count == 1:
+            action.update(view_mode="form", res_id=self.crossdept_ticket_ids.id)
+        return action
+
+    # ------------------------------------------------------------------
+    # Approval
+    # ------------------------------------------------------------------
+
+    def _crossdept_needing_approval(self):
+        """The orders of this recordset that need an approval ticket under their
+        company's settings: a product of an approval category, or a total (in the
+        company currency) that reaches the threshold."""
+        needing = self.browse()
+        categories = {}  # company -> approval categories and their subcategories
+        for order in self:
+            company = order.company_id
+            if not company.crossdept_purchase_approval:
+                continue
+            if company not in categories:
+                categories[company] = (
+                    self.env["product.category"]
+                    .sudo()
+                    .search([("id", "child_of", company.crossdept_purchase_categ_ids.ids)])
+                    if company.crossdept_purchase_categ_ids
+                    else self.env["product.category"]
+                )
+            if order.order_line.product_id.categ_id & categories[company]:
+                needing |= order
+                continue
+            amount = order.currency_id._convert(
+                order.amount_total,
+                company.currency_id,
+                company,
+                order.date_order or fields.Date.context_today(order),
+            )
+            if (
+                company.currency_id.compare_amounts(amount, company.crossdept_purchase_threshold)
+                >= 0
+            ):
+                needing |= order
+        return needing
+
+    def _crossdept_check_not_pending(self):
+        for order in self:
+            if order.crossdept_ticket_state in RUNNING_STATES:
+                order._crossdept_raise_pending()
+
+    def _crossdept_check_approved(self):
+        """Only orders whose approval ticket is done, or that need no approval,
+        can be approved."""
+        self._crossdept_check_not_pending()
+        unapproved = self.filtered(lambda order: order.crossdept_ticket_state != "done")
+        for order in unapproved._crossdept_needing_approval():
+            if order.crossdept_ticket_id:
+                order._crossdept_raise_pending()
+            raise UserError(
+                self.env._(
+                    "Purchase order %(order)s needs a CrossDept approval: use Confirm Order "
+                    "to submit it for approval.",
+                    order=order.display_name,
+                )
+            )
+
+    def _crossdept_raise_pending(self):
+        self.ensure_one()
+        ticket = self.crossdept_ticket_id.sudo()
+        raise UserError(
+            self.env._(
+                "Purchase order %(order)s cannot be confirmed before its approval ticket "
+                "%(ticket)s is done; the ticket is %(state)s.",
+                order=self.display_name,
+                ticket=ticket.name,
+                state=dict(ticket._fields["state"]._description_selection(self.env))[ticket.state],
+            )
+        )
+
+    def _crossdept_submit(self):
+        """Create one approval ticket per order, start its flow and put the order
+        in To Approve."""
+        vals_list = [order._crossdept_prepare_ticket_vals() for order in self]
+        # the buyer needs no CrossDept rights to submit an order: the ticket is created
+        # and started as superuser, and the buyer only sees its number and state
+        tickets = self.env["crossdept.ticket"].sudo().create(vals_list)
+        tickets.action_start_flow()
+        for order, ticket in zip(self, tickets, strict=True):
+            order.write({"state": "to approve", "crossdept_ticket_id": ticket.id})
+            if order.partner_id not in order.message_partner_ids:
+                order.message_subscribe([order.partner_id.id])
+            order.message_post(
+                body=self.env._(
+                    "Submitted for approval: ticket %(ticket)s runs the flow %(flow)s. "
+                    "The order is confirmed once the ticket is done.",
+                    ticket=ticket.name,
+                    flow=ticket.flow_id.display_name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return tickets
+
+    def _crossdept_prepare_ticket_vals(self):
+        self.ensure_one()
+        company = self.company_id
+        flow = company._crossdept_purchase_flow()
+        user = self.user_id or self.env.user
+        employee = user.sudo().employee_ids.filtered(
+            lambda e: e.company_id == company and e.department_id
+        )[:1]
+        return {
+            "title": self.env._(
+                "Approve purchase order %(order)s (%(vendor)s, %(amount)s)",
+                order=self.name,
+                vendor=self.partner_id.display_name,
+                amount=formatLang(self.env, self.amount_total, currency_obj=self.currency_id),
+            ),
+            "description": self._crossdept_ticket_description(),
+            "type_id": company.crossdept_purchase_type_id.id,
+            "flow_id": flow.id,
+            # an urgent order is a high-priority ticket, not an urgent one, which
+            # would skip the steps marked as skippable when urgent
+            "priority": "2" if self.priority == "1" else "1",
+            "requester_id": user.id,
+            "department_id": employee.department_id.id,
+            "company_id": company.id,
+            "purchase_id": self.id,
+        }
+
+    def _crossdept_ticket_description(self):
+        self.ensure_one()
+        company = self.company_id
+        amount = formatLang(self.env, self.amount_total, currency_obj=self.currency_id)
+        if self.currency_id != company.currency_id:
+            converted = self.currency_id._convert(
+                self.amount_total,
+                company.currency_id,
+                company,
+                self.date_order or fields.Date.context_today(self),
+            )
+            amount = (
+                f"{amount} ({formatLang(self.env, converted, currency_obj=company.currency_id)})"
+            )
+        rows = Markup("").join(
+            Markup("<li>%s: %s</li>") % (label, value)
+            for label, value in (
+                (self.env._("Purchase order"), self.name),
+                (self.env._("Vendor"), self.partner_id.display_name),
+                (self.env._("Total"), amount),
+                (self.env._("Buyer"), (self.user_id or self.env.user).name),
+            )
+        )
+        lines = Markup("").join(
+            Markup("<li>%s: %s %s, %s</li>")
+            % (
+                line.name,
+                formatLang(self.env, line.product_qty),
+                line.product_uom.name,
+                formatLang(self.env, line.price_subtotal, currency_obj=self.currency_id),
+            )
+            for line in self.order_line
+            if not line.display_type
+        )
+        return Markup("<ul>%s</ul><p>%s</p><ul>%s</ul>") % (
+            rows,
+            self.env._("Order lines:"),
+            lines,
+        )
+
+    def _crossdept_approve(self):
+        """Confirm the orders whose approval ticket is done."""
+        self.button_approve()
+        for order in self:
+            order.message_post(
+                body=self.env._(
+                    "Approval ticket %(ticket)s is done: the order is confirmed.",
+                    ticket=order.crossdept_ticket_id.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _crossdept_return_to_draft(self, reason):
+        """Return the orders whose approval ticket was cancelled to draft."""
+        self.button_draft()
+        for order in self:
+            ticket = order.crossdept_ticket_id.name
+            body = (
+                self.env._(
+                    "Approval ticket %(ticket)s was rejected: %(reason)s. "
+                    "The order is back to draft.",
+                    ticket=ticket,
+                    reason=reason,
+                )
+                if reason
+                else self.env._(
+                    "Approval ticket %(ticket)s was cancelled. The order is back to draft.",
+                    ticket=ticket,
+                )
+            )
+            order.message_post(
+                body=body,
+                partner_ids=order.user_id.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )

@@ -1,0 +1,4 @@
+from . import test_purchase_access
+from . import test_purchase_approval
+from . import test_purchase_settings
+from . import test_translation
