@@ -24,6 +24,14 @@ class PurchaseOrder(models.Model):
     crossdept_ticket_state = fields.Selection(
         related="crossdept_ticket_id.state", string="Approval Status"
     )
+    crossdept_approval_amount = fields.Monetary(
+        "Submitted Amount",
+        currency_field="company_currency_id",
+        readonly=True,
+        copy=False,
+        help="Order total, in the company currency, when the order was submitted for "
+        "approval: an approval covers the order as long as its total stays within it.",
+    )
     crossdept_ticket_ids = fields.One2many(
         "crossdept.ticket", "purchase_id", "Approval Tickets", readonly=True
     )
@@ -52,7 +60,7 @@ class PurchaseOrder(models.Model):
         to_submit = self.filtered(
             lambda order: (
                 order.state in ("draft", "sent", "to approve")
-                and order.crossdept_ticket_state != "done"
+                and not order._crossdept_is_approved()
             )
         )._crossdept_needing_approval()
         if to_submit:
@@ -78,7 +86,7 @@ class PurchaseOrder(models.Model):
 
     def _approval_allowed(self):
         # an approved CrossDept flow replaces Odoo's own double validation
-        if self.crossdept_ticket_state == "done":
+        if self._crossdept_is_approved():
             return True
         return super()._approval_allowed()
 
@@ -121,18 +129,35 @@ class PurchaseOrder(models.Model):
             if order.order_line.product_id.categ_id & categories[company]:
                 needing |= order
                 continue
-            amount = order.currency_id._convert(
-                order.amount_total,
-                company.currency_id,
-                company,
-                order.date_order or fields.Date.context_today(order),
-            )
+            amount = order._crossdept_company_amount()
             if (
                 company.currency_id.compare_amounts(amount, company.crossdept_purchase_threshold)
                 >= 0
             ):
                 needing |= order
         return needing
+
+    def _crossdept_company_amount(self):
+        """The order total in the company currency, at the order date."""
+        self.ensure_one()
+        return self.currency_id._convert(
+            self.amount_total,
+            self.company_id.currency_id,
+            self.company_id,
+            self.date_order or fields.Date.context_today(self),
+        )
+
+    def _crossdept_is_approved(self):
+        """Whether the order's approval ticket is done and its total is still within
+        the submitted amount."""
+        self.ensure_one()
+        return (
+            self.crossdept_ticket_state == "done"
+            and self.company_id.currency_id.compare_amounts(
+                self._crossdept_company_amount(), self.crossdept_approval_amount
+            )
+            <= 0
+        )
 
     def _crossdept_check_not_pending(self):
         for order in self:
@@ -143,8 +168,10 @@ class PurchaseOrder(models.Model):
         """Only orders whose approval ticket is done, or that need no approval,
         can be approved."""
         self._crossdept_check_not_pending()
-        unapproved = self.filtered(lambda order: order.crossdept_ticket_state != "done")
+        unapproved = self.filtered(lambda order: not order._crossdept_is_approved())
         for order in unapproved._crossdept_needing_approval():
+            if order.crossdept_ticket_state == "done":
+                order._crossdept_raise_exceeded()
             if order.crossdept_ticket_id:
                 order._crossdept_raise_pending()
             raise UserError(
@@ -168,6 +195,22 @@ class PurchaseOrder(models.Model):
             )
         )
 
+    def _crossdept_exceeded_message(self):
+        self.ensure_one()
+        currency = self.company_id.currency_id
+        return self.env._(
+            "The total of purchase order %(order)s (%(amount)s) exceeds the amount "
+            "approved by ticket %(ticket)s (%(approved)s): confirm it again to submit "
+            "it for a new approval.",
+            order=self.display_name,
+            amount=formatLang(self.env, self._crossdept_company_amount(), currency_obj=currency),
+            ticket=self.crossdept_ticket_id.sudo().name,
+            approved=formatLang(self.env, self.crossdept_approval_amount, currency_obj=currency),
+        )
+
+    def _crossdept_raise_exceeded(self):
+        raise UserError(self._crossdept_exceeded_message())
+
     def _crossdept_submit(self):
         """Create one approval ticket per order, start its flow and put the order
         in To Approve."""
@@ -177,7 +220,13 @@ class PurchaseOrder(models.Model):
         tickets = self.env["crossdept.ticket"].sudo().create(vals_list)
         tickets.action_start_flow()
         for order, ticket in zip(self, tickets, strict=True):
-            order.write({"state": "to approve", "crossdept_ticket_id": ticket.id})
+            order.write(
+                {
+                    "state": "to approve",
+                    "crossdept_ticket_id": ticket.id,
+                    "crossdept_approval_amount": order._crossdept_company_amount(),
+                }
+            )
             if order.partner_id not in order.message_partner_ids:
                 order.message_subscribe([order.partner_id.id])
             order.message_post(
@@ -259,9 +308,19 @@ class PurchaseOrder(models.Model):
         )
 
     def _crossdept_approve(self):
-        """Confirm the orders whose approval ticket is done."""
-        self.button_approve()
-        for order in self:
+        """Confirm the orders whose approval ticket is done; an order whose total
+        grew beyond the submitted amount meanwhile returns to draft instead."""
+        exceeded = self.filtered(lambda order: not order._crossdept_is_approved())
+        for order in exceeded:
+            order.button_draft()
+            order.message_post(
+                body=order._crossdept_exceeded_message(),
+                partner_ids=order.user_id.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+        approved = self - exceeded
+        approved.button_approve()
+        for order in approved:
             order.message_post(
                 body=self.env._(
                     "Approval ticket %(ticket)s is done: the order is confirmed.",

@@ -88,6 +88,30 @@ class TestPurchaseApproval(CrossdeptPurchaseCase):
         self._approve_all(self._ticket(order))
         self.assertEqual(order.state, "purchase")
 
+    def test_order_grown_during_approval_needs_new_approval(self):
+        order = self._make_order(12000)
+        order.button_confirm()
+        ticket = self._ticket(order)
+        self.assertEqual(order.crossdept_approval_amount, 12000)
+        order.order_line.price_unit = 20000
+        self._approve_all(ticket)
+        self.assertEqual(ticket.state, "done")
+        self.assertEqual(order.state, "draft")
+        self.assertIn("exceeds the amount approved", order.message_ids[0].body)
+        with self._raises(UserError, "exceeds the amount approved"):
+            order.with_user(self.purchase_manager).button_approve()
+        order.button_confirm()
+        self.assertEqual(order.state, "to approve")
+        self.assertEqual(len(self._tickets(order)), 2)
+        self.assertEqual(order.crossdept_approval_amount, 20000)
+
+    def test_order_reduced_during_approval_is_confirmed(self):
+        order = self._make_order(12000)
+        order.button_confirm()
+        order.order_line.price_unit = 9000
+        self._approve_all(self._ticket(order))
+        self.assertEqual(order.state, "purchase")
+
     def test_rejection_returns_order_to_draft(self):
         order = self._make_order(12000)
         order.button_confirm()
