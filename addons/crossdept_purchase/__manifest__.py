@@ -15,6 +15,11 @@
     "demo": [
         "demo/crossdept_purchase_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crossdept_purchase/static/tests/tours/**/*",
+        ],
+    },
     "auto_install": True,
     "installable": True,
 }

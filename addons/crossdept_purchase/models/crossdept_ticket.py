@@ -45,6 +45,17 @@ class CrossdeptTicket(models.Model):
             else:
                 order._crossdept_return_to_draft(reason)
 
+    def _crossdept_flow_approved(self):
+        """Whether the ticket is done because its flow went through: every step
+        done or skipped (a ticket closed by hand after a rejection is not)."""
+        self.ensure_one()
+        steps = self.sudo().step_ids
+        return (
+            self.state == "done"
+            and bool(steps)
+            and all(step.state in ("done", "skipped") for step in steps)
+        )
+
     def action_view_purchase_order(self):
         self.ensure_one()
         return {

@@ -151,12 +151,19 @@ class PurchaseOrder(models.Model):
         """Whether the order's approval ticket is done and its total is still within
         the submitted amount."""
         self.ensure_one()
+        return self._crossdept_flow_approved() and not self._crossdept_exceeds_approval()
+
+    def _crossdept_flow_approved(self):
+        return self.crossdept_ticket_state == "done" and (
+            self.crossdept_ticket_id.sudo()._crossdept_flow_approved()
+        )
+
+    def _crossdept_exceeds_approval(self):
         return (
-            self.crossdept_ticket_state == "done"
-            and self.company_id.currency_id.compare_amounts(
+            self.company_id.currency_id.compare_amounts(
                 self._crossdept_company_amount(), self.crossdept_approval_amount
             )
-            <= 0
+            > 0
         )
 
     def _crossdept_check_not_pending(self):
@@ -170,10 +177,8 @@ class PurchaseOrder(models.Model):
         self._crossdept_check_not_pending()
         unapproved = self.filtered(lambda order: not order._crossdept_is_approved())
         for order in unapproved._crossdept_needing_approval():
-            if order.crossdept_ticket_state == "done":
+            if order._crossdept_flow_approved():
                 order._crossdept_raise_exceeded()
-            if order.crossdept_ticket_id:
-                order._crossdept_raise_pending()
             raise UserError(
                 self.env._(
                     "Purchase order %(order)s needs a CrossDept approval: use Confirm Order "
@@ -309,16 +314,23 @@ class PurchaseOrder(models.Model):
 
     def _crossdept_approve(self):
         """Confirm the orders whose approval ticket is done; an order whose total
-        grew beyond the submitted amount meanwhile returns to draft instead."""
-        exceeded = self.filtered(lambda order: not order._crossdept_is_approved())
-        for order in exceeded:
+        grew beyond the submitted amount meanwhile, or whose ticket was closed
+        without its flow being approved, returns to draft instead."""
+        refused = self.filtered(lambda order: not order._crossdept_is_approved())
+        for order in refused:
             order.button_draft()
             order.message_post(
-                body=order._crossdept_exceeded_message(),
+                body=order._crossdept_exceeded_message()
+                if order._crossdept_flow_approved()
+                else self.env._(
+                    "Approval ticket %(ticket)s was closed without its flow being approved. "
+                    "The order is back to draft.",
+                    ticket=order.crossdept_ticket_id.name,
+                ),
                 partner_ids=order.user_id.partner_id.ids,
                 subtype_xmlid="mail.mt_note",
             )
-        approved = self - exceeded
+        approved = self - refused
         approved.button_approve()
         for order in approved:
             order.message_post(

@@ -1,4 +1,5 @@
 from . import test_purchase_access
 from . import test_purchase_approval
 from . import test_purchase_settings
+from . import test_purchase_tour
 from . import test_translation

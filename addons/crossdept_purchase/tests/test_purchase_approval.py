@@ -133,6 +133,27 @@ class TestPurchaseApproval(CrossdeptPurchaseCase):
         self.assertNotEqual(order.crossdept_ticket_id, ticket)
         self.assertEqual(order.crossdept_ticket_state, "in_progress")
 
+    def test_ticket_closed_by_hand_after_rejection_approves_nothing(self):
+        order = self._make_order(12000)
+        order.button_confirm()
+        ticket = self._ticket(order)
+        self._approve(ticket, "Head", self.it_manager)
+        self._approve(ticket, "Legal", self.approver_1)
+        self._approve(ticket, "Finance", self.approver_2)
+        self._step(ticket, "VP").with_user(self.approver_3).action_reject("Not this year")
+        self.assertEqual(order.state, "draft")
+        # an administrator reopens the cancelled ticket and closes it by hand
+        ticket.action_draft()
+        ticket.action_open()
+        ticket.action_start()
+        ticket.action_done()
+        self.assertEqual(ticket.state, "done")
+        with self._raises(UserError, "needs a CrossDept approval"):
+            order.with_user(self.purchase_manager).button_approve()
+        order.button_confirm()
+        self.assertEqual(order.state, "to approve")
+        self.assertEqual(len(self._tickets(order)), 2)
+
     def test_cancelling_order_cancels_ticket(self):
         order = self._make_order(12000)
         order.button_confirm()
