@@ -42,6 +42,18 @@ class TestPurchaseApproval(CrossdeptPurchaseCase):
         )
         self.assertIn(ticket.name, order.message_ids[0].body)
 
+    def test_batch_confirm_mixed_orders(self):
+        small = self._make_order(100)
+        big_1 = self._make_order(6000)
+        big_2 = self._make_order(7000)
+        (small | big_1 | big_2).button_confirm()
+        self.assertEqual(small.state, "purchase")
+        self.assertEqual((big_1 | big_2).mapped("state"), ["to approve", "to approve"])
+        tickets = self._ticket(big_1) | self._ticket(big_2)
+        self.assertEqual(len(tickets), 2)
+        self.assertEqual(tickets.purchase_id, big_1 | big_2)
+        self.assertFalse(self._tickets(small))
+
     def test_pending_ticket_blocks_confirmation(self):
         order = self._make_order(12000)
         order.button_confirm()
