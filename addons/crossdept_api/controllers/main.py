@@ -168,12 +168,8 @@ class CrossdeptApi(http.Controller):
         """The ticket if the API user may read it; 404 otherwise, so that tickets the
         user may not see cannot be told apart from missing ones."""
         ticket = request.env["crossdept.ticket"].browse(ticket_id if ticket_id <= MAX_ID else 0)
-        try:
-            if ticket.exists():
-                ticket.check_access("read")
-                return ticket
-        except AccessError:
-            pass
+        if ticket.exists() and ticket.has_access("read"):
+            return ticket
         raise ApiError(404, "not_found", request.env._("Ticket %(id)s not found.", id=ticket_id))
 
     @staticmethod

@@ -26,7 +26,7 @@ class CrossdeptWebhookDelivery(models.Model):
     _rec_name = "event_type"
 
     webhook_id = fields.Many2one(
-        "crossdept.webhook", "Webhook", required=True, readonly=True, ondelete="cascade", index=True
+        "crossdept.webhook", required=True, readonly=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="webhook_id.company_id", store=True, index=True)
     event_type = fields.Char("Event", required=True, readonly=True)
@@ -75,7 +75,8 @@ class CrossdeptWebhookDelivery(models.Model):
         for delivery in deliveries:
             delivery._send()
             if auto_commit:
-                self.env.cr.commit()
+                # a cron batch: keep each outcome even if a later receiver hangs the job
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         remaining = self.search_count(domain) if len(deliveries) == batch_size else 0
         self.env["ir.cron"]._notify_progress(done=len(deliveries), remaining=remaining)
         return deliveries
