@@ -70,7 +70,12 @@ class CrossdeptWebhookDelivery(models.Model):
         """Send the due deliveries, committing after each one (outside tests) so
         that a slow receiver never holds back the others' results."""
         auto_commit = not getattr(threading.current_thread(), "testing", False)
-        domain = [("state", "=", "pending"), ("next_attempt", "<=", fields.Datetime.now())]
+        domain = [
+            ("state", "=", "pending"),
+            ("next_attempt", "<=", fields.Datetime.now()),
+            # an archived subscription keeps its queue until it is active again
+            ("webhook_id.active", "=", True),
+        ]
         deliveries = self.search(domain, order="next_attempt, id", limit=batch_size)
         for delivery in deliveries:
             delivery._send()

@@ -231,3 +231,43 @@ class TestWebhook(CrossdeptApiCase):
                 {"ticket_id": ticket.id, "company_id": ticket.company_id.id, "event_type": "assign"}
             )
         self.assertFalse(self._deliveries(ticket))
+
+    def test_archived_subscription_keeps_its_queue(self):
+        ticket = self._make_ticket()
+        delivery = self._deliveries(ticket)
+        self.webhook.active = False
+        self.Delivery._cron_send()
+        self.assertEqual((delivery.state, delivery.attempt_count), ("pending", 0))
+        self.assertEqual(self.receiver.requests, [])
+        self.webhook.active = True
+        self.Delivery._cron_send()
+        self.assertEqual(delivery.state, "done")
+
+    def test_queueing_is_batched(self):
+        """Queueing the deliveries of 100 new tickets costs a few queries in all."""
+        Ticket = self.env["crossdept.ticket"]
+        vals = [{"title": f"Batch {i}", "department_id": self.dept_it.id} for i in range(100)]
+
+        def count_queries():
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            tickets = Ticket.create([dict(v) for v in vals])
+            self.env.flush_all()
+            return self.cr.sql_log_count - before, tickets
+
+        self.webhook.active = False
+        Ticket.create(vals[:1])  # warm the caches
+        without, _tickets = count_queries()
+        self.webhook.active = True
+        Ticket.create(vals[:1])
+        with_webhook, tickets = count_queries()
+        self.assertEqual(len(self.Delivery.search([("ticket_id", "in", tickets.ids)])), 100)
+        self.assertLessEqual(
+            with_webhook - without, WEBHOOK_QUEUE_QUERY_BUDGET, (without, with_webhook)
+        )
+
+
+# measured: extra queries to queue (and build the payloads of) 100 deliveries at once
+# (subscriptions, one insert, the cron trigger, the names read for the payloads)
+WEBHOOK_QUEUE_QUERY_BUDGET = 8
