@@ -269,8 +269,9 @@ class CrossdeptApi(http.Controller):
             ticket = request.env["crossdept.ticket"].create(vals)
             if start_flow:
                 ticket.action_start_flow()
-        location = f"{PREFIX}/tickets/{ticket.id}"
-        return ticket._api_data(with_steps=True), 201, [("Location", location)]
+            # read back inside the savepoint: a ticket the user could not read is undone
+            data = ticket._api_data(with_steps=True)
+        return data, 201, [("Location", f"{PREFIX}/tickets/{ticket.id}")]
 
     def _get_ticket(self, ticket_id):
         ticket = self._visible_ticket(ticket_id)

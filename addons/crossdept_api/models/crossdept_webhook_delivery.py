@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import requests
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -15,6 +15,8 @@ _logger = logging.getLogger(__name__)
 # first retry after this many minutes, then twice as long each time
 BACKOFF_MINUTES = 1
 RESPONSE_EXCERPT = 1000
+# delivered and failed deliveries are kept this many days unless configured otherwise
+RETENTION_DAYS = 30
 
 
 class CrossdeptWebhookDelivery(models.Model):
@@ -58,6 +60,17 @@ class CrossdeptWebhookDelivery(models.Model):
                 "ON crossdept_webhook_delivery (next_attempt) WHERE state = 'pending'"
             )
         )
+
+    @api.autovacuum
+    def _gc_deliveries(self):
+        """Forget the deliveries that ended (delivered or failed) long ago."""
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crossdept_api.delivery_retention_days", RETENTION_DAYS)
+        )
+        limit = fields.Datetime.now() - timedelta(days=days)
+        self.sudo().search([("state", "!=", "pending"), ("write_date", "<", limit)]).unlink()
 
     def action_retry(self):
         """Send again now, even a delivery that used up its attempts (it gets one more)."""

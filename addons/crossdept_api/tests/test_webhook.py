@@ -6,6 +6,7 @@ from datetime import timedelta
 from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common import CrossdeptApiCase, Receiver, dead_url
 
@@ -266,6 +267,23 @@ class TestWebhook(CrossdeptApiCase):
         self.assertLessEqual(
             with_webhook - without, WEBHOOK_QUEUE_QUERY_BUDGET, (without, with_webhook)
         )
+
+    def test_old_finished_deliveries_are_vacuumed(self):
+        tickets = self._make_ticket() | self._make_ticket() | self._make_ticket()
+        done, failed, pending = (self._deliveries(ticket) for ticket in tickets)
+        done.write({"state": "done"})
+        failed.write({"state": "failed"})
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crossdept_webhook_delivery SET write_date = now() - interval '31 days' "
+                "WHERE id IN %s",
+                tuple((done | failed | pending).ids),
+            )
+        )
+        self.Delivery.invalidate_model()
+        self.Delivery._gc_deliveries()
+        self.assertEqual((done | failed | pending).exists(), pending)
 
 
 # measured: extra queries to queue (and build the payloads of) 100 deliveries at once
