@@ -1,3 +1,4 @@
+import hashlib
 import json
 import re
 from datetime import UTC, datetime
@@ -264,7 +265,15 @@ class CrossdeptApi(http.Controller):
     # ------------------------------------------------------------------
 
     def _create_ticket(self):
-        vals, start_flow = self._ticket_values(self._json_body())
+        body = self._json_body()
+        vals, start_flow = self._ticket_values(body)
+        key = request.httprequest.headers.get("Idempotency-Key")
+        if key is not None:
+            replay = self._idempotent_replay(key, body)
+            if replay:
+                return replay
+            vals["api_idempotency_key"] = key
+            vals["api_request_hash"] = self._request_hash(body)
         with request.env.cr.savepoint():
             ticket = request.env["crossdept.ticket"].create(vals)
             if start_flow:
@@ -272,6 +281,42 @@ class CrossdeptApi(http.Controller):
             # read back inside the savepoint: a ticket the user could not read is undone
             data = ticket._api_data(with_steps=True)
         return data, 201, [("Location", f"{PREFIX}/tickets/{ticket.id}")]
+
+    @staticmethod
+    def _request_hash(body):
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    def _idempotent_replay(self, key, body):
+        """The answer for a request repeated with the same Idempotency-Key: the ticket
+        it created (200), or 409 when the key came with another request."""
+        if not key.strip() or len(key) > 255:
+            raise self._invalid(
+                "Idempotency-Key",
+                request.env._("Idempotency-Key must hold 1 to 255 characters."),
+            )
+        ticket = (
+            request.env["crossdept.ticket"]
+            .with_context(active_test=False)
+            .search(
+                [("create_uid", "=", request.env.uid), ("api_idempotency_key", "=", key)],
+                limit=1,
+            )
+        )
+        if not ticket:
+            return None
+        if ticket.api_request_hash != self._request_hash(body):
+            raise ApiError(
+                409,
+                "conflict",
+                request.env._(
+                    "Idempotency-Key %(key)s was already used for another request "
+                    "(ticket %(ticket)s).",
+                    key=key,
+                    ticket=ticket.name,
+                ),
+            )
+        location = f"{PREFIX}/tickets/{ticket.id}"
+        return ticket._api_data(with_steps=True), 200, [("Location", location)]
 
     def _get_ticket(self, ticket_id):
         ticket = self._visible_ticket(ticket_id)

@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 
 def to_iso(value):
@@ -13,6 +13,24 @@ def to_ref(record):
 
 class CrossdeptTicket(models.Model):
     _inherit = "crossdept.ticket"
+
+    api_idempotency_key = fields.Char(
+        "API Idempotency Key",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Sent by the client that created the ticket through the API, so that a "
+        "repeated request returns this ticket instead of creating another.",
+    )
+    api_request_hash = fields.Char("API Request Hash", readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "api_idempotency_key_uniq",
+            "unique(create_uid, api_idempotency_key)",
+            "An API client uses an idempotency key for one ticket only.",
+        ),
+    ]
 
     def _api_data(self, with_steps=False):
         """The ticket as the API and the webhooks show it (JSON-serializable)."""

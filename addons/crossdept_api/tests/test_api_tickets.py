@@ -186,3 +186,24 @@ class TestApiTickets(CrossdeptApiCase):
             with self.subTest(query=query):
                 response = self._call(f"/tickets?{query}", key=self.it_key)
                 self.assertApiError(response, 400, "invalid_field", field=field)
+
+    def test_idempotency_key(self):
+        body = {"title": "Once only", "priority": "2"}
+        headers = {"Idempotency-Key": "erp-4711"}
+        first = self._call("/tickets", key=self.it_key, body=body, headers=headers)
+        self.assertEqual(first.status_code, 201, first.text)
+        again = self._call("/tickets", key=self.it_key, body=body, headers=headers)
+        self.assertEqual(again.status_code, 200, again.text)
+        self.assertEqual(again.json()["id"], first.json()["id"])
+        self.assertEqual(len(self.env["crossdept.ticket"].search([("title", "=", "Once only")])), 1)
+        other = self._call(
+            "/tickets", key=self.it_key, body={**body, "priority": "3"}, headers=headers
+        )
+        self.assertApiError(other, 409, "conflict")
+        # the key is the client's: another user may use the same one
+        theirs = self._call("/tickets", key=self.finance_key, body=body, headers=headers)
+        self.assertEqual(theirs.status_code, 201, theirs.text)
+        self.assertNotEqual(theirs.json()["id"], first.json()["id"])
+        too_long = {"Idempotency-Key": "k" * 256}
+        response = self._call("/tickets", key=self.it_key, body=body, headers=too_long)
+        self.assertApiError(response, 400, "invalid_field", field="Idempotency-Key")
