@@ -4,8 +4,8 @@ import json
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, tagged
 from odoo.tools import SQL
 
 from .common import CrossdeptApiCase, Receiver, dead_url
@@ -284,6 +284,27 @@ class TestWebhook(CrossdeptApiCase):
         self.Delivery.invalidate_model()
         self.Delivery._gc_deliveries()
         self.assertEqual((done | failed | pending).exists(), pending)
+
+    def test_subscription_form(self):
+        admin = self._make_user(
+            "cd_admin_form", "crossdept_ticket.group_crossdept_ticket_admin", self.dept_it
+        )
+        form = Form(self.env["crossdept.webhook"].with_user(admin))
+        form.name = "Helpdesk bridge"
+        form.url = "ftp://example.com/hook"
+        form.event_type_ids.add(self.env.ref("crossdept_api.event_type_ticket_created"))
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            form.save()
+        form.url = "https://example.com/hook"
+        webhook = form.save()
+        self.assertRegex(webhook.secret, r"^[0-9a-f]{64}$")
+        self.assertEqual(webhook.max_attempts, 8)
+        old_secret = webhook.secret
+        webhook.action_regenerate_secret()
+        self.assertNotEqual(webhook.secret, old_secret)
+        # managers see the subscription without its secret
+        manager_form = Form(webhook.with_user(self.it_manager))
+        self.assertNotIn("secret", manager_form._view["fields"])
 
 
 # measured: extra queries to queue (and build the payloads of) 100 deliveries at once
