@@ -31,6 +31,7 @@ TICKET_FIELDS = {
     "start_flow": ("bool", None),
 }
 PRIORITIES = ("0", "1", "2", "3")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class ApiError(Exception):
@@ -150,6 +151,13 @@ class CrossdeptApi(http.Controller):
         request.update_env(user=uid)
 
     def _json_body(self):
+        if request.httprequest.mimetype in FORM_TYPES:
+            # the form parser has consumed the body already, and it is not JSON anyway
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                request.env._("Send the body as JSON, with Content-Type: application/json."),
+            )
         raw = request.httprequest.get_data()
         try:
             body = json.loads(raw or b"{}")

@@ -92,6 +92,22 @@ class TestApiTickets(CrossdeptApiCase):
         self.assertApiError(response, 400, "invalid_json")
         self.assertEqual(self._ticket_count(), before)
 
+    def test_form_body_is_refused(self):
+        response = self.url_open(
+            "/api/crossdept/v1/tickets",
+            data={"title": "As a form"},
+            headers={"Authorization": f"Bearer {self.it_key}"},
+        )
+        self.assertApiError(response, 415, "unsupported_media_type")
+        self.assertFalse(self.env["crossdept.ticket"].search([("title", "=", "As a form")]))
+        # no Content-Type at all: the body is read as JSON
+        response = self.url_open(
+            "/api/crossdept/v1/tickets",
+            data=b'{"title": "No content type"}',
+            headers={"Authorization": f"Bearer {self.it_key}", "Content-Type": ""},
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+
     def test_invalid_fields_are_named(self):
         before = self._ticket_count()
         cases = [

@@ -29,6 +29,8 @@ class TestWebhook(CrossdeptApiCase):
                 },
             ]
         )
+        # subscriptions already in the database are not this test's business
+        cls.env["crossdept.webhook"].search([]).active = False
         EventType = cls.env["crossdept.webhook.event.type"]
         cls.webhook = cls.env["crossdept.webhook"].create(
             {
