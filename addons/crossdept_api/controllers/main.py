@@ -133,8 +133,10 @@ class CrossdeptApi(http.Controller):
         except UserError as error:
             # includes ValidationError: the request is well-formed, the business refuses it
             return ApiError(422, "unprocessable", str(error)).response()
-        except psycopg2.IntegrityError as error:
-            return ApiError(409, "conflict", error.pgerror or str(error)).response()
+        except psycopg2.IntegrityError:
+            # e.g. two requests with the same Idempotency-Key at once
+            message = request.env._("The request conflicts with data saved meanwhile.")
+            return ApiError(409, "conflict", message).response()
 
     def _authenticate(self):
         header = request.httprequest.headers.get("Authorization", "")
@@ -149,6 +151,8 @@ class CrossdeptApi(http.Controller):
         if not uid:
             raise ApiError(401, "unauthorized", request.env._("Invalid or expired API key."))
         request.update_env(user=uid)
+        # messages in the language of the key's user
+        request.update_context(lang=request.env.user.lang)
 
     def _json_body(self):
         if request.httprequest.mimetype in FORM_TYPES:

@@ -46,3 +46,10 @@ class TestApiAuth(CrossdeptApiCase):
         missing = self._call("/tickets/999999999", key=self.finance_key)
         self.assertApiError(missing, 404, "not_found")
         self.assertEqual(response.json()["error"]["message"].split()[0], "Ticket")
+
+    def test_messages_in_the_users_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.finance_user.lang = "zh_CN"
+        response = self._call(f"/tickets/{self.ticket.id}", key=self.finance_key)
+        error = self.assertApiError(response, 404, "not_found")
+        self.assertEqual(error["message"], f"未找到工单 {self.ticket.id}。")

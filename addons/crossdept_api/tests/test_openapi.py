@@ -59,3 +59,8 @@ class TestOpenapi(HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertTrue(response.headers["Content-Type"].startswith("application/yaml"))
         self.assertEqual(yaml.safe_load(response.content), self.spec)
+
+    def test_webhook_event_types_are_described(self):
+        described = self.spec["components"]["schemas"]["WebhookEvent"]["properties"]["type"]
+        codes = self.env["crossdept.webhook.event.type"].search([]).mapped("code")
+        self.assertEqual(sorted(described["enum"]), sorted(codes))
