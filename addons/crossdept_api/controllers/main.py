@@ -79,7 +79,8 @@ class CrossdeptApi(http.Controller):
         csrf=False,
         save_session=False,
     )
-    def create_ticket(self):
+    def create_ticket(self, **_form):
+        # a form body is refused with 415 (its fields arrive here as parameters)
         return self._call(self._create_ticket)
 
     @http.route(
@@ -112,7 +113,7 @@ class CrossdeptApi(http.Controller):
         csrf=False,
         save_session=False,
     )
-    def post_comment(self, ticket_id):
+    def post_comment(self, ticket_id, **_form):
         return self._call(self._post_comment, ticket_id)
 
     # ------------------------------------------------------------------
