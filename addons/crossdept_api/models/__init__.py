@@ -1,0 +1,6 @@
+from . import crossdept_webhook_event_type
+from . import crossdept_webhook
+from . import crossdept_webhook_delivery
+from . import crossdept_ticket
+from . import crossdept_ticket_event
+from . import crossdept_ticket_step
