@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 USER = "crossdept_ticket.group_crossdept_ticket_user"
 
@@ -13,6 +13,7 @@ class CrmLead(models.Model):
         "Ticket Count", compute="_compute_crossdept_ticket_count", groups=USER
     )
 
+    @api.depends_context("uid")
     def _compute_crossdept_ticket_count(self):
         counts = dict(
             self.env["crossdept.ticket"]._read_group(

@@ -28,7 +28,6 @@ class CrossdeptTicket(models.Model):
     handling_hours = fields.Float(
         "Handling Time (h)",
         compute="_compute_handling_hours",
-        digits=(16, 2),
         help="Hours from the ticket's creation to its closing.",
     )
     # customer history: what the current user may see of the customer's other records
@@ -45,7 +44,6 @@ class CrossdeptTicket(models.Model):
     customer_avg_handling_hours = fields.Float(
         "Average Handling Time (h)",
         compute="_compute_customer_history",
-        digits=(16, 2),
         help="Average hours from creation to closing of the customer's earlier tickets "
         "that are done.",
     )
@@ -55,9 +53,11 @@ class CrossdeptTicket(models.Model):
         compute="_compute_customer_history",
         help="Ratings the customer gave on their earlier tickets.",
     )
-    customer_rating_count = fields.Integer("Customer Ratings Count", compute="_compute_customer_history")
+    customer_rating_count = fields.Integer(
+        "Customer Ratings Count", compute="_compute_customer_history"
+    )
     customer_rating_avg = fields.Float(
-        "Customer Average Rating", compute="_compute_customer_history", digits=(16, 2)
+        "Customer Average Rating", compute="_compute_customer_history"
     )
     customer_lead_ids = fields.Many2many(
         "crm.lead",
@@ -85,22 +85,23 @@ class CrossdeptTicket(models.Model):
         """Earlier tickets and their ratings, for all tickets at once: one search for
         the tickets of every customer involved, one for their ratings. Both searches
         run as the current user, so the panel shows no more than the core's rules."""
-        commercial = self.partner_id.commercial_partner_id
+        customer_of = self._customer_contacts()
         by_customer = defaultdict(lambda: self.browse())
         ratings_by_ticket = defaultdict(lambda: self.env["rating.rating"])
-        if commercial:
+        if customer_of:
             history = self.search_fetch(
-                [("partner_id.commercial_partner_id", "in", commercial.ids)],
-                ["partner_id", "create_date", "date_closed", "state"],
+                [("partner_id", "in", list(customer_of))],
+                # active: x2many values are filtered on it when read
+                ["partner_id", "create_date", "date_closed", "state", "active"],
                 order="create_date desc, id desc",
             )
             for ticket in history:
-                by_customer[ticket.partner_id.commercial_partner_id] |= ticket
+                by_customer[customer_of[ticket.partner_id.id]] |= ticket
             ratings = self.env["rating.rating"].search_fetch(
                 [
                     ("res_model", "=", self._name),
                     ("res_id", "in", history.ids),
-                    ("partner_id.commercial_partner_id", "in", commercial.ids),
+                    ("partner_id", "in", list(customer_of)),
                     ("consumed", "=", True),
                     ("rating", ">=", RATING_LIMIT_MIN),
                 ],
@@ -110,7 +111,7 @@ class CrossdeptTicket(models.Model):
             for rating in ratings:
                 ratings_by_ticket[rating.res_id] |= rating
         for ticket in self:
-            earlier = by_customer[ticket.partner_id.commercial_partner_id]
+            earlier = by_customer[customer_of.get(ticket.partner_id.id)]
             origin = ticket._origin
             if origin.id:
                 earlier = earlier.filtered(
@@ -137,24 +138,39 @@ class CrossdeptTicket(models.Model):
     def _compute_customer_lead_ids(self):
         """Open leads and opportunities of the customers, in one search (as the
         current user, so CRM's own rules apply)."""
-        commercial = self.partner_id.commercial_partner_id
+        customer_of = self._customer_contacts()
         by_customer = defaultdict(lambda: self.env["crm.lead"])
-        if commercial:
+        if customer_of:
             leads = self.env["crm.lead"].search_fetch(
                 [
-                    ("partner_id.commercial_partner_id", "in", commercial.ids),
+                    ("partner_id", "in", list(customer_of)),
                     "|",
                     ("stage_id", "=", False),
                     ("stage_id.is_won", "=", False),
                 ],
-                ["partner_id"],
+                ["partner_id", "active"],
             )
             for lead in leads:
-                by_customer[lead.partner_id.commercial_partner_id] |= lead
+                by_customer[customer_of[lead.partner_id.id]] |= lead
         for ticket in self:
-            leads = by_customer[ticket.partner_id.commercial_partner_id]
+            leads = by_customer[customer_of.get(ticket.partner_id.id)]
             ticket.customer_lead_ids = leads
             ticket.customer_lead_count = len(leads)
+
+    def _customer_contacts(self):
+        """{partner id: commercial partner id} of the customers of these tickets and
+        of all their contacts, read in one query."""
+        commercial = self.partner_id.commercial_partner_id
+        if not commercial:
+            return {}
+        contacts = (
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            .search_fetch(
+                [("commercial_partner_id", "in", commercial.ids)], ["commercial_partner_id"]
+            )
+        )
+        return {contact.id: contact.commercial_partner_id.id for contact in contacts}
 
     @api.onchange("lead_id")
     def _onchange_lead_id(self):

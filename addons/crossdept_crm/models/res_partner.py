@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 USER = "crossdept_ticket.group_crossdept_ticket_user"
 
@@ -10,6 +10,7 @@ class ResPartner(models.Model):
         "Ticket Count", compute="_compute_crossdept_ticket_count", groups=USER
     )
 
+    @api.depends_context("uid")
     def _compute_crossdept_ticket_count(self):
         """Tickets of each partner and of its contacts, counted in one query (the way
         CRM counts a partner's opportunities); the core's rules decide what counts."""
