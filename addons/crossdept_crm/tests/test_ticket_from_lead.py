@@ -7,7 +7,7 @@ from .common import CrossdeptCrmCase
 class TestTicketFromLead(CrossdeptCrmCase):
     def _open_form(self, action, user):
         self.assertEqual(action["res_model"], "crossdept.ticket")
-        return Form(self.env["crossdept.ticket"].with_user(user).with_context(action["context"]))
+        return Form(self.env["crossdept.ticket"].with_user(user).with_context(**action["context"]))
 
     def test_create_from_lead_is_prefilled(self):
         action = self.lead.with_user(self.salesman).action_crossdept_ticket_new()
