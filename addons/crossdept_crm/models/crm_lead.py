@@ -23,6 +23,20 @@ class CrmLead(models.Model):
         for lead in self:
             lead.crossdept_ticket_count = counts.get(lead._origin, 0)
 
+    def _merge_dependences(self, opportunities):
+        res = super()._merge_dependences(opportunities)
+        # merged leads are deleted: their tickets follow the lead that remains; as sudo
+        # because merging is a CRM decision and salesmen need not see every ticket
+        tickets = (
+            self.env["crossdept.ticket"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("lead_id", "in", opportunities.ids)])
+        )
+        if tickets:
+            tickets.lead_id = self
+        return res
+
     def action_crossdept_ticket_new(self):
         """Open a new ticket pre-filled from this lead (see the ticket's default_get)."""
         self.ensure_one()

@@ -46,3 +46,15 @@ class TestSmartButtons(CrossdeptCrmCase):
     def test_archived_tickets_are_not_counted(self):
         self.company_ticket.active = False
         self.assertEqual(self.customer_a.crossdept_ticket_count, 2)
+
+    def test_merged_leads_keep_their_tickets(self):
+        duplicate = self.env["crm.lead"].create(
+            {"name": "Chairs again", "type": "opportunity", "partner_id": self.contact_a.id}
+        )
+        ticket = self._make_ticket(partner_id=self.contact_a.id, lead_id=duplicate.id)
+        master = (self.lead | duplicate).merge_opportunity()
+        self.assertFalse(((self.lead | duplicate) - master).exists())
+        self.assertEqual(ticket.lead_id, master)
+        self.assertEqual(
+            master.crossdept_ticket_ids, ticket | self.contact_tickets.filtered("lead_id")
+        )
