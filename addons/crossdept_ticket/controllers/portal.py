@@ -47,12 +47,21 @@ class CrossdeptPortal(CustomerPortal):
         values = self._get_page_view_values(
             ticket,
             access_token,
-            {"ticket": ticket, "page_name": "crossdept_ticket"},
+            {
+                "ticket": ticket,
+                "steps": self._portal_steps(ticket),
+                "page_name": "crossdept_ticket",
+            },
             "my_crossdept_tickets_history",
             False,
             **kw,
         )
         return request.render("crossdept_ticket.portal_my_crossdept_ticket", values)
+
+    def _portal_steps(self, ticket):
+        """The steps the customer follows. The ticket may come sudo-ed from an access
+        token check, so the steps are filtered here as their record rule does."""
+        return ticket.step_ids.filtered("portal_visible")
 
     @http.route(["/my/tickets/new"], type="http", auth="user", website=True)
     def portal_new_crossdept_ticket(self, **post):

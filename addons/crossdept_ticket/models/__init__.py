@@ -3,6 +3,7 @@ from . import crossdept_ticket_tag
 from . import crossdept_ticket_event
 from . import crossdept_ticket_raci
 from . import crossdept_ticket
+from . import crossdept_kb_article
 from . import ir_sequence
 from . import crossdept_flow
 from . import crossdept_flow_step

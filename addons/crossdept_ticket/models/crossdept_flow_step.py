@@ -62,6 +62,11 @@ class CrossdeptFlowStep(models.Model):
         help="The step runs only for tickets matching this domain; otherwise it is skipped.",
     )
     skip_when_urgent = fields.Boolean(help="Non-critical step, skipped for urgent tickets.")
+    portal_visible = fields.Boolean(
+        "Visible to Customer",
+        help="Customers follow this step (name, state, deadline) on their portal. Steps "
+        "whose RACI names the requester are shown too when the requester is the customer.",
+    )
     value_adding = fields.Boolean(
         default=True, help="Whether the step adds value for the customer (analytics)."
     )

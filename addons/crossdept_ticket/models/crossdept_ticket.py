@@ -1,8 +1,10 @@
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, html2plaintext
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
@@ -44,10 +46,12 @@ WORKING_STATES = {"in_progress", "waiting", "done"}
 class CrossdeptTicket(models.Model):
     _name = "crossdept.ticket"
     _description = "Cross-department Ticket"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["portal.mixin", "rating.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "priority desc, id desc"
     _rec_names_search = ["name", "title"]
     _check_company_auto = True
+    # customers reply from the portal on tickets they can read
+    _mail_post_access = "read"
 
     name = fields.Char("Number", readonly=True, copy=False, index="trigram", default="/")
     title = fields.Char(required=True, tracking=True)
@@ -117,6 +121,32 @@ class CrossdeptTicket(models.Model):
     )
     color = fields.Integer()
     active = fields.Boolean(default=True)
+    applied_article_ids = fields.Many2many(
+        "crossdept.kb.article",
+        "crossdept_ticket_kb_article_rel",
+        "ticket_id",
+        "article_id",
+        string="Applied Articles",
+        copy=False,
+        check_company=True,
+    )
+    # stored for analytics, and computed before insert so that a batch of new tickets
+    # costs no update (they have no rating yet)
+    rating_last_value = fields.Float(
+        compute="_compute_rating_last_value", store=True, precompute=True
+    )
+    kb_suggestion_ids = fields.Many2many(
+        "crossdept.kb.article",
+        string="Suggested Articles",
+        compute="_compute_kb_suggestion_ids",
+        help="Published articles ranked by full-text relevance to the title and description.",
+    )
+    resolved_with_knowledge = fields.Boolean(
+        compute="_compute_resolved_with_knowledge",
+        store=True,
+        precompute=True,
+        help="Done with at least one knowledge article applied.",
+    )
 
     _sql_constraints = [
         (
@@ -150,6 +180,26 @@ class CrossdeptTicket(models.Model):
         if (operator == "=") == value:
             return domain
         return ["!", "&", *domain]
+
+    @api.depends("state", "applied_article_ids")
+    def _compute_resolved_with_knowledge(self):
+        for ticket in self:
+            ticket.resolved_with_knowledge = ticket.state == "done" and bool(
+                ticket.applied_article_ids
+            )
+
+    @api.depends("title", "description", "applied_article_ids", "company_id")
+    def _compute_kb_suggestion_ids(self):
+        # one ranking query per ticket: the field is shown on the form only
+        Article = self.env["crossdept.kb.article"]
+        for ticket in self:
+            text = " ".join(
+                part for part in (ticket.title, html2plaintext(ticket.description or "")) if part
+            )
+            ranked = Article._suggest(
+                text, ticket.company_id, exclude=ticket.applied_article_ids._origin.ids
+            )
+            ticket.kb_suggestion_ids = Article.browse([article_id for article_id, _rank in ranked])
 
     @api.depends("raci_ids.role", "raci_ids.holder_user_id")
     def _compute_accountable_user_id(self):
@@ -248,11 +298,20 @@ class CrossdeptTicket(models.Model):
             if tracked
             else {}
         )
+        applied_before = (
+            {ticket.id: set(ticket.applied_article_ids.ids) for ticket in self}
+            if "applied_article_ids" in vals
+            else None
+        )
         res = super().write(vals)
         if tracked:
             self._log_changes(before)
             if "state" in vals:
                 self._pause_or_resume_steps(before)
+        if applied_before is not None:
+            self._count_applied_articles(applied_before)
+        if vals.get("state") == "done":
+            self._send_rating_request()
         return res
 
     def unlink(self):
@@ -406,6 +465,94 @@ class CrossdeptTicket(models.Model):
     def action_draft(self):
         return self.write({"state": "draft"})
 
+    def action_apply_articles(self, articles):
+        """Link knowledge articles to the tickets; each new link counts as a use."""
+        unpublished = articles.filtered(lambda article: article.state != "published")
+        if unpublished:
+            raise UserError(
+                self.env._(
+                    "Only published articles can be applied; not %(articles)s.",
+                    articles=", ".join(unpublished.mapped("name")),
+                )
+            )
+        for ticket in self:
+            new = articles - ticket.applied_article_ids
+            if not new:
+                continue
+            ticket.applied_article_ids = [Command.link(article.id) for article in new]
+            ticket.message_post(
+                body=self.env._(
+                    "Knowledge applied: %(articles)s.", articles=", ".join(new.mapped("name"))
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_create_kb_article(self):
+        """Open a draft knowledge article written from this done ticket."""
+        self.ensure_one()
+        if self.state != "done":
+            raise UserError(
+                self.env._(
+                    "Ticket %(ticket)s is not done: write an article once its solution is known.",
+                    ticket=self.display_name,
+                )
+            )
+        article = self.env["crossdept.kb.article"].create(self._prepare_kb_article_vals())
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Knowledge Article"),
+            "res_model": "crossdept.kb.article",
+            "res_id": article.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def _prepare_kb_article_vals(self):
+        self.ensure_one()
+        body = Markup("<h3>%s</h3>%s<h3>%s</h3><p>%s</p>") % (
+            self.env._("Problem"),
+            self.description or Markup("<p>%s</p>") % self.title,
+            self.env._("Solution"),
+            self.env._("Describe how ticket %(ticket)s was solved.", ticket=self.name),
+        )
+        return {
+            "name": self.title,
+            "body": body,
+            "state": "draft",
+            "type_ids": [Command.set(self.type_id.ids)],
+            "tag_ids": [Command.set(self.tag_ids.ids)],
+            "department_id": (self.assigned_department_id or self.department_id).id,
+            "company_id": self.company_id.id,
+            "source_ticket_id": self.id,
+        }
+
+    def _count_applied_articles(self, applied_before):
+        """Add the new links of these tickets to their articles' usage counters, in
+        one statement (an atomic increment, safe when two users apply at once)."""
+        added = defaultdict(int)
+        for ticket in self:
+            for article_id in set(ticket.applied_article_ids.ids) - applied_before[ticket.id]:
+                added[article_id] += 1
+        if not added:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crossdept_kb_article AS article
+                   SET usage_count = COALESCE(article.usage_count, 0) + used.count,
+                       date_last_used = %(now)s
+                  FROM (VALUES %(rows)s) AS used(id, count)
+                 WHERE article.id = used.id
+                """,
+                now=fields.Datetime.now(),
+                rows=SQL(", ").join(SQL("(%s, %s)", key, count) for key, count in added.items()),
+            )
+        )
+        self.env["crossdept.kb.article"].browse(added).invalidate_recordset(
+            ["usage_count", "date_last_used"]
+        )
+
     def action_transfer(self):
         return {
             "type": "ir.actions.act_window",
@@ -528,8 +675,10 @@ class CrossdeptTicket(models.Model):
     def _prepare_step_vals(self, flow_step):
         self.ensure_one()
         holders = {role: self.env["res.users"] for role, _label in RACI_ROLES}
+        names_requester = False
         for line in flow_step.raci_ids:
             holders[line.role] |= line._resolve(self)
+            names_requester = names_requester or line.holder_type == "requester"
         responsible = holders["responsible"]
         is_approval = flow_step.kind == "approval"
         # automatic dispatch happens when the step becomes ready
@@ -548,6 +697,9 @@ class CrossdeptTicket(models.Model):
             "accountable_id": (holders["accountable"][:1] or self.accountable_user_id).id,
             "calendar_id": flow_step._get_calendar(self).id,
             "sla_hours": flow_step.sla_hours,
+            # the customer follows the steps flagged for them and those they take part in
+            "portal_visible": flow_step.portal_visible
+            or (names_requester and self.requester_id.share),
             "deliverable_ids": [
                 Command.create({"name": line.name, "sequence": line.sequence})
                 for line in flow_step.deliverable_ids
@@ -716,6 +868,34 @@ class CrossdeptTicket(models.Model):
                 ]
             )
         )
+
+    # ------------------------------------------------------------------
+    # Satisfaction
+    # ------------------------------------------------------------------
+
+    def _send_rating_request(self):
+        """Ask the customer of each ticket just done to rate it by e-mail."""
+        template = self.env.ref(
+            "crossdept_ticket.mail_template_crossdept_ticket_rating", raise_if_not_found=False
+        )
+        if not template or not template.active:
+            return
+        for ticket in self:
+            partner = ticket.partner_id
+            if partner.email and partner != self.env.user.partner_id:
+                ticket.rating_send_request(template, lang=partner.lang, force_send=False)
+
+    def action_open_ratings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("rating.rating_rating_action")
+        action.update(
+            {
+                "name": self.env._("Ratings of %(ticket)s", ticket=self.display_name),
+                "domain": [("res_model", "=", self._name), ("res_id", "=", self.id)],
+                "context": {"create": False},
+            }
+        )
+        return action
 
     def _notify_requester_done(self):
         for ticket in self.filtered("requester_id"):

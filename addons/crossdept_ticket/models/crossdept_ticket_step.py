@@ -94,6 +94,11 @@ class CrossdeptTicketStep(models.Model):
     assignment_explanation = fields.Text(
         "Why this assignee", readonly=True, help="How automatic dispatch chose the assignee."
     )
+    portal_visible = fields.Boolean(
+        "Visible to Customer",
+        readonly=True,
+        help="The customer of the ticket follows this step on the portal.",
+    )
     can_act = fields.Boolean(compute="_compute_can_act")
     can_decide = fields.Boolean(compute="_compute_can_act")
 

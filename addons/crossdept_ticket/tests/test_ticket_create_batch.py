@@ -43,4 +43,7 @@ class TestTicketCreateBatch(CrossdeptTicketCase):
         self.assertEqual(len(notes), 1000)
 
 
-QUERY_BUDGET = 89
+# 89 before the two stored computed fields of knowledge and satisfaction
+# (resolved_with_knowledge, rating_last_value): both are computed before the insert,
+# but base_automation looks its rules up once for each computed field of a batch
+QUERY_BUDGET = 91
