@@ -372,6 +372,8 @@ class CrossdeptApi(http.Controller):
         internal = body.get("internal", False)
         if not isinstance(internal, bool):
             raise self._invalid("internal", request.env._("internal must be true or false."))
+        if internal and request.env.user.share:
+            raise AccessError(request.env._("Only internal users can post internal notes."))
         with request.env.cr.savepoint():
             message = ticket.message_post(
                 body=plaintext2html(text),

@@ -56,10 +56,20 @@ class TestApiComments(CrossdeptApiCase):
         )
         self.assertApiError(response, 404, "not_found")
 
-    def test_read_only_user_may_not_comment(self):
-        """The customer's portal user sees the ticket but may not write on it."""
+    def test_customer_replies_but_posts_no_internal_note(self):
+        """The customer's portal user replies on their own ticket, as on the portal,
+        but may not post an internal note."""
         portal_key = self._api_key(self.portal_a)
+        response = self._call(
+            f"/tickets/{self.ticket.id}/comments",
+            key=portal_key,
+            body={"body": "Any news?", "internal": True},
+        )
+        self.assertApiError(response, 403, "forbidden")
         response = self._call(
             f"/tickets/{self.ticket.id}/comments", key=portal_key, body={"body": "Any news?"}
         )
-        self.assertApiError(response, 403, "forbidden")
+        self.assertEqual(response.status_code, 201, response.text)
+        message = self.env["mail.message"].browse(response.json()["id"])
+        self.assertEqual(message.author_id, self.portal_a.partner_id)
+        self.assertEqual(message.subtype_id, self.env.ref("mail.mt_comment"))
