@@ -1,0 +1,25 @@
+{
+    "name": "CrossDept Analytics",
+    "summary": "Process analytics for cross-department tickets: facts, KPIs, health monitor, "
+    "recognition and quarterly process review",
+    "version": "18.0.1.0.0",
+    "category": "Services/CrossDept",
+    "website": "https://github.com/crossdept/crossdept",
+    "author": "CrossDept",
+    "license": "LGPL-3",
+    "depends": ["crossdept_ticket"],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/crossdept_analytics_menus.xml",
+    ],
+    "demo": [],
+    "assets": {
+        "web.assets_backend": [
+            "crossdept_analytics/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "crossdept_analytics/static/tests/tours/**/*",
+        ],
+    },
+    "installable": True,
+}
