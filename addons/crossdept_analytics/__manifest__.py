@@ -11,6 +11,12 @@
     "data": [
         "security/ir.model.access.csv",
         "views/crossdept_analytics_menus.xml",
+        "security/crossdept_analytics_process_security.xml",
+        "data/crossdept_analytics_process_cron.xml",
+        "views/crossdept_flow_views.xml",
+        "views/crossdept_approval_recommendation_views.xml",
+        "views/crossdept_pilot_views.xml",
+        "views/crossdept_analytics_process_menus.xml",
     ],
     "demo": [],
     "assets": {

@@ -1,0 +1,1 @@
+from . import crossdept_step_bottleneck
