@@ -18,7 +18,9 @@
         "views/crossdept_pilot_views.xml",
         "views/crossdept_analytics_process_menus.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/crossdept_analytics_process_demo.xml",
+    ],
     "assets": {
         "web.assets_backend": [
             "crossdept_analytics/static/src/**/*",

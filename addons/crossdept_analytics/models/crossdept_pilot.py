@@ -73,7 +73,7 @@ class CrossdeptPilot(models.Model):
     control_satisfaction = fields.Float("Control Satisfaction", compute="_compute_results")
     variant_satisfaction = fields.Float("Variant Satisfaction", compute="_compute_results")
     u_statistic = fields.Float("Mann-Whitney U", compute="_compute_results")
-    p_value = fields.Float("p-value", compute="_compute_results", digits=(16, 4))
+    p_value = fields.Float("p-value", compute="_compute_results")
     ci_low = fields.Float("Median Difference CI Low (h)", compute="_compute_results")
     ci_high = fields.Float("Median Difference CI High (h)", compute="_compute_results")
     verdict = fields.Text(compute="_compute_results")
@@ -200,7 +200,7 @@ class CrossdeptPilot(models.Model):
             diff=f"{difference:+.1f}",
             low=f"{self.ci_low:+.1f}",
             high=f"{self.ci_high:+.1f}",
-            p=f"{p_value:.4f}",
+            p=f"{p_value:.2g}",
         )
         if p_value >= SIGNIFICANCE:
             return _("No significant difference: %(figures)s.", figures=figures)

@@ -1,6 +1,7 @@
+import random
 from datetime import timedelta
 
-from odoo import Command, api, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -116,7 +117,7 @@ class CrossdeptProcessHistory(models.AbstractModel):
             )
         # creation events are dated with the tickets
         creations = tickets.event_ids
-        new_events = self.env["crossdept.ticket.event"].sudo().create(events)
+        new_events = tickets._log_events(events)
         self.env["crossdept.ticket.step.decision"].sudo().create(decisions)
         date_rows = [
             SQL("(%s, %s::timestamp)", event.id, date)
@@ -184,3 +185,78 @@ class CrossdeptProcessHistory(models.AbstractModel):
         for event_type, date, extra in entries:
             events.append({**base, "event_type": event_type, **extra})
             event_dates.append(date)
+
+    # ------------------------------------------------------------------
+    # Demo data
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _demo_contract_history(self, serial_id, parallel_id, pilot_id, per_arm=60, seed=42):
+        """Six months of supplier contracts: ``per_arm`` tickets on the serial
+        four-level version and as many on the parallel one (the pilot's two arms).
+        The vice-president approves every contract finance approved: the two
+        levels overlap, which the redundant-approval detector must find."""
+        rng = random.Random(seed)
+        Flow = self.env["crossdept.flow"]
+        serial, parallel = Flow.browse(serial_id), Flow.browse(parallel_id)
+        ref = self.env.ref
+        users = {
+            "Department head approval": ref("crossdept_ticket.user_procurement_manager"),
+            "Legal review": ref("crossdept_ticket.user_legal_manager"),
+            "Finance review": ref("crossdept_ticket.user_finance_manager"),
+            "Vice-president approval": ref("crossdept_ticket.user_vp"),
+        }
+        # (wait range, work range) in hours and rejection rate of each level
+        profile = {
+            "Department head approval": ((2, 20), (0.5, 2), 0.18),
+            "Legal review": ((8, 40), (1, 4), 0.06),
+            "Finance review": ((6, 30), (1, 3), 0.08),
+            "Vice-president approval": ((4, 24), (0.2, 1), 0.0),
+        }
+        departments = [
+            ref("crossdept_ticket.dep_procurement"),
+            ref("crossdept_ticket.dep_it"),
+            ref("hr.dep_sales"),
+        ]
+        now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+
+        def decide(name, ready):
+            (wait_low, wait_high), (work_low, work_high), reject = profile[name]
+            wait = round(rng.uniform(wait_low, wait_high), 1)
+            work = round(rng.uniform(work_low, work_high), 1)
+            outcome = "reject" if rng.random() < reject else "approve"
+            return (name, ready, ready + wait, ready + wait + work, outcome, users[name])
+
+        for flow, arm in ((serial, "control"), (parallel, "variant")):
+            histories = []
+            for index in range(per_arm):
+                start = now - timedelta(days=rng.uniform(7, 180))
+                passes = [decide("Department head approval", 0.0)]
+                if passes[-1][4] == "approve":
+                    if arm == "control":
+                        for name in ("Legal review", "Finance review"):
+                            passes.append(decide(name, passes[-1][3]))
+                            if passes[-1][4] == "reject":
+                                break
+                    else:
+                        head_done = passes[-1][3]
+                        passes += [decide(n, head_done) for n in ("Legal review", "Finance review")]
+                    if all(p[4] == "approve" for p in passes):
+                        passes.append(
+                            decide("Vice-president approval", max(p[3] for p in passes))
+                        )
+                histories.append(
+                    {
+                        "start": start,
+                        "passes": passes,
+                        "vals": {
+                            "title": self.env._("Supplier contract %(number)s", number=index + 1),
+                            "department_id": departments[index % len(departments)].id,
+                            "requester_id": ref("crossdept_ticket.user_procurement_buyer").id,
+                            "pilot_id": pilot_id,
+                            "pilot_arm": arm,
+                        },
+                    }
+                )
+            self._create_history(flow, histories)
+        return True

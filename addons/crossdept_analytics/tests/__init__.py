@@ -1,0 +1,4 @@
+from . import test_bottleneck
+from . import test_approval_recommendation
+from . import test_pilot
+from . import test_pilot_statistics
