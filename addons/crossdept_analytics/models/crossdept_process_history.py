@@ -218,6 +218,7 @@ class CrossdeptProcessHistory(models.AbstractModel):
             ref("crossdept_ticket.dep_it"),
             ref("hr.dep_sales"),
         ]
+        finance = ref("crossdept_ticket.dep_finance")
         now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
 
         def decide(name, ready):
@@ -245,10 +246,13 @@ class CrossdeptProcessHistory(models.AbstractModel):
                         passes.append(
                             decide("Vice-president approval", max(p[3] for p in passes))
                         )
+                # one contract in eight bounces between procurement and finance
+                bounce = [(0.5, departments[0], finance), (1.5, finance, departments[0])]
                 histories.append(
                     {
                         "start": start,
                         "passes": passes,
+                        "transfers": bounce if index % 8 == 0 else [],
                         "vals": {
                             "title": self.env._("Supplier contract %(number)s", number=index + 1),
                             "department_id": departments[index % len(departments)].id,

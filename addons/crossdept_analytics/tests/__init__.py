@@ -2,3 +2,4 @@ from . import test_bottleneck
 from . import test_approval_recommendation
 from . import test_pilot
 from . import test_pilot_statistics
+from . import test_process_mining
