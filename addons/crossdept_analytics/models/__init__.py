@@ -1,0 +1,3 @@
+from . import crossdept_analytics_kpi
+from . import crossdept_health_rule
+from . import crossdept_health_alert

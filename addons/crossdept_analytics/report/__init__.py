@@ -1,0 +1,3 @@
+from . import crossdept_analytics_step
+from . import crossdept_analytics_ticket
+from . import crossdept_analytics_kpi_month

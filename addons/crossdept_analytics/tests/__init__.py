@@ -1,0 +1,2 @@
+from . import test_analytics_kpi
+from . import test_health
