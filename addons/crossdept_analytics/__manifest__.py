@@ -19,7 +19,9 @@
         "views/crossdept_health_rule_views.xml",
         "views/crossdept_analytics_menus.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/crossdept_analytics_demo.xml",
+    ],
     "assets": {
         "web.assets_backend": [
             "crossdept_analytics/static/src/**/*",

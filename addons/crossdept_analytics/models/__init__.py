@@ -1,3 +1,4 @@
 from . import crossdept_analytics_kpi
 from . import crossdept_health_rule
 from . import crossdept_health_alert
+from . import crossdept_analytics_history

@@ -1,2 +1,3 @@
 from . import test_analytics_kpi
 from . import test_health
+from . import test_history
