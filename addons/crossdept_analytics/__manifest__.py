@@ -10,6 +10,13 @@
     "depends": ["crossdept_ticket"],
     "data": [
         "security/ir.model.access.csv",
+        "security/crossdept_analytics_security.xml",
+        "data/crossdept_analytics_cron.xml",
+        "views/crossdept_analytics_ticket_views.xml",
+        "views/crossdept_analytics_step_views.xml",
+        "views/crossdept_analytics_kpi_month_views.xml",
+        "views/crossdept_health_alert_views.xml",
+        "views/crossdept_health_rule_views.xml",
         "views/crossdept_analytics_menus.xml",
         "security/crossdept_analytics_process_security.xml",
         "data/crossdept_analytics_process_cron.xml",
@@ -20,6 +27,7 @@
         "views/crossdept_analytics_process_menus.xml",
     ],
     "demo": [
+        "demo/crossdept_analytics_demo.xml",
         "demo/crossdept_analytics_process_demo.xml",
     ],
     "assets": {

@@ -1,3 +1,7 @@
+from . import crossdept_analytics_kpi
+from . import crossdept_health_rule
+from . import crossdept_health_alert
+from . import crossdept_analytics_history
 from . import crossdept_flow
 from . import crossdept_ticket
 from . import crossdept_process_history

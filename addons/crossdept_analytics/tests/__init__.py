@@ -1,3 +1,6 @@
+from . import test_analytics_kpi
+from . import test_health
+from . import test_history
 from . import test_bottleneck
 from . import test_approval_recommendation
 from . import test_pilot

@@ -1,0 +1,64 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+
+class CrossdeptAnalyticsKpiMonth(models.Model):
+    """KPIs by month, department, flow version and ticket type, over the ticket
+    facts. Medians and percentiles are exact per row; the pivot averages them
+    when rows are grouped together, so read them per row."""
+
+    _name = "crossdept.analytics.kpi.month"
+    _description = "Monthly KPIs"
+    _auto = False
+    _order = "month desc"
+
+    month = fields.Date(readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    department_id = fields.Many2one("hr.department", readonly=True)
+    flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
+    type_id = fields.Many2one("crossdept.ticket.type", "Ticket Type", readonly=True)
+    ticket_count = fields.Integer("Tickets", readonly=True)
+    closed_count = fields.Integer("Closed", readonly=True)
+    avg_hours = fields.Float("Average Hours", readonly=True, aggregator="avg")
+    median_hours = fields.Float("Median Hours", readonly=True, aggregator="avg")
+    p90_hours = fields.Float("P90 Hours", readonly=True, aggregator="avg")
+    on_time_rate = fields.Float("On-time Rate (%)", readonly=True, aggregator="avg")
+    transfer_rate = fields.Float("Transfer Rate (%)", readonly=True, aggregator="avg")
+    reopen_rate = fields.Float("Reopen Rate (%)", readonly=True, aggregator="avg")
+    satisfaction = fields.Float(readonly=True, aggregator="avg")
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE VIEW %s AS (
+                    SELECT row_number() OVER (ORDER BY k.month, k.company_id, k.department_id,
+                                              k.flow_id, k.type_id) AS id,
+                           k.*
+                      FROM (
+                        SELECT date_trunc('month', a.date)::date AS month,
+                               a.company_id,
+                               a.department_id,
+                               a.flow_id,
+                               a.type_id,
+                               count(*) AS ticket_count,
+                               count(a.cycle_hours) AS closed_count,
+                               avg(a.cycle_hours) AS avg_hours,
+                               percentile_cont(0.5) WITHIN GROUP (ORDER BY a.cycle_hours)
+                                   AS median_hours,
+                               percentile_cont(0.9) WITHIN GROUP (ORDER BY a.cycle_hours)
+                                   AS p90_hours,
+                               100.0 * avg(CASE WHEN a.on_time THEN 1.0
+                                                WHEN NOT a.on_time THEN 0.0 END) AS on_time_rate,
+                               100.0 * avg((a.transfer_count > 0)::int) AS transfer_rate,
+                               100.0 * avg((a.reopen_count > 0)::int) AS reopen_rate,
+                               avg(a.satisfaction) AS satisfaction
+                          FROM crossdept_analytics_ticket a
+                         GROUP BY 1, 2, 3, 4, 5
+                      ) k
+                )
+                """,
+                SQL.identifier(self._table),
+            )
+        )
