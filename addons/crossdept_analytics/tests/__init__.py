@@ -6,3 +6,4 @@ from . import test_approval_recommendation
 from . import test_pilot
 from . import test_pilot_statistics
 from . import test_process_mining
+from . import test_process_tour
