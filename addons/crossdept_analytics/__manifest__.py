@@ -24,6 +24,7 @@
         "views/crossdept_approval_recommendation_views.xml",
         "views/crossdept_pilot_views.xml",
         "views/crossdept_process_mining_views.xml",
+        "views/crossdept_simulation_views.xml",
         "views/crossdept_analytics_process_menus.xml",
     ],
     "demo": [
