@@ -50,7 +50,8 @@ class CrossdeptApprovalRecommendation(models.Model):
     def _compute_name(self):
         labels = dict(self._fields["kind"]._description_selection(self.env))
         for rec in self:
-            rec.name = "%s: %s" % (labels.get(rec.kind, ""), " + ".join(rec.step_ids.mapped("name")))
+            steps = " + ".join(rec.step_ids.mapped("name"))
+            rec.name = f"{labels.get(rec.kind, '')}: {steps}"
 
     def action_apply(self):
         self.write({"state": "applied"})
@@ -64,8 +65,10 @@ class CrossdeptApprovalRecommendation(models.Model):
 
     @api.model
     def _min_tickets(self):
-        param = self.env["ir.config_parameter"].sudo().get_param(
-            "crossdept_analytics.approval_min_tickets"
+        param = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crossdept_analytics.approval_min_tickets")
         )
         return int(param or DEFAULT_MIN_TICKETS)
 
@@ -155,8 +158,7 @@ class CrossdeptApprovalRecommendation(models.Model):
                 if same_user / count >= SAME_APPROVER_SHARE:
                     reasons.append(
                         _(
-                            "the same person decided both levels on %(same)s of %(count)s "
-                            "tickets",
+                            "the same person decided both levels on %(same)s of %(count)s tickets",
                             same=same_user,
                             count=count,
                         )

@@ -25,9 +25,7 @@ class CrossdeptFlow(models.Model):
     wait_hours = fields.Float("Waiting (h)", compute="_compute_value_stream")
     work_hours = fields.Float("Working (h)", compute="_compute_value_stream")
     value_adding_hours = fields.Float("Value-adding (h)", compute="_compute_value_stream")
-    non_value_adding_hours = fields.Float(
-        "Non-value-adding (h)", compute="_compute_value_stream"
-    )
+    non_value_adding_hours = fields.Float("Non-value-adding (h)", compute="_compute_value_stream")
     value_adding_ratio = fields.Float("Value-adding Share (%)", compute="_compute_value_stream")
     top_bottleneck_ids = fields.Many2many(
         "crossdept.flow.step",
@@ -43,8 +41,16 @@ class CrossdeptFlow(models.Model):
     def _compute_value_stream(self):
         rows = self.env["crossdept.step.bottleneck"].search_fetch(
             [("flow_id", "in", self.ids)],
-            ["flow_id", "flow_step_id", "value_adding", "total_hours_sum", "share"]
-            + ["sample_count", "wait_hours", "work_hours", "bottleneck_rank"],
+            [
+                "flow_id",
+                "flow_step_id",
+                "value_adding",
+                "total_hours_sum",
+                "share",
+                "sample_count",
+                "wait_hours",
+                "work_hours",
+            ],
         )
         for flow in self:
             lines = rows.filtered(lambda line, flow=flow: line.flow_id == flow)

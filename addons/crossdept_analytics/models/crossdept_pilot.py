@@ -70,8 +70,8 @@ class CrossdeptPilot(models.Model):
     variant_median_hours = fields.Float("Variant Median (h)", compute="_compute_results")
     control_on_time_rate = fields.Float("Control On Time (%)", compute="_compute_results")
     variant_on_time_rate = fields.Float("Variant On Time (%)", compute="_compute_results")
-    control_satisfaction = fields.Float("Control Satisfaction", compute="_compute_results")
-    variant_satisfaction = fields.Float("Variant Satisfaction", compute="_compute_results")
+    control_satisfaction = fields.Float(compute="_compute_results")
+    variant_satisfaction = fields.Float(compute="_compute_results")
     u_statistic = fields.Float("Mann-Whitney U", compute="_compute_results")
     p_value = fields.Float("p-value", compute="_compute_results")
     ci_low = fields.Float("Median Difference CI Low (h)", compute="_compute_results")
@@ -83,7 +83,9 @@ class CrossdeptPilot(models.Model):
         for pilot in self:
             if pilot.control_flow_id == pilot.variant_flow_id:
                 raise ValidationError(
-                    self.env._("Pilot %(pilot)s: the variant must be another version.", pilot=pilot.name)
+                    self.env._(
+                        "Pilot %(pilot)s: the variant must be another version.", pilot=pilot.name
+                    )
                 )
             if pilot.control_flow_id.code != pilot.variant_flow_id.code:
                 raise ValidationError(
@@ -95,7 +97,9 @@ class CrossdeptPilot(models.Model):
                 )
             if pilot.scope == "percent" and not 0 < pilot.percent < 100:
                 raise ValidationError(
-                    self.env._("Pilot %(pilot)s: the share must be between 1 and 99%%.", pilot=pilot.name)
+                    self.env._(
+                        "Pilot %(pilot)s: the share must be between 1 and 99%%.", pilot=pilot.name
+                    )
                 )
             if pilot.scope == "department" and not pilot.department_ids:
                 raise ValidationError(
@@ -117,8 +121,11 @@ class CrossdeptPilot(models.Model):
     def _arm_samples(self):
         """{(pilot id, arm): {"hours": [...], "on_time": n, "ratings": [...]}} over the
         pilots' finished tickets; cycle time from the first step ready to the last done."""
-        samples = {(p.id, arm): {"hours": [], "on_time": 0, "ratings": []}
-                   for p in self for arm in ("control", "variant")}
+        samples = {
+            (p.id, arm): {"hours": [], "on_time": 0, "ratings": []}
+            for p in self
+            for arm in ("control", "variant")
+        }
         if not self.ids:
             return samples
         self.env.cr.execute(
@@ -167,7 +174,9 @@ class CrossdeptPilot(models.Model):
                 hours = sample["hours"]
                 pilot[f"{arm}_count"] = len(hours)
                 pilot[f"{arm}_median_hours"] = median(hours) or 0.0
-                pilot[f"{arm}_on_time_rate"] = 100.0 * sample["on_time"] / len(hours) if hours else 0.0
+                pilot[f"{arm}_on_time_rate"] = (
+                    100.0 * sample["on_time"] / len(hours) if hours else 0.0
+                )
                 ratings = sample["ratings"]
                 pilot[f"{arm}_satisfaction"] = sum(ratings) / len(ratings) if ratings else 0.0
             u_stat, p_value = mann_whitney_u(control["hours"], variant["hours"])
@@ -215,7 +224,9 @@ class CrossdeptPilot(models.Model):
     def action_start(self):
         for pilot in self:
             if pilot.state != "draft":
-                raise UserError(self.env._("Pilot %(pilot)s has already started.", pilot=pilot.name))
+                raise UserError(
+                    self.env._("Pilot %(pilot)s has already started.", pilot=pilot.name)
+                )
             if pilot.control_flow_id.state != "active":
                 raise UserError(
                     self.env._(
@@ -261,7 +272,9 @@ class CrossdeptPilot(models.Model):
         if self.state == "draft":
             raise UserError(self.env._("Start the pilot before promoting its variant."))
         if self.promoted:
-            raise UserError(self.env._("The variant of %(pilot)s is already promoted.", pilot=self.name))
+            raise UserError(
+                self.env._("The variant of %(pilot)s is already promoted.", pilot=self.name)
+            )
         self.promoted = True
         self.state = "done"
         self.variant_flow_id.action_activate()

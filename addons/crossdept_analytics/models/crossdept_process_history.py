@@ -171,7 +171,11 @@ class CrossdeptProcessHistory(models.AbstractModel):
     @api.model
     def _pass_events(self, ticket, step, dates, outcome, users, events, event_dates):
         ready, started, done = dates
-        base = {"ticket_id": ticket.id, "step_id": step.id, "to_department_id": step.department_id.id}
+        base = {
+            "ticket_id": ticket.id,
+            "step_id": step.id,
+            "to_department_id": step.department_id.id,
+        }
         entries = [("step_ready", ready, {})]
         if outcome == "done":
             entries += [("step_start", started, {}), ("step_done", done, {})]
@@ -243,9 +247,7 @@ class CrossdeptProcessHistory(models.AbstractModel):
                         head_done = passes[-1][3]
                         passes += [decide(n, head_done) for n in ("Legal review", "Finance review")]
                     if all(p[4] == "approve" for p in passes):
-                        passes.append(
-                            decide("Vice-president approval", max(p[3] for p in passes))
-                        )
+                        passes.append(decide("Vice-president approval", max(p[3] for p in passes)))
                 # one contract in eight bounces between procurement and finance
                 bounce = [(0.5, departments[0], finance), (1.5, finance, departments[0])]
                 histories.append(

@@ -35,7 +35,7 @@ class CrossdeptSimulation(models.Model):
         default="remove",
     )
     step_id = fields.Many2one(
-        "crossdept.flow.step", "Step", domain="[('flow_id', '=', flow_id)]", ondelete="cascade"
+        "crossdept.flow.step", domain="[('flow_id', '=', flow_id)]", ondelete="cascade"
     )
     other_step_id = fields.Many2one(
         "crossdept.flow.step",
@@ -273,9 +273,10 @@ class CrossdeptSimulation(models.Model):
                     f'height="{height:.1f}" fill="{colour}"><title>{html_escape(label)}: '
                     f"{100 * value:.0f}%</title></rect>"
                 )
+            legend_x = pad + index * 110
             parts.append(
-                f'<rect x="{pad + index * 110}" y="8" width="12" height="12" fill="{colour}"/>'
-                f'<text x="{pad + index * 110 + 16}" y="18" font-size="12">{html_escape(label)}</text>'
+                f'<rect x="{legend_x}" y="8" width="12" height="12" fill="{colour}"/>'
+                f'<text x="{legend_x + 16}" y="18" font-size="12">{html_escape(label)}</text>'
             )
         for position in range(0, HISTOGRAM_BINS + 1, 3):
             parts.append(

@@ -6,12 +6,9 @@ from odoo import fields, models
 class CrossdeptTicket(models.Model):
     _inherit = "crossdept.ticket"
 
-    pilot_id = fields.Many2one(
-        "crossdept.pilot", readonly=True, copy=False, index="btree_not_null"
-    )
+    pilot_id = fields.Many2one("crossdept.pilot", readonly=True, copy=False, index="btree_not_null")
     pilot_arm = fields.Selection(
         [("control", "Control"), ("variant", "Variant")],
-        "Pilot Arm",
         readonly=True,
         copy=False,
     )

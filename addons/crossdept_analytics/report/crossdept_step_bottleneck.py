@@ -15,7 +15,7 @@ class CrossdeptStepBottleneck(models.Model):
 
     flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
     flow_step_id = fields.Many2one("crossdept.flow.step", "Step", readonly=True)
-    department_id = fields.Many2one("hr.department", "Department", readonly=True)
+    department_id = fields.Many2one("hr.department", readonly=True)
     kind = fields.Selection([("task", "Task"), ("approval", "Approval")], readonly=True)
     value_adding = fields.Boolean(readonly=True)
     sample_count = fields.Integer("Finished Steps", readonly=True)

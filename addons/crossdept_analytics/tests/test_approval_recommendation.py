@@ -65,7 +65,9 @@ class TestApprovalRecommendation(CrossdeptProcessCase):
         self.assertEqual(merge.ticket_count, 10)
         self.assertAlmostEqual(merge.saving_hours, 1.0)
         self.assertIn("same person decided both levels on 10 of 10 tickets", merge.evidence)
-        self.assertIn("Board approved every one of the 10 tickets that Finance approved", merge.evidence)
+        self.assertIn(
+            "Board approved every one of the 10 tickets that Finance approved", merge.evidence
+        )
         self.assertIn("Finance rejects 9.1% of 11 tickets", merge.evidence)
         parallel = found["parallelise", ("Legal", "Finance")]
         self.assertEqual(parallel.ticket_count, 11)
@@ -105,7 +107,9 @@ class TestApprovalRecommendation(CrossdeptProcessCase):
         self._history(
             flow,
             [
-                self._serial([("Check", 2, 3, "approve", self.approver_1), ("Ship", 0, 1, "done", [])])
+                self._serial(
+                    [("Check", 2, 3, "approve", self.approver_1), ("Ship", 0, 1, "done", [])]
+                )
                 for _i in range(12)
             ],
         )
@@ -117,5 +121,7 @@ class TestApprovalRecommendation(CrossdeptProcessCase):
 
     def test_cron_covers_active_flows(self):
         self.env["crossdept.approval.recommendation"]._cron_detect()
-        recs = self.env["crossdept.approval.recommendation"].search([("flow_id", "=", self.flow.id)])
+        recs = self.env["crossdept.approval.recommendation"].search(
+            [("flow_id", "=", self.flow.id)]
+        )
         self.assertEqual(len(recs), 2)

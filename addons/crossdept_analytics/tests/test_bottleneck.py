@@ -62,9 +62,7 @@ class TestBottleneck(CrossdeptProcessCase):
         self.assertAlmostEqual(flow.value_adding_ratio, 100 * 10 / 18)
         self.assertAlmostEqual(flow.wait_hours, 2 + 6 + 0)
         self.assertAlmostEqual(flow.work_hours, 4 + 2 + 4)
-        self.assertEqual(
-            flow.top_bottleneck_ids.mapped("name"), ["Approve", "Draft", "Deliver"]
-        )
+        self.assertEqual(flow.top_bottleneck_ids.mapped("name"), ["Approve", "Draft", "Deliver"])
 
     def test_heat_map_colours_the_core_diagram(self):
         svg = self.flow.bottleneck_diagram

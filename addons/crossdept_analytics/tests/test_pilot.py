@@ -15,8 +15,18 @@ class TestPilot(CrossdeptProcessCase):
         cls.control, _steps = cls._make_flow(
             [
                 {"name": "Head", "kind": "approval", "approvers": cls.approver_1},
-                {"name": "Legal", "kind": "approval", "preds": ["Head"], "approvers": cls.approver_2},
-                {"name": "Finance", "kind": "approval", "preds": ["Legal"], "approvers": cls.approver_3},
+                {
+                    "name": "Legal",
+                    "kind": "approval",
+                    "preds": ["Head"],
+                    "approvers": cls.approver_2,
+                },
+                {
+                    "name": "Finance",
+                    "kind": "approval",
+                    "preds": ["Legal"],
+                    "approvers": cls.approver_3,
+                },
             ]
         )
         cls.variant = cls.control._copy_as_version(2)

@@ -63,7 +63,9 @@ class TestProcessMining(CrossdeptProcessCase):
         self.assertEqual(found["A"], (4, 1, 1, 0), "A done twice on one ticket")
         self.assertEqual(found["B"], (4, 1, 0, 1), "B returned the ticket once")
         self.assertEqual(found["C"], (4, 0, 0, 0))
-        self.assertAlmostEqual(rows.filtered(lambda r: r.flow_step_id.name == "A").rework_rate, 25.0)
+        self.assertAlmostEqual(
+            rows.filtered(lambda r: r.flow_step_id.name == "A").rework_rate, 25.0
+        )
 
     def test_ping_pong_between_departments_from_real_transfers(self):
         ticket = self._make_ticket(assigned_department_id=self.dept_it.id)
@@ -73,10 +75,16 @@ class TestProcessMining(CrossdeptProcessCase):
         other.assigned_department_id = self.dept_it
         other.assigned_department_id = self.dept_legal
         rows = self.env["crossdept.process.pingpong"].search(
-            [("ticket_count", ">", 0), ("department_a_id", "in", (self.dept_it | self.dept_legal | self.dept_finance).ids)]
+            [
+                ("ticket_count", ">", 0),
+                ("department_a_id", "in", (self.dept_it | self.dept_legal | self.dept_finance).ids),
+            ]
         )
         found = {
-            frozenset((r.department_a_id.name, r.department_b_id.name)): (r.pingpong_count, r.ticket_count)
+            frozenset((r.department_a_id.name, r.department_b_id.name)): (
+                r.pingpong_count,
+                r.ticket_count,
+            )
             for r in rows
         }
         # IT -> Finance -> IT -> Finance: two back-and-forths; Legal -> IT -> Legal: one

@@ -30,7 +30,11 @@ class TestProcessTour(HttpCase):
         cls.flow.action_activate()
         cls.variant = cls.flow._copy_as_version(2)
         cls.pilot = cls.env["crossdept.pilot"].create(
-            {"name": "Tour pilot", "control_flow_id": cls.flow.id, "variant_flow_id": cls.variant.id}
+            {
+                "name": "Tour pilot",
+                "control_flow_id": cls.flow.id,
+                "variant_flow_id": cls.variant.id,
+            }
         )
         cls.pilot.action_start()
         History = cls.env["crossdept.process.history"]

@@ -80,8 +80,14 @@ class TestSimulation(CrossdeptProcessCase):
         values = []
         for _i in range(2):
             sim = self.env["crossdept.simulation"].create(
-                {"flow_id": flow.id, "change": "sla", "step_id": _steps["X"].id,
-                 "new_sla_hours": 8, "runs": 50, "seed": 7}
+                {
+                    "flow_id": flow.id,
+                    "change": "sla",
+                    "step_id": _steps["X"].id,
+                    "new_sla_hours": 8,
+                    "runs": 50,
+                    "seed": 7,
+                }
             )
             sim.action_run()
             values.append((sim.predicted_mean, sim.predicted_p90))
