@@ -240,3 +240,44 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             "values": [values.get((index, False)) for index in range(len(windows))],
             "label": self._kpi_label(kpi),
         }
+
+    @api.model
+    def get_bottlenecks(self, date_from=None, date_to=None, limit=5):
+        """The flow steps taking the largest share of the time spent in steps
+        (ready to done) of the period, with their average waiting and working hours."""
+        date_to = fields.Date.to_date(date_to) or fields.Date.context_today(self)
+        date_from = fields.Date.to_date(date_from) or date_to - timedelta(days=89)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT s.flow_step_id,
+                       min(s.name),
+                       count(*),
+                       avg(s.waiting_hours),
+                       avg(s.working_hours),
+                       100.0 * sum(s.total_hours) / NULLIF(sum(sum(s.total_hours)) OVER (), 0)
+                  FROM crossdept_analytics_step s
+                 WHERE s.state = 'done'
+                   AND s.company_id IN %(companies)s
+                   AND s.date BETWEEN %(date_from)s AND %(date_to)s
+                 GROUP BY s.flow_step_id
+                 ORDER BY sum(s.total_hours) DESC NULLS LAST
+                 LIMIT %(limit)s
+                """,
+                companies=tuple(self.env.companies.ids),
+                date_from=date_from,
+                date_to=date_to,
+                limit=limit,
+            )
+        )
+        return [
+            {
+                "flow_step_id": step_id,
+                "name": name,
+                "count": count,
+                "waiting_hours": waiting,
+                "working_hours": working,
+                "share": share,
+            }
+            for step_id, name, count, waiting, working, share in self.env.cr.fetchall()
+        ]

@@ -1,11 +1,14 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 
 class CrossdeptAnalyticsKpiMonth(models.Model):
     """KPIs by month, department, flow version and ticket type, over the ticket
     facts. Medians and percentiles are exact per row; the pivot averages them
-    when rows are grouped together, so read them per row."""
+    when rows are grouped together, so read them per row.
+
+    Materialized and refreshed with the facts: sorting a million tickets for the
+    percentiles takes seconds, the pivot reads a few thousand rows instead."""
 
     _name = "crossdept.analytics.kpi.month"
     _description = "Monthly KPIs"
@@ -32,7 +35,7 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                CREATE VIEW %s AS (
+                CREATE MATERIALIZED VIEW %s AS (
                     SELECT row_number() OVER (ORDER BY k.month, k.company_id, k.department_id,
                                               k.flow_id, k.type_id) AS id,
                            k.*
@@ -62,3 +65,16 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
                 SQL.identifier(self._table),
             )
         )
+        tools.create_unique_index(self.env.cr, f"{self._table}_id_uniq", self._table, ["id"])
+        tools.create_index(self.env.cr, f"{self._table}_month_idx", self._table, ["month"])
+
+    @api.model
+    def _refresh(self, concurrently=True):
+        self.env.cr.execute(
+            SQL(
+                "REFRESH MATERIALIZED VIEW %s %s",
+                SQL("CONCURRENTLY") if concurrently else SQL(),
+                SQL.identifier(self._table),
+            )
+        )
+        self.invalidate_model()

@@ -162,3 +162,4 @@ class CrossdeptAnalyticsTicket(models.Model):
         """Refresh the step and ticket facts, then let the health monitor look at them."""
         self.env["crossdept.analytics.step"]._refresh()
         self._refresh()
+        self.env["crossdept.analytics.kpi.month"]._refresh()
