@@ -3,7 +3,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools.process_stats import median
+from ..tools.process_stats import fmt, median
 
 # fewest tickets on which a pattern must hold before it is recommended on
 DEFAULT_MIN_TICKETS = 10
@@ -198,12 +198,12 @@ class CrossdeptApprovalRecommendation(models.Model):
                                 later=later.name,
                                 earlier=earlier.name,
                                 reasons="; ".join(reasons),
-                                rate_first=f"{100 * rate_first:.1f}",
+                                rate_first=fmt(100 * rate_first),
                                 n_first=n_first,
-                                delay_first=f"{delay_first or 0:.1f}",
-                                rate_second=f"{100 * rate_second:.1f}",
+                                delay_first=fmt(delay_first),
+                                rate_second=fmt(100 * rate_second),
                                 n_second=n_second,
-                                delay_second=f"{saving:.1f}",
+                                delay_second=fmt(saving),
                             ),
                         }
                     )
@@ -230,11 +230,11 @@ class CrossdeptApprovalRecommendation(models.Model):
                                 later=later.name,
                                 same=same_user,
                                 count=count,
-                                rate_first=f"{100 * rate_first:.1f}",
+                                rate_first=fmt(100 * rate_first),
                                 n_first=n_first,
-                                saving=f"{saving:.1f}",
-                                delay_first=f"{delay_first or 0:.1f}",
-                                delay_second=f"{delay_second or 0:.1f}",
+                                saving=fmt(saving),
+                                delay_first=fmt(delay_first),
+                                delay_second=fmt(delay_second),
                             ),
                         }
                     )
@@ -256,7 +256,7 @@ class CrossdeptApprovalRecommendation(models.Model):
                             "a run condition).",
                             step=step.name,
                             count=count,
-                            delay=f"{delay or 0:.1f}",
+                            delay=fmt(delay),
                         ),
                     }
                 )

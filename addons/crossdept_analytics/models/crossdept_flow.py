@@ -2,6 +2,8 @@ from lxml import etree
 
 from odoo import api, fields, models
 
+from ..tools.process_stats import fmt
+
 SVG_NS = "http://www.w3.org/2000/svg"
 
 
@@ -92,16 +94,16 @@ class CrossdeptFlow(models.Model):
             group.set("class", group.get("class", "") + " o_crossdept_heat_step")
             texts[1].text = self.env._(
                 "%(share)s%% · wait %(wait)sh · work %(work)sh",
-                share=f"{line.share:.0f}",
-                wait=f"{line.wait_hours:.1f}",
-                work=f"{line.work_hours:.1f}",
+                share=fmt(line.share, 0),
+                wait=fmt(line.wait_hours),
+                work=fmt(line.work_hours),
             )
             texts[1].set("font-size", "10")
             title = etree.SubElement(group, f"{{{SVG_NS}}}title")
             title.text = self.env._(
                 "%(step)s: %(share)s%% of the time over %(count)s finished steps",
                 step=line.flow_step_id.name,
-                share=f"{line.share:.1f}",
+                share=fmt(line.share),
                 count=line.sample_count,
             )
         return etree.tostring(root, encoding="unicode")

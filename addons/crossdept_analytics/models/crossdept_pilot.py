@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from ..tools.process_stats import bootstrap_median_difference, mann_whitney_u, median
+from ..tools.process_stats import bootstrap_median_difference, fmt, mann_whitney_u, median
 
 # fewest finished tickets per arm before a verdict is given
 MIN_SAMPLE = 20
@@ -204,12 +204,12 @@ class CrossdeptPilot(models.Model):
         figures = _(
             "median %(variant)sh against %(control)sh (difference %(diff)sh, 95%% CI "
             "%(low)sh to %(high)sh, p = %(p)s)",
-            variant=f"{self.variant_median_hours:.1f}",
-            control=f"{self.control_median_hours:.1f}",
-            diff=f"{difference:+.1f}",
-            low=f"{self.ci_low:+.1f}",
-            high=f"{self.ci_high:+.1f}",
-            p=f"{p_value:.2g}",
+            variant=fmt(self.variant_median_hours),
+            control=fmt(self.control_median_hours),
+            diff=fmt(difference, sign=True),
+            low=fmt(self.ci_low, sign=True),
+            high=fmt(self.ci_high, sign=True),
+            p=fmt(p_value, 4),
         )
         if p_value >= SIGNIFICANCE:
             return _("No significant difference: %(figures)s.", figures=figures)

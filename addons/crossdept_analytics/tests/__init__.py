@@ -8,3 +8,4 @@ from . import test_pilot_statistics
 from . import test_process_mining
 from . import test_process_tour
 from . import test_simulation
+from . import test_translation

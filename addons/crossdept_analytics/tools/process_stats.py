@@ -88,3 +88,8 @@ def bootstrap_median_difference(control, variant, runs=2000, seed=42, level=0.95
     )
     tail = (1 - level) / 2 * 100
     return percentile(differences, tail), percentile(differences, 100 - tail)
+
+
+def fmt(value, digits=1, sign=False):
+    """A number as text for messages: fixed decimals, optionally signed."""
+    return f"{value or 0.0:{'+' if sign else ''}.{digits}f}"
