@@ -17,6 +17,7 @@
         "views/crossdept_analytics_kpi_month_views.xml",
         "views/crossdept_health_alert_views.xml",
         "views/crossdept_health_rule_views.xml",
+        "views/crossdept_analytics_dashboard_views.xml",
         "views/crossdept_analytics_menus.xml",
     ],
     "demo": [

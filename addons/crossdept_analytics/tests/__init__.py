@@ -1,3 +1,4 @@
 from . import test_analytics_kpi
 from . import test_health
 from . import test_history
+from . import test_dashboard_tour
