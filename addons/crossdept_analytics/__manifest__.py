@@ -18,6 +18,9 @@
         "views/crossdept_health_alert_views.xml",
         "views/crossdept_health_rule_views.xml",
         "views/crossdept_analytics_dashboard_views.xml",
+        "views/crossdept_analytics_scoreboard_views.xml",
+        "report/crossdept_process_review_report.xml",
+        "wizard/crossdept_process_review_wizard_views.xml",
         "views/crossdept_analytics_menus.xml",
     ],
     "demo": [
