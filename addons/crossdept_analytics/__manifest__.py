@@ -29,6 +29,7 @@
         "views/crossdept_pilot_views.xml",
         "views/crossdept_process_mining_views.xml",
         "views/crossdept_simulation_views.xml",
+        "views/crossdept_ticket_views.xml",
         "views/crossdept_analytics_process_menus.xml",
     ],
     "demo": [

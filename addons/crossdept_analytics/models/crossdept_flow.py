@@ -24,10 +24,12 @@ class CrossdeptFlow(models.Model):
     bottleneck_diagram = fields.Html(
         "Time Heat Map", compute="_compute_value_stream", sanitize=False
     )
-    wait_hours = fields.Float("Waiting (h)", compute="_compute_value_stream")
-    work_hours = fields.Float("Working (h)", compute="_compute_value_stream")
-    value_adding_hours = fields.Float("Value-adding (h)", compute="_compute_value_stream")
-    non_value_adding_hours = fields.Float("Non-value-adding (h)", compute="_compute_value_stream")
+    wait_hours = fields.Float("Total Waiting (h)", compute="_compute_value_stream")
+    work_hours = fields.Float("Total Working (h)", compute="_compute_value_stream")
+    value_adding_hours = fields.Float("Value-adding Time (h)", compute="_compute_value_stream")
+    non_value_adding_hours = fields.Float(
+        "Non-value-adding Time (h)", compute="_compute_value_stream"
+    )
     value_adding_ratio = fields.Float("Value-adding Share (%)", compute="_compute_value_stream")
     top_bottleneck_ids = fields.Many2many(
         "crossdept.flow.step",
@@ -89,7 +91,12 @@ class CrossdeptFlow(models.Model):
             texts = group.findall(f"{{{SVG_NS}}}text")
             if line is None or rect is None or len(texts) < 2:
                 continue
-            rect.set("fill", _heat_colour(line.share / top))
+            ratio = line.share / top
+            rect.set("fill", _heat_colour(ratio))
+            if ratio > 0.55:
+                # dark enough to need light text
+                for text in texts:
+                    text.set("fill", "#ffffff")
             group.set("data-share", f"{line.share:.1f}")
             group.set("class", group.get("class", "") + " o_crossdept_heat_step")
             texts[1].text = self.env._(
