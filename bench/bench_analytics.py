@@ -271,13 +271,19 @@ def run(db, tickets):
                     f"Python peak RSS {peak_rss_mb():.0f} MB, PostgreSQL temp files "
                     f"{files_after - files_before} ({(bytes_after - bytes_before) / 2**20:.0f} MB)"
                 )
-        autocommit(db, "ANALYZE crossdept_analytics_step, crossdept_analytics_ticket, crossdept_analytics_kpi_month")
+        autocommit(
+            db,
+            "ANALYZE crossdept_analytics_step, crossdept_analytics_ticket, "
+            "crossdept_analytics_kpi_month",
+        )
         cr.execute(
-            "SELECT pg_total_relation_size('crossdept_analytics_step'), pg_total_relation_size('crossdept_analytics_ticket')"
+            "SELECT pg_total_relation_size('crossdept_analytics_step'), "
+            "pg_total_relation_size('crossdept_analytics_ticket')"
         )
         step_size, ticket_size = cr.fetchone()
         print(
-            f"  sizes with indexes: step facts {step_size / 2**20:.0f} MB, ticket facts {ticket_size / 2**20:.0f} MB"
+            f"  sizes with indexes: step facts {step_size / 2**20:.0f} MB, "
+            f"ticket facts {ticket_size / 2**20:.0f} MB"
         )
 
         Kpi = env["crossdept.analytics.kpi"]
@@ -382,7 +388,8 @@ def run(db, tickets):
             plain()
             timings.append((time.perf_counter() - start) * 1000)
         print(
-            f"  tile median handling time, 30 days: {statistics.median(timings):,.0f} ms (median of 3)"
+            f"  tile median handling time, 30 days: {statistics.median(timings):,.0f} ms "
+            "(median of 3)"
         )
         cr.rollback()
 
