@@ -75,7 +75,7 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
     @api.model
     def generate(
         self,
-        tickets=600,
+        tickets=1500,
         months=6,
         seed=42,
         full_events=True,
@@ -176,7 +176,10 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
             "users": {
                 dept: users_by_department.get(dept) or [fallback] for dept in departments.ids
             },
-            "rising_department_id": departments[0].id,
+            # the handling department of the first flow's first step sees its
+            # transfer rate rise month after month
+            "rising_department_id": flows[0].step_ids.sorted("sequence")[:1].department_id.id
+            or departments[0].id,
             "uid": self.env.uid,
         }
 
@@ -222,7 +225,9 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         closed = all(step["state"] in ("done", "skipped") for step in steps)
         month = int((created - start).days // 30)
         transfer_rate = (
-            0.03 + 0.05 * month if department == context["rising_department_id"] else TRANSFER_RATE
+            0.02 + 0.07 * month
+            if steps[0]["department_id"] == context["rising_department_id"]
+            else TRANSFER_RATE
         )
         return {
             "created": created,
