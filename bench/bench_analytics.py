@@ -13,7 +13,7 @@ bench database, then measures:
 4. for comparison, one tile computed straight from the facts' SELECT (what a
    plain SQL view would cost).
 
-    python3 bench/bench_analytics.py CONF DB [TICKETS] [--keep]
+    python3 bench/bench_analytics.py CONF DB [--tickets=N] [--keep]
 
 The data goes to the database DB_analytics (a template copy of DB), dropped at
 the end unless --keep; figures are printed, nothing is asserted.
@@ -194,8 +194,10 @@ def drop_database(target):
 
 def main(conf, db, *args):
     keep = "--keep" in args
-    numbers = [int(arg) for arg in args if arg.isdigit()]
-    tickets = numbers[0] if numbers else TICKETS
+    # bench/run passes its own arguments (bench_dispatch's step count) to every
+    # benchmark: this one only reads --tickets=N
+    sizes = [int(arg.split("=", 1)[1]) for arg in args if arg.startswith("--tickets=")]
+    tickets = sizes[0] if sizes else TICKETS
     odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
     target = f"{db}_analytics"
     copy_database(db, target)
