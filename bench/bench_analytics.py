@@ -13,7 +13,7 @@ bench database, then measures:
 4. for comparison, one tile computed straight from the facts' SELECT (what a
    plain SQL view would cost).
 
-    python3 bench/bench_analytics.py CONF DB [TICKETS] [--keep]
+    python3 bench/bench_analytics.py CONF DB [--tickets=N] [--keep]
 
 The data goes to the database DB_analytics (a template copy of DB), dropped at
 the end unless --keep; figures are printed, nothing is asserted.
@@ -194,8 +194,10 @@ def drop_database(target):
 
 def main(conf, db, *args):
     keep = "--keep" in args
-    numbers = [int(arg) for arg in args if arg.isdigit()]
-    tickets = numbers[0] if numbers else TICKETS
+    # bench/run passes its own arguments (bench_dispatch's step count) to every
+    # benchmark: this one only reads --tickets=N
+    sizes = [int(arg.split("=", 1)[1]) for arg in args if arg.startswith("--tickets=")]
+    tickets = sizes[0] if sizes else TICKETS
     odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
     target = f"{db}_analytics"
     copy_database(db, target)
@@ -271,13 +273,19 @@ def run(db, tickets):
                     f"Python peak RSS {peak_rss_mb():.0f} MB, PostgreSQL temp files "
                     f"{files_after - files_before} ({(bytes_after - bytes_before) / 2**20:.0f} MB)"
                 )
-        autocommit(db, "ANALYZE crossdept_analytics_step, crossdept_analytics_ticket, crossdept_analytics_kpi_month")
+        autocommit(
+            db,
+            "ANALYZE crossdept_analytics_step, crossdept_analytics_ticket, "
+            "crossdept_analytics_kpi_month",
+        )
         cr.execute(
-            "SELECT pg_total_relation_size('crossdept_analytics_step'), pg_total_relation_size('crossdept_analytics_ticket')"
+            "SELECT pg_total_relation_size('crossdept_analytics_step'), "
+            "pg_total_relation_size('crossdept_analytics_ticket')"
         )
         step_size, ticket_size = cr.fetchone()
         print(
-            f"  sizes with indexes: step facts {step_size / 2**20:.0f} MB, ticket facts {ticket_size / 2**20:.0f} MB"
+            f"  sizes with indexes: step facts {step_size / 2**20:.0f} MB, "
+            f"ticket facts {ticket_size / 2**20:.0f} MB"
         )
 
         Kpi = env["crossdept.analytics.kpi"]
@@ -382,7 +390,8 @@ def run(db, tickets):
             plain()
             timings.append((time.perf_counter() - start) * 1000)
         print(
-            f"  tile median handling time, 30 days: {statistics.median(timings):,.0f} ms (median of 3)"
+            f"  tile median handling time, 30 days: {statistics.median(timings):,.0f} ms "
+            "(median of 3)"
         )
         cr.rollback()
 

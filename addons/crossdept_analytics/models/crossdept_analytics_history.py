@@ -1,3 +1,4 @@
+import itertools
 import random
 from collections import defaultdict
 from datetime import timedelta
@@ -48,9 +49,9 @@ class _Stream:
         self._lines = iter(lines)
         self._buffer = ""
 
-    def read(self, size=-1):
+    def read(self, size=-1):  # pylint: disable=method-required-super
         while size < 0 or len(self._buffer) < size:
-            chunk = "".join(line for _index, line in zip(range(1000), self._lines))
+            chunk = "".join(itertools.islice(self._lines, 1000))
             if not chunk:
                 break
             self._buffer += chunk
@@ -72,13 +73,24 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
     _description = "CrossDept History Generator"
 
     @api.model
-    def generate(self, tickets=600, months=6, seed=42, full_events=True, batch_size=20000,
-                 refresh=True, end=None, progress=None):
+    def generate(
+        self,
+        tickets=1500,
+        months=6,
+        seed=42,
+        full_events=True,
+        batch_size=20000,
+        refresh=True,
+        end=None,
+        progress=None,
+    ):
         """Create `tickets` tickets spread over the last `months` months; returns
         {"tickets": n, "steps": n, "events": n}. Deterministic for a seed (given
         the same flows, departments and users)."""
         if tickets <= 0 or months <= 0:
-            raise UserError(self.env._("The history needs a positive number of tickets and months."))
+            raise UserError(
+                self.env._("The history needs a positive number of tickets and months.")
+            )
         context = self._history_context()
         rng = random.Random(seed)
         end = end or fields.Datetime.now()
@@ -109,9 +121,11 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
 
     def _history_context(self):
         company = self.env.company
-        flows = self.env["crossdept.flow"].search(
-            [("state", "=", "active"), ("company_id", "in", [company.id, False])]
-        ).filtered("step_ids")
+        flows = (
+            self.env["crossdept.flow"]
+            .search([("state", "=", "active"), ("company_id", "in", [company.id, False])])
+            .filtered("step_ids")
+        )
         if not flows:
             raise UserError(
                 self.env._("No active flow with steps: activate a flow before generating history.")
@@ -162,7 +176,10 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
             "users": {
                 dept: users_by_department.get(dept) or [fallback] for dept in departments.ids
             },
-            "rising_department_id": departments[0].id,
+            # the handling department of the first flow's first step sees its
+            # transfer rate rise month after month
+            "rising_department_id": flows[0].step_ids.sorted("sequence")[:1].department_id.id
+            or departments[0].id,
             "uid": self.env.uid,
         }
 
@@ -200,14 +217,16 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                     state="in_progress", ready=ready, started=started, done=None, deadline=deadline
                 )
             else:
-                step.update(state="done", ready=ready, started=started, done=done, deadline=deadline)
+                step.update(
+                    state="done", ready=ready, started=started, done=done, deadline=deadline
+                )
             steps.append(step)
             moment = done
         closed = all(step["state"] in ("done", "skipped") for step in steps)
         month = int((created - start).days // 30)
         transfer_rate = (
-            0.03 + 0.05 * month
-            if department == context["rising_department_id"]
+            0.02 + 0.07 * month
+            if steps[0]["department_id"] == context["rising_department_id"]
             else TRANSFER_RATE
         )
         return {
@@ -246,20 +265,34 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         def event(ticket, step, event_type, when, **vals):
             events.append(
                 [
-                    str(ticket), str(company), _id(step), event_type, _ts(when), str(uid),
-                    vals.get("from_state", NULL), vals.get("to_state", NULL),
-                    _id(vals.get("from_user")), _id(vals.get("to_user")),
-                    _id(vals.get("from_department")), _id(vals.get("to_department")),
+                    str(ticket),
+                    str(company),
+                    _id(step),
+                    event_type,
+                    _ts(when),
+                    str(uid),
+                    vals.get("from_state", NULL),
+                    vals.get("to_state", NULL),
+                    _id(vals.get("from_user")),
+                    _id(vals.get("to_user")),
+                    _id(vals.get("from_department")),
+                    _id(vals.get("to_department")),
                 ]
-            )  # fmt: skip
+            )
 
         for plan in plans:
             created = plan["created"]
             closed = plan["closed"]
             if plan["reopen"]:
                 event(ticket_id, None, "state", closed, from_state="in_progress", to_state="done")
-                event(ticket_id, None, "state", closed + timedelta(hours=1), from_state="done",
-                      to_state="in_progress")  # fmt: skip
+                event(
+                    ticket_id,
+                    None,
+                    "state",
+                    closed + timedelta(hours=1),
+                    from_state="done",
+                    to_state="in_progress",
+                )
                 closed += timedelta(hours=3)
             last_user = None
             event(ticket_id, None, "create", created, to_state="draft")
@@ -271,15 +304,30 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                 steps.append(
                     "\t".join(
                         [
-                            str(step_id), str(ticket_id), str(spec["id"]), str(company),
-                            _text(spec["name"]), str(spec["sequence"]), spec["kind"], plan["priority"],
-                            step["state"], _id(step["department_id"]), _id(step["user_id"]),
-                            str(spec["sla_hours"]), _ts(step["ready"]), _ts(step["started"]),
-                            _ts(step["done"]), _ts(step["deadline"]),
+                            str(step_id),
+                            str(ticket_id),
+                            str(spec["id"]),
+                            str(company),
+                            _text(spec["name"]),
+                            str(spec["sequence"]),
+                            spec["kind"],
+                            plan["priority"],
+                            step["state"],
+                            _id(step["department_id"]),
+                            _id(step["user_id"]),
+                            str(spec["sla_hours"]),
+                            _ts(step["ready"]),
+                            _ts(step["started"]),
+                            _ts(step["done"]),
+                            _ts(step["deadline"]),
                             "breached" if late else ("on_track" if step["ready"] else NULL),
-                            "0", _ts(created), _ts(step["done"] or created), str(uid), str(uid),
+                            "0",
+                            _ts(created),
+                            _ts(step["done"] or created),
+                            str(uid),
+                            str(uid),
                         ]
-                    )  # fmt: skip
+                    )
                     + "\n"
                 )
                 if step["state"] == "skipped":
@@ -288,14 +336,33 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                     if full_events and step["ready"]:
                         event(ticket_id, step_id, "step_ready", step["ready"], to_state="ready")
                     if full_events and step["started"]:
-                        event(ticket_id, step_id, "step_start", step["started"],
-                              to_state="in_progress", to_user=step["user_id"])  # fmt: skip
+                        event(
+                            ticket_id,
+                            step_id,
+                            "step_start",
+                            step["started"],
+                            to_state="in_progress",
+                            to_user=step["user_id"],
+                        )
                     if step["done"]:
-                        event(ticket_id, step_id, "step_done", step["done"], to_state="done",
-                              to_user=step["user_id"])  # fmt: skip
+                        event(
+                            ticket_id,
+                            step_id,
+                            "step_done",
+                            step["done"],
+                            to_state="done",
+                            to_user=step["user_id"],
+                        )
                     if late and rng.random() < ESCALATION_RATE:
-                        event(ticket_id, step_id, "escalation", step["deadline"], to_state="1",
-                              to_user=step["user_id"], to_department=step["department_id"])  # fmt: skip
+                        event(
+                            ticket_id,
+                            step_id,
+                            "escalation",
+                            step["deadline"],
+                            to_state="1",
+                            to_user=step["user_id"],
+                            to_department=step["department_id"],
+                        )
                     if step["started"]:
                         started_steps.append((step_id, step))
                         last_user = step["user_id"]
@@ -304,28 +371,49 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                 moved_id, moved = rng.choice(started_steps)
                 others = context["departments"]
                 to_department = rng.choice(others)
-                event(ticket_id, moved_id, "transfer", moved["started"],
-                      from_user=moved["user_id"], to_user=moved["user_id"],
-                      from_department=moved["department_id"], to_department=to_department)  # fmt: skip
+                event(
+                    ticket_id,
+                    moved_id,
+                    "transfer",
+                    moved["started"],
+                    from_user=moved["user_id"],
+                    to_user=moved["user_id"],
+                    from_department=moved["department_id"],
+                    to_department=to_department,
+                )
             if plan["state"] == "done":
                 event(ticket_id, None, "state", closed, from_state="in_progress", to_state="done")
             tickets.append(
                 "\t".join(
                     [
-                        str(ticket_id), f"HIS{ticket_id:08d}", f"History ticket {ticket_id}",
-                        _id(plan["type_id"]), plan["priority"], plan["state"], str(company),
-                        str(plan["department_id"]), _id(plan["assigned_department_id"]),
-                        _id(plan["requester_id"]), _id(last_user), str(plan["flow"]["id"]),
-                        _ts(plan["deadline"]), _ts(closed if plan["state"] == "done" else None),
-                        "t", _ts(created), _ts(closed or created), str(uid), str(uid),
+                        str(ticket_id),
+                        f"HIS{ticket_id:08d}",
+                        f"History ticket {ticket_id}",
+                        _id(plan["type_id"]),
+                        plan["priority"],
+                        plan["state"],
+                        str(company),
+                        str(plan["department_id"]),
+                        _id(plan["assigned_department_id"]),
+                        _id(plan["requester_id"]),
+                        _id(last_user),
+                        str(plan["flow"]["id"]),
+                        _ts(plan["deadline"]),
+                        _ts(closed if plan["state"] == "done" else None),
+                        "t",
+                        _ts(created),
+                        _ts(closed or created),
+                        str(uid),
+                        str(uid),
                     ]
-                )  # fmt: skip
+                )
                 + "\n"
             )
             ticket_id += 1
         event_id = self._reserve_ids("crossdept_ticket_event", len(events))
         event_lines = [
-            f"{event_id + index}\t" + "\t".join(values) + "\n" for index, values in enumerate(events)
+            f"{event_id + index}\t" + "\t".join(values) + "\n"
+            for index, values in enumerate(events)
         ]
         self._copy("crossdept_ticket", TICKET_COLUMNS, tickets)
         self._copy("crossdept_ticket_step", STEP_COLUMNS, steps)

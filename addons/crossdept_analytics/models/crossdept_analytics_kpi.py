@@ -12,7 +12,9 @@ KPI_SQL = {
     "avg_hours": SQL("avg(a.cycle_hours)"),
     "median_hours": SQL("percentile_cont(0.5) WITHIN GROUP (ORDER BY a.cycle_hours)"),
     "p90_hours": SQL("percentile_cont(0.9) WITHIN GROUP (ORDER BY a.cycle_hours)"),
-    "on_time_rate": SQL("100.0 * avg(CASE WHEN a.on_time THEN 1.0 WHEN NOT a.on_time THEN 0.0 END)"),
+    "on_time_rate": SQL(
+        "100.0 * avg(CASE WHEN a.on_time THEN 1.0 WHEN NOT a.on_time THEN 0.0 END)"
+    ),
     "transfer_rate": SQL("100.0 * avg((a.transfer_count > 0)::int)"),
     "reopen_rate": SQL("100.0 * avg((a.reopen_count > 0)::int)"),
     "satisfaction": SQL("avg(a.satisfaction)"),
@@ -51,9 +53,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
     def _check_kpis(self, kpis):
         unknown = set(kpis) - set(KPIS)
         if unknown:
-            raise UserError(
-                self.env._("Unknown KPI: %(kpis)s", kpis=", ".join(sorted(unknown)))
-            )
+            raise UserError(self.env._("Unknown KPI: %(kpis)s", kpis=", ".join(sorted(unknown))))
 
     @api.model
     def _scope_condition(self, scope, scope_id, alias):
@@ -69,8 +69,9 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         return SQL("%s = %s", SQL.identifier(alias, column), scope_id)
 
     @api.model
-    def compute(self, kpis=None, scope="all", scope_id=False, date_from=None, date_to=None,
-                company_ids=None):
+    def compute(
+        self, kpis=None, scope="all", scope_id=False, date_from=None, date_to=None, company_ids=None
+    ):
         """Return {kpi: value} for the tickets of the scope whose period day is in
         [date_from, date_to] (both included). Open overdue is a live count, not
         bound to the period. Values are None where there is nothing to measure."""
@@ -80,7 +81,11 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         date_from = fields.Date.to_date(date_from) or date_to - timedelta(days=29)
         company_ids = company_ids or self.env.companies.ids
         columns = [
-            SQL("%s AS %s", self._overdue_subquery(scope, scope_id, company_ids), SQL.identifier(kpi))
+            SQL(
+                "%s AS %s",
+                self._overdue_subquery(scope, scope_id, company_ids),
+                SQL.identifier(kpi),
+            )
             if kpi == "open_overdue"
             else SQL("%s AS %s", KPI_SQL[kpi], SQL.identifier(kpi))
             for kpi in kpis
@@ -140,7 +145,11 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         if kpi == "open_overdue":
             # a live count: only the current window means something
             live = SCOPE_COLUMNS[scope][1] if scope in SCOPE_COLUMNS else SQL("NULL::integer")
-            live_where = SQL("%s IN %s", live, tuple(scope_ids)) if scope_ids and scope in SCOPE_COLUMNS else SQL("TRUE")
+            live_where = (
+                SQL("%s IN %s", live, tuple(scope_ids))
+                if scope_ids and scope in SCOPE_COLUMNS
+                else SQL("TRUE")
+            )
             self.env.flush_all()
             self.env.cr.execute(
                 SQL(
@@ -182,7 +191,9 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                     where=where,
                 )
             )
-        return {(index, scope_id or False): value for index, scope_id, value in self.env.cr.fetchall()}
+        return {
+            (index, scope_id or False): value for index, scope_id, value in self.env.cr.fetchall()
+        }
 
     @api.model
     def get_dashboard_tile(self, kpi, date_from=None, date_to=None, scope="all", scope_id=False):
@@ -194,8 +205,9 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             (date_from, date_to),
             (date_from - timedelta(days=length), date_from - timedelta(days=1)),
         ]
-        values = self.compute_windows(kpi, scope, windows, self.env.companies.ids,
-                                      scope_ids=[scope_id] if scope_id else None)
+        values = self.compute_windows(
+            kpi, scope, windows, self.env.companies.ids, scope_ids=[scope_id] if scope_id else None
+        )
         return {
             "kpi": kpi,
             "label": self._kpi_label(kpi),

@@ -65,7 +65,6 @@ class CrossdeptHealthRule(models.Model):
         "Window (days)", default=7, required=True, help="The KPI is measured over the last days."
     )
     baseline_windows = fields.Integer(
-        "Baseline Windows",
         default=8,
         help="Anomaly: number of past windows of the same length forming the baseline.",
     )

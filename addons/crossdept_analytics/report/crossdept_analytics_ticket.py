@@ -30,7 +30,6 @@ class CrossdeptAnalyticsTicket(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     department_id = fields.Many2one(
         "hr.department",
-        "Department",
         readonly=True,
         help="The department handling the ticket (assigned, else requesting).",
     )
@@ -141,9 +140,7 @@ class CrossdeptAnalyticsTicket(models.Model):
         tools.create_unique_index(cr, f"{self._table}_id_uniq", self._table, ["id"])
         tools.create_index(cr, f"{self._table}_date_idx", self._table, ["date"])
         for field in ("department_id", "flow_id", "type_id"):
-            tools.create_index(
-                cr, f"{self._table}_{field}_date_idx", self._table, [field, "date"]
-            )
+            tools.create_index(cr, f"{self._table}_{field}_date_idx", self._table, [field, "date"])
 
     @api.model
     def _refresh(self, concurrently=True):

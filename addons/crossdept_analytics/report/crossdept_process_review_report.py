@@ -1,8 +1,6 @@
 from odoo import api, fields, models
 
-from odoo.addons.crossdept_analytics.wizard.crossdept_process_review_wizard import (
-    previous_quarter,
-)
+from ..wizard.crossdept_process_review_wizard import previous_quarter
 
 REVIEW_KPIS = [
     "ticket_count",
@@ -34,9 +32,11 @@ class ReportCrossdeptProcessReview(models.AbstractModel):
         Kpi = self.env["crossdept.analytics.kpi"]
         labels = dict(Kpi._kpi_selection())
         overall = Kpi.compute(REVIEW_KPIS, date_from=date_from, date_to=date_to)
-        departments = self.env["crossdept.analytics.ticket"].search(
-            [("date", ">=", date_from), ("date", "<=", date_to)]
-        ).department_id
+        departments = (
+            self.env["crossdept.analytics.ticket"]
+            .search([("date", ">=", date_from), ("date", "<=", date_to)])
+            .department_id
+        )
         per_department = [
             (department, Kpi.compute(REVIEW_KPIS, "department", department.id, date_from, date_to))
             for department in departments.sorted("name")

@@ -37,7 +37,9 @@ class CrossdeptAnalyticsCase(CrossdeptFlowCase):
     @classmethod
     def _set_dates(cls, tickets, opened, hours, deadlines):
         cls.env.flush_all()
-        for ticket, start, duration, deadline in zip(tickets, opened, hours, deadlines, strict=True):
+        for ticket, start, duration, deadline in zip(
+            tickets, opened, hours, deadlines, strict=True
+        ):
             cls.env.cr.execute(
                 SQL(
                     """
@@ -55,7 +57,9 @@ class CrossdeptAnalyticsCase(CrossdeptFlowCase):
 
     @classmethod
     def _log(cls, tickets, event_type, **vals):
-        tickets._log_events([{"ticket_id": t.id, "event_type": event_type, **vals} for t in tickets])
+        tickets._log_events(
+            [{"ticket_id": t.id, "event_type": event_type, **vals} for t in tickets]
+        )
 
     @classmethod
     def _refresh(cls):

@@ -111,15 +111,33 @@ class TestAnalyticsKpi(CrossdeptAnalyticsCase):
         model = self.env["ir.model"]._get_id("crossdept.ticket")
         Rating.create(
             [
-                {"res_model_id": model, "res_id": self.tickets[0].id, "rating": 1, "consumed": True},
-                {"res_model_id": model, "res_id": self.tickets[1].id, "rating": 5, "consumed": True},
-                {"res_model_id": model, "res_id": self.tickets[2].id, "rating": 3, "consumed": True},
+                {
+                    "res_model_id": model,
+                    "res_id": self.tickets[0].id,
+                    "rating": 1,
+                    "consumed": True,
+                },
+                {
+                    "res_model_id": model,
+                    "res_id": self.tickets[1].id,
+                    "rating": 5,
+                    "consumed": True,
+                },
+                {
+                    "res_model_id": model,
+                    "res_id": self.tickets[2].id,
+                    "rating": 3,
+                    "consumed": True,
+                },
             ]
         )
         self._refresh()
         kpis = self.Kpi.compute(
-            ["satisfaction"], scope="department", scope_id=self.dept_it.id,
-            date_from=MARCH[0], date_to=MARCH[1],
+            ["satisfaction"],
+            scope="department",
+            scope_id=self.dept_it.id,
+            date_from=MARCH[0],
+            date_to=MARCH[1],
         )
         self.assertAlmostEqual(kpis["satisfaction"], 3.0)
 
@@ -135,9 +153,7 @@ class TestAnalyticsKpi(CrossdeptAnalyticsCase):
             assigned_department_id=self.dept_finance.id,
             date_deadline=datetime.now() + timedelta(days=1),
         ).action_open()
-        kpis = self.Kpi.compute(
-            ["open_overdue"], scope="department", scope_id=self.dept_finance.id
-        )
+        kpis = self.Kpi.compute(["open_overdue"], scope="department", scope_id=self.dept_finance.id)
         self.assertEqual(kpis, {"open_overdue": 1})
 
     def test_monthly_kpi_view(self):
@@ -147,7 +163,9 @@ class TestAnalyticsKpi(CrossdeptAnalyticsCase):
         )
         self.assertEqual(row.ticket_count, 7)
         self.assertAlmostEqual(row.median_hours, statistics.median(HOURS))
-        self.assertAlmostEqual(row.p90_hours, statistics.quantiles(HOURS, n=10, method="inclusive")[-1])
+        self.assertAlmostEqual(
+            row.p90_hours, statistics.quantiles(HOURS, n=10, method="inclusive")[-1]
+        )
 
     def test_step_facts(self):
         flow, _steps = self._make_flow(

@@ -73,4 +73,6 @@ class TestDashboardTour(HttpCase):
         )
         rule._run()
         self.assertEqual(rule.open_alert_count, 1)
-        self.start_tour("/odoo/crossdept-dashboard", "crossdept_analytics_dashboard_tour", login="tour_analyst")
+        self.start_tour(
+            "/odoo/crossdept-dashboard", "crossdept_analytics_dashboard_tour", login="tour_analyst"
+        )

@@ -45,13 +45,23 @@ class TestRecognition(CrossdeptAnalyticsCase):
         consulted.write(
             {"raci_ids": [Command.create({"role": "consulted", "user_id": cls.finance_user.id})]}
         )
-        messages = consulted.with_user(cls.finance_user).message_post(body="Budget is fine", message_type="comment")
-        messages |= consulted.with_user(cls.finance_user).message_post(body="Signed off", message_type="comment")
+        messages = consulted.with_user(cls.finance_user).message_post(
+            body="Budget is fine", message_type="comment"
+        )
+        messages |= consulted.with_user(cls.finance_user).message_post(
+            body="Signed off", message_type="comment"
+        )
         # a comment by someone not Consulted does not count
-        messages |= consulted.with_user(cls.it_user).message_post(body="Just saying", message_type="comment")
+        messages |= consulted.with_user(cls.it_user).message_post(
+            body="Just saying", message_type="comment"
+        )
         cls.env.flush_all()
         cls.env.cr.execute(
-            SQL("UPDATE mail_message SET date = %s WHERE id IN %s", datetime(2020, 3, 20), tuple(messages.ids))
+            SQL(
+                "UPDATE mail_message SET date = %s WHERE id IN %s",
+                datetime(2020, 3, 20),
+                tuple(messages.ids),
+            )
         )
         cls._refresh()
 

@@ -33,6 +33,8 @@ class CrossdeptProcessReviewWizard(models.TransientModel):
         self.ensure_one()
         return self.env.ref("crossdept_analytics.action_report_process_review").report_action(
             self.env.company,
-            data={"date_from": fields.Date.to_string(self.date_from),
-                  "date_to": fields.Date.to_string(self.date_to)},
+            data={
+                "date_from": fields.Date.to_string(self.date_from),
+                "date_to": fields.Date.to_string(self.date_to),
+            },
         )

@@ -36,7 +36,13 @@ export class CrossdeptKpiTile extends Component {
 
     get trend() {
         const { value, previous, higher_is_better } = this.state.tile;
-        if (value === null || previous === null || value === previous) {
+        // more tickets is neither good nor bad
+        if (
+            this.props.kpi === "ticket_count" ||
+            value === null ||
+            previous === null ||
+            value === previous
+        ) {
             return "";
         }
         return value > previous === higher_is_better ? "text-success" : "text-danger";
