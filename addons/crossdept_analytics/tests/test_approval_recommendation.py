@@ -1,3 +1,5 @@
+from odoo.exceptions import AccessError
+
 from .common_process import CrossdeptProcessCase
 
 
@@ -125,3 +127,42 @@ class TestApprovalRecommendation(CrossdeptProcessCase):
             [("flow_id", "=", self.flow.id)]
         )
         self.assertEqual(len(recs), 2)
+
+    def test_two_levels_of_one_department_are_merged(self):
+        flow, _steps = self._make_flow(
+            [
+                {
+                    "name": "Manager",
+                    "kind": "approval",
+                    "approvers": self.approver_1,
+                    "department_id": self.dept_finance.id,
+                },
+                {
+                    "name": "Controller",
+                    "kind": "approval",
+                    "preds": ["Manager"],
+                    "approvers": self.approver_2,
+                    "department_id": self.dept_finance.id,
+                },
+            ]
+        )
+        manager = ("Manager", 1, 1, "approve", self.approver_1)
+        self._history(
+            flow,
+            [self._serial([manager, ("Controller", 1, 1, "approve", self.approver_2)])] * 9
+            + [self._serial([manager, ("Controller", 1, 1, "reject", self.approver_2)])] * 3,
+        )
+        recs = self.env["crossdept.approval.recommendation"]._detect(flow)
+        self.assertEqual(recs.kind, "merge")
+        self.assertEqual(recs.ticket_count, 12)
+        self.assertIn("both levels belong to Finance (test)", recs.evidence)
+        self.assertNotIn("same person", recs.evidence)
+        self.assertIn("Controller rejects 25.0% of 12 tickets", recs.evidence)
+
+    def test_users_read_recommendations_but_managers_decide(self):
+        rec = self._detect()[:1]
+        self.assertTrue(rec.with_user(self.it_user).read(["evidence"]))
+        with self.assertRaises(AccessError):
+            rec.with_user(self.it_user).action_dismiss()
+        rec.with_user(self.it_manager).action_dismiss()
+        self.assertEqual(rec.state, "dismissed")

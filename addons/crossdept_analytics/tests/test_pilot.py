@@ -1,7 +1,8 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user
 
 from odoo.addons.crossdept_analytics.models.crossdept_pilot import _bucket
 
@@ -130,3 +131,18 @@ class TestPilot(CrossdeptProcessCase):
         pilot.action_start()
         with self.assertRaises(UserError):
             self._pilot().action_start()
+
+    def test_only_flow_administrators_run_pilots(self):
+        # a pilot activates and promotes flow versions: the flow owners' right
+        admin = new_test_user(
+            self.env, "flow_admin", groups="crossdept_ticket.group_crossdept_ticket_admin"
+        )
+        pilot = self._pilot(percent=20)
+        self.assertEqual(pilot.with_user(self.it_manager).state, "draft")
+        with self.assertRaises(AccessError):
+            pilot.with_user(self.it_manager).action_start()
+        pilot.with_user(admin).action_start()
+        # a plain user's ticket is still routed by the running pilot
+        ticket = self._start_tickets(1).with_user(self.it_user)
+        self.assertIn(ticket.pilot_arm, ("control", "variant"))
+        self.assertEqual(ticket.pilot_id, pilot)
