@@ -209,6 +209,11 @@ def main(conf, db, *args):
 
 
 def run(db, tickets):
+    # importable once the configuration has set the addons path
+    from odoo.addons.crossdept_analytics.models.crossdept_analytics_kpi import (  # noqa: PLC0415
+        KPI_SQL,
+    )
+
     registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -374,10 +379,12 @@ def run(db, tickets):
                 SQL(
                     """
                     WITH a AS (%s)
-                    SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY cycle_hours)
+                    SELECT %s
                       FROM a WHERE a.date BETWEEN %s AND %s
                     """,
                     fields_sql,
+                    # every KPI, so that no join of the facts is optimised away
+                    SQL(", ").join(KPI_SQL.values()),
                     today - timedelta(days=29),
                     today,
                 )
@@ -390,8 +397,7 @@ def run(db, tickets):
             plain()
             timings.append((time.perf_counter() - start) * 1000)
         print(
-            f"  tile median handling time, 30 days: {statistics.median(timings):,.0f} ms "
-            "(median of 3)"
+            f"  all KPIs, all tickets, 30 days: {statistics.median(timings):,.0f} ms (median of 3)"
         )
         cr.rollback()
 

@@ -30,6 +30,17 @@ KPIS = [
     "reopen_rate",
     "satisfaction",
 ]
+# KPI -> column of the monthly KPIs (crossdept.analytics.kpi.month)
+MONTHLY_COLUMNS = {
+    "ticket_count": "ticket_count",
+    "avg_hours": "avg_hours",
+    "median_hours": "median_hours",
+    "p90_hours": "p90_hours",
+    "on_time_rate": "on_time_rate",
+    "transfer_rate": "transfer_rate",
+    "reopen_rate": "reopen_rate",
+    "satisfaction": "satisfaction",
+}
 HIGHER_IS_BETTER = {"ticket_count", "on_time_rate", "satisfaction"}
 # KPI scope -> column of the ticket facts (and of the live ticket table)
 SCOPE_COLUMNS = {
@@ -246,7 +257,23 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             last = date(last.year, last.month, 1) - timedelta(days=1)
             windows.insert(0, (first, last))
             first = date((first - timedelta(days=1)).year, (first - timedelta(days=1)).month, 1)
-        values = self.compute_windows(kpi, "all", windows, self.env.companies.ids)
+        companies = self.env.companies
+        if kpi in MONTHLY_COLUMNS and len(companies) == 1:
+            # the monthly KPIs hold every month's exact figures for all tickets
+            rows = self.env["crossdept.analytics.kpi.month"].search_read(
+                [
+                    ("scope", "=", "all"),
+                    ("company_id", "=", companies.id),
+                    ("month", ">=", windows[0][0]),
+                ],
+                ["month", MONTHLY_COLUMNS[kpi]],
+            )
+            by_month = {row["month"]: row[MONTHLY_COLUMNS[kpi]] for row in rows}
+            values = {
+                (index, False): by_month.get(start) for index, (start, _end) in enumerate(windows)
+            }
+        else:
+            values = self.compute_windows(kpi, "all", windows, companies.ids)
         return {
             "labels": [start.strftime("%Y-%m") for start, _end in windows],
             "values": [values.get((index, False)) for index in range(len(windows))],

@@ -1,11 +1,14 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
+from .refresh import refresh_materialized_view
+
 
 class CrossdeptAnalyticsKpiMonth(models.Model):
-    """KPIs by month, department, flow version and ticket type, over the ticket
-    facts. Medians and percentiles are exact per row; the pivot averages them
-    when rows are grouped together, so read them per row.
+    """KPIs by month for all tickets, each department, each flow version, each
+    ticket type, and each (department, flow, type), over the ticket facts (one
+    grouping set per scope). Medians and percentiles are exact per row; the pivot
+    averages them when rows are grouped together, so read them per row.
 
     Materialized and refreshed with the facts: sorting a million tickets for the
     percentiles takes seconds, the pivot reads a few thousand rows instead."""
@@ -16,6 +19,17 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
     _order = "month desc"
 
     month = fields.Date(readonly=True)
+    scope = fields.Selection(
+        [
+            ("all", "All tickets"),
+            ("department", "Department"),
+            ("flow", "Flow version"),
+            ("type", "Ticket type"),
+            ("detail", "Department, flow and type"),
+        ],
+        readonly=True,
+        help="What a row aggregates: rows of different scopes must not be added up.",
+    )
     company_id = fields.Many2one("res.company", readonly=True)
     department_id = fields.Many2one("hr.department", readonly=True)
     flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
@@ -36,12 +50,19 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
             SQL(
                 """
                 CREATE MATERIALIZED VIEW %s AS (
-                    SELECT row_number() OVER (ORDER BY k.month, k.company_id, k.department_id,
-                                              k.flow_id, k.type_id) AS id,
+                    SELECT row_number() OVER (ORDER BY k.month, k.company_id, k.scope,
+                                              k.department_id, k.flow_id, k.type_id) AS id,
                            k.*
                       FROM (
                         SELECT date_trunc('month', a.date)::date AS month,
                                a.company_id,
+                               CASE GROUPING(a.department_id, a.flow_id, a.type_id)
+                                    WHEN 7 THEN 'all'
+                                    WHEN 3 THEN 'department'
+                                    WHEN 5 THEN 'flow'
+                                    WHEN 6 THEN 'type'
+                                    ELSE 'detail'
+                               END AS scope,
                                a.department_id,
                                a.flow_id,
                                a.type_id,
@@ -58,7 +79,13 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
                                100.0 * avg((a.reopen_count > 0)::int) AS reopen_rate,
                                avg(a.satisfaction) AS satisfaction
                           FROM crossdept_analytics_ticket a
-                         GROUP BY 1, 2, 3, 4, 5
+                         GROUP BY GROUPING SETS (
+                             (1, 2),
+                             (1, 2, a.department_id),
+                             (1, 2, a.flow_id),
+                             (1, 2, a.type_id),
+                             (1, 2, a.department_id, a.flow_id, a.type_id)
+                         )
                       ) k
                 )
                 """,
@@ -70,11 +97,5 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
 
     @api.model
     def _refresh(self, concurrently=True):
-        self.env.cr.execute(
-            SQL(
-                "REFRESH MATERIALIZED VIEW %s %s",
-                SQL("CONCURRENTLY") if concurrently else SQL(),
-                SQL.identifier(self._table),
-            )
-        )
+        refresh_materialized_view(self.env, self._table, concurrently)
         self.invalidate_model()

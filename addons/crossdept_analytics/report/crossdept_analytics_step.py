@@ -3,6 +3,8 @@ from odoo.tools import SQL
 
 from odoo.addons.crossdept_ticket.models.crossdept_ticket_step import STEP_STATES
 
+from .refresh import refresh_materialized_view
+
 
 class CrossdeptAnalyticsStep(models.Model):
     """One row per step instance, with its waiting and working hours and the
@@ -95,6 +97,8 @@ class CrossdeptAnalyticsStep(models.Model):
               JOIN crossdept_flow_step fs ON fs.id = s.flow_step_id
               JOIN crossdept_flow f ON f.id = fs.flow_id
          LEFT JOIN ev ON ev.step_id = s.id
+             -- stored in period order (column "date"): a period's rows share pages
+             ORDER BY 14
             """
         )
 
@@ -121,11 +125,5 @@ class CrossdeptAnalyticsStep(models.Model):
     def _refresh(self, concurrently=True):
         """Recompute the view; concurrently keeps it readable meanwhile."""
         self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                "REFRESH MATERIALIZED VIEW %s %s",
-                SQL("CONCURRENTLY") if concurrently else SQL(),
-                SQL.identifier(self._table),
-            )
-        )
+        refresh_materialized_view(self.env, self._table, concurrently)
         self.invalidate_model()

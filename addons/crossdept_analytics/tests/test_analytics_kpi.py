@@ -159,7 +159,11 @@ class TestAnalyticsKpi(CrossdeptAnalyticsCase):
     def test_monthly_kpi_view(self):
         self._refresh()
         row = self.env["crossdept.analytics.kpi.month"].search(
-            [("department_id", "=", self.dept_it.id), ("month", "=", date(2020, 3, 1))]
+            [
+                ("scope", "=", "department"),
+                ("department_id", "=", self.dept_it.id),
+                ("month", "=", date(2020, 3, 1)),
+            ]
         )
         self.assertEqual(row.ticket_count, 7)
         self.assertAlmostEqual(row.median_hours, statistics.median(HOURS))
