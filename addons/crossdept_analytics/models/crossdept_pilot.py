@@ -1,0 +1,324 @@
+import hashlib
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..tools.process_stats import bootstrap_median_difference, fmt, mann_whitney_u, median
+
+# fewest finished tickets per arm before a verdict is given
+MIN_SAMPLE = 20
+SIGNIFICANCE = 0.05
+BOOTSTRAP_RUNS = 2000
+BOOTSTRAP_SEED = 20240601
+
+
+def _bucket(ticket_id):
+    """Deterministic 0-99 bucket of a ticket id (the same across runs and servers)."""
+    return int(hashlib.sha256(str(ticket_id).encode()).hexdigest()[:8], 16) % 100
+
+
+class CrossdeptPilot(models.Model):
+    _name = "crossdept.pilot"
+    _description = "Flow Pilot (A/B Test)"
+    _inherit = ["mail.thread"]
+    _order = "date_start desc, id desc"
+
+    name = fields.Char(required=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    control_flow_id = fields.Many2one(
+        "crossdept.flow",
+        "Control Version",
+        required=True,
+        help="The version tickets follow today.",
+    )
+    variant_flow_id = fields.Many2one(
+        "crossdept.flow",
+        "Variant Version",
+        required=True,
+        help="The version tried on the pilot's tickets: a draft version of the same flow.",
+    )
+    flow_code = fields.Char(related="control_flow_id.code")
+    scope = fields.Selection(
+        [
+            ("department", "Pilot departments"),
+            ("percent", "Random share of the tickets"),
+        ],
+        default="percent",
+        required=True,
+    )
+    department_ids = fields.Many2many(
+        "hr.department", string="Pilot Departments", help="Requesting departments in the pilot."
+    )
+    percent = fields.Integer("Share (%)", default=50)
+    date_start = fields.Date("Start", required=True, default=fields.Date.context_today)
+    date_end = fields.Date("End")
+    state = fields.Selection(
+        [("draft", "Draft"), ("running", "Running"), ("done", "Done")],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+    )
+    promoted = fields.Boolean(readonly=True, copy=False)
+    ticket_ids = fields.One2many("crossdept.ticket", "pilot_id", "Tickets")
+    control_count = fields.Integer("Control Tickets", compute="_compute_results")
+    variant_count = fields.Integer("Variant Tickets", compute="_compute_results")
+    control_median_hours = fields.Float("Control Median (h)", compute="_compute_results")
+    variant_median_hours = fields.Float("Variant Median (h)", compute="_compute_results")
+    control_on_time_rate = fields.Float("Control On Time (%)", compute="_compute_results")
+    variant_on_time_rate = fields.Float("Variant On Time (%)", compute="_compute_results")
+    control_satisfaction = fields.Float(compute="_compute_results")
+    variant_satisfaction = fields.Float(compute="_compute_results")
+    u_statistic = fields.Float("Mann-Whitney U", compute="_compute_results")
+    p_value = fields.Float("p-value", compute="_compute_results")
+    ci_low = fields.Float("Median Difference CI Low (h)", compute="_compute_results")
+    ci_high = fields.Float("Median Difference CI High (h)", compute="_compute_results")
+    verdict = fields.Text(compute="_compute_results")
+
+    @api.constrains("control_flow_id", "variant_flow_id", "scope", "percent", "department_ids")
+    def _check_flows(self):
+        for pilot in self:
+            if pilot.control_flow_id == pilot.variant_flow_id:
+                raise ValidationError(
+                    self.env._(
+                        "Pilot %(pilot)s: the variant must be another version.", pilot=pilot.name
+                    )
+                )
+            if pilot.control_flow_id.code != pilot.variant_flow_id.code:
+                raise ValidationError(
+                    self.env._(
+                        "Pilot %(pilot)s: the variant must be a version of flow %(code)s.",
+                        pilot=pilot.name,
+                        code=pilot.control_flow_id.code,
+                    )
+                )
+            if pilot.scope == "percent" and not 0 < pilot.percent < 100:
+                raise ValidationError(
+                    self.env._(
+                        "Pilot %(pilot)s: the share must be between 1 and 99%%.", pilot=pilot.name
+                    )
+                )
+            if pilot.scope == "department" and not pilot.department_ids:
+                raise ValidationError(
+                    self.env._("Pilot %(pilot)s: choose its pilot departments.", pilot=pilot.name)
+                )
+
+    @api.constrains("date_start", "date_end")
+    def _check_dates(self):
+        for pilot in self:
+            if pilot.date_end and pilot.date_end < pilot.date_start:
+                raise ValidationError(
+                    self.env._("Pilot %(pilot)s ends before it starts.", pilot=pilot.name)
+                )
+
+    # ------------------------------------------------------------------
+    # Results
+    # ------------------------------------------------------------------
+
+    def _arm_samples(self):
+        """{(pilot id, arm): {"hours": [...], "on_time": n, "ratings": [...]}} over the
+        pilots' finished tickets; cycle time from the first step ready to the last done."""
+        samples = {
+            (p.id, arm): {"hours": [], "on_time": 0, "ratings": []}
+            for p in self
+            for arm in ("control", "variant")
+        }
+        if not self.ids:
+            return samples
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT t.pilot_id, t.pilot_arm,
+                       EXTRACT(EPOCH FROM MAX(s.date_done) - MIN(s.date_ready)) / 3600.0,
+                       BOOL_AND(s.sla_status IS DISTINCT FROM 'breached')
+                  FROM crossdept_ticket t
+                  JOIN crossdept_ticket_step s ON s.ticket_id = t.id
+                 WHERE t.pilot_id IN %s AND t.state = 'done' AND t.pilot_arm IS NOT NULL
+              GROUP BY t.id, t.pilot_id, t.pilot_arm
+              ORDER BY t.id
+                """,
+                tuple(self.ids),
+            )
+        )
+        for pilot_id, arm, hours, on_time in self.env.cr.fetchall():
+            sample = samples[pilot_id, arm]
+            sample["hours"].append(float(hours or 0.0))
+            sample["on_time"] += bool(on_time)
+        if "rating.rating" in self.env:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT t.pilot_id, t.pilot_arm, r.rating
+                      FROM rating_rating r
+                      JOIN crossdept_ticket t ON t.id = r.res_id
+                     WHERE r.res_model = 'crossdept.ticket' AND r.consumed
+                       AND t.pilot_id IN %s AND t.pilot_arm IS NOT NULL
+                    """,
+                    tuple(self.ids),
+                )
+            )
+            for pilot_id, arm, rating in self.env.cr.fetchall():
+                samples[pilot_id, arm]["ratings"].append(rating)
+        return samples
+
+    @api.depends("ticket_ids.state", "ticket_ids.pilot_arm")
+    def _compute_results(self):
+        samples = self._arm_samples()
+        for pilot in self:
+            control = samples[pilot.id, "control"]
+            variant = samples[pilot.id, "variant"]
+            for arm, sample in (("control", control), ("variant", variant)):
+                hours = sample["hours"]
+                pilot[f"{arm}_count"] = len(hours)
+                pilot[f"{arm}_median_hours"] = median(hours) or 0.0
+                pilot[f"{arm}_on_time_rate"] = (
+                    100.0 * sample["on_time"] / len(hours) if hours else 0.0
+                )
+                ratings = sample["ratings"]
+                pilot[f"{arm}_satisfaction"] = sum(ratings) / len(ratings) if ratings else 0.0
+            u_stat, p_value = mann_whitney_u(control["hours"], variant["hours"])
+            low, high = bootstrap_median_difference(
+                control["hours"], variant["hours"], runs=BOOTSTRAP_RUNS, seed=BOOTSTRAP_SEED
+            )
+            pilot.u_statistic = u_stat or 0.0
+            pilot.p_value = p_value if p_value is not None else 1.0
+            pilot.ci_low = low or 0.0
+            pilot.ci_high = high or 0.0
+            pilot.verdict = pilot._verdict(len(control["hours"]), len(variant["hours"]), p_value)
+
+    def _verdict(self, n_control, n_variant, p_value):
+        self.ensure_one()
+        _ = self.env._
+        if min(n_control, n_variant) < MIN_SAMPLE:
+            return _(
+                "Sample too small: %(control)s control and %(variant)s variant tickets are "
+                "finished; at least %(needed)s per arm are needed before deciding.",
+                control=n_control,
+                variant=n_variant,
+                needed=MIN_SAMPLE,
+            )
+        difference = self.variant_median_hours - self.control_median_hours
+        figures = _(
+            "median %(variant)sh against %(control)sh (difference %(diff)sh, 95%% CI "
+            "%(low)sh to %(high)sh, p = %(p)s)",
+            variant=fmt(self.variant_median_hours),
+            control=fmt(self.control_median_hours),
+            diff=fmt(difference, sign=True),
+            low=fmt(self.ci_low, sign=True),
+            high=fmt(self.ci_high, sign=True),
+            p=fmt(p_value, 4),
+        )
+        if p_value >= SIGNIFICANCE:
+            return _("No significant difference: %(figures)s.", figures=figures)
+        if difference < 0:
+            return _("The variant is faster: %(figures)s. Promote it.", figures=figures)
+        return _("The variant is slower: %(figures)s. Keep the control.", figures=figures)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_start(self):
+        for pilot in self:
+            if pilot.state != "draft":
+                raise UserError(
+                    self.env._("Pilot %(pilot)s has already started.", pilot=pilot.name)
+                )
+            if pilot.control_flow_id.state != "active":
+                raise UserError(
+                    self.env._(
+                        "Pilot %(pilot)s: the control version %(flow)s must be active.",
+                        pilot=pilot.name,
+                        flow=pilot.control_flow_id.display_name,
+                    )
+                )
+            if pilot.variant_flow_id.state != "draft":
+                raise UserError(
+                    self.env._(
+                        "Pilot %(pilot)s: the variant version %(flow)s must be a draft.",
+                        pilot=pilot.name,
+                        flow=pilot.variant_flow_id.display_name,
+                    )
+                )
+            if self.search_count(
+                [("state", "=", "running"), ("control_flow_id", "=", pilot.control_flow_id.id)]
+            ):
+                raise UserError(
+                    self.env._(
+                        "Another pilot already runs on %(flow)s.",
+                        flow=pilot.control_flow_id.display_name,
+                    )
+                )
+            pilot.variant_flow_id._check_activation()
+        # the variant serves only the pilot's tickets: it is active without
+        # archiving the control (see crossdept.flow._active_for)
+        self.variant_flow_id.write({"state": "active"})
+        self.write({"state": "running"})
+        return True
+
+    def action_stop(self):
+        for pilot in self.filtered(lambda p: p.state == "running"):
+            if not pilot.promoted:
+                pilot.variant_flow_id.write({"state": "draft"})
+            pilot.state = "done"
+        return True
+
+    def action_promote(self):
+        """Make the variant the version every ticket follows."""
+        self.ensure_one()
+        if self.state == "draft":
+            raise UserError(self.env._("Start the pilot before promoting its variant."))
+        if self.promoted:
+            raise UserError(
+                self.env._("The variant of %(pilot)s is already promoted.", pilot=self.name)
+            )
+        self.promoted = True
+        self.state = "done"
+        self.variant_flow_id.action_activate()
+        self.message_post(
+            body=self.env._(
+                "Variant %(flow)s promoted: it now serves every ticket.",
+                flow=self.variant_flow_id.display_name,
+            )
+        )
+        return True
+
+    def action_view_tickets(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Pilot Tickets"),
+            "res_model": "crossdept.ticket",
+            "view_mode": "list,form",
+            "domain": [("pilot_id", "=", self.id)],
+            "context": {"group_by": "pilot_arm"},
+        }
+
+    # ------------------------------------------------------------------
+    # Routing
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _running_for(self, flows, company=None):
+        """Running pilots of these control versions, today inside their period."""
+        today = fields.Date.context_today(self)
+        domain = [
+            ("state", "=", "running"),
+            ("control_flow_id", "in", flows.ids),
+            ("date_start", "<=", today),
+            "|",
+            ("date_end", "=", False),
+            ("date_end", ">=", today),
+        ]
+        if company:
+            domain.append(("company_id", "=", company.id))
+        return self.search(domain)
+
+    def _in_scope(self, ticket):
+        self.ensure_one()
+        if self.scope == "department":
+            return ticket.department_id in self.department_ids
+        return _bucket(ticket.id) < self.percent

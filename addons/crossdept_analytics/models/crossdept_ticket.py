@@ -1,0 +1,54 @@
+from collections import defaultdict
+
+from odoo import fields, models
+
+
+class CrossdeptTicket(models.Model):
+    _inherit = "crossdept.ticket"
+
+    pilot_id = fields.Many2one("crossdept.pilot", readonly=True, copy=False, index="btree_not_null")
+    pilot_arm = fields.Selection(
+        [("control", "Control"), ("variant", "Variant")],
+        readonly=True,
+        copy=False,
+    )
+
+    def _pilot_for(self, flow, candidates=None):
+        """The running pilot whose control version is ``flow``, for this ticket's
+        company, cached in ``candidates`` across a batch."""
+        self.ensure_one()
+        key = ("crossdept_pilot", flow.id, self.company_id.id)
+        if candidates is not None and key in candidates:
+            return candidates[key]
+        # routing applies to every requester, whatever their rights on pilots
+        pilot = self.env["crossdept.pilot"].sudo()._running_for(flow, self.company_id)[:1]
+        if candidates is not None:
+            candidates[key] = pilot
+        return pilot
+
+    def _find_flow(self, candidates=None):
+        flow = super()._find_flow(candidates)
+        if not flow:
+            return flow
+        pilot = self._pilot_for(flow, candidates)
+        if pilot and pilot._in_scope(self) and pilot.variant_flow_id._matches(self):
+            return pilot.variant_flow_id.with_env(self.env)
+        return flow
+
+    def action_start_flow(self):
+        res = super().action_start_flow()
+        Pilot = self.env["crossdept.pilot"].sudo()
+        pilots = Pilot._running_for(self.flow_id) | Pilot.search(
+            [("state", "=", "running"), ("variant_flow_id", "in", self.flow_id.ids)]
+        )
+        arms = defaultdict(lambda: self.browse())
+        for ticket in self:
+            for pilot in pilots:
+                if ticket.flow_id == pilot.variant_flow_id:
+                    arms[pilot, "variant"] |= ticket
+                elif ticket.flow_id == pilot.control_flow_id:
+                    arms[pilot, "control"] |= ticket
+        for (pilot, arm), tickets in arms.items():
+            # the arm is the pilot's record of the ticket, not a user's edit
+            tickets.sudo().write({"pilot_id": pilot.id, "pilot_arm": arm})
+        return res

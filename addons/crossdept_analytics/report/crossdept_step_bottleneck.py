@@ -1,0 +1,72 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class CrossdeptStepBottleneck(models.Model):
+    """Time spent in each step of a flow version, over its finished steps: waiting
+    (ready to started), working (started to done), and the step's share of all the
+    time spent in the version's steps."""
+
+    _name = "crossdept.step.bottleneck"
+    _description = "Step Bottleneck Analysis"
+    _auto = False
+    _order = "flow_id, share desc, flow_step_id"
+    _rec_name = "flow_step_id"
+
+    flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
+    flow_step_id = fields.Many2one("crossdept.flow.step", "Step", readonly=True)
+    department_id = fields.Many2one("hr.department", readonly=True)
+    kind = fields.Selection([("task", "Task"), ("approval", "Approval")], readonly=True)
+    value_adding = fields.Boolean(readonly=True)
+    sample_count = fields.Integer("Finished Steps", readonly=True)
+    wait_hours = fields.Float("Waiting (h)", readonly=True, aggregator="avg")
+    work_hours = fields.Float("Working (h)", readonly=True, aggregator="avg")
+    total_hours = fields.Float("Lead Time (h)", readonly=True, aggregator="avg")
+    total_hours_sum = fields.Float("Total Time (h)", readonly=True)
+    share = fields.Float("Share of Time (%)", readonly=True)
+    bottleneck_rank = fields.Integer("Rank", readonly=True, aggregator=False)
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            WITH durations AS (
+                SELECT ts.flow_step_id,
+                       EXTRACT(EPOCH FROM COALESCE(ts.date_started, ts.date_ready)
+                                          - ts.date_ready) / 3600.0 AS wait,
+                       EXTRACT(EPOCH FROM ts.date_done
+                                          - COALESCE(ts.date_started, ts.date_ready)) / 3600.0
+                           AS work
+                  FROM crossdept_ticket_step ts
+                 WHERE ts.state = 'done'
+                   AND ts.date_ready IS NOT NULL
+                   AND ts.date_done IS NOT NULL
+            ), per_step AS (
+                SELECT flow_step_id,
+                       COUNT(*) AS sample_count,
+                       AVG(wait) AS wait,
+                       AVG(work) AS work,
+                       SUM(wait + work) AS total_sum
+                  FROM durations
+              GROUP BY flow_step_id
+            )
+            SELECT fs.id AS id,
+                   fs.flow_id AS flow_id,
+                   fs.id AS flow_step_id,
+                   fs.department_id AS department_id,
+                   fs.kind AS kind,
+                   fs.value_adding AS value_adding,
+                   COALESCE(p.sample_count, 0) AS sample_count,
+                   COALESCE(p.wait, 0) AS wait_hours,
+                   COALESCE(p.work, 0) AS work_hours,
+                   COALESCE(p.wait + p.work, 0) AS total_hours,
+                   COALESCE(p.total_sum, 0) AS total_hours_sum,
+                   COALESCE(100.0 * p.total_sum
+                            / NULLIF(SUM(p.total_sum) OVER (PARTITION BY fs.flow_id), 0), 0)
+                       AS share,
+                   RANK() OVER (PARTITION BY fs.flow_id
+                                ORDER BY COALESCE(p.total_sum, 0) DESC) AS bottleneck_rank
+              FROM crossdept_flow_step fs
+         LEFT JOIN per_step p ON p.flow_step_id = fs.id
+            """
+        )

@@ -1,0 +1,1 @@
+from . import crossdept_process_review_wizard

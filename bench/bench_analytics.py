@@ -1,0 +1,406 @@
+"""Analytics at scale (issue: analytics).
+
+Loads 1,000,000 tickets with 5 steps each (5,000,000 step instances) and their
+events through PostgreSQL COPY (the addon's history generator) into a copy of the
+bench database, then measures:
+
+1. load time (COPY) and ANALYZE;
+2. the refresh of the step and ticket facts (materialized views): plain, then
+   concurrently; peak RSS of this Python process during the refresh, PostgreSQL's
+   work_mem and the temporary files the refresh wrote;
+3. the 95th-percentile latency of every dashboard tile and report query (aim:
+   under 300 ms), each run REPEAT times after one warm-up;
+4. for comparison, one tile computed straight from the facts' SELECT (what a
+   plain SQL view would cost).
+
+    python3 bench/bench_analytics.py CONF DB [--tickets=N] [--keep]
+
+The data goes to the database DB_analytics (a template copy of DB), dropped at
+the end unless --keep; figures are printed, nothing is asserted.
+"""
+
+import resource
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+
+import odoo
+from odoo import SUPERUSER_ID, Command, api
+from odoo.tools import SQL
+
+TICKETS = 1_000_000
+STEPS = 5
+REPEAT = 20
+KPIS = [
+    "ticket_count",
+    "avg_hours",
+    "median_hours",
+    "p90_hours",
+    "on_time_rate",
+    "open_overdue",
+    "transfer_rate",
+    "reopen_rate",
+    "satisfaction",
+]
+
+
+def peak_rss_mb():
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss():
+    # Linux: writing 5 to clear_refs resets the peak resident set size (VmHWM)
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+        clear_refs.write("5")
+
+
+def temp_bytes(cr):
+    cr.execute(
+        "SELECT temp_files, temp_bytes FROM pg_stat_database WHERE datname = current_database()"
+    )
+    return cr.fetchone()
+
+
+def setup(env):
+    group = env.ref("crossdept_ticket.group_crossdept_ticket_user")
+    departments = env["hr.department"].create(
+        [
+            {"name": f"Bench analytics {name}"}
+            for name in ("Sales", "Legal", "Finance", "IT", "Ops", "HR")
+        ]
+    )
+    users = env["res.users"].create(
+        [
+            {
+                "name": f"Analyst {d}-{i}",
+                "login": f"bench_analytics_{d}_{i}",
+                "groups_id": [Command.link(group.id)],
+            }
+            for d in range(len(departments))
+            for i in range(5)
+        ]
+    )
+    employees = env["hr.employee"].create(
+        [
+            {"name": user.name, "user_id": user.id, "department_id": departments[index // 5].id}
+            for index, user in enumerate(users)
+        ]
+    )
+    for index, department in enumerate(departments):
+        department.manager_id = employees[index * 5]
+    types = env["crossdept.ticket.type"].create(
+        [{"name": f"Bench analytics type {i}"} for i in range(3)]
+    )
+    for index, ticket_type in enumerate(types):
+        flow = env["crossdept.flow"].create(
+            {
+                "name": f"Bench analytics flow {index}",
+                "code": f"BENCHAN{index}",
+                "type_ids": [Command.set(ticket_type.ids)],
+            }
+        )
+        previous = env["crossdept.flow.step"]
+        for step in range(STEPS):
+            previous = env["crossdept.flow.step"].create(
+                {
+                    "flow_id": flow.id,
+                    "name": f"Step {step + 1}",
+                    "sequence": step,
+                    "department_id": departments[(index + step) % len(departments)].id,
+                    "sla_hours": 8,
+                    "assignment": "raci",
+                    "predecessor_ids": [Command.set(previous.ids)],
+                }
+            )
+        flow.action_activate()
+    # only the bench flows generate history
+    env["crossdept.flow"].search([("code", "not like", "BENCHAN%")]).write({"state": "archived"})
+    env["hr.department"].search([("id", "not in", departments.ids)]).write({"active": False})
+
+
+def p95(func, repeat=REPEAT):
+    func()  # warm-up
+    timings = []
+    for _index in range(repeat):
+        start = time.perf_counter()
+        func()
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.quantiles(timings, n=20, method="inclusive")[-1], statistics.median(timings)
+
+
+def copy_database(source, target):
+    with odoo.sql_db.db_connect("postgres").cursor() as cr:
+        cr._cnx.autocommit = True
+        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
+        cr.execute(
+            SQL("CREATE DATABASE %s TEMPLATE %s", SQL.identifier(target), SQL.identifier(source))
+        )
+
+
+def autocommit(db, query):
+    """Run a statement that cannot run inside a transaction (ANALYZE, VACUUM)."""
+    with odoo.sql_db.db_connect(db).cursor() as cr:
+        cr._cnx.autocommit = True
+        cr.execute(query)
+
+
+LOADED_TABLES = ("crossdept_ticket", "crossdept_ticket_step", "crossdept_ticket_event")
+
+
+def drop_foreign_keys(cr):
+    """Bulk-load practice: foreign keys checked row by row cost 80% of the COPY;
+    they are dropped for the load and added back (validated in one pass) after."""
+    cr.execute(
+        SQL(
+            """
+            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+              FROM pg_constraint
+             WHERE contype = 'f' AND conrelid::regclass::text IN %s
+            """,
+            LOADED_TABLES,
+        )
+    )
+    keys = cr.fetchall()
+    for table, name, _definition in keys:
+        cr.execute(
+            SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(table), SQL.identifier(name))
+        )
+    return keys
+
+
+def add_foreign_keys(cr, keys):
+    for table, name, definition in keys:
+        cr.execute(
+            SQL(
+                "ALTER TABLE %s ADD CONSTRAINT %s %s",
+                SQL.identifier(table),
+                SQL.identifier(name),
+                SQL(definition),
+            )
+        )
+
+
+def drop_database(target):
+    odoo.sql_db.close_db(target)
+    with odoo.sql_db.db_connect("postgres").cursor() as cr:
+        cr._cnx.autocommit = True
+        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
+
+
+def main(conf, db, *args):
+    keep = "--keep" in args
+    # bench/run passes its own arguments (bench_dispatch's step count) to every
+    # benchmark: this one only reads --tickets=N
+    sizes = [int(arg.split("=", 1)[1]) for arg in args if arg.startswith("--tickets=")]
+    tickets = sizes[0] if sizes else TICKETS
+    odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
+    target = f"{db}_analytics"
+    copy_database(db, target)
+    try:
+        run(target, tickets)
+    finally:
+        if not keep:
+            drop_database(target)
+
+
+def run(db, tickets):
+    # importable once the configuration has set the addons path
+    from odoo.addons.crossdept_analytics.models.crossdept_analytics_kpi import (  # noqa: PLC0415
+        KPI_SQL,
+    )
+
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        setup(env)
+        cr.commit()
+
+        print(f"Loading {tickets:,} tickets x {STEPS} steps over 12 months with COPY")
+        keys = drop_foreign_keys(cr)
+        start = time.perf_counter()
+        last = [start]
+
+        def progress(done, total):
+            now = time.perf_counter()
+            if now - last[0] > 30 or done == total:
+                print(f"  {done:,}/{total:,} tickets, {now - start:.0f} s")
+                last[0] = now
+
+        totals = env["crossdept.analytics.history"].generate(
+            tickets=tickets,
+            months=12,
+            seed=1,
+            full_events=False,
+            batch_size=50_000,
+            refresh=False,
+            progress=progress,
+        )
+        cr.commit()
+        load = time.perf_counter() - start
+        start = time.perf_counter()
+        add_foreign_keys(cr, keys)
+        cr.commit()
+        keys_time = time.perf_counter() - start
+        print(
+            f"  loaded {totals['tickets']:,} tickets, {totals['steps']:,} steps, "
+            f"{totals['events']:,} events in {load:.1f} s "
+            f"({(totals['tickets'] + totals['steps'] + totals['events']) / load:,.0f} rows/s, "
+            f"generation included); peak RSS {peak_rss_mb():.0f} MB"
+        )
+        print(f"  foreign keys added back and validated: {keys_time:.1f} s")
+        start = time.perf_counter()
+        autocommit(db, "ANALYZE crossdept_ticket, crossdept_ticket_step, crossdept_ticket_event")
+        print(f"  ANALYZE: {time.perf_counter() - start:.1f} s")
+
+        cr.execute("SHOW work_mem")
+        work_mem = cr.fetchone()[0]
+        print(f"Refresh of the facts (work_mem {work_mem})")
+        for concurrently in (False, True):
+            for model in (
+                "crossdept.analytics.step",
+                "crossdept.analytics.ticket",
+                "crossdept.analytics.kpi.month",
+            ):
+                reset_peak_rss()
+                files_before, bytes_before = temp_bytes(cr)
+                start = time.perf_counter()
+                env[model]._refresh(concurrently=concurrently)
+                cr.commit()
+                elapsed = time.perf_counter() - start
+                files_after, bytes_after = temp_bytes(cr)
+                print(
+                    f"  {model}{' (concurrently)' if concurrently else ''}: {elapsed:.1f} s, "
+                    f"Python peak RSS {peak_rss_mb():.0f} MB, PostgreSQL temp files "
+                    f"{files_after - files_before} ({(bytes_after - bytes_before) / 2**20:.0f} MB)"
+                )
+        autocommit(
+            db,
+            "ANALYZE crossdept_analytics_step, crossdept_analytics_ticket, "
+            "crossdept_analytics_kpi_month",
+        )
+        cr.execute(
+            "SELECT pg_total_relation_size('crossdept_analytics_step'), "
+            "pg_total_relation_size('crossdept_analytics_ticket')"
+        )
+        step_size, ticket_size = cr.fetchone()
+        print(
+            f"  sizes with indexes: step facts {step_size / 2**20:.0f} MB, "
+            f"ticket facts {ticket_size / 2**20:.0f} MB"
+        )
+
+        Kpi = env["crossdept.analytics.kpi"]
+        today = date.today()
+        department = env["hr.department"].search([("name", "=", "Bench analytics Legal")])
+        flow = env["crossdept.flow"].search([("code", "=", "BENCHAN0")])
+        quarter = (today - timedelta(days=91), today)
+        rule = env["crossdept.health.rule"].create(
+            {
+                "name": "Bench transfer rate",
+                "kpi": "transfer_rate",
+                "scope": "department",
+                "mode": "anomaly",
+                "window_days": 7,
+                "baseline_windows": 8,
+            }
+        )
+        queries = [(f"tile {kpi}", lambda kpi=kpi: Kpi.get_dashboard_tile(kpi)) for kpi in KPIS]
+        queries += [
+            (f"chart {kpi} (6 months)", lambda kpi=kpi: Kpi.get_dashboard_series(kpi))
+            for kpi in ("median_hours", "on_time_rate", "transfer_rate")
+        ]
+        queries += [
+            ("tile top bottleneck steps (90 days)", lambda: Kpi.get_bottlenecks()),
+            ("all KPIs, all tickets, 30 days", lambda: Kpi.compute()),
+            (
+                "all KPIs, one department, 30 days",
+                lambda: Kpi.compute(scope="department", scope_id=department.id),
+            ),
+            (
+                "all KPIs, one flow version, quarter",
+                lambda: Kpi.compute(
+                    scope="flow", scope_id=flow.id, date_from=quarter[0], date_to=quarter[1]
+                ),
+            ),
+            (
+                "report: monthly KPI pivot (12 months x dept)",
+                lambda: env["crossdept.analytics.kpi.month"].read_group(
+                    [],
+                    ["ticket_count:sum", "median_hours:avg"],
+                    ["month:month", "department_id"],
+                    lazy=False,
+                ),
+            ),
+            (
+                "report: step analysis pivot (90 days)",
+                lambda: env["crossdept.analytics.step"].read_group(
+                    [("state", "=", "done"), ("date", ">=", quarter[0])],
+                    ["waiting_hours:avg", "working_hours:avg"],
+                    ["flow_step_id"],
+                    lazy=False,
+                ),
+            ),
+            (
+                "report: ticket analysis pivot (dept x month)",
+                lambda: env["crossdept.analytics.ticket"].read_group(
+                    [("state", "=", "done")],
+                    ["cycle_hours:avg"],
+                    ["department_id", "date:month"],
+                    lazy=False,
+                ),
+            ),
+            (
+                "report: late tickets list (first page)",
+                lambda: env["crossdept.analytics.ticket"].search_read(
+                    [("on_time", "=", False), ("state", "=", "done")],
+                    ["name", "cycle_hours", "department_id"],
+                    limit=80,
+                ),
+            ),
+            ("health rule: anomaly per department, 9 windows", lambda: rule._evaluate()),
+        ]
+        print(f"Latency, p95 (median) over {REPEAT} runs")
+        worst = 0
+        for label, func in queries:
+            value, median = p95(func)
+            worst = max(worst, value)
+            print(f"  {label:<48} {value:8.1f} ms ({median:.1f})")
+        print(f"  slowest p95: {worst:.1f} ms (aim: 300 ms)")
+
+        fields_sql = env["crossdept.analytics.ticket"]._query()
+        print("Without the materialized view (facts computed in the query, like a plain view)")
+
+        def plain():
+            cr.execute(
+                SQL(
+                    """
+                    WITH a AS (%s)
+                    SELECT %s
+                      FROM a WHERE a.date BETWEEN %s AND %s
+                    """,
+                    fields_sql,
+                    # every KPI, so that no join of the facts is optimised away
+                    SQL(", ").join(KPI_SQL.values()),
+                    today - timedelta(days=29),
+                    today,
+                )
+            )
+            return cr.fetchall()
+
+        timings = []
+        for _index in range(3):
+            start = time.perf_counter()
+            plain()
+            timings.append((time.perf_counter() - start) * 1000)
+        print(
+            f"  all KPIs, all tickets, 30 days: {statistics.median(timings):,.0f} ms (median of 3)"
+        )
+        cr.rollback()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
