@@ -213,6 +213,9 @@ def run(db, tickets):
     from odoo.addons.crossdept_analytics.models.crossdept_analytics_kpi import (  # noqa: PLC0415
         KPI_SQL,
     )
+    from odoo.addons.crossdept_analytics.report.refresh import (  # noqa: PLC0415
+        REFRESH_WORK_MEM,
+    )
 
     registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:
@@ -259,7 +262,10 @@ def run(db, tickets):
 
         cr.execute("SHOW work_mem")
         work_mem = cr.fetchone()[0]
-        print(f"Refresh of the facts (work_mem {work_mem})")
+        print(
+            f"Refresh of the facts (session work_mem {work_mem}, "
+            f"{REFRESH_WORK_MEM} during the refresh)"
+        )
         for concurrently in (False, True):
             for model in (
                 "crossdept.analytics.step",

@@ -219,3 +219,13 @@ class TestAnalyticsKpi(CrossdeptAnalyticsCase):
         self.assertTrue(Facts.with_user(self.it_manager).search_count([]))
         with self.assertRaises(AccessError):
             Facts.with_user(self.it_user).search_count([])
+
+    def test_refresh_with_or_without_concurrency(self):
+        Facts = self.env["crossdept.analytics.ticket"]
+        for concurrently in ("True", "False"):
+            ticket = self._closed_tickets(self.dept_finance, self._at(25), [3.0])
+            self.env["ir.config_parameter"].set_param(
+                "crossdept_analytics.refresh_concurrently", concurrently
+            )
+            self._refresh()
+            self.assertEqual(Facts.search([("ticket_id", "=", ticket.id)]).cycle_hours, 3.0)
