@@ -162,3 +162,11 @@ write_odoo_conf() {
 }
 
 odoo_bin() { "$PYTHON" -m odoo "$@"; }
+
+# Odoo prints PDF reports (the quarterly process review) with wkhtmltopdf; without
+# it they open as HTML, so a failed install is not fatal.
+ensure_wkhtmltopdf() {
+    command -v wkhtmltopdf >/dev/null && return 0
+    say "Installing Debian's wkhtmltopdf for PDF reports"
+    apt_install wkhtmltopdf || say "wkhtmltopdf could not be installed: PDF reports will open as HTML"
+}

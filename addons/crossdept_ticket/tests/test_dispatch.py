@@ -165,10 +165,9 @@ class TestDispatch(CrossdeptFlowCase):
     def test_expert_group_for_high_and_urgent(self):
         expert = self.agents[3]
         self.support.crossdept_expert_user_ids = expert
-        self._start(count=2, priority="3")
-        self.assertEqual(
-            self.env["crossdept.ticket.step"].search([("priority", "=", "3")]).user_id, expert
-        )
+        urgent = self._start(count=2, priority="3")
+        self.assertEqual(len(urgent), 2)
+        self.assertEqual(urgent.user_id, expert)
         normal = self._start(count=3)
         self.assertNotIn(expert, normal.user_id)
 
