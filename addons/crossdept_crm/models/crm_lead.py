@@ -40,26 +40,12 @@ class CrmLead(models.Model):
     def action_crossdept_ticket_new(self):
         """Open a new ticket pre-filled from this lead (see the ticket's default_get)."""
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("New Ticket"),
-            "res_model": "crossdept.ticket",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {"default_lead_id": self.id},
-        }
+        return self.env["crossdept.ticket"]._crm_action_new({"lead_id": self.id})
 
     def action_view_crossdept_tickets(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "crossdept_ticket.crossdept_ticket_action"
+        return self.env["crossdept.ticket"]._crm_action_list(
+            self.env._("Tickets of %(lead)s", lead=self.name),
+            [("lead_id", "=", self.id)],
+            {"lead_id": self.id},
         )
-        action.update(
-            {
-                "name": self.env._("Tickets of %(lead)s", lead=self.name),
-                "domain": [("lead_id", "=", self.id)],
-                "context": {"default_lead_id": self.id},
-            }
-        )
-        return action

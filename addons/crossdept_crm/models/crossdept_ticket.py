@@ -283,3 +283,32 @@ class CrossdeptTicket(models.Model):
             {lead_id: Markup("<br/>").join(body) for lead_id, body in lines.items()},
             author_id=self.env.user.partner_id.id,
         )
+
+    @api.model
+    def _crm_action_new(self, defaults):
+        """A form for a new ticket pre-filled from ``defaults`` (a lead or a customer):
+        default_get fills in the rest."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New Ticket"),
+            "res_model": "crossdept.ticket",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {f"default_{field}": value for field, value in defaults.items()},
+        }
+
+    @api.model
+    def _crm_action_list(self, name, domain, defaults):
+        """The ticket list of a lead or a customer."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crossdept_ticket.crossdept_ticket_action"
+        )
+        action.update(
+            {
+                "name": name,
+                "domain": domain,
+                "context": {f"default_{field}": value for field, value in defaults.items()},
+            }
+        )
+        return action

@@ -31,26 +31,12 @@ class ResPartner(models.Model):
     def action_crossdept_ticket_new(self):
         """Open a new ticket for this customer (see the ticket's default_get)."""
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("New Ticket"),
-            "res_model": "crossdept.ticket",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {"default_partner_id": self.id},
-        }
+        return self.env["crossdept.ticket"]._crm_action_new({"partner_id": self.id})
 
     def action_view_crossdept_tickets(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "crossdept_ticket.crossdept_ticket_action"
+        return self.env["crossdept.ticket"]._crm_action_list(
+            self.env._("Tickets of %(customer)s", customer=self.display_name),
+            [("partner_id", "child_of", self.ids)],
+            {"partner_id": self.id},
         )
-        action.update(
-            {
-                "name": self.env._("Tickets of %(customer)s", customer=self.display_name),
-                "domain": [("partner_id", "child_of", self.ids)],
-                "context": {"default_partner_id": self.id},
-            }
-        )
-        return action
