@@ -123,6 +123,30 @@ def setup(env):
     env["hr.department"].search([("id", "not in", departments.ids)]).write({"active": False})
 
 
+def bottlenecks_from_step_facts(env, date_from, date_to, limit=5):
+    """The bottleneck tile's query before the daily step sums, for comparison."""
+    env.cr.execute(
+        SQL(
+            """
+            SELECT s.flow_step_id, min(s.name), count(*), avg(s.waiting_hours),
+                   avg(s.working_hours),
+                   100.0 * sum(s.total_hours) / NULLIF(sum(sum(s.total_hours)) OVER (), 0)
+              FROM crossdept_analytics_step s
+             WHERE s.state = 'done' AND s.company_id IN %s
+               AND s.date BETWEEN %s AND %s
+             GROUP BY s.flow_step_id
+             ORDER BY sum(s.total_hours) DESC NULLS LAST
+             LIMIT %s
+            """,
+            tuple(env.companies.ids),
+            date_from,
+            date_to,
+            limit,
+        )
+    )
+    return env.cr.fetchall()
+
+
 def p95(func, repeat=REPEAT):
     func()  # warm-up
     timings = []
@@ -269,6 +293,7 @@ def run(db, tickets):
         for concurrently in (False, True):
             for model in (
                 "crossdept.analytics.step",
+                "crossdept.analytics.step.day",
                 "crossdept.analytics.ticket",
                 "crossdept.analytics.kpi.month",
             ):
@@ -286,17 +311,20 @@ def run(db, tickets):
                 )
         autocommit(
             db,
-            "ANALYZE crossdept_analytics_step, crossdept_analytics_ticket, "
-            "crossdept_analytics_kpi_month",
+            "ANALYZE crossdept_analytics_step, crossdept_analytics_step_day, "
+            "crossdept_analytics_ticket, crossdept_analytics_kpi_month",
         )
         cr.execute(
             "SELECT pg_total_relation_size('crossdept_analytics_step'), "
-            "pg_total_relation_size('crossdept_analytics_ticket')"
+            "pg_total_relation_size('crossdept_analytics_ticket'), "
+            "pg_total_relation_size('crossdept_analytics_step_day'), "
+            "(SELECT count(*) FROM crossdept_analytics_step_day)"
         )
-        step_size, ticket_size = cr.fetchone()
+        step_size, ticket_size, day_size, day_rows = cr.fetchone()
         print(
             f"  sizes with indexes: step facts {step_size / 2**20:.0f} MB, "
-            f"ticket facts {ticket_size / 2**20:.0f} MB"
+            f"ticket facts {ticket_size / 2**20:.0f} MB, daily step sums "
+            f"{day_size / 2**20:.1f} MB ({day_rows:,} rows)"
         )
 
         Kpi = env["crossdept.analytics.kpi"]
@@ -321,6 +349,10 @@ def run(db, tickets):
         ]
         queries += [
             ("tile top bottleneck steps (90 days)", lambda: Kpi.get_bottlenecks()),
+            (
+                "  the same from the step facts (before)",
+                lambda: bottlenecks_from_step_facts(env, today - timedelta(days=89), today),
+            ),
             ("all KPIs, all tickets, 30 days", lambda: Kpi.compute()),
             (
                 "all KPIs, one department, 30 days",

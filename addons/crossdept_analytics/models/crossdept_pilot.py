@@ -128,6 +128,10 @@ class CrossdeptPilot(models.Model):
         }
         if not self.ids:
             return samples
+        self.env["crossdept.ticket"].flush_model(["pilot_id", "pilot_arm", "state"])
+        self.env["crossdept.ticket.step"].flush_model(
+            ["ticket_id", "date_ready", "date_done", "sla_status"]
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -147,24 +151,31 @@ class CrossdeptPilot(models.Model):
             sample = samples[pilot_id, arm]
             sample["hours"].append(float(hours or 0.0))
             sample["on_time"] += bool(on_time)
-        if "rating.rating" in self.env:
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT t.pilot_id, t.pilot_arm, r.rating
-                      FROM rating_rating r
-                      JOIN crossdept_ticket t ON t.id = r.res_id
-                     WHERE r.res_model = 'crossdept.ticket' AND r.consumed
-                       AND t.pilot_id IN %s AND t.pilot_arm IS NOT NULL
-                    """,
-                    tuple(self.ids),
-                )
+        # the customer's last rating of each ticket, as in the ticket facts
+        self.env["rating.rating"].flush_model(["res_model", "res_id", "rating", "consumed"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (r.res_id) t.pilot_id, t.pilot_arm, r.rating
+                  FROM rating_rating r
+                  JOIN crossdept_ticket t ON t.id = r.res_id
+                 WHERE r.res_model = 'crossdept.ticket' AND r.consumed AND r.rating > 0
+                   AND t.pilot_id IN %s AND t.pilot_arm IS NOT NULL
+              ORDER BY r.res_id, r.write_date DESC, r.id DESC
+                """,
+                tuple(self.ids),
             )
-            for pilot_id, arm, rating in self.env.cr.fetchall():
-                samples[pilot_id, arm]["ratings"].append(rating)
+        )
+        for pilot_id, arm, rating in self.env.cr.fetchall():
+            samples[pilot_id, arm]["ratings"].append(rating)
         return samples
 
-    @api.depends("ticket_ids.state", "ticket_ids.pilot_arm")
+    @api.depends(
+        "ticket_ids.state",
+        "ticket_ids.pilot_arm",
+        "ticket_ids.rating_ids.rating",
+        "ticket_ids.rating_ids.consumed",
+    )
     def _compute_results(self):
         samples = self._arm_samples()
         for pilot in self:

@@ -1,4 +1,5 @@
 from . import crossdept_analytics_step
+from . import crossdept_analytics_step_day
 from . import crossdept_analytics_ticket
 from . import crossdept_analytics_kpi_month
 from . import crossdept_process_review_report

@@ -1,5 +1,5 @@
 from odoo import api, fields, models, tools
-from odoo.tools import SQL, sql, str2bool
+from odoo.tools import SQL, str2bool
 
 from odoo.addons.crossdept_ticket.models.crossdept_ticket import PRIORITIES, STATES
 
@@ -14,9 +14,8 @@ class CrossdeptAnalyticsTicket(models.Model):
     * on time: a done ticket closed at or before its deadline; without a deadline,
       one whose done steps all finished within their SLA;
     * reopen count: state events leaving "done";
-    * satisfaction: the last rating given on the ticket, read from the
-      ``rating_rating`` table by model name, so it works whether or not the
-      ticket model carries the rating mixin.
+    * satisfaction: the last rating the customer gave on the ticket (the core's
+      rating mixin: consumed ``rating.rating`` rows of the ticket, 0 = no rating).
 
     A materialized view like ``crossdept.analytics.step`` (same reason, same cron).
     """
@@ -58,17 +57,6 @@ class CrossdeptAnalyticsTicket(models.Model):
     satisfaction = fields.Float(readonly=True, aggregator="avg")
 
     def _query(self):
-        if sql.table_exists(self.env.cr, "rating_rating"):
-            rating = SQL(
-                """
-                SELECT DISTINCT ON (res_id) res_id AS ticket_id, rating
-                  FROM rating_rating
-                 WHERE res_model = 'crossdept.ticket' AND consumed AND rating > 0
-                 ORDER BY res_id, write_date DESC, id DESC
-                """
-            )
-        else:
-            rating = SQL("SELECT NULL::integer AS ticket_id, NULL::float AS rating")
         return SQL(
             """
             WITH ev AS (
@@ -88,7 +76,12 @@ class CrossdeptAnalyticsTicket(models.Model):
                            FILTER (WHERE state = 'done') AS steps_on_time
                   FROM crossdept_ticket_step
                  GROUP BY ticket_id
-            ), rt AS (%(rating)s)
+            ), rt AS (
+                SELECT DISTINCT ON (res_id) res_id AS ticket_id, rating
+                  FROM rating_rating
+                 WHERE res_model = 'crossdept.ticket' AND consumed AND rating > 0
+                 ORDER BY res_id, write_date DESC, id DESC
+            )
             SELECT t.id,
                    t.id AS ticket_id,
                    t.name,
@@ -127,8 +120,7 @@ class CrossdeptAnalyticsTicket(models.Model):
          LEFT JOIN rt ON rt.ticket_id = t.id
              -- stored in period order (column "date"): a period's rows share pages
              ORDER BY 13
-            """,
-            rating=rating,
+            """
         )
 
     def init(self):
@@ -162,7 +154,8 @@ class CrossdeptAnalyticsTicket(models.Model):
 
     @api.model
     def _cron_refresh(self):
-        """Refresh the step facts, the ticket facts and the monthly KPIs.
+        """Refresh the step facts (and their daily sums), the ticket facts and the
+        monthly KPIs.
 
         Concurrently by default: readers are never blocked, but at 5 million steps
         it takes about 3.5 times as long and spills gigabytes of temporary files.
@@ -175,5 +168,6 @@ class CrossdeptAnalyticsTicket(models.Model):
             .get_param("crossdept_analytics.refresh_concurrently", "True")
         )
         self.env["crossdept.analytics.step"]._refresh(concurrently)
+        self.env["crossdept.analytics.step.day"]._refresh(concurrently)
         self._refresh(concurrently)
         self.env["crossdept.analytics.kpi.month"]._refresh(concurrently)

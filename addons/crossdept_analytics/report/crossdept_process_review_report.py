@@ -1,5 +1,8 @@
+from datetime import datetime, time, timedelta
+
 from odoo import api, fields, models
 
+from ..tools.process_stats import fmt
 from ..wizard.crossdept_process_review_wizard import previous_quarter
 
 REVIEW_KPIS = [
@@ -59,6 +62,96 @@ class ReportCrossdeptProcessReview(models.AbstractModel):
 
     @api.model
     def _process_review_sections(self, date_from, date_to):
-        """Extra sections: a list of {"title": str, "headers": [str], "rows": [[str]]}.
-        Addons extend it (recommendations, pilot results) with super()."""
-        return []
+        """Extra sections: a list of {"title": str, "headers": [str], "rows": [[str]],
+        "empty": str (shown when there is no row)}. Addons add theirs with super()."""
+        return [
+            self._review_recommendation_section(date_from, date_to),
+            self._review_pilot_section(date_from, date_to),
+        ]
+
+    @api.model
+    def _review_recommendation_section(self, date_from, date_to):
+        """The redundant-approval recommendations still open at printing time, and
+        those applied or dismissed during the period."""
+        _ = self.env._
+        start = datetime.combine(date_from, time.min)
+        end = datetime.combine(date_to + timedelta(days=1), time.min)
+        recommendations = self.env["crossdept.approval.recommendation"].search(
+            [
+                "|",
+                ("state", "=", "new"),
+                "&",
+                ("write_date", ">=", start),
+                ("write_date", "<", end),
+            ]
+        )
+        states = dict(recommendations._fields["state"]._description_selection(self.env))
+        return {
+            "title": _("Approval recommendations"),
+            "headers": [
+                _("Recommendation"),
+                _("Flow"),
+                _("Tickets"),
+                _("Saving (h)"),
+                _("Status"),
+                _("Evidence"),
+            ],
+            "rows": [
+                [
+                    rec.name,
+                    rec.flow_id.display_name,
+                    str(rec.ticket_count),
+                    fmt(rec.saving_hours),
+                    states[rec.state],
+                    rec.evidence,
+                ]
+                for rec in recommendations
+            ],
+            "empty": _("No approval recommendation for the period."),
+        }
+
+    @api.model
+    def _review_pilot_section(self, date_from, date_to):
+        """The pilots that ran during the period: one line per arm, the verdict on
+        the variant's."""
+        _ = self.env._
+        pilots = self.env["crossdept.pilot"].search(
+            [
+                ("state", "!=", "draft"),
+                ("date_start", "<=", date_to),
+                "|",
+                ("date_end", "=", False),
+                ("date_end", ">=", date_from),
+            ],
+            order="date_start, id",
+        )
+        arms = (("control", _("Control")), ("variant", _("Variant")))
+        rows = []
+        for pilot in pilots:
+            for arm, label in arms:
+                flow = pilot[f"{arm}_flow_id"]
+                rows.append(
+                    [
+                        pilot.name,
+                        f"{label}: {flow.display_name}",
+                        str(pilot[f"{arm}_count"]),
+                        fmt(pilot[f"{arm}_median_hours"]),
+                        fmt(pilot[f"{arm}_on_time_rate"]),
+                        fmt(pilot[f"{arm}_satisfaction"]) if pilot[f"{arm}_satisfaction"] else "-",
+                        pilot.verdict if arm == "variant" else "",
+                    ]
+                )
+        return {
+            "title": _("Pilots"),
+            "headers": [
+                _("Pilot"),
+                _("Arm"),
+                _("Finished Tickets"),
+                _("Median (h)"),
+                _("On Time (%)"),
+                _("Satisfaction"),
+                _("Verdict"),
+            ],
+            "rows": rows,
+            "empty": _("No pilot ran in the period."),
+        }

@@ -5,6 +5,7 @@ from . import test_history
 from . import test_process_review
 from . import test_recognition
 from . import test_bottleneck
+from . import test_bottleneck_tile
 from . import test_approval_recommendation
 from . import test_pilot
 from . import test_pilot_statistics

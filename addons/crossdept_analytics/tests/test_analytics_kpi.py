@@ -100,13 +100,6 @@ class TestAnalyticsKpi(CrossdeptAnalyticsCase):
         )
 
     def test_satisfaction_reads_last_rating(self):
-        if "rating.rating" not in self.env:
-            self._refresh()
-            fact = self.env["crossdept.analytics.ticket"].search(
-                [("ticket_id", "=", self.tickets[0].id)]
-            )
-            self.assertFalse(fact.satisfaction, "no rating table: no satisfaction")
-            return
         Rating = self.env["rating.rating"]
         model = self.env["ir.model"]._get_id("crossdept.ticket")
         Rating.create(
@@ -140,6 +133,40 @@ class TestAnalyticsKpi(CrossdeptAnalyticsCase):
             date_to=MARCH[1],
         )
         self.assertAlmostEqual(kpis["satisfaction"], 3.0)
+
+    def test_satisfaction_of_customer_ratings(self):
+        """Ratings given through the ticket's rating mixin (the customer's rating
+        link): the last consumed rating of each ticket, requests not answered yet
+        left out."""
+        tickets = self.tickets
+        for ticket, rates in zip(tickets[:4], ([2, 5], [4], [1], [3]), strict=True):
+            for rate in rates:
+                ticket.rating_apply(rate, token=ticket._rating_get_access_token())
+        # asked, never answered
+        tickets[4]._rating_get_access_token()
+        self.assertEqual(tickets[0].rating_ids.mapped("consumed"), [True, True])
+        self._refresh()
+        facts = self.env["crossdept.analytics.ticket"].search(
+            [("ticket_id", "in", tickets.ids)], order="id"
+        )
+        self.assertEqual(facts.mapped("satisfaction"), [5.0, 4.0, 1.0, 3.0, 0.0, 0.0, 0.0])
+        kpis = self.Kpi.compute(
+            ["satisfaction"],
+            scope="department",
+            scope_id=self.dept_it.id,
+            date_from=MARCH[0],
+            date_to=MARCH[1],
+        )
+        # (5 + 4 + 1 + 3) / 4: tickets without a rating do not count as 0
+        self.assertEqual(kpis["satisfaction"], 3.25)
+        month = self.env["crossdept.analytics.kpi.month"].search(
+            [
+                ("scope", "=", "department"),
+                ("department_id", "=", self.dept_it.id),
+                ("month", "=", MARCH[0]),
+            ]
+        )
+        self.assertEqual(month.satisfaction, 3.25)
 
     def test_open_overdue_is_live(self):
         overdue = self._make_ticket(

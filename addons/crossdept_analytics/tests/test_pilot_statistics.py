@@ -73,6 +73,34 @@ class TestPilotResults(CrossdeptProcessCase):
         self.assertAlmostEqual(pilot.variant_on_time_rate, 100 * 20 / 25)
         self.assertEqual(pilot.control_satisfaction, 0.0)
 
+    def test_satisfaction_per_arm_reads_the_customer_ratings(self):
+        pilot = self.pilot
+        self.assertEqual((pilot.control_satisfaction, pilot.variant_satisfaction), (0.0, 0.0))
+        control = pilot.ticket_ids.filtered(lambda t: t.pilot_arm == "control").sorted("id")
+        variant = pilot.ticket_ids.filtered(lambda t: t.pilot_arm == "variant").sorted("id")
+        # the customer's rating link; the second rating of a ticket replaces the first
+        for ticket, rate in ((control[0], 1), (control[0], 4), (control[1], 5), (variant[0], 3)):
+            ticket.rating_apply(rate, token=ticket._rating_get_access_token())
+        # a rating given in the back end, and a request not answered yet
+        self.env["rating.rating"].create(
+            [
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("crossdept.ticket"),
+                    "res_id": ticket.id,
+                    "rating": rate,
+                    "consumed": consumed,
+                }
+                for ticket, rate, consumed in (
+                    (control[2], 2, True),
+                    (variant[1], 4, True),
+                    (variant[2], 1, False),
+                )
+            ]
+        )
+        # recomputed from the new ratings, without reloading the pilot
+        self.assertEqual(pilot.control_satisfaction, (4 + 5 + 2) / 3)
+        self.assertEqual(pilot.variant_satisfaction, (3 + 4) / 2)
+
     def test_u_test_and_bootstrap(self):
         pilot = self.pilot
         expected = stats.mannwhitneyu(self.CONTROL, self.VARIANT, method="asymptotic")

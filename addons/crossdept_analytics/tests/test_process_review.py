@@ -1,8 +1,14 @@
 from datetime import date, datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
+from markupsafe import escape
+
+from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common import CrossdeptAnalyticsCase
+from .common_process import CrossdeptProcessCase
 
 
 @tagged("post_install", "-at_install")
@@ -44,3 +50,125 @@ class TestProcessReview(CrossdeptAnalyticsCase):
         self.assertEqual(wizard.date_from.month % 3, 1)
         self.assertEqual((wizard.date_to.month - wizard.date_from.month) % 12, 2)
         self.assertEqual((wizard.date_to + timedelta(days=1)).day, 1)
+
+
+@tagged("post_install", "-at_install")
+class TestProcessReviewProcessSections(CrossdeptProcessCase):
+    """The review lists the approval recommendations and the pilots of the quarter:
+    Head -> Board approvals decided by the same person on 10 tickets (a merge
+    recommendation), and a pilot whose 20 variant tickets take 1..20h against
+    10..29h for the control."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.flow, _steps = cls._make_flow(
+            [
+                {"name": "Head", "kind": "approval", "approvers": cls.approver_1},
+                {
+                    "name": "Board",
+                    "kind": "approval",
+                    "preds": ["Head"],
+                    "approvers": cls.approver_1,
+                    "department_id": cls.dept_board.id,
+                },
+            ]
+        )
+        head = ("Head", 1, 2, "approve", cls.approver_1)
+        board = ("Board", 1, 1, "approve", cls.approver_1)
+        cls._history(cls.flow, [cls._serial([head, board])] * 10)
+        Recommendation = cls.env["crossdept.approval.recommendation"]
+        cls.recommendation = Recommendation._detect(cls.flow)
+        # dismissed long before the period: not in the review
+        cls.old = Recommendation.create(
+            {
+                "flow_id": cls.flow.id,
+                "kind": "drop_under_amount",
+                "step_ids": [(6, 0, cls.flow.step_ids[:1].ids)],
+                "evidence": "Dismissed in 2020 evidence",
+                "state": "dismissed",
+            }
+        )
+        cls.env.flush_all()
+        cls.env.cr.execute(
+            SQL(
+                "UPDATE crossdept_approval_recommendation SET write_date = %s WHERE id = %s",
+                datetime(2020, 1, 2),
+                cls.old.id,
+            )
+        )
+        cls.old.invalidate_recordset()
+
+        cls.control, _steps = cls._make_flow([{"name": "Review", "sla": 20}])
+        cls.variant = cls.control._copy_as_version(2)
+        Pilot = cls.env["crossdept.pilot"]
+        cls.pilot = Pilot.create(
+            {
+                "name": "Faster review",
+                "control_flow_id": cls.control.id,
+                "variant_flow_id": cls.variant.id,
+            }
+        )
+        cls.pilot.action_start()
+        for flow, arm, hours in (
+            (cls.control, "control", range(10, 30)),
+            (cls.variant, "variant", range(1, 21)),
+        ):
+            cls._history(
+                flow,
+                [
+                    cls._serial(
+                        [("Review", 0, h, "done", [])],
+                        vals={"pilot_id": cls.pilot.id, "pilot_arm": arm},
+                    )
+                    for h in hours
+                ],
+            )
+        cls.old_pilot = Pilot.create(
+            {
+                "name": "Pilot of 2020",
+                "control_flow_id": cls.control.id,
+                "variant_flow_id": cls.variant.id,
+                "date_start": date(2020, 1, 6),
+                "date_end": date(2020, 2, 28),
+                "state": "done",
+            }
+        )
+
+    def _render(self, date_from, date_to):
+        data = {"date_from": str(date_from), "date_to": str(date_to)}
+        html, _format = self.env["ir.actions.report"]._render_qweb_html(
+            "crossdept_analytics.report_process_review", self.env.company.ids, data=data
+        )
+        return html.decode()
+
+    def _this_quarter(self):
+        today = fields.Date.context_today(self.pilot)
+        date_from = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        return date_from, date_from + relativedelta(months=3, days=-1)
+
+    def test_recommendations_and_pilots_of_the_quarter(self):
+        self.assertEqual(self.recommendation.kind, "merge")
+        self.assertIn("same person decided both levels on 10 of 10", self.recommendation.evidence)
+        self.assertEqual((self.pilot.control_count, self.pilot.variant_count), (20, 20))
+        self.assertTrue(self.pilot.verdict.startswith("The variant is faster: median 10.5h"))
+        html = self._render(*self._this_quarter())
+        self.assertIn("Approval recommendations", html)
+        self.assertIn(str(escape(self.recommendation.name)), html)
+        self.assertIn(str(escape(self.recommendation.evidence)), html)
+        self.assertNotIn("Dismissed in 2020 evidence", html)
+        # one line per arm: finished tickets, median hours, verdict on the variant's
+        self.assertIn("Faster review", html)
+        self.assertIn(f"Control: {escape(self.control.display_name)}", html)
+        self.assertIn(f"Variant: {escape(self.variant.display_name)}", html)
+        self.assertIn("19.5", html)
+        self.assertIn(str(escape(self.pilot.verdict)), html)
+        self.assertNotIn("Pilot of 2020", html)
+
+    def test_earlier_quarter_shows_its_own_pilots_only(self):
+        self.recommendation.action_dismiss()
+        html = self._render(date(2020, 1, 1), date(2020, 3, 31))
+        self.assertIn("Pilot of 2020", html)
+        self.assertNotIn("Faster review", html)
+        self.assertIn("Dismissed in 2020 evidence", html)
+        self.assertNotIn(str(escape(self.recommendation.evidence)), html)
