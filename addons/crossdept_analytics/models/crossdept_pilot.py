@@ -214,13 +214,14 @@ class CrossdeptPilot(models.Model):
         difference = self.variant_median_hours - self.control_median_hours
         figures = _(
             "median %(variant)sh against %(control)sh (difference %(diff)sh, 95%% CI "
-            "%(low)sh to %(high)sh, p = %(p)s)",
+            "%(low)sh to %(high)sh, p %(p)s)",
             variant=fmt(self.variant_median_hours),
             control=fmt(self.control_median_hours),
             diff=fmt(difference, sign=True),
             low=fmt(self.ci_low, sign=True),
             high=fmt(self.ci_high, sign=True),
-            p=fmt(p_value, 4),
+            # a p-value too small for four decimals is shown as a bound, not as 0
+            p=f"= {fmt(p_value, 4)}" if p_value >= 0.0001 else "< 0.0001",
         )
         if p_value >= SIGNIFICANCE:
             return _("No significant difference: %(figures)s.", figures=figures)

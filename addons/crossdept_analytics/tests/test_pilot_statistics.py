@@ -114,6 +114,8 @@ class TestPilotResults(CrossdeptProcessCase):
         again.invalidate_recordset()
         self.assertEqual((again.ci_low, again.ci_high), (pilot.ci_low, pilot.ci_high))
         self.assertIn("The variant is faster", pilot.verdict)
+        shown = "p < 0.0001" if expected.pvalue < 0.0001 else f"p = {expected.pvalue:.4f}"
+        self.assertIn(shown, pilot.verdict)
 
     def test_small_samples_get_no_verdict(self):
         pilot = self.env["crossdept.pilot"].create(
