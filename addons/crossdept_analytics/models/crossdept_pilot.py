@@ -212,6 +212,8 @@ class CrossdeptPilot(models.Model):
                 needed=MIN_SAMPLE,
             )
         difference = self.variant_median_hours - self.control_median_hours
+        # a p-value too small for four decimals is shown as a bound, not as 0
+        p_text = "= " + fmt(p_value, 4) if p_value >= 0.0001 else "< 0.0001"
         figures = _(
             "median %(variant)sh against %(control)sh (difference %(diff)sh, 95%% CI "
             "%(low)sh to %(high)sh, p %(p)s)",
@@ -220,8 +222,7 @@ class CrossdeptPilot(models.Model):
             diff=fmt(difference, sign=True),
             low=fmt(self.ci_low, sign=True),
             high=fmt(self.ci_high, sign=True),
-            # a p-value too small for four decimals is shown as a bound, not as 0
-            p=f"= {fmt(p_value, 4)}" if p_value >= 0.0001 else "< 0.0001",
+            p=p_text,
         )
         if p_value >= SIGNIFICANCE:
             return _("No significant difference: %(figures)s.", figures=figures)
