@@ -3,6 +3,9 @@ from . import crossdept_ticket_tag
 from . import crossdept_ticket_event
 from . import crossdept_ticket_raci
 from . import crossdept_ticket
+from . import crossdept_ticket_flow
+from . import crossdept_ticket_kb
+from . import crossdept_ticket_notify
 from . import crossdept_kb_article
 from . import ir_sequence
 from . import crossdept_flow
@@ -10,6 +13,9 @@ from . import crossdept_flow_step
 from . import crossdept_flow_step_raci
 from . import crossdept_flow_step_deliverable
 from . import crossdept_ticket_step
+from . import crossdept_ticket_step_approval
+from . import crossdept_ticket_step_sla
+from . import crossdept_ticket_step_escalation
 from . import crossdept_ticket_step_decision
 from . import crossdept_ticket_step_deliverable
 from . import crossdept_skill_requirement

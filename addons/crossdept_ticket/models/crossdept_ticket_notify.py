@@ -1,0 +1,151 @@
+from odoo import Command, api, models
+
+
+class CrossdeptTicket(models.Model):
+    """Notifications, activities and satisfaction ratings of tickets."""
+
+    _inherit = "crossdept.ticket"
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("state") == "done":
+            self._send_rating_request()
+        return res
+
+    # ------------------------------------------------------------------
+    # Automation (server actions usable in automation rules)
+    # ------------------------------------------------------------------
+
+    def _raci_holders(self, roles):
+        return self.raci_ids.filtered(lambda line: line.role in roles).holder_user_id
+
+    def _notify_raci(self, roles, summary=None):
+        """Post a note on each ticket that notifies the holders of these RACI roles."""
+        for ticket in self:
+            users = ticket._raci_holders(roles) - self.env.user
+            if users:
+                ticket.message_post(
+                    body=summary
+                    or self.env._(
+                        "Ticket %(ticket)s needs your attention.", ticket=ticket.display_name
+                    ),
+                    partner_ids=users.partner_id.ids,
+                    subtype_xmlid="mail.mt_note",
+                )
+
+    def _notify_created(self):
+        """Tell the Informed and Accountable holders about new tickets.
+
+        Automation rules run their action once per record; the notes are therefore
+        collected here and posted for the whole transaction at once before commit,
+        so that creating many tickets does not cost a few queries each."""
+        pending = self.env.cr.precommit.data.setdefault("crossdept.notify_created", set())
+        if not pending:
+            self.env.cr.precommit.add(self._post_created_notes)
+        pending.update(self.ids)
+
+    @api.model
+    def _post_created_notes(self):
+        ids = self.env.cr.precommit.data.pop("crossdept.notify_created", set())
+        tickets = self.sudo().browse(sorted(ids)).exists()
+        note = self.env.ref("mail.mt_note")
+        # reply-to addresses for the whole batch at once (mail would look them up per note)
+        reply_to = tickets._notify_get_reply_to()
+        messages, recipients = [], []
+        for ticket in tickets:
+            partners = ticket._raci_holders(("informed", "accountable")).partner_id
+            if not partners:
+                continue
+            messages.append(
+                {
+                    "model": ticket._name,
+                    "res_id": ticket.id,
+                    "message_type": "notification",
+                    "subtype_id": note.id,
+                    "author_id": ticket.create_uid.partner_id.id,
+                    "body": self.env._(
+                        "New ticket %(ticket)s from %(requester)s.",
+                        ticket=ticket.display_name,
+                        requester=ticket.requester_id.name or "-",
+                    ),
+                    "partner_ids": [Command.set(partners.ids)],
+                    "reply_to": reply_to.get(ticket.id) or False,
+                }
+            )
+            recipients.append(partners)
+        created = self.env["mail.message"].sudo().create(messages)
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "mail_message_id": message.id,
+                    "res_partner_id": partner.id,
+                    "notification_type": "inbox",
+                }
+                for message, partners in zip(created, recipients, strict=True)
+                for partner in partners
+            ]
+        )
+
+    @api.model
+    def _schedule_activities_batch(self, entries):
+        """Create to-do activities for [(ticket, user, summary, date)] in one go,
+        without the e-mail Odoo sends for each assignment (they show in the users'
+        activity lists)."""
+        if not entries:
+            return self.env["mail.activity"]
+        model_id = self.env["ir.model"]._get_id(self._name)
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(mail_activity_quick_update=True)
+            .create(
+                [
+                    {
+                        "res_model_id": model_id,
+                        "res_id": ticket.id,
+                        "activity_type_id": todo.id,
+                        "user_id": user.id,
+                        "summary": summary,
+                        "date_deadline": date,
+                    }
+                    for ticket, user, summary, date in entries
+                ]
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Satisfaction
+    # ------------------------------------------------------------------
+
+    def _send_rating_request(self):
+        """Ask the customer of each ticket just done to rate it by e-mail."""
+        template = self.env.ref(
+            "crossdept_ticket.mail_template_crossdept_ticket_rating", raise_if_not_found=False
+        )
+        if not template or not template.active:
+            return
+        for ticket in self:
+            partner = ticket.partner_id
+            if partner.email and partner != self.env.user.partner_id:
+                ticket.rating_send_request(template, lang=partner.lang, force_send=False)
+
+    def action_open_ratings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("rating.rating_rating_action")
+        action.update(
+            {
+                "name": self.env._("Ratings of %(ticket)s", ticket=self.display_name),
+                "domain": [("res_model", "=", self._name), ("res_id", "=", self.id)],
+                "context": {"create": False},
+            }
+        )
+        return action
+
+    def _notify_requester_done(self):
+        for ticket in self.filtered("requester_id"):
+            ticket.message_post(
+                body=self.env._("Ticket %(ticket)s is done.", ticket=ticket.display_name),
+                partner_ids=ticket.requester_id.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )

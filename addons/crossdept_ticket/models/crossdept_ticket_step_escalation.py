@@ -1,0 +1,204 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+
+
+class CrossdeptTicketStep(models.Model):
+    """Escalation of running steps under the escalation rules, and the step server
+    actions that automation rules use."""
+
+    _inherit = "crossdept.ticket.step"
+
+    # ------------------------------------------------------------------
+    # Automation (server actions usable in automation rules)
+    # ------------------------------------------------------------------
+
+    def _action_auto_assign(self):
+        self.env["crossdept.dispatcher"]._assign(
+            self.filtered(lambda s: s.kind == "task" and s.state in ("ready", "in_progress"))
+        )
+
+    def _action_escalate(self):
+        self.filtered(lambda s: s.state in ("ready", "in_progress"))._escalate(
+            fields.Datetime.now()
+        )
+
+    def _notify_assignee(self):
+        """Give the assignee of a ready step an activity on the ticket, due at the
+        step's deadline. Automation rules run their action once per record, so the
+        steps are collected here and their activities created at once before commit."""
+        pending = self.env.cr.precommit.data.setdefault("crossdept.notify_assignee", set())
+        if not pending:
+            self.env.cr.precommit.add(self._create_assignee_activities)
+        pending.update(self.ids)
+
+    @api.model
+    def _create_assignee_activities(self):
+        ids = self.env.cr.precommit.data.pop("crossdept.notify_assignee", set())
+        steps = self.sudo().browse(sorted(ids)).exists()
+        steps = steps.filtered(lambda s: s.user_id and s.state == "ready")
+        if not steps:
+            return
+        self.env["crossdept.ticket"]._schedule_activities_batch(
+            [
+                (
+                    step.ticket_id,
+                    step.user_id,
+                    self.env._("Step %(step)s is yours", step=step.name),
+                    (step.date_deadline or fields.Datetime.now()).date(),
+                )
+                for step in steps
+            ]
+        )
+
+    # ------------------------------------------------------------------
+    # Escalation
+    # ------------------------------------------------------------------
+
+    def _schedule_escalation(self, rules=None):
+        """Store when each open step's next escalation is due under its rule."""
+        Rule = self.env["crossdept.escalation.rule"]
+        rules = Rule._rules_by_scope() if rules is None else rules
+        by_due = defaultdict(lambda: self.browse())
+        for step in self:
+            rule = Rule._rule_for(step, rules)
+            due = False
+            if (
+                rule
+                and step.state in ("ready", "in_progress")
+                and step.date_deadline
+                and step.date_ready
+                and not step.date_paused
+            ):
+                due = rule._next_due(step, step.escalation_level)
+            if due != step.date_escalation_due:
+                by_due[due] |= step
+        for due, steps in by_due.items():
+            steps.write({"date_escalation_due": due})
+
+    @api.model
+    def _cron_escalate(self, batch_size=500):
+        """Apply the escalations that are due, a batch per run (Odoo runs the cron
+        again while some remain). Each action raises the step's stored level and
+        moves its next due date in the same transaction, so a second run, or a run
+        resumed after a crash, never repeats an escalation."""
+        now = fields.Datetime.now()
+        domain = [
+            ("date_escalation_due", "<=", now),
+            ("state", "in", ("ready", "in_progress")),
+            ("date_paused", "=", False),
+        ]
+        steps = self.sudo().search(domain, order="date_escalation_due, id", limit=batch_size)
+        remaining = self.sudo().search_count(domain) - len(steps)
+        steps._escalate(now)
+        self.env["ir.cron"]._notify_progress(done=len(steps), remaining=remaining)
+        return len(steps)
+
+    def _escalate(self, now):
+        Rule = self.env["crossdept.escalation.rule"]
+        rules = Rule._rules_by_scope()
+        events, notices = [], []
+        for step in self:
+            rule = Rule._rule_for(step, rules)
+            if not rule:
+                continue
+            level = step.escalation_level
+            if level == "0" and now < step.date_deadline:
+                users, summary, label = step._escalation_warn()
+                new_level = "1"
+            elif level in ("0", "1"):
+                users, summary, label = step._escalation_level1(rule)
+                new_level = "2"
+            elif level == "2":
+                users, summary, label = step._escalation_level2()
+                new_level = "3"
+            else:
+                continue
+            step.escalation_level = new_level
+            events.append(step._escalation_event(label, users))
+            notices.append((step, users, summary))
+        self._schedule_escalation(rules)
+        self.env["crossdept.ticket"]._log_events(events)
+        self._post_escalation_notices(notices)
+
+    def _escalation_event(self, level_label, users):
+        return {
+            "ticket_id": self.ticket_id.id,
+            "company_id": self.company_id.id,
+            "step_id": self.id,
+            "event_type": "escalation",
+            "to_state": self.escalation_level,
+            "to_user_id": self.user_id.id,
+            "to_department_id": self.department_id.id,
+            "reason": self.env._(
+                "%(level)s: %(step)s, due %(deadline)s; notified %(users)s.",
+                level=level_label,
+                step=self.name,
+                deadline=self.date_deadline,
+                users=", ".join(users.mapped("name")) or "-",
+            ),
+        }
+
+    @api.model
+    def _post_escalation_notices(self, notices):
+        """One activity per person told and a note in each ticket's chatter, created
+        for the whole batch at once (the activity shows in the person's to-do list)."""
+        if not notices:
+            return
+        today = fields.Date.context_today(self)
+        self.env["crossdept.ticket"]._schedule_activities_batch(
+            [
+                (step.ticket_id, user, summary, today)
+                for step, users, summary in notices
+                for user in users
+            ]
+        )
+        tickets = self.env["crossdept.ticket"].browse(
+            [step.ticket_id.id for step, _users, _summary in notices]
+        )
+        tickets._message_log_batch(
+            bodies={step.ticket_id.id: summary for step, _users, summary in notices}
+        )
+
+    def _escalation_warn(self):
+        users = self.user_id | self.responsible_ids | self.accountable_id
+        summary = self.env._(
+            "Step %(step)s is close to its deadline (%(deadline)s).",
+            step=self.name,
+            deadline=self.date_deadline,
+        )
+        return users, summary, self.env._("Warning")
+
+    def _escalation_level1(self, rule):
+        manager = self.department_id.manager_id.user_id
+        users = self.accountable_id | manager
+        summary = self.env._(
+            "Step %(step)s missed its deadline (%(deadline)s).",
+            step=self.name,
+            deadline=self.date_deadline,
+        )
+        target = self.env["res.users"]
+        if rule.level1_reassign == "manager":
+            target = manager
+        elif rule.level1_reassign == "expert":
+            target = (
+                self.department_id.crossdept_expert_user_ids
+                | self.ticket_id.type_id.expert_user_ids
+            )[:1]
+        if target and target != self.user_id:
+            self.with_context(crossdept_reason=summary).user_id = target
+        if rule.level1_raise_priority and self.ticket_id.priority != "3":
+            self.ticket_id.priority = str(int(self.ticket_id.priority) + 1)
+        return users, summary, self.env._("Escalation level 1")
+
+    def _escalation_level2(self):
+        manager_employee = self.department_id.manager_id
+        users = (
+            manager_employee.parent_id.user_id or self.department_id.parent_id.manager_id.user_id
+        )
+        summary = self.env._(
+            "Step %(step)s is still overdue since %(deadline)s.",
+            step=self.name,
+            deadline=self.date_deadline,
+        )
+        return users, summary, self.env._("Escalation level 2")
