@@ -1,3 +1,4 @@
+from . import crossdept_engine_mixin
 from . import crossdept_ticket_type
 from . import crossdept_ticket_tag
 from . import crossdept_ticket_event
