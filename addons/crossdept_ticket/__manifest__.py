@@ -29,6 +29,7 @@
         "wizard/crossdept_ticket_transfer_views.xml",
         "wizard/crossdept_ticket_step_reject_views.xml",
         "wizard/crossdept_ticket_step_transfer_views.xml",
+        "wizard/crossdept_ticket_step_approver_views.xml",
         "views/crossdept_ticket_menus.xml",
     ],
     "demo": [

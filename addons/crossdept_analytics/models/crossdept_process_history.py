@@ -45,19 +45,27 @@ class CrossdeptProcessHistory(models.AbstractModel):
                         )
                     )
         ticket_type = flow.type_ids[:1] or self.env["crossdept.ticket.type"].search([], limit=1)
-        tickets = self.env["crossdept.ticket"].create(
-            [
-                {
-                    "title": self.env._("History of %(flow)s", flow=flow.name),
-                    "type_id": ticket_type.id,
-                    "flow_id": flow.id,
-                    "company_id": (flow.company_id or self.env.company).id,
-                    "raci_ids": [Command.create({"role": "responsible", "user_id": self.env.uid})],
-                    **history.get("vals", {}),
-                }
-                for history in histories
-            ]
+        # the history is the engine's record of the past: states, pilots and dates
+        tickets = (
+            self.env["crossdept.ticket"]
+            ._engine()
+            .create(
+                [
+                    {
+                        "title": self.env._("History of %(flow)s", flow=flow.name),
+                        "type_id": ticket_type.id,
+                        "flow_id": flow.id,
+                        "company_id": (flow.company_id or self.env.company).id,
+                        "raci_ids": [
+                            Command.create({"role": "responsible", "user_id": self.env.uid})
+                        ],
+                        **history.get("vals", {}),
+                    }
+                    for history in histories
+                ]
+            )
         )
+        tickets = tickets.with_env(self.env)
         tickets._create_steps()
         step_rows, decisions, events, event_dates, ticket_rows = [], [], [], [], []
         for ticket, history in zip(tickets, histories, strict=True):
@@ -118,7 +126,8 @@ class CrossdeptProcessHistory(models.AbstractModel):
         # creation events are dated with the tickets
         creations = tickets.event_ids
         new_events = tickets._log_events(events)
-        self.env["crossdept.ticket.step.decision"].sudo().create(decisions)
+        # a history is the engine's record of decisions taken in the past
+        self.env["crossdept.ticket.step.decision"].sudo()._engine().create(decisions)
         date_rows = [
             SQL("(%s, %s::timestamp)", event.id, date)
             for event, date in zip(new_events, event_dates, strict=True)

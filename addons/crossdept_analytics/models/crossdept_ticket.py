@@ -13,6 +13,10 @@ class CrossdeptTicket(models.Model):
         copy=False,
     )
 
+    def _engine_fields(self):
+        pilot = self.env._("a running Pilot, when the ticket's flow starts")
+        return {**super()._engine_fields(), "pilot_id": pilot, "pilot_arm": pilot}
+
     def _pilot_for(self, flow, candidates=None):
         """The running pilot whose control version is ``flow``, for this ticket's
         company, cached in ``candidates`` across a batch."""
@@ -50,5 +54,5 @@ class CrossdeptTicket(models.Model):
                     arms[pilot, "control"] |= ticket
         for (pilot, arm), tickets in arms.items():
             # the arm is the pilot's record of the ticket, not a user's edit
-            tickets.sudo().write({"pilot_id": pilot.id, "pilot_arm": arm})
+            tickets.sudo()._engine().write({"pilot_id": pilot.id, "pilot_arm": arm})
         return res

@@ -32,6 +32,12 @@ class CrossdeptTicket(models.Model):
         ),
     ]
 
+    def _field_editors(self, name):
+        # the client's idempotency key is given when the ticket is created, never later
+        if name in ("api_idempotency_key", "api_request_hash"):
+            return set()
+        return super()._field_editors(name)
+
     def _api_data(self, with_steps=False):
         """The ticket as the API and the webhooks show it (JSON-serializable)."""
         self.ensure_one()

@@ -24,6 +24,12 @@ class CrossdeptTicket(models.Model):
         related="purchase_id.currency_id", string="Order Currency"
     )
 
+    def _engine_fields(self):
+        return {
+            **super()._engine_fields(),
+            "purchase_id": self.env._("Confirm Order on the purchase order"),
+        }
+
     def write(self, vals):
         res = super().write(vals)
         if vals.get("state") in ("done", "cancelled") and self.filtered("purchase_id"):

@@ -222,7 +222,13 @@ class PurchaseOrder(models.Model):
         vals_list = [order._crossdept_prepare_ticket_vals() for order in self]
         # the buyer needs no CrossDept rights to submit an order: the ticket is created
         # and started as superuser, and the buyer only sees its number and state
-        tickets = self.env["crossdept.ticket"].sudo().create(vals_list)
+        tickets = (
+            self.env["crossdept.ticket"]
+            .sudo()
+            ._engine()
+            .create(vals_list)
+            .with_env(self.env["crossdept.ticket"].sudo().env)
+        )
         tickets.action_start_flow()
         for order, ticket in zip(self, tickets, strict=True):
             order.write(

@@ -174,7 +174,8 @@ class CrossdeptDispatchSchedule(models.Model):
                     **target_vals,
                 }
             )
-        tickets = self.env["crossdept.ticket"].create(vals_list)
+        # the schedule and period of a ticket are the engine's to set
+        tickets = self.env["crossdept.ticket"]._engine().create(vals_list).with_env(self.env)
         if self.flow_id:
             tickets.action_start_flow()
         return tickets

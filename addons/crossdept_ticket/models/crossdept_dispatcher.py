@@ -213,10 +213,15 @@ class CrossdeptDispatcher(models.AbstractModel):
         by_user = defaultdict(lambda: self.env["crossdept.ticket.step"])
         for step, (user, _explanation, _fallback) in choices.items():
             by_user[user] |= step
+        self.env["crossdept.ticket.step"].browse(
+            [step.id for step, (user, *_rest) in choices.items() if step.user_id != user]
+        )._close_activities()
         for user, steps in by_user.items():
-            steps.with_context(crossdept_assignment_logged=True).write({"user_id": user.id})
+            steps._engine().with_context(crossdept_assignment_logged=True).write(
+                {"user_id": user.id}
+            )
         for step, (_user, explanation, _fallback) in choices.items():
-            step.assignment_explanation = explanation
+            step._engine().assignment_explanation = explanation
         self.env["crossdept.ticket"]._log_events(
             [
                 {

@@ -1,5 +1,6 @@
 from odoo import api, models
 from odoo.exceptions import UserError
+from odoo.models import MAGIC_COLUMNS
 
 # Marks the writes of CrossDept's engine. It is a Python object, not a value: a
 # context sent over XML-RPC, JSON-RPC or an HTTP form cannot carry it, so no client
@@ -21,8 +22,14 @@ class CrossdeptEngineMixin(models.AbstractModel):
     _description = "CrossDept Engine Fields"
 
     def _engine_fields(self):
-        """{field name: the action(s) to use instead of writing the field}"""
-        return {}
+        """{field name: the action(s) to use instead of writing the field}; stored
+        fields computed from others (related fields included) are never written."""
+        computed = self.env._("the fields it is computed from")
+        return {
+            name: computed
+            for name, field in self._fields.items()
+            if field.store and field.compute and field.readonly and name not in MAGIC_COLUMNS
+        }
 
     def _engine(self):
         """These records as the engine, which may write the engine fields."""
@@ -34,24 +41,34 @@ class CrossdeptEngineMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         if not self._is_engine():
-            guarded = self._engine_fields()
-            names = {name for vals in vals_list for name in vals} & guarded.keys()
-            if names:
-                defaults = self.default_get(list(names))
-                for vals in vals_list:
-                    for name in names & vals.keys():
-                        # a new record may state a field's default (forms send them)
-                        if vals[name] and vals[name] != defaults.get(name):
-                            self._raise_engine_field(name, guarded[name])
+            self._check_engine_create(vals_list)
         return super().create(vals_list)
 
-    def write(self, vals):
-        if not self._is_engine():
-            guarded = self._engine_fields()
-            for name in vals.keys() & guarded.keys():
-                if self._engine_field_changes(name, vals[name]):
+    def _check_engine_create(self, vals_list):
+        guarded = self._engine_fields()
+        names = {name for vals in vals_list for name in vals} & guarded.keys()
+        if not names:
+            return
+        defaults = self.default_get(list(names))
+        for vals in vals_list:
+            for name in names & vals.keys():
+                # a new record may state a field's default (forms send them)
+                if vals[name] and vals[name] != defaults.get(name):
                     self._raise_engine_field(name, guarded[name])
+
+    def write(self, vals):
+        self._check_engine_write(vals)
         return super().write(vals)
+
+    def _check_engine_write(self, vals):
+        if self._is_engine():
+            return
+        # access rights first: who may not write the record at all is told so
+        self.check_access("write")
+        guarded = self._engine_fields()
+        for name in vals.keys() & guarded.keys():
+            if self._engine_field_changes(name, vals[name]):
+                self._raise_engine_field(name, guarded[name])
 
     def _engine_field_changes(self, name, value):
         """Whether writing ``value`` would change the field on any of these records

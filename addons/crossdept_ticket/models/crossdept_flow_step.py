@@ -81,6 +81,10 @@ class CrossdeptFlowStep(models.Model):
     )
     approval_min_count = fields.Integer("Minimum Approvals", default=1)
     approval_min_percent = fields.Float("Minimum Percentage", default=50.0)
+    allow_requester_approval = fields.Boolean(
+        help="The requester of a ticket may approve this step; by default their own "
+        "request is never theirs to approve."
+    )
     reject_action = fields.Selection(
         [("return", "Return to an earlier step"), ("cancel", "Cancel the ticket")],
         default="cancel",

@@ -35,7 +35,7 @@ def html_search_text(html):
 class CrossdeptKbArticle(models.Model):
     _name = "crossdept.kb.article"
     _description = "Knowledge Article"
-    _inherit = ["mail.thread"]
+    _inherit = ["crossdept.engine.mixin", "mail.thread"]
     _order = "usage_count desc, id desc"
     _check_company_auto = True
 
@@ -263,6 +263,16 @@ class CrossdeptKbArticle(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
+
+    def _engine_fields(self):
+        usage = self.env._("Apply on a ticket")
+        return {
+            **super()._engine_fields(),
+            "usage_count": usage,
+            "date_last_used": usage,
+            "ticket_ids": usage,
+            "source_ticket_id": self.env._("Create Article on a done ticket"),
+        }
 
     def action_publish(self):
         return self.write({"state": "published"})

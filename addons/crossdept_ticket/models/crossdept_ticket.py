@@ -1,9 +1,11 @@
 from collections import defaultdict
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+from ..tools.dates import check_business_date
 
 PRIORITIES = [
     ("0", "Low"),
@@ -35,12 +37,24 @@ ADMIN_GROUP = "crossdept_ticket.group_crossdept_ticket_admin"
 
 # states in which somebody must be Responsible for the work
 WORKING_STATES = {"in_progress", "waiting", "done"}
+CLOSED_STATES = ("done", "cancelled")
+
+# who may move a ticket (see crossdept_ticket_access.py for the roles)
+SUBMITTERS = {"requester", "creator", "accountable", "manager", "admin"}
+WORKERS = {"holder", "responsible", "accountable", "manager", "admin"}
+OWNERS = {"requester", "accountable", "manager", "admin"}
 
 
 class CrossdeptTicket(models.Model):
     _name = "crossdept.ticket"
     _description = "Cross-department Ticket"
-    _inherit = ["portal.mixin", "rating.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "crossdept.engine.mixin",
+        "portal.mixin",
+        "rating.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+    ]
     _order = "priority desc, id desc"
     _rec_names_search = ["name", "title"]
     _check_company_auto = True
@@ -203,12 +217,35 @@ class CrossdeptTicket(models.Model):
                     )
                 )
 
+    @api.constrains("date_deadline")
+    def _check_dates(self):
+        for ticket in self:
+            check_business_date(self.env, ticket, "date_deadline")
+
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
+    def _engine_fields(self):
+        states = self.env._(
+            "Submit, Start Flow, Start, Wait, Done, Cancel, Reopen or Reset to Draft"
+        )
+        recurring = self.env._("a Recurring Dispatch")
+        return {
+            **super()._engine_fields(),
+            "state": states,
+            "date_closed": states,
+            "name": self.env._("the ticket sequence"),
+            "step_ids": self.env._("Start Flow and the actions of each step"),
+            "event_ids": self.env._("the actions of the ticket and its steps"),
+            "schedule_id": recurring,
+            "schedule_period": recurring,
+            "schedule_target": recurring,
+            "dispatch_target_ref": recurring,
+            "rating_last_value": self.env._("the customer's rating"),
+        }
+
+    def _check_engine_create(self, vals_list):
         for vals in vals_list:
             if vals.get("state", "draft") not in ("draft", "open"):
                 raise UserError(
@@ -218,9 +255,20 @@ class CrossdeptTicket(models.Model):
                         state=self._state_label(vals["state"]),
                     )
                 )
+        # creating a ticket as Open submits it at once
+        super()._check_engine_create(
+            [{key: value for key, value in vals.items() if key != "state"} for vals in vals_list]
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._is_engine():
+            self._check_engine_create(vals_list)
         self._add_default_accountable(vals_list)
         self._assign_numbers(vals_list)
-        tickets = super().create(vals_list)
+        # the number comes from the sequence and the first RACI lines from the
+        # ticket's creation: the engine writes them
+        tickets = super(CrossdeptTicket, self._engine()).create(vals_list).with_env(self.env)
         tickets._log_events(
             [
                 {
@@ -236,26 +284,23 @@ class CrossdeptTicket(models.Model):
         return tickets
 
     def write(self, vals):
+        self._check_engine_write(vals)
+        if not (self.env.su or self._is_engine()):
+            self._check_edit_access(vals)
         if "state" in vals:
             self._check_transition(vals["state"])
-            if vals["state"] == "done":
-                vals = dict(vals, date_closed=fields.Datetime.now())
-            elif "date_closed" not in vals:
-                vals = dict(vals, date_closed=False)
-        tracked = [name for name in ("state", "user_id", "assigned_department_id") if name in vals]
+            vals = dict(
+                vals, date_closed=fields.Datetime.now() if vals["state"] == "done" else False
+            )
+        moved = [name for name in ("user_id", "assigned_department_id") if name in vals]
         before = (
-            {
-                ticket.id: (ticket.state, ticket.user_id, ticket.assigned_department_id)
-                for ticket in self
-            }
-            if tracked
+            {ticket.id: (ticket.user_id, ticket.assigned_department_id) for ticket in self}
+            if moved
             else {}
         )
         res = super().write(vals)
-        if tracked:
-            self._log_changes(before)
-            if "state" in vals:
-                self._pause_or_resume_steps(before)
+        if moved:
+            self._log_transfers(before)
         return res
 
     def unlink(self):
@@ -271,66 +316,12 @@ class CrossdeptTicket(models.Model):
         return super().unlink()
 
     @api.model
-    def _add_default_accountable(self, vals_list):
-        """Every ticket starts with one Accountable: the type's default Accountable,
-        else the requesting department's manager, else the (internal) requester,
-        else a CrossDept administrator."""
-        type_ids = {vals.get("type_id") for vals in vals_list} - {False, None}
-        department_ids = {vals.get("department_id") for vals in vals_list} - {False, None}
-        user_ids = {vals.get("requester_id") for vals in vals_list} - {False, None}
-        # only ids are read here, so that creating tickets needs no extra read rights
-        type_accountable = {
-            ticket_type.id: ticket_type.accountable_user_id.id
-            for ticket_type in self.env["crossdept.ticket.type"].sudo().browse(type_ids)
-        }
-        managers = {
-            dept.id: dept.manager_id.user_id.id
-            for dept in self.env["hr.department"].sudo().browse(department_ids)
-        }
-        internal = {
-            user.id
-            for user in self.env["res.users"].sudo().browse(user_ids | {self.env.uid})
-            if not user.share
-        }
-        fallback = None
-        for vals in vals_list:
-            commands = vals.get("raci_ids") or []
-            if any(
-                command[0] == Command.CREATE and command[2].get("role") == "accountable"
-                for command in commands
-                if isinstance(command, (list, tuple)) and len(command) == 3
-            ):
-                continue
-            requester = vals.get("requester_id", self.env.uid)
-            user_id = (
-                type_accountable.get(vals.get("type_id"))
-                or managers.get(vals.get("department_id"))
-                or (requester in internal and requester)
-                or (self.env.uid in internal and self.env.uid)
-            )
-            if not user_id:
-                if fallback is None:
-                    fallback = (
-                        self.env["res.users"]
-                        .sudo()
-                        .search(
-                            [("groups_id", "in", self.env.ref(ADMIN_GROUP).id)],
-                            order="id",
-                            limit=1,
-                        )
-                    )
-                user_id = fallback.id
-            vals["raci_ids"] = [
-                *commands,
-                Command.create({"role": "accountable", "user_id": user_id}),
-            ]
-
-    @api.model
     def _assign_numbers(self, vals_list):
         """Number tickets from their company's sequence, in one query per company."""
         by_company = defaultdict(list)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
+                vals.pop("name", None)
                 by_company[vals.get("company_id") or self.env.company.id].append(vals)
         for company_id, company_vals in by_company.items():
             sequence = self._get_sequence(self.env["res.company"].browse(company_id))
@@ -389,25 +380,73 @@ class CrossdeptTicket(models.Model):
                 )
 
     def action_open(self):
-        return self.write({"state": "open"})
+        """Submit the ticket: it is open for work."""
+        self._check_actor(SUBMITTERS, self.env._("submit"))
+        return self._set_state("open")
 
     def action_start(self):
-        return self.write({"state": "in_progress"})
+        """Start the work on an open ticket, or resume a waiting one."""
+        self._check_actor(WORKERS, self.env._("start"))
+        return self._set_state("in_progress")
 
     def action_wait(self):
-        return self.write({"state": "waiting"})
+        """Wait for the requester or the customer: the steps' clocks stop."""
+        self._check_actor(WORKERS, self.env._("put on hold"))
+        return self._set_state("waiting")
 
     def action_done(self):
-        return self.write({"state": "done"})
+        self._check_actor(WORKERS, self.env._("close"))
+        return self._set_state("done")
 
     def action_cancel(self):
-        return self.write({"state": "cancelled"})
+        self._check_actor(OWNERS, self.env._("cancel"))
+        return self._set_state("cancelled")
 
     def action_reopen(self):
-        return self.write({"state": "in_progress"})
+        self._check_actor(OWNERS, self.env._("reopen"))
+        return self._set_state("in_progress")
 
     def action_draft(self):
-        return self.write({"state": "draft"})
+        self._check_actor(OWNERS, self.env._("reset to draft"))
+        return self._set_state("draft")
+
+    def _set_state(self, state, step=None, reason=None):
+        """Move the tickets to ``state`` as the engine: the transition is checked, an
+        event records it (naming the step that caused it, if any) and the steps
+        follow (their clocks stop while waiting, they are cancelled with the ticket,
+        reopened with it...)."""
+        tickets = self.filtered(lambda ticket: ticket.state != state)
+        if not tickets:
+            return True
+        before = {ticket.id: ticket.state for ticket in tickets}
+        tickets._engine().write({"state": state})
+        reason = reason or self.env.context.get("crossdept_reason")
+        tickets._log_events(
+            [
+                {
+                    "ticket_id": ticket.id,
+                    "step_id": step.id if step else False,
+                    "event_type": "state",
+                    "from_state": before[ticket.id],
+                    "to_state": state,
+                    "reason": reason or False,
+                }
+                for ticket in tickets
+            ]
+        )
+        tickets._on_state_change(before, reason)
+        return True
+
+    def _on_state_change(self, before, reason):
+        """The steps follow their ticket: waiting for the requester or the customer
+        stops the clocks of the running steps, and working again restarts them."""
+        now = fields.Datetime.now()
+        for ticket in self:
+            running = ticket.step_ids.filtered(lambda s: s.state in ("ready", "in_progress"))
+            if ticket.state == "waiting":
+                running._pause(now)
+            elif before[ticket.id] == "waiting":
+                running._resume(now)
 
     def action_transfer(self):
         return {
@@ -433,42 +472,24 @@ class CrossdeptTicket(models.Model):
         # writable by users, only appendable through this method
         return self.env["crossdept.ticket.event"].sudo().create(vals_list)
 
-    def _pause_or_resume_steps(self, before):
-        """Waiting for the requester or customer stops the steps' SLA clocks."""
-        now = fields.Datetime.now()
-        for ticket in self:
-            running = ticket.step_ids.filtered(lambda s: s.state in ("ready", "in_progress"))
-            if ticket.state == "waiting" and before[ticket.id][0] != "waiting":
-                running._pause(now)
-            elif before[ticket.id][0] == "waiting" and ticket.state != "waiting":
-                running._resume(now)
-
-    def _log_changes(self, before):
+    def _log_transfers(self, before):
         events = []
         for ticket in self:
-            old_state, old_user, old_department = before[ticket.id]
-            if old_state != ticket.state:
-                events.append(
-                    {
-                        "ticket_id": ticket.id,
-                        "event_type": "state",
-                        "from_state": old_state,
-                        "to_state": ticket.state,
-                    }
-                )
-            if old_user != ticket.user_id or old_department != ticket.assigned_department_id:
-                moved = (old_user and old_user != ticket.user_id) or (
-                    old_department and old_department != ticket.assigned_department_id
-                )
-                events.append(
-                    {
-                        "ticket_id": ticket.id,
-                        "event_type": "transfer" if moved else "assign",
-                        "from_user_id": old_user.id,
-                        "to_user_id": ticket.user_id.id,
-                        "from_department_id": old_department.id,
-                        "to_department_id": ticket.assigned_department_id.id,
-                    }
-                )
+            old_user, old_department = before[ticket.id]
+            if (old_user, old_department) == (ticket.user_id, ticket.assigned_department_id):
+                continue
+            moved = (old_user and old_user != ticket.user_id) or (
+                old_department and old_department != ticket.assigned_department_id
+            )
+            events.append(
+                {
+                    "ticket_id": ticket.id,
+                    "event_type": "transfer" if moved else "assign",
+                    "from_user_id": old_user.id,
+                    "to_user_id": ticket.user_id.id,
+                    "from_department_id": old_department.id,
+                    "to_department_id": ticket.assigned_department_id.id,
+                }
+            )
         if events:
             self._log_events(events)

@@ -37,6 +37,9 @@ class CrossdeptTicketEvent(models.Model):
             ("step_reject", "Step rejected"),
             ("step_return", "Returned to an earlier step"),
             ("escalation", "Escalation"),
+            ("step_cancel", "Step cancelled"),
+            ("approver_add", "Approver added"),
+            ("approval_blocked", "Approval cannot be decided"),
         ],
         required=True,
         readonly=True,
@@ -49,6 +52,13 @@ class CrossdeptTicketEvent(models.Model):
     to_user_id = fields.Many2one("res.users", readonly=True)
     from_department_id = fields.Many2one("hr.department", readonly=True, index="btree_not_null")
     to_department_id = fields.Many2one("hr.department", readonly=True, index="btree_not_null")
+    target_step_id = fields.Many2one(
+        "crossdept.ticket.step",
+        "Returned To",
+        readonly=True,
+        ondelete="cascade",
+        help="The earlier step a rejection returned the ticket to.",
+    )
     reason = fields.Text(readonly=True)
 
     def init(self):

@@ -5,7 +5,14 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
+from ..tools.graph import successors_of
+from .crossdept_ticket import SUBMITTERS
 from .crossdept_ticket_raci import RACI_ROLES
+
+# step states in which a step still has work to do
+OPEN_STEP_STATES = ("pending", "ready", "in_progress")
+# step states that let the steps after them start
+PASSED_STEP_STATES = ("done", "skipped")
 
 
 class CrossdeptTicket(models.Model):
@@ -13,6 +20,32 @@ class CrossdeptTicket(models.Model):
     moving through them."""
 
     _inherit = "crossdept.ticket"
+
+    def _lock(self):
+        """Serialise everything that moves these tickets' flows.
+
+        The ticket rows are locked in id order (no deadlock between two batches)
+        and updated, so that a concurrent transaction that moves the same ticket
+        waits for this one and then fails with a serialization error, which Odoo
+        retries (RPC, HTTP and crons): the retry sees this transaction's work. A
+        lock alone would not do under repeatable read: both transactions could
+        decide on snapshots taken before either committed (two parallel branches
+        finishing at once would then never start their join step)."""
+        if not self.ids:
+            return
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crossdept_ticket SET write_date = (now() AT TIME ZONE 'UTC') "
+                "WHERE id IN (SELECT id FROM crossdept_ticket WHERE id IN %s "
+                "ORDER BY id FOR NO KEY UPDATE)",
+                tuple(self.ids),
+            ),
+            log_exceptions=False,
+        )
+        # what this transaction read before the lock may be outdated
+        self.invalidate_recordset()
+        self.env["crossdept.ticket.step"].invalidate_model()
+        self.env["crossdept.ticket.step.decision"].invalidate_model()
 
     def _find_flow(self, candidates=None):
         """The most specific active flow for this ticket; ``candidates`` caches the
@@ -27,6 +60,9 @@ class CrossdeptTicket(models.Model):
         return candidates[key].filtered(lambda flow: flow._matches(self))[:1]
 
     def action_start_flow(self):
+        """Submit the tickets and run them on their flow."""
+        self._check_actor(SUBMITTERS, self.env._("start the flow of"))
+        self._lock()
         by_flow = defaultdict(lambda: self.browse())
         candidates = {}  # flows that may apply, by (ticket type, company)
         for ticket in self:
@@ -61,13 +97,17 @@ class CrossdeptTicket(models.Model):
                 )
             by_flow[flow] |= ticket
         for flow, tickets in by_flow.items():
-            tickets.flow_id = flow
-        self._create_steps()
-        self.filtered(lambda t: t.state == "draft").action_open()
-        self._ensure_responsible()
-        self.action_start()
-        self._activate_steps()
+            tickets._engine().write({"flow_id": flow.id})
+        self._run_flow()
         return True
+
+    def _run_flow(self):
+        """Instantiate the flow's steps and start the work on these tickets."""
+        self._create_steps()
+        self.filtered(lambda t: t.state == "draft")._set_state("open")
+        self._ensure_responsible()
+        self._set_state("in_progress")
+        self._activate_steps()
 
     def _create_steps(self):
         """Instantiate every ticket's flow steps in one create, then link their
@@ -77,7 +117,7 @@ class CrossdeptTicket(models.Model):
             for flow_step in ticket.flow_id.step_ids:
                 vals_list.append(ticket._prepare_step_vals(flow_step))
                 keys.append((ticket.id, flow_step.id))
-        steps = self.env["crossdept.ticket.step"].create(vals_list)
+        steps = self.env["crossdept.ticket.step"]._engine().create(vals_list)
         step_of = dict(zip(keys, steps.ids, strict=True))
         links = [
             (step_of[ticket_id, flow_step_id], step_of[ticket_id, pred.id])
@@ -93,7 +133,8 @@ class CrossdeptTicket(models.Model):
                 )
             )
             steps.invalidate_recordset(["predecessor_ids"])
-        return steps
+        self.invalidate_recordset(["step_ids"])
+        return steps.with_env(self.env)
 
     def _prepare_step_vals(self, flow_step):
         self.ensure_one()
@@ -116,6 +157,8 @@ class CrossdeptTicket(models.Model):
             "department_id": flow_step.department_id.id,
             "user_id": assignee.id,
             "responsible_ids": [Command.set(responsible.ids)],
+            # the approvers see the ticket from its start; who decides is settled
+            # again when the step is ready
             "approver_ids": [Command.set(responsible.ids if is_approval else [])],
             "accountable_id": (holders["accountable"][:1] or self.accountable_user_id).id,
             "calendar_id": flow_step._get_calendar(self).id,
@@ -132,15 +175,14 @@ class CrossdeptTicket(models.Model):
     def _ensure_responsible(self):
         """A running ticket has a Responsible: its first step's assignee by default."""
         vals = []
-        self.step_ids.mapped("approver_ids")  # read for the whole batch at once
         for ticket in self:
             if any(line.role == "responsible" for line in ticket.raci_ids):
                 continue
             first = ticket.step_ids.filtered(lambda s: not s.predecessor_ids)
-            user = (first.user_id | first.approver_ids)[:1] or ticket.accountable_user_id
+            user = (first.user_id | first.responsible_ids)[:1] or ticket.accountable_user_id
             vals.append({"ticket_id": ticket.id, "role": "responsible", "user_id": user.id})
         if vals:
-            self.env["crossdept.ticket.raci"].create(vals)
+            self._engine().env["crossdept.ticket.raci"].create(vals)
 
     def _step_skip_reason(self, step):
         flow_step = step.flow_step_id
@@ -151,15 +193,16 @@ class CrossdeptTicket(models.Model):
             return self.env._("Run condition not met.")
         return False
 
-    def _activate_steps(self):
+    def _activate_steps(self, cause=None):
         """Make ready (or skip) every pending step whose predecessors are finished,
-        for all these tickets at once, then close the tickets whose flow is complete."""
+        for all these tickets at once, then close the tickets whose flow is complete.
+        ``cause`` is the step whose end moved the flow, named by the events."""
         now = fields.Datetime.now()
         while True:
             candidates = self.step_ids.filtered(
                 lambda s: (
                     s.state == "pending"
-                    and all(p.state in ("done", "skipped") for p in s.predecessor_ids)
+                    and all(p.state in PASSED_STEP_STATES for p in s.predecessor_ids)
                 )
             )
             if not candidates:
@@ -168,24 +211,94 @@ class CrossdeptTicket(models.Model):
             for step in candidates:
                 reason = step.ticket_id._step_skip_reason(step)
                 if reason:
-                    step.write({"state": "skipped", "skip_reason": reason})
+                    step._engine().write({"state": "skipped", "skip_reason": reason})
                     skipped |= step
             skipped._log_step_events("step_skip")
             (candidates - skipped)._make_ready(now)
             if not skipped:
                 break
         for ticket in self:
-            ticket._close_when_flow_done()
+            ticket._close_when_flow_done(cause)
 
-    def _close_when_flow_done(self):
+    def _close_when_flow_done(self, cause=None):
+        """A ticket whose flow has no open step left and whose last steps are done or
+        skipped is done (a flow whose every step was skipped included)."""
         self.ensure_one()
         steps = self.step_ids
         if not steps or self.state != "in_progress":
             return
-        if any(s.state in ("pending", "ready", "in_progress") for s in steps):
+        if any(s.state in OPEN_STEP_STATES for s in steps):
             return
-        ends = steps.filtered(lambda s: not s._successors())
-        if all(s.state in ("done", "skipped") for s in ends) and any(
-            s.state == "done" for s in steps
-        ):
-            self.action_done()
+        succs = successors_of({step: set(step.predecessor_ids) for step in steps})
+        ends = steps.filtered(lambda s: not succs.get(s))
+        if all(s.state in PASSED_STEP_STATES for s in ends):
+            self._set_state("done", step=cause)
+
+    # ------------------------------------------------------------------
+    # The steps follow their ticket
+    # ------------------------------------------------------------------
+
+    def _on_state_change(self, before, reason):
+        super()._on_state_change(before, reason)
+        self.filtered(lambda t: t.state == "cancelled")._cancel_open_steps(reason)
+        self.filtered(lambda t: t.state == "draft" and before[t.id] == "cancelled")._archive_steps()
+        self.filtered(lambda t: t.state == "in_progress" and before[t.id] == "done")._reopen_steps()
+
+    def _cancel_open_steps(self, reason=None):
+        """Cancel the open steps: their clocks, escalations and activities stop,
+        and they leave their holders' load and "My Steps"."""
+        steps = self.step_ids.filtered(lambda s: s.state in OPEN_STEP_STATES)
+        if not steps:
+            return
+        steps._engine().write({"state": "cancelled", "date_escalation_due": False})
+        steps._log_step_events("step_cancel", reason=reason)
+        steps._close_activities()
+
+    def _archive_steps(self):
+        """A cancelled ticket reset to draft keeps its steps in its history (archived)
+        and starts its flow again from the first step, with the flow's current
+        version, when it is started again."""
+        for ticket in self.filtered("step_ids"):
+            count = len(ticket.step_ids)
+            ticket.step_ids._engine().write({"active": False})
+            vals = {}
+            if ticket.flow_id.state != "active":
+                vals["flow_id"] = False
+            if vals:
+                ticket._engine().write(vals)
+            ticket.message_post(
+                body=self.env._(
+                    "Back to draft: the %(count)s steps of the earlier run stay in the "
+                    "history; Start Flow runs the flow again from its first step.",
+                    count=count,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _reopen_steps(self):
+        """A done ticket reopened works again on its last done steps (they are ready
+        for their holders again); a ticket whose steps were all skipped runs its
+        flow again."""
+        for ticket in self.filtered("step_ids"):
+            steps = ticket.step_ids
+            done = steps.filtered(lambda s: s.state == "done")
+            if not done:
+                ticket.step_ids._engine().write({"active": False})
+                ticket._run_flow()
+                names = ticket.step_ids.filtered(lambda s: s.state == "ready").mapped("name")
+                body = self.env._(
+                    "Reopened: the flow runs again; ready now: %(steps)s.",
+                    steps=", ".join(names) or "-",
+                )
+            else:
+                succs = successors_of({step: set(step.predecessor_ids) for step in steps})
+                last = done.filtered(
+                    lambda s, succs=succs: not any(n.state == "done" for n in succs[s])
+                )
+                last._reopen()
+                body = self.env._(
+                    "Reopened: %(steps)s ready again for %(holders)s.",
+                    steps=", ".join(last.mapped("name")),
+                    holders=", ".join((last.user_id | last.approver_ids).mapped("name")) or "-",
+                )
+            ticket.message_post(body=body, subtype_xmlid="mail.mt_note")

@@ -98,7 +98,10 @@ class CrossdeptTicket(models.Model):
                     ticket=self.display_name,
                 )
             )
-        article = self.env["crossdept.kb.article"].create(self._prepare_kb_article_vals())
+        # the article records the ticket it comes from: the engine writes that link
+        article = (
+            self.env["crossdept.kb.article"]._engine().create(self._prepare_kb_article_vals())
+        ).with_env(self.env)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Knowledge Article"),

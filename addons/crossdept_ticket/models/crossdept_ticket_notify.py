@@ -88,30 +88,34 @@ class CrossdeptTicket(models.Model):
 
     @api.model
     def _schedule_activities_batch(self, entries):
-        """Create to-do activities for [(ticket, user, summary, date)] in one go,
-        without the e-mail Odoo sends for each assignment (they show in the users'
-        activity lists)."""
+        """Create to-do activities for [(ticket, user, summary, date[, step[, note]])]
+        in one go, without the e-mail Odoo sends for each assignment (they show in
+        the users' activity lists)."""
         if not entries:
             return self.env["mail.activity"]
         model_id = self.env["ir.model"]._get_id(self._name)
         todo = self.env.ref("mail.mail_activity_data_todo")
+        vals_list = []
+        for ticket, user, summary, date, *rest in entries:
+            step, note = [*rest, False, False][:2]
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": ticket.id,
+                    "activity_type_id": todo.id,
+                    "user_id": user.id,
+                    "summary": summary,
+                    "note": note or False,
+                    "date_deadline": date,
+                    "crossdept_step_id": step.id if step else False,
+                }
+            )
+        # the engine gives people their to-dos, whatever the rights of who moved the step
         return (
             self.env["mail.activity"]
             .sudo()
             .with_context(mail_activity_quick_update=True)
-            .create(
-                [
-                    {
-                        "res_model_id": model_id,
-                        "res_id": ticket.id,
-                        "activity_type_id": todo.id,
-                        "user_id": user.id,
-                        "summary": summary,
-                        "date_deadline": date,
-                    }
-                    for ticket, user, summary, date in entries
-                ]
-            )
+            .create(vals_list)
         )
 
     # ------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 RACI_ROLES = [
     ("responsible", "Responsible"),
@@ -14,6 +14,8 @@ RACI_ROLES = [
 class CrossdeptTicketRaci(models.Model):
     _name = "crossdept.ticket.raci"
     _description = "Ticket RACI Line"
+    # the holder and company are computed: nobody writes them
+    _inherit = ["crossdept.engine.mixin"]
     _order = "ticket_id, role, id"
 
     ticket_id = fields.Many2one("crossdept.ticket", required=True, ondelete="cascade", index=True)
@@ -60,19 +62,33 @@ class CrossdeptTicketRaci(models.Model):
     def _role_label(self):
         return dict(self._fields["role"]._description_selection(self.env))[self.role]
 
+    def _check_ticket_access(self, tickets):
+        """Who holds which role is decided by the ticket's Accountable, a manager or
+        an administrator (and the requester before the flow starts)."""
+        Ticket = self.env["crossdept.ticket"]
+        if not (self.env.su or Ticket._is_engine()):
+            tickets._check_edit_access({"raci_ids": True})
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_ticket_access(
+            self.env["crossdept.ticket"].browse({vals.get("ticket_id") for vals in vals_list})
+        )
         lines = super().create(vals_list)
         lines._notify_holders()
         return lines
 
     def write(self, vals):
+        if "ticket_id" in vals and any(line.ticket_id.id != vals["ticket_id"] for line in self):
+            raise UserError(self.env._("A RACI line stays on its ticket: add one to the other."))
+        self._check_ticket_access(self.ticket_id)
         res = super().write(vals)
         if {"role", "user_id", "department_id"} & set(vals):
             self._notify_holders()
         return res
 
     def unlink(self):
+        self._check_ticket_access(self.ticket_id)
         # check what would remain before deleting anything
         self.ticket_id._check_raci(removed_lines=self)
         return super().unlink()

@@ -1,9 +1,12 @@
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
+
+from ..tools.graph import descendants
 from .crossdept_escalation_rule import LEVELS
 
 STEP_STATES = [
@@ -13,7 +16,9 @@ STEP_STATES = [
     ("done", "Done"),
     ("skipped", "Skipped"),
     ("rejected", "Rejected"),
+    ("cancelled", "Cancelled"),
 ]
+OPEN_STATES = ("ready", "in_progress")
 
 SLA_STATUSES = [
     ("on_track", "On Track"),
@@ -25,6 +30,9 @@ SLA_STATUSES = [
 class CrossdeptTicketStep(models.Model):
     _name = "crossdept.ticket.step"
     _description = "Ticket Step"
+    # the approval gate (and with it the engine-field guard); see
+    # crossdept_ticket_step_approval.py for how approval steps use it
+    _inherit = ["crossdept.approval.mixin"]
     _order = "ticket_id, sequence, id"
 
     ticket_id = fields.Many2one(
@@ -38,6 +46,12 @@ class CrossdeptTicketStep(models.Model):
     priority = fields.Selection(related="ticket_id.priority", store=True)
     state = fields.Selection(
         STEP_STATES, default="pending", required=True, readonly=True, index=True
+    )
+    active = fields.Boolean(
+        default=True,
+        readonly=True,
+        help="Steps of an earlier run of the flow (a ticket reset to draft and started "
+        "again) are archived: they stay in the ticket's history.",
     )
     department_id = fields.Many2one("hr.department", index=True)
     user_id = fields.Many2one("res.users", "Assignee", index=True)
@@ -96,7 +110,6 @@ class CrossdeptTicketStep(models.Model):
         help="The customer of the ticket follows this step on the portal.",
     )
     can_act = fields.Boolean(compute="_compute_can_act")
-    can_decide = fields.Boolean(compute="_compute_can_act")
 
     def init(self):
         # "my steps" and the SLA cron look for open steps by state and deadline
@@ -109,76 +122,198 @@ class CrossdeptTicketStep(models.Model):
         )
 
     @api.depends_context("uid")
-    @api.depends("user_id", "responsible_ids", "approver_ids", "decision_ids", "state")
+    @api.depends("user_id", "responsible_ids", "state", "ticket_id.state")
     def _compute_can_act(self):
         user = self.env.user
         for step in self:
-            open_step = step.state in ("ready", "in_progress")
-            step.can_act = open_step and step.kind == "task" and step._is_worker(user)
-            step.can_decide = (
-                open_step
-                and step.kind == "approval"
-                and user in step.approver_ids
-                and user not in step.decision_ids.user_id
+            step.can_act = (
+                step.kind == "task"
+                and step.state in OPEN_STATES
+                and step.ticket_id.state == "in_progress"
+                and step._is_worker(user)
             )
 
     def _is_worker(self, user):
         return user == self.user_id or user in self.responsible_ids
+
+    @api.depends("name", "ticket_id.name")
+    def _compute_display_name(self):
+        for step in self:
+            step.display_name = f"{step.ticket_id.name} / {step.name}"
+
+    # ------------------------------------------------------------------
+    # CRUD: only the engine creates steps and sets their fields
+    # ------------------------------------------------------------------
+
+    def _engine_fields(self):
+        moves = self.env._("the step's Start, Finish, Approve or Refuse")
+        per_field = {
+            "user_id": self.env._("Assign or Transfer"),
+            "department_id": self.env._("Assign or Transfer"),
+            "approver_ids": self.env._("Add Approvers"),
+        }
+        return {
+            **super()._engine_fields(),
+            **{
+                name: per_field.get(name, moves)
+                for name, field in self._fields.items()
+                if field.store and name not in models.MAGIC_COLUMNS and name != "deliverable_ids"
+            },
+        }
+
+    def write(self, vals):
+        if "deliverable_ids" in vals and not self._is_engine():
+            self._check_deliverable_commands(vals["deliverable_ids"])
+        if "user_id" in vals or "department_id" in vals:
+            before = {step.id: (step.user_id, step.department_id) for step in self}
+            res = super().write(vals)
+            self._log_reassignments(before)
+            return res
+        return super().write(vals)
+
+    def unlink(self):
+        if not self.env.context.get(MODULE_UNINSTALL_FLAG):
+            raise UserError(
+                self.env._(
+                    "Steps are part of their ticket's history and cannot be deleted: "
+                    "cancel the ticket instead (%(steps)s).",
+                    steps=", ".join(self.mapped("display_name")),
+                )
+            )
+        return super().unlink()
+
+    def _check_deliverable_commands(self, commands):
+        """Through its step, a deliverable can only be ticked or unticked."""
+        for command in commands:
+            if not (
+                isinstance(command, (list, tuple))
+                and (
+                    command[0] == Command.LINK
+                    or (command[0] == Command.UPDATE and set(command[2]) <= {"done"})
+                )
+            ):
+                raise UserError(
+                    self.env._(
+                        "The deliverables of a step come from its flow: they can be ticked "
+                        "off, not added, renamed or removed."
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Actions (buttons)
     # ------------------------------------------------------------------
 
     def action_start(self):
+        self.ticket_id._lock()
         for step in self:
-            step._check_can_work("start")
+            step._check_can_work(self.env._("start"))
             if step.state != "ready":
                 raise UserError(
-                    self.env._("Step %(step)s is not ready to start.", step=step.display_name)
+                    self.env._(
+                        "Step %(step)s cannot start: it is %(state)s.",
+                        step=step.display_name,
+                        state=step._state_label(),
+                    )
                 )
-        self.write({"state": "in_progress", "date_started": fields.Datetime.now()})
-        self._log_step_events("step_start")
+        self._start()
         return True
 
     def action_finish(self):
-        for step in self:
-            step._check_can_work("finish")
-            if step.state != "in_progress":
+        """Finish the steps (a ready step is started and finished at once). A second
+        click on a step its holder just finished changes nothing."""
+        self.ticket_id._lock()
+        steps = self.filtered(lambda s: not (s.state == "done" and s._is_worker(self.env.user)))
+        for step in steps:
+            step._check_can_work(self.env._("finish"))
+            if step.state not in OPEN_STATES:
                 raise UserError(
-                    self.env._("Step %(step)s has not been started.", step=step.display_name)
+                    self.env._(
+                        "Step %(step)s cannot be finished: it is %(state)s.",
+                        step=step.display_name,
+                        state=step._state_label(),
+                    )
                 )
             step._check_completion()
-        self._set_done()
+        steps.filtered(lambda s: s.state == "ready")._start()
+        steps._set_done()
         return True
 
-    def action_approve(self):
-        return self._decide("approve")
+    def action_reassign(self, user, reason):
+        """Give the steps to ``user``: the holder hands over, or the Accountable, a
+        manager of the step's department or an administrator reassigns. An approval
+        step gets ``user`` as one more approver instead (only approvers decide)."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Assigning or transferring steps needs a reason."))
+        self.ticket_id._lock()
+        for step in self:
+            step._check_can_reassign()
+        self._reassign(user, reason)
+        return True
 
-    def action_reject_wizard(self):
+    def _check_can_reassign(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Reject"),
-            "res_model": "crossdept.ticket.step.reject",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_step_id": self.id},
-        }
+        if self.state not in ("pending", *OPEN_STATES):
+            raise UserError(
+                self.env._(
+                    "Step %(step)s is %(state)s and keeps its assignee.",
+                    step=self.display_name,
+                    state=self._state_label(),
+                )
+            )
+        if self.env.su or self._is_engine():
+            return
+        user = self.env.user
+        managers = (self.department_id | self.department_id.parent_id).sudo().manager_id.user_id
+        roles = self.ticket_id._crossdept_roles()
+        if (
+            user == self.user_id
+            or user == self.accountable_id
+            or {"accountable", "admin"} & roles
+            or (
+                ("manager" in roles or user in managers)
+                and user.has_group("crossdept_ticket.group_crossdept_ticket_manager")
+            )
+        ):
+            return
+        raise UserError(
+            self.env._(
+                "You cannot reassign step %(step)s: only its assignee, its Accountable, a "
+                "manager of its department or a CrossDept administrator can.",
+                step=self.display_name,
+            )
+        )
 
-    def action_reject(self, reason):
-        return self._decide("reject", reason)
+    def _reassign(self, user, reason):
+        approvals = self.filtered(lambda s: s.kind == "approval")
+        for step in approvals:
+            step._approval_add_approvers(user, reason)
+        tasks = (self - approvals).filtered(lambda s: s.user_id != user)
+        if not tasks:
+            return
+        tasks._close_activities()
+        tasks._engine().with_context(crossdept_reason=reason).write({"user_id": user.id})
+        tasks._schedule_holder_activities()
+
+    def _start(self):
+        self._engine().write({"state": "in_progress", "date_started": fields.Datetime.now()})
+        self._log_step_events("step_start")
 
     # ------------------------------------------------------------------
     # Checks
     # ------------------------------------------------------------------
+
+    def _state_label(self):
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
     def _check_ticket_running(self):
         for step in self:
             if step.ticket_id.state != "in_progress":
                 raise UserError(
                     self.env._(
-                        "Ticket %(ticket)s is not in progress: its steps wait until it is.",
+                        "Ticket %(ticket)s is %(state)s: its steps wait until it is in progress.",
                         ticket=step.ticket_id.display_name,
+                        state=step.ticket_id._state_label(step.ticket_id.state),
                     )
                 )
 
@@ -188,7 +323,7 @@ class CrossdeptTicketStep(models.Model):
         if self.kind != "task":
             raise UserError(
                 self.env._(
-                    "Step %(step)s is an approval: approve or reject it.", step=self.display_name
+                    "Step %(step)s is an approval: approve or refuse it.", step=self.display_name
                 )
             )
         if not self.env.su and not self._is_worker(self.env.user):
@@ -200,8 +335,8 @@ class CrossdeptTicketStep(models.Model):
                 )
             )
 
-    def _check_completion(self):
-        """Raise a UserError listing the missing inputs and deliverables."""
+    def _missing_for_completion(self):
+        """The inputs and deliverables still missing to finish the step."""
         self.ensure_one()
         ticket = self.ticket_id
         missing = []
@@ -215,6 +350,11 @@ class CrossdeptTicketStep(models.Model):
             missing.append(self.env._("input: an attachment on the ticket"))
         for deliverable in self.deliverable_ids.filtered(lambda line: not line.done):
             missing.append(self.env._("deliverable: %(name)s", name=deliverable.name))
+        return missing
+
+    def _check_completion(self):
+        """Raise a UserError listing the missing inputs and deliverables."""
+        missing = self._missing_for_completion()
         if missing:
             listing = "\n".join(f"- {item}" for item in missing)
             raise UserError(
@@ -229,20 +369,19 @@ class CrossdeptTicketStep(models.Model):
     # Flow progress
     # ------------------------------------------------------------------
 
-    def _successors(self):
-        return self.ticket_id.step_ids.filtered(lambda step: step.predecessor_ids & self)
+    def _graph(self):
+        """{step: its predecessors} over the steps of these steps' tickets."""
+        steps = self.ticket_id.step_ids
+        return {step: set(step.predecessor_ids) for step in steps}
 
     def _successors_closure(self):
-        seen = frontier = self
-        while frontier:
-            frontier = frontier._successors() - seen
-            seen |= frontier
-        return seen
+        """These steps and every step after them on their ticket."""
+        return self.browse([step.id for step in descendants(self, self._graph())])
 
     def _set_done(self):
         now = fields.Datetime.now()
         for step in self:
-            step.write(
+            step._engine().write(
                 {
                     "state": "done",
                     "date_done": now,
@@ -253,9 +392,12 @@ class CrossdeptTicketStep(models.Model):
                 }
             )
         self._log_step_events("step_done")
-        self.ticket_id._activate_steps()
+        self._close_activities(done=True)
+        for ticket in self.ticket_id:
+            cause = self.filtered(lambda s, ticket=ticket: s.ticket_id == ticket)[-1:]
+            ticket._activate_steps(cause=cause)
 
-    def _make_ready(self, now):
+    def _make_ready(self, now, reason=None):
         """Pending steps whose predecessors are finished become ready, with their
         deadline planned on their calendar; the caller checked skip conditions.
         Steps sharing calendar, resource and SLA share one planning and one write."""
@@ -267,7 +409,7 @@ class CrossdeptTicketStep(models.Model):
                 deadlines[key] = step._plan_deadline(now)
             by_deadline[deadlines[key]] |= step
         for deadline, steps in by_deadline.items():
-            steps.write(
+            steps._engine().write(
                 {
                     "state": "ready",
                     "date_ready": now,
@@ -275,52 +417,46 @@ class CrossdeptTicketStep(models.Model):
                     "sla_status": "on_track",
                 }
             )
-        self._log_step_events("step_ready")
+        self._log_step_events("step_ready", reason=reason)
         self._schedule_escalation()
+        self.filtered(lambda s: s.kind == "approval")._approval_open()
+        # rework goes back to whoever did the step before; new work is dispatched
         self.env["crossdept.dispatcher"]._assign(
             self.filtered(
                 lambda s: (
-                    s.kind == "task" and s.flow_step_id.assignment == "auto" and s.department_id
+                    s.kind == "task"
+                    and not s.user_id
+                    and s.flow_step_id.assignment == "auto"
+                    and s.department_id
                 )
             )
         )
+        self.filtered(lambda s: s.kind == "task")._schedule_holder_activities()
 
-    def _log_step_events(self, event_type, reason=None, to_step=None):
+    def _reopen(self, reason=None):
+        """Done steps of a reopened ticket are ready again for their holders."""
+        self._engine().write(
+            {"state": "pending", "date_done": False, "date_started": False, "sla_status": False}
+        )
+        self.filtered(lambda s: s.kind == "approval")._approval_reset()
+        self._make_ready(fields.Datetime.now(), reason=reason or self.env._("Ticket reopened."))
+
+    def _log_step_events(self, event_type, reason=None, target=None):
         self.ticket_id._log_events(
             [
                 {
                     "ticket_id": step.ticket_id.id,
                     "step_id": step.id,
                     "event_type": event_type,
-                    "to_state": to_step.state if to_step else step.state,
+                    "to_state": step.state,
                     "to_user_id": step.user_id.id,
                     "to_department_id": step.department_id.id,
+                    "target_step_id": target.id if target else False,
                     "reason": reason or step.skip_reason or False,
                 }
                 for step in self
             ]
         )
-
-    def write(self, vals):
-        if "user_id" in vals or "department_id" in vals:
-            if (
-                vals.get("user_id")
-                and not self.env.context.get("crossdept_reason")
-                and not self.env.context.get("crossdept_assignment_logged")
-            ):
-                for step in self:
-                    if step.user_id and step.user_id.id != vals["user_id"]:
-                        raise UserError(
-                            self.env._(
-                                "Reassigning step %(step)s needs a reason.",
-                                step=step.display_name,
-                            )
-                        )
-            before = {step.id: (step.user_id, step.department_id) for step in self}
-            res = super().write(vals)
-            self._log_reassignments(before)
-            return res
-        return super().write(vals)
 
     def _log_reassignments(self, before):
         if self.env.context.get("crossdept_assignment_logged"):
@@ -344,8 +480,3 @@ class CrossdeptTicketStep(models.Model):
             )
         if events:
             self.ticket_id._log_events(events)
-
-    @api.depends("name", "ticket_id.name")
-    def _compute_display_name(self):
-        for step in self:
-            step.display_name = f"{step.ticket_id.name} / {step.name}"

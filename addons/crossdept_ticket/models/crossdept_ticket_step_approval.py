@@ -1,125 +1,275 @@
-from odoo import fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
-from .crossdept_ticket_step import STEP_STATES
+from ..tools.approval import needed_approvals
+from ..tools.graph import ancestors
+from .crossdept_ticket_step import OPEN_STATES
+
+# who may add approvers to a step (besides the engine): see the ticket's roles
+APPROVER_EDITORS = {"accountable", "manager", "admin"}
 
 
 class CrossdeptTicketStep(models.Model):
-    """Approval steps: decisions under the flow step's policy, rejections."""
+    """Approval steps: the approval gate (crossdept.approval.mixin) with the step's
+    approvers, its flow step's policy, and a rejection that returns the ticket to an
+    earlier step or cancels it."""
 
     _inherit = "crossdept.ticket.step"
 
-    def _decide(self, decision, reason=None):
-        self.ensure_one()
-        self._check_ticket_running()
-        user = self.env.user
-        if self.kind != "approval" or self.state not in ("ready", "in_progress"):
-            raise UserError(
-                self.env._("Step %(step)s is not waiting for approval.", step=self.display_name)
-            )
-        if user not in self.approver_ids:
-            raise UserError(
-                self.env._(
-                    "Only an approver of step %(step)s can approve or reject it.",
-                    step=self.display_name,
-                )
-            )
-        if decision == "reject" and not (reason or "").strip():
-            raise UserError(self.env._("A rejection needs a reason."))
-        # Serialize concurrent decisions on the same step by updating its row: a
-        # second decision waits for the first, then fails with a serialization
-        # error that Odoo retries (RPC and HTTP requests do), and the retry sees the
-        # first decision. A plain row lock is not enough under repeatable read: two
-        # decisions could commit without either seeing the other.
-        self.env.cr.execute(
-            SQL(
-                "UPDATE crossdept_ticket_step SET write_date = (now() at time zone 'UTC') "
-                "WHERE id = %s",
-                self.id,
-            ),
-            log_exceptions=False,
-        )
-        self.invalidate_recordset(["state", "decision_ids", "write_date"])
-        if self.state not in ("ready", "in_progress"):
-            raise UserError(
-                self.env._(
-                    "Step %(step)s was decided meanwhile; it is now %(state)s.",
-                    step=self.display_name,
-                    state=dict(STEP_STATES)[self.state],
-                )
-            )
-        if user in self.decision_ids.user_id:
-            raise UserError(
-                self.env._("You already decided on step %(step)s.", step=self.display_name)
-            )
-        self.env["crossdept.ticket.step.decision"].sudo().create(
-            {"step_id": self.id, "user_id": user.id, "decision": decision, "reason": reason}
-        )
-        if self.state == "ready":
-            self.write({"state": "in_progress", "date_started": fields.Datetime.now()})
-        self._log_step_events(
-            "step_approve" if decision == "approve" else "step_reject", reason=reason
-        )
-        outcome = self._policy_outcome()
-        if outcome == "approved":
-            self._set_done()
-        elif outcome == "rejected":
-            self._apply_rejection(reason)
+    @api.depends_context("uid")
+    @api.depends("approval_state", "state", "approver_ids", "decision_ids", "ticket_id.state")
+    def _compute_can_decide(self):
+        approvals = self.filtered(lambda s: s.kind == "approval")
+        (self - approvals).can_decide = False
+        super(CrossdeptTicketStep, approvals)._compute_can_decide()
+
+    # ------------------------------------------------------------------
+    # Actions (buttons)
+    # ------------------------------------------------------------------
+
+    def action_approve(self):
+        for step in self:
+            step._check_approval_step()
+            step._approval_decide("approve")
         return True
 
-    def _policy_outcome(self):
-        """'approved', 'rejected' or None (still open) under the step's policy."""
+    def action_reject(self, reason, return_step=None):
+        """Refuse the step; ``return_step`` (a step before it) overrides the earlier
+        step its flow returns to."""
         self.ensure_one()
-        policy = self.flow_step_id
-        total = len(self.approver_ids)
-        approvals = len(self.decision_ids.filtered(lambda d: d.decision == "approve"))
-        rejections = len(self.decision_ids.filtered(lambda d: d.decision == "reject"))
-        if policy.approval_policy == "all":
-            needed = total
-        elif policy.approval_policy == "any":
-            needed = 1
-        elif policy.approval_policy == "count":
-            needed = min(policy.approval_min_count, total)
-        else:
-            needed = -(-total * policy.approval_min_percent // 100)  # ceiling
-        needed = max(int(needed), 1)
-        if approvals >= needed:
-            return "approved"
-        if total - rejections < needed:
-            return "rejected"
-        return None
-
-    def _apply_rejection(self, reason):
-        self.ensure_one()
-        self.write(
-            {"state": "rejected", "date_done": fields.Datetime.now(), "date_escalation_due": False}
+        self._check_approval_step()
+        target = self.browse(return_step.id if hasattr(return_step, "id") else return_step)
+        if target:
+            self._check_return_target(target)
+        return self.with_context(crossdept_return_step_id=target.id)._approval_decide(
+            "reject", reason
         )
-        ticket = self.ticket_id
+
+    def action_reject_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Refuse"),
+            "res_model": "crossdept.ticket.step.reject",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_step_id": self.id},
+        }
+
+    def action_add_approvers_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Add Approvers"),
+            "res_model": "crossdept.ticket.step.approver",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_step_id": self.id},
+        }
+
+    def action_add_approvers(self, users, reason):
+        """Let more people decide the step (the Accountable, a manager of the ticket's
+        departments or an administrator)."""
+        self.ensure_one()
+        self._check_approval_step()
+        self._check_ticket_running()
+        if not (self.env.su or self._is_engine()):
+            ticket = self.ticket_id
+            roles = ticket._crossdept_roles()
+            if self.env.user == self.accountable_id:
+                roles.add("accountable")
+            if not roles & APPROVER_EDITORS:
+                raise UserError(
+                    self.env._(
+                        "You cannot add approvers to step %(step)s: only %(who)s can.",
+                        step=self.display_name,
+                        who=ticket._role_labels(APPROVER_EDITORS),
+                    )
+                )
+        self.ticket_id._lock()
+        if self.state not in OPEN_STATES:
+            raise UserError(
+                self.env._(
+                    "Step %(step)s is %(state)s: it needs no more approvers.",
+                    step=self.display_name,
+                    state=self._state_label(),
+                )
+            )
+        return self._approval_add_approvers(users, reason)
+
+    def _check_approval_step(self):
+        if self.kind != "approval":
+            raise UserError(
+                self.env._("Step %(step)s is a task: start and finish it.", step=self.display_name)
+            )
+
+    def _approval_check_open(self):
+        if self.approval_state == "pending":
+            self._check_ticket_running()
+        super()._approval_check_open()
+
+    # ------------------------------------------------------------------
+    # The approval gate's hooks
+    # ------------------------------------------------------------------
+
+    def _approval_approvers(self):
+        return self.approver_ids
+
+    def _approval_needed(self, approvers):
+        policy = self.flow_step_id
+        return needed_approvals(
+            policy.approval_policy,
+            approvers,
+            policy.approval_min_count,
+            policy.approval_min_percent,
+        )
+
+    def _approval_requester(self):
+        return self.ticket_id.requester_id
+
+    def _approval_requester_may_decide(self):
+        return self.flow_step_id.allow_requester_approval
+
+    def _approval_is_open(self):
+        return self.state in OPEN_STATES and self.ticket_id.state == "in_progress"
+
+    def _approval_decisions(self):
+        return {decision.user_id: decision.decision for decision in self.decision_ids}
+
+    def _approval_lock(self):
+        self.ticket_id._lock()
+
+    def _approval_record(self, user, decision, reason):
+        # decisions are written by the engine for the approver: users have no right
+        # to create them, so the record of who decided what cannot be forged
+        self.env["crossdept.ticket.step.decision"].sudo()._engine().create(
+            {"step_id": self.id, "user_id": user.id, "decision": decision, "reason": reason}
+        )
+        self.invalidate_recordset(["decision_ids"])
+        if self.state == "ready":
+            self._start()
+        self._log_step_events(
+            "step_approve" if decision == "approve" else "step_reject", reason=reason or False
+        )
+        self._close_activities(users=user, done=True)
+
+    def _approval_archive_decisions(self):
+        decisions = self.decision_ids
+        if decisions:
+            decisions.sudo()._engine().write({"active": False})
+            self.invalidate_recordset(["decision_ids"])
+
+    def _approval_store_approvers(self, users):
+        self._engine().write({"approver_ids": [Command.link(user.id) for user in users]})
+
+    def _on_approval_granted(self, user, reason):
+        self._set_done()
+
+    def _on_approval_refused(self, user, reason):
+        target = self.browse(self.env.context.get("crossdept_return_step_id"))
+        self._apply_rejection(reason, target)
+
+    def _on_approval_blocked(self, message):
+        """Nobody, or too few people, can decide: the step goes to the Accountable,
+        who adds approvers; it never waits silently."""
+        accountable = self.accountable_id or self.ticket_id.accountable_user_id
+        self._engine().with_context(crossdept_assignment_logged=True).write(
+            {"user_id": accountable.id}
+        )
+        self._log_step_events("approval_blocked", reason=message)
+        self._schedule_activities(
+            accountable,
+            self.env._("Add approvers to %(step)s", step=self.name),
+            note=message,
+        )
+
+    def _on_approval_added(self, users, reason):
+        self.ticket_id._log_events(
+            [
+                {
+                    "ticket_id": self.ticket_id.id,
+                    "step_id": self.id,
+                    "event_type": "approver_add",
+                    "to_user_id": user.id,
+                    "to_department_id": self.department_id.id,
+                    "reason": reason,
+                }
+                for user in users
+            ]
+        )
+        if self.state in OPEN_STATES:
+            self._notify_approvers(users)
+
+    def _approval_open(self):
+        """A ready approval step asks its approvers, resolved now from its flow
+        step's RACI (a department's manager may have changed since the ticket
+        started), without the requester unless the step allows them."""
+        for step in self:
+            approvers = self.env["res.users"]
+            for line in step.flow_step_id.raci_ids.filtered(lambda r: r.role == "responsible"):
+                approvers |= line._resolve(step.ticket_id)
+            step._engine().write({"approver_ids": [Command.set(approvers.ids)]})
+        super()._approval_open()
+        for step in self.filtered(lambda s: s.approval_state == "pending"):
+            if not step._approval_blocked_message():
+                step._notify_approvers(step._approval_effective_approvers())
+
+    # ------------------------------------------------------------------
+    # Rejection
+    # ------------------------------------------------------------------
+
+    def _return_targets(self):
+        """The steps a rejection of this step may return to: those before it on its
+        paths (never a parallel step or a later one)."""
+        self.ensure_one()
+        graph = self._graph()
+        return self.browse([s.id for s in ancestors([self], graph) if s != self])
+
+    def _check_return_target(self, target):
+        if target not in self._return_targets():
+            raise UserError(
+                self.env._(
+                    "A refusal of step %(step)s can return to a step before it on its path "
+                    "only, not to %(other)s.",
+                    step=self.name,
+                    other=target.name,
+                )
+            )
+
+    def _apply_rejection(self, reason, target=None):
+        self.ensure_one()
         flow_step = self.flow_step_id
-        if flow_step.reject_action == "return" and flow_step.reject_return_step_id:
+        ticket = self.ticket_id
+        if not target and flow_step.reject_action == "return":
             target = ticket.step_ids.filtered(
                 lambda step: step.flow_step_id == flow_step.reject_return_step_id
             )
-            downstream = target._successors_closure()
-            downstream.decision_ids.sudo().unlink()
-            downstream.filtered(lambda step: step.deliverable_ids).deliverable_ids.write(
-                {"done": False}
-            )
-            downstream.write(
-                {
-                    "state": "pending",
-                    "date_ready": False,
-                    "date_started": False,
-                    "date_done": False,
-                    "date_deadline": False,
-                    "sla_status": False,
-                    "skip_reason": False,
-                    "escalation_level": "0",
-                    "date_escalation_due": False,
-                }
-            )
-            self._log_step_events("step_return", reason=reason, to_step=target)
-            ticket._activate_steps()
-        else:
-            ticket.with_context(crossdept_reason=reason).action_cancel()
+        if target:
+            self._check_return_target(target)
+        self._engine().write(
+            {"state": "rejected", "date_done": fields.Datetime.now(), "date_escalation_due": False}
+        )
+        self._close_activities()
+        if not target:
+            ticket._set_state("cancelled", step=self, reason=reason)
+            return
+        downstream = target._successors_closure()
+        downstream._close_activities()
+        downstream._approval_reset()
+        downstream.deliverable_ids.sudo()._engine().write({"done": False})
+        downstream._engine().write(
+            {
+                "state": "pending",
+                "date_ready": False,
+                "date_started": False,
+                "date_done": False,
+                "date_deadline": False,
+                "date_paused": False,
+                "sla_status": False,
+                "skip_reason": False,
+                "escalation_level": "0",
+                "date_escalation_due": False,
+            }
+        )
+        self._log_step_events("step_return", reason=reason, target=target)
+        ticket._activate_steps(cause=self)

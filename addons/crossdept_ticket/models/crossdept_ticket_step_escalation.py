@@ -36,20 +36,8 @@ class CrossdeptTicketStep(models.Model):
     def _create_assignee_activities(self):
         ids = self.env.cr.precommit.data.pop("crossdept.notify_assignee", set())
         steps = self.sudo().browse(sorted(ids)).exists()
-        steps = steps.filtered(lambda s: s.user_id and s.state == "ready")
-        if not steps:
-            return
-        self.env["crossdept.ticket"]._schedule_activities_batch(
-            [
-                (
-                    step.ticket_id,
-                    step.user_id,
-                    self.env._("Step %(step)s is yours", step=step.name),
-                    (step.date_deadline or fields.Datetime.now()).date(),
-                )
-                for step in steps
-            ]
-        )
+        # the engine already gave holders their to-do: none is created twice
+        steps.filtered(lambda s: s.user_id and s.state == "ready")._schedule_holder_activities()
 
     # ------------------------------------------------------------------
     # Escalation
@@ -74,7 +62,7 @@ class CrossdeptTicketStep(models.Model):
             if due != step.date_escalation_due:
                 by_due[due] |= step
         for due, steps in by_due.items():
-            steps.write({"date_escalation_due": due})
+            steps._engine().write({"date_escalation_due": due})
 
     @api.model
     def _cron_escalate(self, batch_size=500):
@@ -114,7 +102,7 @@ class CrossdeptTicketStep(models.Model):
                 new_level = "3"
             else:
                 continue
-            step.escalation_level = new_level
+            step._engine().escalation_level = new_level
             events.append(step._escalation_event(label, users))
             notices.append((step, users, summary))
         self._schedule_escalation(rules)
@@ -185,10 +173,18 @@ class CrossdeptTicketStep(models.Model):
                 self.department_id.crossdept_expert_user_ids
                 | self.ticket_id.type_id.expert_user_ids
             )[:1]
-        if target and target != self.user_id:
-            self.with_context(crossdept_reason=summary).user_id = target
+        if target and self.kind == "approval":
+            # an approval goes only to people who may decide it: the target becomes
+            # one more approver (recorded), unless they requested the ticket
+            if target not in self.approver_ids and (
+                self._approval_requester_may_decide() or target != self._approval_requester()
+            ):
+                self._approval_add_approvers(target, summary)
+        elif target and target != self.user_id:
+            self._reassign(target, summary)
         if rule.level1_raise_priority and self.ticket_id.priority != "3":
-            self.ticket_id.priority = str(int(self.ticket_id.priority) + 1)
+            ticket = self.ticket_id._engine()
+            ticket.priority = str(int(ticket.priority) + 1)
         return users, summary, self.env._("Escalation level 1")
 
     def _escalation_level2(self):

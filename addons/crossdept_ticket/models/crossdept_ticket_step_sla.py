@@ -24,7 +24,7 @@ class CrossdeptTicketStep(models.Model):
         return employee.resource_id
 
     def _pause(self, now):
-        self.write({"date_paused": now, "date_escalation_due": False})
+        self._engine().write({"date_paused": now, "date_escalation_due": False})
 
     def _resume(self, now):
         """Move each deadline by the working time the step spent paused."""
@@ -45,7 +45,7 @@ class CrossdeptTicketStep(models.Model):
                 )
             elif step.date_deadline:
                 vals["date_deadline"] = step.date_deadline + (now - step.date_paused)
-            step.write(vals)
+            step._engine().write(vals)
         self._schedule_escalation()
 
     def _update_sla_status(self, now=None):
@@ -65,7 +65,7 @@ class CrossdeptTicketStep(models.Model):
                 by_status[status] |= step
         for status, steps in by_status.items():
             if steps:
-                steps.write({"sla_status": status})
+                steps._engine().write({"sla_status": status})
 
     @api.model
     def _cron_update_sla_status(self, batch_size=5000):

@@ -20,3 +20,7 @@ from . import test_kb_article
 from . import test_ticket_portal_steps
 from . import test_ticket_rating
 from . import test_kb_tour
+from . import test_engine_concurrency
+from . import test_engine_way_forward
+from . import test_engine_approvals
+from . import test_engine_guard

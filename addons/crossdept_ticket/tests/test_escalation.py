@@ -28,7 +28,7 @@ class TestEscalation(CrossdeptFlowCase):
             {"name": "Global (test)", "warn_percent": 80, "level2_delay_hours": 4}
         )
         # the cron works on every open step: keep steps that exist already out of it
-        cls.env["crossdept.ticket.step"].search([]).date_escalation_due = False
+        cls.env["crossdept.ticket.step"].search([])._engine().date_escalation_due = False
         cls.flow, _steps = cls._make_flow([{"name": "Fix", "department_id": cls.dept_it.id}])
 
     def _start(self, count=1):

@@ -125,8 +125,11 @@ class TestFlowApproval(CrossdeptFlowCase):
         self.assertTrue(step.with_user(self.approver_1).can_decide)
         self._decide(step, self.approver_1, "approve")
         self.assertFalse(step.with_user(self.approver_1).can_decide)
+        # a second click changes nothing; changing one's mind does not count
+        self._decide(step, self.approver_1, "approve")
+        self.assertEqual(len(step.decision_ids), 1)
         with self.assertRaisesRegex(UserError, "already decided"):
-            self._decide(step, self.approver_1, "approve")
+            self._decide(step, self.approver_1, "reject")
         with self.assertRaisesRegex(UserError, "is an approval"):
             step.with_user(self.approver_2).action_start()
 

@@ -15,11 +15,15 @@ class TestTicketAccess(CrossdeptTicketCase):
     def _visible(self, user, ticket):
         return bool(ticket.with_user(user).search([("id", "=", ticket.id)]))
 
-    def test_same_department_reads_and_writes(self):
+    def test_same_department_reads_holders_write(self):
         colleague = self._make_user("it_colleague", USER, self.dept_it)
         ticket = self.it_ticket.with_user(colleague)
         self.assertEqual(ticket.title, "Router down")
-        ticket.title = "Router down in building B"
+        # a colleague who holds no role on the ticket reads it, follows it, but does
+        # not rewrite it
+        with self.assertRaisesRegex(UserError, "You cannot change Title of ticket"):
+            ticket.title = "Router down in building B"
+        self.it_ticket.with_user(self.it_user).title = "Router down in building B"
         self.assertEqual(self.it_ticket.title, "Router down in building B")
 
     def test_other_department_cannot_read_or_write(self):

@@ -1,1 +1,3 @@
+from . import approval
+from . import dates
 from . import graph

@@ -1,3 +1,4 @@
 from . import crossdept_ticket_transfer
 from . import crossdept_ticket_step_reject
 from . import crossdept_ticket_step_transfer
+from . import crossdept_ticket_step_approver

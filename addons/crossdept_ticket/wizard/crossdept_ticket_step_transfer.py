@@ -30,9 +30,12 @@ class CrossdeptTicketStepTransfer(models.TransientModel):
             )
         steps = self.step_ids.with_context(crossdept_reason=reason)
         if self.mode == "auto":
+            for step in steps:
+                step._check_can_reassign()
             self.env["crossdept.dispatcher"]._assign(steps)
+            steps._schedule_holder_activities()
         else:
             if not self.user_id:
                 raise UserError(self.env._("Choose the person to assign the steps to."))
-            steps.write({"user_id": self.user_id.id})
+            steps.action_reassign(self.user_id, reason)
         return {"type": "ir.actions.act_window_close"}

@@ -1,0 +1,270 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools.approval import can_be_met, outcome
+
+APPROVAL_STATES = [
+    ("none", "Not Submitted"),
+    ("pending", "Waiting for Approval"),
+    ("approved", "Approved"),
+    ("rejected", "Refused"),
+]
+
+
+class CrossdeptApprovalMixin(models.AbstractModel):
+    """The approval gate of a record, in the spirit of OCA's base_tier_validation.
+
+    A record inheriting it waits for approval (``_approval_open``), is approved or
+    refused through ``_approval_decide`` under its policy, and loses its approval
+    when it changes afterwards (``_approval_reset``). ``approval_state`` is an engine
+    field: nobody writes it directly. Ticket steps decide with their approvers;
+    purchase orders delegate the decision to the flow of an approval ticket and only
+    use the gate (state, reset, checks).
+
+    A model tells the gate who decides and how by overriding the ``_approval_*``
+    hooks below. Further ways of deciding plug in there: more approvers (加签) and
+    hand-overs (转交) through ``_approval_add_approvers`` and
+    ``_approval_store_approvers``, delegates (委托) through
+    ``_approval_effective_approvers``, a chat callback by calling
+    ``_approval_decide(decision, reason, user=the verified user)``."""
+
+    _name = "crossdept.approval.mixin"
+    _inherit = ["crossdept.engine.mixin"]
+    _description = "CrossDept Approval Gate"
+
+    approval_state = fields.Selection(
+        APPROVAL_STATES, "Approval", default="none", required=True, readonly=True, copy=False
+    )
+    can_decide = fields.Boolean(
+        compute="_compute_can_decide", help="Whether the current user may decide now."
+    )
+
+    @api.depends_context("uid")
+    @api.depends("approval_state")
+    def _compute_can_decide(self):
+        user = self.env.user
+        for record in self:
+            record.can_decide = (
+                record.approval_state == "pending"
+                and record._approval_is_open()
+                and user in record._approval_effective_approvers()
+                and not record._approval_decision_of(user)
+            )
+
+    def _engine_fields(self):
+        return {
+            **super()._engine_fields(),
+            "approval_state": self.env._("Approve or Refuse"),
+        }
+
+    # ------------------------------------------------------------------
+    # Hooks: what a model tells the gate
+    # ------------------------------------------------------------------
+
+    def _approval_approvers(self):
+        """The people who may decide (before the requester and delegates rules)."""
+        return self.env["res.users"]
+
+    def _approval_needed(self, approvers):
+        """Approvals needed out of ``approvers`` distinct people."""
+        return 1
+
+    def _approval_requester(self):
+        """Who asked for the approval: they never approve their own request unless
+        ``_approval_requester_may_decide`` says so."""
+        return self.env["res.users"]
+
+    def _approval_requester_may_decide(self):
+        return False
+
+    def _approval_is_open(self):
+        """Whether decisions are taken now (besides ``approval_state``)."""
+        return True
+
+    def _approval_decisions(self):
+        """{user: 'approve' or 'reject'} of the current round."""
+        return {}
+
+    def _approval_record(self, user, decision, reason):
+        """Store a decision of the current round."""
+        raise NotImplementedError
+
+    def _approval_archive_decisions(self):
+        """Close the current round: its decisions stay in the history."""
+
+    def _approval_store_approvers(self, users):
+        """Add ``users`` to the people who may decide."""
+        raise NotImplementedError
+
+    def _approval_lock(self):
+        """Serialise decisions on these records (see the ticket's ``_lock``)."""
+
+    def _on_approval_granted(self, user, reason):
+        """The policy is met."""
+
+    def _on_approval_refused(self, user, reason):
+        """The policy can no longer be met."""
+
+    def _on_approval_blocked(self, message):
+        """Nobody (or too few) can decide: the policy cannot be met as it stands."""
+
+    def _on_approval_added(self, users, reason):
+        """``users`` may now decide too."""
+
+    # ------------------------------------------------------------------
+    # The gate
+    # ------------------------------------------------------------------
+
+    def _approval_effective_approvers(self):
+        """Who may decide now: the approvers, without the requester unless allowed."""
+        self.ensure_one()
+        approvers = self._approval_approvers()
+        if not self._approval_requester_may_decide():
+            approvers -= self._approval_requester()
+        return approvers
+
+    def _approval_decision_of(self, user):
+        return self._approval_decisions().get(user)
+
+    def _approval_blocked_message(self):
+        """Why the policy cannot be met by the people who may decide, or False."""
+        self.ensure_one()
+        approvers = self._approval_effective_approvers()
+        needed = self._approval_needed(len(approvers))
+        if can_be_met(needed, len(approvers)):
+            return False
+        return self.env._(
+            "%(record)s needs %(needed)s approvals but only %(count)s people can decide (%(who)s).",
+            record=self.display_name,
+            needed=needed,
+            count=len(approvers),
+            who=", ".join(approvers.mapped("name")) or "-",
+        )
+
+    def _approval_open(self):
+        """Wait for the decisions of a new round."""
+        self._engine().write({"approval_state": "pending"})
+        for record in self:
+            message = record._approval_blocked_message()
+            if message:
+                record._on_approval_blocked(message)
+
+    def _approval_reset(self):
+        """Forget the approval: the decisions so far stay in the history only."""
+        self._approval_archive_decisions()
+        self._engine().write({"approval_state": "none"})
+
+    def _approval_set(self, state):
+        """Set the outcome as the engine (for gates decided elsewhere, such as a
+        purchase order approved by the flow of its approval ticket)."""
+        self._engine().write({"approval_state": state})
+
+    def _approval_decide(self, decision, reason=None, user=None):
+        """Record ``user``'s decision ('approve' or 'reject') and apply the outcome.
+
+        ``user`` is the current user unless a trusted channel that authenticated
+        somebody else (a chat callback) passes them. A second identical decision
+        changes nothing (a double click, a retried request)."""
+        self.ensure_one()
+        user = user or self.env.user
+        reason = (reason or "").strip()
+        if decision == "reject" and not reason:
+            raise UserError(self.env._("A refusal needs a reason."))
+        self._approval_lock()
+        previous = self._approval_decision_of(user)
+        if previous == decision:
+            return True
+        if previous:
+            raise UserError(
+                self.env._("You already decided on %(record)s.", record=self.display_name)
+            )
+        self._approval_check_open()
+        if user not in self._approval_effective_approvers():
+            if user in self._approval_requester() and user in self._approval_approvers():
+                raise UserError(
+                    self.env._(
+                        "You requested %(record)s: you cannot approve or refuse your own request.",
+                        record=self.display_name,
+                    )
+                )
+            raise UserError(
+                self.env._(
+                    "Only an approver of %(record)s can approve or refuse it.",
+                    record=self.display_name,
+                )
+            )
+        self._approval_record(user, decision, reason)
+        self._approval_apply_outcome(user, reason)
+        return True
+
+    def _approval_check_open(self):
+        """Raise unless the record waits for decisions now."""
+        if self.approval_state != "pending" or not self._approval_is_open():
+            raise UserError(
+                self.env._(
+                    "%(record)s is not waiting for a decision (approval: %(state)s).",
+                    record=self.display_name,
+                    state=dict(self._fields["approval_state"]._description_selection(self.env))[
+                        self.approval_state
+                    ],
+                )
+            )
+
+    def _approval_apply_outcome(self, user=None, reason=None):
+        self.ensure_one()
+        approvers = self._approval_effective_approvers()
+        decisions = {
+            person: choice
+            for person, choice in self._approval_decisions().items()
+            if person in approvers
+        }
+        result = outcome(
+            self._approval_needed(len(approvers)),
+            len(approvers),
+            sum(1 for choice in decisions.values() if choice == "approve"),
+            sum(1 for choice in decisions.values() if choice == "reject"),
+        )
+        if result == "approved":
+            self._approval_set("approved")
+            self._on_approval_granted(user, reason)
+        elif result == "rejected":
+            self._approval_set("rejected")
+            self._on_approval_refused(user, reason)
+
+    def _approval_add_approvers(self, users, reason):
+        """Let ``users`` decide too (recorded by ``_on_approval_added``)."""
+        self.ensure_one()
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Adding approvers needs a reason."))
+        new = users - self._approval_approvers()
+        if not self._approval_requester_may_decide() and new & self._approval_requester():
+            raise UserError(
+                self.env._(
+                    "%(user)s requested %(record)s and cannot approve it.",
+                    user=(new & self._approval_requester()).name,
+                    record=self.display_name,
+                )
+            )
+        if not new:
+            return False
+        self._approval_store_approvers(new)
+        self._on_approval_added(new, reason)
+        if self.approval_state == "pending":
+            self._approval_apply_outcome()
+        return True
+
+    def _approval_check_granted(self, action):
+        """Raise unless approved, naming what cannot be done yet."""
+        for record in self:
+            if record.approval_state != "approved":
+                raise UserError(
+                    self.env._(
+                        "%(record)s cannot be %(action)s: its approval is %(state)s.",
+                        record=record.display_name,
+                        action=action,
+                        state=dict(
+                            record._fields["approval_state"]._description_selection(self.env)
+                        )[record.approval_state],
+                    )
+                )

@@ -1,0 +1,501 @@
+import re
+from datetime import datetime
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.models import MAGIC_COLUMNS
+from odoo.tests import new_test_user, tagged
+
+from .common import USER
+from .common_flow import CrossdeptFlowCase
+
+ADMIN = "crossdept_ticket.group_crossdept_ticket_admin"
+
+ROLES = ("other", "member", "responsible", "approver", "manager", "admin", "portal")
+NOBODY = frozenset()
+ADMINS = frozenset({"admin"})
+MANAGERS = frozenset({"manager", "admin"})
+INTERNAL = frozenset({"other", "member", "responsible", "approver", "manager", "admin"})
+# who edits a running ticket's content: its Responsible (who holds its task), its
+# Accountable (the IT manager) and administrators
+TICKET_EDITORS = frozenset({"responsible", "manager", "admin"})
+
+# What each role may write, create and unlink, model by model, as the UI offers it.
+# Every stored field of every CrossDept model is listed: a new field fails the test
+# until somebody decides who may write it.
+TABLE = {
+    "crossdept.ticket": {
+        "write": {
+            **dict.fromkeys(
+                "title description tag_ids partner_id priority date_deadline color "
+                "applied_article_ids message_follower_ids message_ids website_message_ids "
+                "activity_ids rating_ids".split(),
+                TICKET_EDITORS,
+            ),
+            **dict.fromkeys(["user_id", "assigned_department_id"], TICKET_EDITORS),
+            **dict.fromkeys(["raci_ids", "active"], MANAGERS),
+            # chosen before the flow starts, fixed while it runs
+            **dict.fromkeys(
+                "type_id department_id flow_id company_id requester_id".split(), NOBODY
+            ),
+            # the engine's
+            **dict.fromkeys(
+                "state date_closed name step_ids event_ids schedule_id schedule_period "
+                "schedule_target dispatch_target_ref rating_last_value "
+                "resolved_with_knowledge access_token".split(),
+                NOBODY,
+            ),
+            # bridges and companions (when installed)
+            "lead_id": TICKET_EDITORS,
+            "purchase_id": NOBODY,
+            "pilot_id": NOBODY,
+            "pilot_arm": NOBODY,
+            "api_idempotency_key": NOBODY,
+            "api_request_hash": NOBODY,
+        },
+        "create": INTERNAL,
+        "unlink": NOBODY,
+    },
+    "crossdept.ticket.step": {
+        "write": dict.fromkeys(
+            "accountable_id active approval_state approver_ids assignment_explanation "
+            "calendar_id company_id date_deadline date_done date_escalation_due date_paused "
+            "date_ready date_started decision_ids deliverable_ids department_id "
+            "escalation_level flow_step_id kind name portal_visible predecessor_ids "
+            "priority responsible_ids sequence skip_reason sla_hours sla_status state "
+            "ticket_id user_id sla_paused_hours assignment_data".split(),
+            NOBODY,
+        ),
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
+    "crossdept.ticket.step.decision": {
+        "write": dict.fromkeys(
+            "active company_id date decision reason step_id user_id".split(), NOBODY
+        ),
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
+    "crossdept.ticket.step.deliverable": {
+        "write": {
+            # the holder ticks them off; nobody else, administrators included
+            "done": frozenset({"responsible"}),
+            **dict.fromkeys("company_id name sequence step_id".split(), NOBODY),
+        },
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
+    "crossdept.ticket.raci": {
+        "write": {
+            **dict.fromkeys("department_id note role user_id".split(), MANAGERS),
+            **dict.fromkeys(["company_id", "holder_user_id", "ticket_id"], NOBODY),
+        },
+        "create": MANAGERS,
+        "unlink": MANAGERS,
+    },
+    "crossdept.ticket.event": {
+        "write": dict.fromkeys(
+            "actor_id company_id event_date event_type from_department_id from_state "
+            "from_user_id reason step_id target_step_id ticket_id to_department_id "
+            "to_state to_user_id".split(),
+            NOBODY,
+        ),
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
+    "crossdept.ticket.type": {
+        "write": dict.fromkeys(
+            "accountable_user_id active code company_id description expert_user_ids name "
+            "sequence skill_requirement_ids".split(),
+            ADMINS,
+        ),
+        "create": ADMINS,
+        "unlink": ADMINS,
+    },
+    "crossdept.ticket.tag": {
+        "write": dict.fromkeys("active color name".split(), MANAGERS),
+        "create": MANAGERS,
+        "unlink": ADMINS,
+    },
+    "crossdept.kb.article": {
+        "write": {
+            **dict.fromkeys(
+                "active body color company_id department_id name state tag_ids type_ids "
+                "author_id message_follower_ids message_ids rating_ids "
+                "website_message_ids".split(),
+                MANAGERS,
+            ),
+            **dict.fromkeys(
+                "date_last_used usage_count ticket_ids source_ticket_id".split(), NOBODY
+            ),
+        },
+        "create": MANAGERS,
+        "unlink": ADMINS,
+    },
+    "crossdept.flow": {
+        "write": {
+            # an active flow is locked: its structure changes through New Version
+            **dict.fromkeys("code company_id domain step_ids type_ids".split(), NOBODY),
+            **dict.fromkeys("name description".split(), ADMINS),
+            **dict.fromkeys("state version previous_version_id ticket_ids".split(), NOBODY),
+        },
+        "create": ADMINS,
+        "unlink": NOBODY,
+    },
+    "crossdept.flow.step": {
+        # the step of an active flow with running tickets: locked for everybody
+        "write": dict.fromkeys(
+            "allow_requester_approval approval_min_count approval_min_percent "
+            "approval_policy assignment calendar_id condition_domain deliverable_ids "
+            "department_id flow_id kind name portal_visible predecessor_ids raci_ids "
+            "reject_action reject_return_step_id require_attachment required_field_ids "
+            "sequence skill_requirement_ids skip_when_urgent sla_hours value_adding".split(),
+            NOBODY,
+        ),
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
+    "crossdept.flow.step.raci": {
+        "write": dict.fromkeys("department_id holder_type role step_id user_id".split(), NOBODY),
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
+    "crossdept.flow.step.deliverable": {
+        "write": dict.fromkeys("name sequence step_id".split(), NOBODY),
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
+    "crossdept.skill.requirement": {
+        "write": {
+            **dict.fromkeys("flow_step_id level_id skill_id skill_type_id".split(), NOBODY),
+            "type_id": NOBODY,
+        },
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
+    "crossdept.escalation.rule": {
+        "write": dict.fromkeys(
+            "active company_id flow_id flow_step_id level1_raise_priority level1_reassign "
+            "level2_delay_hours name sequence warn_percent".split(),
+            ADMINS,
+        ),
+        "create": ADMINS,
+        "unlink": ADMINS,
+    },
+    "crossdept.dispatch.schedule": {
+        "write": {
+            **dict.fromkeys(
+                "active company_id department_ids flow_id interval name next_run priority "
+                "rule_type target_domain target_kind target_model_id title_pattern type_id "
+                "user_ids".split(),
+                MANAGERS,
+            ),
+            "ticket_ids": NOBODY,
+            "last_error": NOBODY,
+        },
+        "create": MANAGERS,
+        "unlink": MANAGERS,
+    },
+}
+
+# how a refused write, create or unlink may be told; anything else is a crash
+REFUSALS = re.compile(
+    "|".join(
+        [
+            r"not allowed to (access|modify|create|delete)",
+            r"doesn't have '\w+' access",
+            r"is set by CrossDept's engine",
+            r"You cannot (change|reassign|add)",
+            r"cannot change once its flow has started",
+            r"cannot change while it is",
+            r"cannot be deleted",
+            r"cannot be removed",
+            r"they can be ticked off, not added, renamed or removed",
+            r"ticks off its deliverables",
+            r"is not a draft",
+            r"runs? on it",
+            r"use New Version",
+            r"stays on its ticket",
+            r"not have enough rights to access the fields",
+            r"append-only log",
+        ]
+    )
+)
+
+
+class _Undo(Exception):
+    """Rolls a savepoint back."""
+
+
+@tagged("post_install", "-at_install")
+class TestEngineGuard(CrossdeptFlowCase):
+    """Every role tries every stored field of every CrossDept model that the UI does
+    not let it edit, over the ORM as RPC would, and tries to create and delete
+    records: each attempt is refused, with a message, leaving nothing half-written
+    and no event behind."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin_user = new_test_user(cls.env, "cd_admin", groups=ADMIN, name="CD Admin")
+        cls.member = cls._make_user("it_member", USER, cls.dept_it)
+        cls.users = {
+            "other": cls.finance_user,
+            "member": cls.member,
+            "responsible": cls.it_user,
+            "approver": cls.approver_1,
+            "manager": cls.it_manager,
+            "admin": cls.admin_user,
+            "portal": cls.portal_a,
+        }
+        skill_type = cls.env["hr.skill.type"].create(
+            {
+                "name": "Languages (guard test)",
+                "skill_ids": [Command.create({"name": "English"})],
+                "skill_level_ids": [Command.create({"name": "Fluent", "level_progress": 80})],
+            }
+        )
+        cls.flow, cls.flow_steps = cls._make_flow(
+            [
+                {
+                    "name": "Work",
+                    "deliverable_ids": [Command.create({"name": "Report"})],
+                    "skill_requirement_ids": [
+                        Command.create(
+                            {
+                                "skill_type_id": skill_type.id,
+                                "skill_id": skill_type.skill_ids.id,
+                                "level_id": skill_type.skill_level_ids.id,
+                            }
+                        )
+                    ],
+                },
+                {"name": "Sign", "kind": "approval", "approvers": cls.approver_1},
+                {"name": "Close", "preds": ["Work", "Sign"]},
+            ]
+        )
+        cls.ticket = cls._run(
+            cls.flow,
+            partner_id=cls.customer_a.id,
+            raci_ids=[
+                Command.create({"role": "responsible", "user_id": cls.it_user.id}),
+                Command.create({"role": "informed", "user_id": cls.finance_manager.id}),
+            ],
+        )
+        cls.work = cls._step(cls.ticket, "Work")
+        cls.sign = cls._step(cls.ticket, "Sign")
+        cls.sign.with_user(cls.approver_1).action_approve()  # a decision to attack
+        cls.article = cls.env["crossdept.kb.article"].create(
+            {"name": "Printer", "body": "<p>Reboot.</p>", "state": "published"}
+        )
+        cls.ticket.action_apply_articles(cls.article)
+        cls.tag = cls.env["crossdept.ticket.tag"].create({"name": "Guard"})
+        cls.rule = cls.env["crossdept.escalation.rule"].create({"name": "Guard rule"})
+        cls.schedule = cls.env["crossdept.dispatch.schedule"].create(
+            {
+                "name": "Guard schedule",
+                "type_id": cls.ticket_type.id,
+                "department_ids": [Command.set(cls.dept_it.ids)],
+                "next_run": "2030-01-07 06:00:00",
+            }
+        )
+        cls.fixtures = {
+            "crossdept.ticket": cls.ticket,
+            "crossdept.ticket.step": cls.work,
+            "crossdept.ticket.step.decision": cls.sign.decision_ids,
+            "crossdept.ticket.step.deliverable": cls.work.deliverable_ids,
+            "crossdept.ticket.raci": cls.ticket.raci_ids.filtered(
+                lambda line: line.role == "informed"
+            ),
+            "crossdept.ticket.event": cls.ticket.event_ids[:1],
+            "crossdept.ticket.type": cls.ticket_type,
+            "crossdept.ticket.tag": cls.tag,
+            "crossdept.kb.article": cls.article,
+            "crossdept.flow": cls.flow,
+            "crossdept.flow.step": cls.flow_steps["Work"],
+            "crossdept.flow.step.raci": cls.flow_steps["Work"].raci_ids,
+            "crossdept.flow.step.deliverable": cls.flow_steps["Work"].deliverable_ids,
+            "crossdept.skill.requirement": cls.flow_steps["Work"].skill_requirement_ids,
+            "crossdept.escalation.rule": cls.rule,
+            "crossdept.dispatch.schedule": cls.schedule,
+        }
+
+    # ------------------------------------------------------------------
+    # Values to try
+    # ------------------------------------------------------------------
+
+    def _other_value(self, record, field):
+        """A value different from the record's, of the field's type (None: none)."""
+        current = record[field.name]
+        match field.type:
+            case "char" | "text":
+                return f"{current or ''}x"
+            case "html":
+                return "<p>Changed</p>"
+            case "boolean":
+                return not current
+            case "integer":
+                return (current or 0) + 1
+            case "float" | "monetary":
+                return (current or 0.0) + 1.5
+            case "date":
+                return fields.Date.to_string(datetime(2031, 3, 4))
+            case "datetime":
+                return fields.Datetime.to_string(datetime(2031, 3, 4, 10, 0))
+            case "selection":
+                options = [
+                    key for key, _label in field._description_selection(self.env) if key != current
+                ]
+                return options[0] if options else None
+            case "many2one":
+                other = (
+                    self.env[field.comodel_name]
+                    .sudo()
+                    .search([("id", "not in", current.ids)], limit=1)
+                )
+                return other.id or None
+            case "many2many" | "one2many":
+                # clearing nothing changes nothing
+                return [Command.clear()] if current else None
+            case "reference":
+                return f"res.partner,{self.customer_b.id}"
+            case _:
+                return None
+
+    # ------------------------------------------------------------------
+    # Attempts
+    # ------------------------------------------------------------------
+
+    def _events(self):
+        return self.env["crossdept.ticket.event"].sudo().search_count([])
+
+    def _refused(self, what, attempt, check_unchanged=None):
+        """The problem with a refusal that should happen, or None; whatever the
+        attempt did is undone."""
+        events = self._events()
+        problems = []
+        try:
+            with self.env.cr.savepoint():
+                try:
+                    attempt()
+                except (AccessError, UserError, ValidationError) as error:
+                    if not REFUSALS.search(str(error)):
+                        problems.append(f"{what}: refused with an unexpected error: {error}")
+                else:
+                    problems.append(f"{what}: not refused")
+                self.env.flush_all()
+                self.env.invalidate_all()
+                if check_unchanged and not check_unchanged():
+                    problems.append(f"{what}: half-written")
+                if self._events() != events:
+                    problems.append(f"{what}: an event was written")
+                raise _Undo
+        except _Undo:
+            pass
+        self.env.invalidate_all()
+        return problems[0] if problems else None
+
+    def _allowed(self, what, attempt):
+        """The problem with a change that should be allowed, or None; the change is
+        undone."""
+        problem = None
+        try:
+            with self.env.cr.savepoint():
+                attempt()
+                self.env.flush_all()
+                raise _Undo
+        except _Undo:
+            pass
+        except (AccessError, UserError, ValidationError) as error:
+            # a value the business rules refuse is no refusal of the right to edit
+            if REFUSALS.search(str(error)):
+                problem = f"{what}: refused: {error}"
+        self.env.invalidate_all()
+        return problem
+
+    def _assert_refused(self, what, attempt, check_unchanged=None):
+        problem = self._refused(what, attempt, check_unchanged)
+        self.assertFalse(problem, problem)
+
+    def test_every_role_every_field_of_every_model(self):
+        problems, covered = [], 0
+        for model_name, expected in TABLE.items():
+            if model_name not in self.env:
+                continue
+            Model = self.env[model_name]
+            stored = {
+                name
+                for name, field in Model._fields.items()
+                if field.store and name not in MAGIC_COLUMNS
+            }
+            if stored - set(expected["write"]):
+                problems.append(
+                    f"{model_name}: fields nobody decided who may write: "
+                    f"{sorted(stored - set(expected['write']))}"
+                )
+                continue
+            record = self.fixtures[model_name][:1]
+            self.assertTrue(record, f"{model_name}: no record to attack")
+            for name in sorted(stored):
+                field = Model._fields[name]
+                value = self._other_value(record, field)
+                if value is None:
+                    continue
+                original = field.convert_to_cache(record[name], record)
+
+                def unchanged(record=record, name=name, original=original, field=field):
+                    return field.convert_to_cache(record[name], record) == original
+
+                for role in ROLES:
+                    target = record.with_user(self.users[role]).with_context(
+                        crossdept_reason="Guard test"
+                    )
+                    what = f"{model_name}.{name} written by {role}"
+                    covered += 1
+
+                    def attempt(target=target, name=name, value=value):
+                        target.write({name: value})
+
+                    if role not in expected["write"][name]:
+                        problems.append(self._refused(what, attempt, unchanged))
+                    elif field.type not in ("one2many", "many2many"):
+                        problems.append(self._allowed(what, attempt))
+            vals = record.sudo().copy_data()[0]
+            for role in ROLES:
+                user = self.users[role]
+                if role not in expected["create"]:
+                    problems.append(
+                        self._refused(
+                            f"{model_name} created by {role}",
+                            lambda user=user, vals=vals, Model=Model: Model.with_user(user).create(
+                                dict(vals)
+                            ),
+                        )
+                    )
+                if role not in expected["unlink"]:
+                    problems.append(
+                        self._refused(
+                            f"{model_name} deleted by {role}",
+                            lambda user=user, record=record: record.with_user(user).unlink(),
+                            lambda record=record: bool(record.exists()),
+                        )
+                    )
+        problems = [problem for problem in problems if problem]
+        self.assertFalse(problems, "\n".join(problems))
+        self.assertGreater(covered, 1000)
+
+    def test_the_holder_ticks_deliverables_through_the_step(self):
+        deliverable = self.work.deliverable_ids
+        command = [Command.update(deliverable.id, {"done": True})]
+        self._assert_refused(
+            "a deliverable ticked by a colleague",
+            lambda: self.work.with_user(self.member).write({"deliverable_ids": command}),
+        )
+        self.work.with_user(self.it_user).write({"deliverable_ids": command})
+        self.assertTrue(deliverable.done)
+        self._assert_refused(
+            "a deliverable renamed by its holder",
+            lambda: self.work.with_user(self.it_user).write(
+                {"deliverable_ids": [Command.update(deliverable.id, {"name": "Nothing"})]}
+            ),
+        )
