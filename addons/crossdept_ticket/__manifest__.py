@@ -12,6 +12,7 @@
         "security/ir.model.access.csv",
         "security/crossdept_ticket_security.xml",
         "data/crossdept_ticket_data.xml",
+        "data/crossdept_mail_data.xml",
         "data/crossdept_ticket_cron.xml",
         "data/crossdept_automation_data.xml",
         "data/crossdept_rating_data.xml",

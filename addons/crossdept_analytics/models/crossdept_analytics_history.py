@@ -16,7 +16,7 @@ STEP_COLUMNS = [
     "id", "ticket_id", "flow_step_id", "company_id", "name", "sequence", "kind", "priority",
     "state", "department_id", "user_id", "sla_hours", "date_ready", "date_started", "date_done",
     "date_deadline", "sla_status", "escalation_level", "create_date", "write_date", "create_uid",
-    "write_uid",
+    "write_uid", "active", "approval_state",
 ]  # fmt: skip
 EVENT_COLUMNS = [
     "id", "ticket_id", "company_id", "step_id", "event_type", "event_date", "actor_id",
@@ -24,6 +24,13 @@ EVENT_COLUMNS = [
     "to_department_id",
 ]  # fmt: skip
 NULL = "\\N"
+# approval gate of an approval step in each step state
+APPROVAL_STATES = {
+    "done": "approved",
+    "rejected": "rejected",
+    "ready": "pending",
+    "in_progress": "pending",
+}
 PRIORITY_WEIGHTS = [2, 6, 3, 1]  # low, normal, high, urgent
 TRANSFER_RATE = 0.08
 REOPEN_RATE = 0.03
@@ -326,6 +333,10 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                             _ts(step["done"] or created),
                             str(uid),
                             str(uid),
+                            "t",
+                            APPROVAL_STATES.get(step["state"], "none")
+                            if spec["kind"] == "approval"
+                            else "none",
                         ]
                     )
                     + "\n"

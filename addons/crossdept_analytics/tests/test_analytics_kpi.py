@@ -209,7 +209,7 @@ class TestAnalyticsKpi(CrossdeptAnalyticsCase):
         self._do(ticket, "Check")
         check = self._step(ticket, "Check")
         sign = self._step(ticket, "Sign")
-        sign.with_context(crossdept_reason="Holiday").write({"user_id": self.approver_1.id})
+        sign.action_reassign(self.approver_1, "Holiday")
         self.env.flush_all()
         ready = datetime(2020, 3, 2, 9)
         self.env.cr.execute(

@@ -28,7 +28,7 @@ class TestCrmTour(HttpCase):
             )
         )
         earlier.invalidate_recordset(["create_date"])
-        earlier.date_closed = datetime(2026, 1, 5, 14, 30)
+        earlier._engine().date_closed = datetime(2026, 1, 5, 14, 30)  # back-dated history
         self.env["rating.rating"].create(
             {
                 "res_model_id": self.env["ir.model"]._get_id("crossdept.ticket"),

@@ -2,3 +2,4 @@ from . import crossdept_ticket
 from . import purchase_order
 from . import res_company
 from . import res_config_settings
+from . import purchase_order_line

@@ -9,7 +9,14 @@ RUNNING_STATES = ("draft", "open", "in_progress", "waiting")
 
 
 class PurchaseOrder(models.Model):
-    _inherit = "purchase.order"
+    """Purchase orders pass CrossDept's approval gate: an order that needs approval
+    is confirmed only once the flow of its approval ticket approved it, and a
+    change after submission beyond the company's tolerance (more money, another
+    vendor, other lines), or an unlock, resets the approval and runs the flow again.
+    """
+
+    _name = "purchase.order"
+    _inherit = ["purchase.order", "crossdept.approval.mixin"]
 
     crossdept_ticket_id = fields.Many2one(
         "crossdept.ticket",
@@ -32,6 +39,13 @@ class PurchaseOrder(models.Model):
         help="Order total, in the company currency, when the order was submitted for "
         "approval: an approval covers the order as long as its total stays within it.",
     )
+    crossdept_approval_snapshot = fields.Json(
+        "Submitted Lines",
+        readonly=True,
+        copy=False,
+        help="Vendor and amount per product, in the company currency, when the order was "
+        "submitted: a later change beyond the tolerance needs a new approval.",
+    )
     crossdept_ticket_ids = fields.One2many(
         "crossdept.ticket", "purchase_id", "Approval Tickets", readonly=True
     )
@@ -50,6 +64,26 @@ class PurchaseOrder(models.Model):
         }
         for order in self:
             order.crossdept_ticket_count = counts.get(order.id, 0)
+
+    def _engine_fields(self):
+        # only CrossDept's own fields: the rest of the order is Purchase's
+        submit = self.env._("Confirm Order (it submits the order for approval)")
+        return {
+            "approval_state": submit,
+            "crossdept_ticket_id": submit,
+            "crossdept_approval_amount": submit,
+            "crossdept_approval_snapshot": submit,
+        }
+
+    def write(self, vals):
+        if vals.get("state") in ("purchase", "done"):
+            # whatever path sets the state (a button, RPC, an import), an order that
+            # needs approval is confirmed or locked only once approved
+            self._crossdept_check_approved()
+        res = super().write(vals)
+        if {"partner_id", "currency_id", "order_line"} & vals.keys():
+            self._crossdept_check_changes()
+        return res
 
     # ------------------------------------------------------------------
     # Actions
@@ -70,6 +104,24 @@ class PurchaseOrder(models.Model):
     def button_approve(self, force=False):
         self._crossdept_check_approved()
         return super().button_approve(force=force)
+
+    def button_done(self):
+        self._crossdept_check_approved()
+        return super().button_done()
+
+    def button_unlock(self):
+        """An unlocked order may change again: its approval no longer holds and its
+        flow runs again before it is confirmed."""
+        res = super().button_unlock()
+        approved = self.filtered(lambda order: order.approval_state == "approved")
+        approved._crossdept_resubmit(self.env._("The order was unlocked."))
+        return res
+
+    def button_draft(self):
+        res = super().button_draft()
+        # a draft order is submitted afresh when it is confirmed again
+        self.filtered(lambda order: order.approval_state != "none")._approval_set("none")
+        return res
 
     def button_cancel(self):
         res = super().button_cancel()
@@ -148,22 +200,14 @@ class PurchaseOrder(models.Model):
         )
 
     def _crossdept_is_approved(self):
-        """Whether the order's approval ticket is done and its total is still within
-        the submitted amount."""
+        """Whether the order passed its approval gate (and still does: a change
+        beyond the tolerance resets it)."""
         self.ensure_one()
-        return self._crossdept_flow_approved() and not self._crossdept_exceeds_approval()
+        return self.approval_state == "approved"
 
     def _crossdept_flow_approved(self):
         return self.crossdept_ticket_state == "done" and (
             self.crossdept_ticket_id.sudo()._crossdept_flow_approved()
-        )
-
-    def _crossdept_exceeds_approval(self):
-        return (
-            self.company_id.currency_id.compare_amounts(
-                self._crossdept_company_amount(), self.crossdept_approval_amount
-            )
-            > 0
         )
 
     def _crossdept_check_not_pending(self):
@@ -172,13 +216,11 @@ class PurchaseOrder(models.Model):
                 order._crossdept_raise_pending()
 
     def _crossdept_check_approved(self):
-        """Only orders whose approval ticket is done, or that need no approval,
-        can be approved."""
+        """Only orders that need no approval, or whose approval is granted, can be
+        confirmed or locked."""
         self._crossdept_check_not_pending()
         unapproved = self.filtered(lambda order: not order._crossdept_is_approved())
         for order in unapproved._crossdept_needing_approval():
-            if order._crossdept_flow_approved():
-                order._crossdept_raise_exceeded()
             raise UserError(
                 self.env._(
                     "Purchase order %(order)s needs a CrossDept approval: use Confirm Order "
@@ -200,21 +242,87 @@ class PurchaseOrder(models.Model):
             )
         )
 
-    def _crossdept_exceeded_message(self):
+    # ------------------------------------------------------------------
+    # Changes after submission
+    # ------------------------------------------------------------------
+
+    def _crossdept_line_amounts(self):
+        """{product key: subtotal in the company currency} of the order's lines."""
         self.ensure_one()
+        company = self.company_id
+        date = self.date_order or fields.Date.context_today(self)
+        amounts = {}
+        for line in self.order_line.filtered(lambda line: not line.display_type):
+            key = f"product,{line.product_id.id}" if line.product_id else f"text,{line.name}"
+            amounts[key] = amounts.get(key, 0.0) + self.currency_id._convert(
+                line.price_subtotal, company.currency_id, company, date
+            )
+        return amounts
+
+    def _crossdept_snapshot(self):
+        self.ensure_one()
+        return {"partner_id": self.partner_id.id, "lines": self._crossdept_line_amounts()}
+
+    def _crossdept_change_beyond_tolerance(self):
+        """Why the order's change since it was submitted needs a new approval, or
+        False: another vendor, or more money on its lines (more of a product, another
+        product) than the company's tolerance allows over the submitted amount."""
+        self.ensure_one()
+        snapshot = self.crossdept_approval_snapshot or {}
+        if not snapshot:
+            return False
+        if snapshot.get("partner_id") != self.partner_id.id:
+            return self.env._("The vendor changed.")
+        before = snapshot.get("lines", {})
+        increase = sum(
+            max(0.0, amount - before.get(key, 0.0))
+            for key, amount in self._crossdept_line_amounts().items()
+        )
         currency = self.company_id.currency_id
+        allowed = self.crossdept_approval_amount * self.company_id.crossdept_purchase_tolerance
+        if currency.compare_amounts(increase, allowed / 100.0) <= 0:
+            return False
         return self.env._(
-            "The total of purchase order %(order)s (%(amount)s) exceeds the amount "
-            "approved by ticket %(ticket)s (%(approved)s): confirm it again to submit "
-            "it for a new approval.",
-            order=self.display_name,
-            amount=formatLang(self.env, self._crossdept_company_amount(), currency_obj=currency),
-            ticket=self.crossdept_ticket_id.sudo().name,
-            approved=formatLang(self.env, self.crossdept_approval_amount, currency_obj=currency),
+            "The order lines grew by %(increase)s since the order was submitted (tolerance "
+            "%(tolerance)s%%).",
+            increase=formatLang(self.env, increase, currency_obj=currency),
+            tolerance=formatLang(self.env, self.company_id.crossdept_purchase_tolerance),
         )
 
-    def _crossdept_raise_exceeded(self):
-        raise UserError(self._crossdept_exceeded_message())
+    def _crossdept_check_changes(self):
+        """Submit again the orders changed beyond the tolerance since submission."""
+        changed = {}
+        for order in self.filtered(lambda o: o.approval_state in ("pending", "approved")):
+            reason = order._crossdept_change_beyond_tolerance()
+            if reason:
+                changed[order] = reason
+        for order, reason in changed.items():
+            order._crossdept_resubmit(reason)
+
+    def _crossdept_resubmit(self, reason):
+        """The approval no longer covers the order: its running ticket is cancelled
+        and, if the order still needs approval, a new ticket runs the flow again
+        (the order waits in To Approve meanwhile)."""
+        for order in self:
+            ticket = order.crossdept_ticket_id.sudo()
+            order._engine().write({"crossdept_ticket_id": False})
+            if ticket.state in RUNNING_STATES:
+                # the buyer changed the order; its old approval has nothing left to approve
+                ticket._set_state("cancelled", reason=reason)
+            order._approval_reset()
+            order.message_post(
+                body=self.env._(
+                    "%(reason)s The approval of ticket %(ticket)s no longer covers the order.",
+                    reason=reason,
+                    ticket=ticket.name or "-",
+                ),
+                partner_ids=order.user_id.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+        needing = self._crossdept_needing_approval()
+        needing._crossdept_submit()
+        # an order that shrank below the threshold while waiting needs no approval now
+        (self - needing).filtered(lambda o: o.state == "to approve").button_approve()
 
     def _crossdept_submit(self):
         """Create one approval ticket per order, start its flow and put the order
@@ -231,11 +339,13 @@ class PurchaseOrder(models.Model):
         )
         tickets.action_start_flow()
         for order, ticket in zip(self, tickets, strict=True):
-            order.write(
+            order._engine().write(
                 {
                     "state": "to approve",
+                    "approval_state": "pending",
                     "crossdept_ticket_id": ticket.id,
                     "crossdept_approval_amount": order._crossdept_company_amount(),
+                    "crossdept_approval_snapshot": order._crossdept_snapshot(),
                 }
             )
             if order.partner_id not in order.message_partner_ids:
@@ -319,16 +429,13 @@ class PurchaseOrder(models.Model):
         )
 
     def _crossdept_approve(self):
-        """Confirm the orders whose approval ticket is done; an order whose total
-        grew beyond the submitted amount meanwhile, or whose ticket was closed
-        without its flow being approved, returns to draft instead."""
-        refused = self.filtered(lambda order: not order._crossdept_is_approved())
+        """Confirm the orders whose approval ticket is done; an order whose ticket
+        was closed without its flow being approved returns to draft instead."""
+        refused = self.filtered(lambda order: not order._crossdept_flow_approved())
         for order in refused:
             order.button_draft()
             order.message_post(
-                body=order._crossdept_exceeded_message()
-                if order._crossdept_flow_approved()
-                else self.env._(
+                body=self.env._(
                     "Approval ticket %(ticket)s was closed without its flow being approved. "
                     "The order is back to draft.",
                     ticket=order.crossdept_ticket_id.name,
@@ -337,6 +444,7 @@ class PurchaseOrder(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         approved = self - refused
+        approved._approval_set("approved")
         approved.button_approve()
         for order in approved:
             order.message_post(

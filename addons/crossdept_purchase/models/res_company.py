@@ -24,6 +24,13 @@ class ResCompany(models.Model):
         help="Orders with a product of these categories (or their subcategories) need "
         "an approval whatever their amount.",
     )
+    crossdept_purchase_tolerance = fields.Float(
+        "Change Tolerance (%)",
+        default=0.0,
+        help="After an order was submitted, its lines may grow by this share of the "
+        "submitted amount without a new approval; more, or another vendor, runs the "
+        "approval flow again. 0 means any growth needs a new approval.",
+    )
     crossdept_purchase_type_id = fields.Many2one(
         "crossdept.ticket.type",
         "Approval Ticket Type",
@@ -35,6 +42,19 @@ class ResCompany(models.Model):
         help="Flow the approval tickets run. Once a new version of it is activated, "
         "tickets run that version. Empty: the most specific active flow of the ticket type.",
     )
+
+    @api.constrains("crossdept_purchase_tolerance")
+    def _check_crossdept_purchase_tolerance(self):
+        for company in self:
+            if not 0 <= company.crossdept_purchase_tolerance <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The purchase change tolerance of %(company)s must lie between 0 and "
+                        "100%% (%(value)s).",
+                        company=company.name,
+                        value=company.crossdept_purchase_tolerance,
+                    )
+                )
 
     @api.constrains("crossdept_purchase_threshold")
     def _check_crossdept_purchase_threshold(self):

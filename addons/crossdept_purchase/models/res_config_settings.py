@@ -12,6 +12,9 @@ class ResConfigSettings(models.TransientModel):
         currency_field="company_currency_id",
         readonly=False,
     )
+    crossdept_purchase_tolerance = fields.Float(
+        related="company_id.crossdept_purchase_tolerance", readonly=False
+    )
     crossdept_purchase_categ_ids = fields.Many2many(
         related="company_id.crossdept_purchase_categ_ids", readonly=False
     )

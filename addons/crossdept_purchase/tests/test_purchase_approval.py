@@ -100,22 +100,21 @@ class TestPurchaseApproval(CrossdeptPurchaseCase):
         self._approve_all(self._ticket(order))
         self.assertEqual(order.state, "purchase")
 
-    def test_order_grown_during_approval_needs_new_approval(self):
+    def test_order_grown_during_approval_runs_the_flow_again(self):
         order = self._make_order(12000)
         order.button_confirm()
         ticket = self._ticket(order)
         self.assertEqual(order.crossdept_approval_amount, 12000)
-        order.order_line.price_unit = 20000
-        self._approve_all(ticket)
-        self.assertEqual(ticket.state, "done")
-        self.assertEqual(order.state, "draft")
-        self.assertIn("exceeds the amount approved", order.message_ids[0].body)
-        with self._raises(UserError, "exceeds the amount approved"):
-            order.with_user(self.purchase_manager).button_approve()
-        order.button_confirm()
-        self.assertEqual(order.state, "to approve")
-        self.assertEqual(len(self._tickets(order)), 2)
+        order.with_user(self.buyer).order_line.price_unit = 20000
+        self.assertEqual(ticket.state, "cancelled", "the old approval covered another order")
+        new_ticket = self._ticket(order)
+        self.assertNotEqual(new_ticket, ticket)
+        self.assertEqual(new_ticket.state, "in_progress")
+        self.assertEqual((order.state, order.approval_state), ("to approve", "pending"))
         self.assertEqual(order.crossdept_approval_amount, 20000)
+        self.assertIn("grew by", order.message_ids[1].body)
+        self._approve_all(new_ticket)
+        self.assertEqual((order.state, order.approval_state), ("purchase", "approved"))
 
     def test_order_reduced_during_approval_is_confirmed(self):
         order = self._make_order(12000)

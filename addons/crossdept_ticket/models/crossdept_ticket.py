@@ -262,6 +262,7 @@ class CrossdeptTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]  # numbers are added: not the caller's
         if not self._is_engine():
             self._check_engine_create(vals_list)
         self._add_default_accountable(vals_list)
@@ -419,8 +420,9 @@ class CrossdeptTicket(models.Model):
         if not tickets:
             return True
         before = {ticket.id: ticket.state for ticket in tickets}
-        tickets._engine().write({"state": state})
         reason = reason or self.env.context.get("crossdept_reason")
+        # the reason travels with the write, for the bridges that follow the state
+        tickets._engine().with_context(crossdept_reason=reason).write({"state": state})
         tickets._log_events(
             [
                 {

@@ -12,6 +12,22 @@ class CrossdeptTicket(models.Model):
             self._send_rating_request()
         return res
 
+    def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
+        """The requester follows the ticket's milestones (default subtypes)."""
+        followers = super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
+        requester = self.env["res.users"].sudo().browse(updated_values.get("requester_id"))
+        if requester.active and requester.partner_id:
+            followers.append((requester.partner_id.id, default_subtype_ids, False))
+        return followers
+
+    def _on_state_change(self, before, reason):
+        super()._on_state_change(before, reason)
+        for ticket in self.filtered(lambda t: t.state == "done"):
+            ticket.message_post(
+                body=self.env._("Ticket %(ticket)s is done.", ticket=ticket.display_name),
+                subtype_xmlid="crossdept_ticket.mt_ticket_done",
+            )
+
     # ------------------------------------------------------------------
     # Automation (server actions usable in automation rules)
     # ------------------------------------------------------------------

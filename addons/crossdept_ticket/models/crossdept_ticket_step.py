@@ -393,6 +393,7 @@ class CrossdeptTicketStep(models.Model):
             )
         self._log_step_events("step_done")
         self._close_activities(done=True)
+        self._notify_done()
         for ticket in self.ticket_id:
             cause = self.filtered(lambda s, ticket=ticket: s.ticket_id == ticket)[-1:]
             ticket._activate_steps(cause=cause)

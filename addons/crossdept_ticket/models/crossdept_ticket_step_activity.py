@@ -77,3 +77,42 @@ class CrossdeptTicketStep(models.Model):
             mine.with_user(self.env.user)._action_done()
             activities -= mine
         activities.unlink()
+
+    def _notify_done(self):
+        """The ticket's followers of the "Step Done" milestone (its requester among
+        them) hear that the steps are done."""
+        for step in self:
+            step.ticket_id.message_post(
+                body=self.env._(
+                    "Step %(step)s is done (%(user)s).", step=step.name, user=self.env.user.name
+                ),
+                subtype_xmlid="crossdept_ticket.mt_ticket_step_done",
+            )
+
+    def _notify_refusal(self, reason, target=None):
+        """The refusal and its reason go to the ticket's followers of the "Step
+        Refused" milestone (its requester among them) and to whoever takes the work
+        back."""
+        self.ensure_one()
+        holders = (target.user_id | target.responsible_ids) if target else self.env["res.users"]
+        if target:
+            body = self.env._(
+                "%(user)s refused step %(step)s: %(reason)s. Back to %(target)s (%(holder)s).",
+                user=self.env.user.name,
+                step=self.name,
+                reason=reason,
+                target=target.name,
+                holder=", ".join(holders.mapped("name")) or "-",
+            )
+        else:
+            body = self.env._(
+                "%(user)s refused step %(step)s: %(reason)s. The ticket is cancelled.",
+                user=self.env.user.name,
+                step=self.name,
+                reason=reason,
+            )
+        self.ticket_id.message_post(
+            body=body,
+            partner_ids=(holders - self.env.user).partner_id.ids,
+            subtype_xmlid="crossdept_ticket.mt_ticket_step_refused",
+        )

@@ -250,6 +250,7 @@ class CrossdeptTicketStep(models.Model):
             {"state": "rejected", "date_done": fields.Datetime.now(), "date_escalation_due": False}
         )
         self._close_activities()
+        self._notify_refusal(reason, target)
         if not target:
             ticket._set_state("cancelled", step=self, reason=reason)
             return

@@ -24,3 +24,4 @@ from . import test_engine_concurrency
 from . import test_engine_way_forward
 from . import test_engine_approvals
 from . import test_engine_guard
+from . import test_engine_notifications

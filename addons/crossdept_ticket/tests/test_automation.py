@@ -15,7 +15,10 @@ class TestAutomation(CrossdeptFlowCase):
             ]
         )
 
-    def test_new_ticket_tells_informed_and_accountable(self):
+    def test_the_shipped_rule_tells_informed_and_accountable_once_enabled(self):
+        rule = self.env.ref("crossdept_ticket.automation_ticket_created")
+        self.assertFalse(rule.active, "creating a ticket notifies nobody by default")
+        rule.active = True
         ticket = self._make_ticket(
             raci_ids=[
                 Command.create({"role": "responsible", "user_id": self.it_user.id}),
@@ -27,41 +30,36 @@ class TestAutomation(CrossdeptFlowCase):
             note = self._messages(ticket, user.partner_id)
             self.assertEqual(len(note), 1, user.name)
             self.assertIn("New ticket", note.body)
-            self.assertTrue(
-                self.env["mail.notification"].search_count(
-                    [("mail_message_id", "=", note.id), ("res_partner_id", "=", user.partner_id.id)]
-                )
-            )
         self.assertFalse(self._messages(ticket, self.it_user.partner_id))
 
     def test_done_ticket_tells_the_requester(self):
         ticket = self._make_ticket(requester_id=self.finance_user.id)
+        self.assertIn(self.finance_user.partner_id, ticket.message_partner_ids)
         ticket.action_open()
         ticket.action_start()
-        self.assertFalse(
-            self._messages(ticket, self.finance_user.partner_id).filtered(
-                lambda m: "is done" in m.body
-            )
-        )
         ticket.action_done()
-        done = self._messages(ticket, self.finance_user.partner_id).filtered(
-            lambda m: "is done" in m.body
+        done = self.env["mail.notification"].search(
+            [
+                ("res_partner_id", "=", self.finance_user.partner_id.id),
+                ("mail_message_id.res_id", "=", ticket.id),
+                ("mail_message_id.model", "=", "crossdept.ticket"),
+            ]
         )
         self.assertEqual(len(done), 1)
+        self.assertIn("is done", done.mail_message_id.body)
 
-    def test_ready_step_tells_its_assignee(self):
+    def test_ready_step_gives_its_assignee_a_to_do(self):
         flow, _steps = self._make_flow([{"name": "First"}, {"name": "Second", "preds": ["First"]}])
         ticket = self._run(flow)
-        self.env.cr.precommit.run()  # the activities of a transaction are made at once
         first = ticket.activity_ids.filtered(lambda a: a.summary == "Step First is yours")
         self.assertEqual(first.user_id, self.it_user)
         self.assertFalse(
             ticket.activity_ids.filtered(lambda a: a.summary == "Step Second is yours")
         )
         self._do(ticket, "First")
-        self.env.cr.precommit.run()
         second = ticket.activity_ids.filtered(lambda a: a.summary == "Step Second is yours")
         self.assertEqual(second.user_id, self.it_user)
+        self.assertFalse(first.exists(), "the first step's to-do closed with it")
 
     def test_server_actions(self):
         flow, _steps = self._make_flow([{"name": "Work"}])

@@ -1,0 +1,97 @@
+from collections import Counter
+
+from odoo import Command
+from odoo.tests import tagged
+
+from .common_flow import CrossdeptFlowCase
+
+
+@tagged("post_install", "-at_install")
+class TestEngineNotifications(CrossdeptFlowCase):
+    """Nothing piles up, nobody is spammed: over a ticket's whole life each person
+    gets exactly their notifications and no to-do outlives its step."""
+
+    def _notifications(self, ticket):
+        return Counter(
+            self.env["mail.notification"]
+            .search(
+                [
+                    ("mail_message_id.model", "=", "crossdept.ticket"),
+                    ("mail_message_id.res_id", "=", ticket.id),
+                ]
+            )
+            .mapped("res_partner_id.name")
+        )
+
+    def _todos(self, ticket):
+        return self.env["mail.activity"].search(
+            [("res_model", "=", "crossdept.ticket"), ("res_id", "=", ticket.id)]
+        )
+
+    def test_a_ticket_life_notifies_each_person_once_per_milestone(self):
+        flow, steps = self._make_flow(
+            [
+                {"name": "Draft", "user": self.finance_user},
+                {
+                    "name": "Sign",
+                    "kind": "approval",
+                    "preds": ["Draft"],
+                    "approvers": self.approver_1 | self.approver_2,
+                },
+            ],
+            activate=False,
+        )
+        steps["Sign"].write({"reject_action": "return", "reject_return_step_id": steps["Draft"].id})
+        flow.action_activate()
+        ticket = self._make_ticket(
+            flow_id=flow.id,
+            raci_ids=[
+                Command.create({"role": "responsible", "user_id": self.it_user.id}),
+                Command.create({"role": "informed", "user_id": self.approver_3.id}),
+            ],
+        )
+        self.assertFalse(self._notifications(ticket), "creating a ticket notifies nobody")
+        ticket.with_user(self.it_user).action_start_flow()
+        self.assertFalse(self._notifications(ticket))
+        self.assertEqual(self._todos(ticket).user_id, self.finance_user)
+
+        self._do(ticket, "Draft", self.finance_user)
+        # step done: requester and Informed follower; approvers asked
+        self.assertEqual(
+            self._notifications(ticket),
+            Counter({"It User": 1, "Approver 3": 1, "Approver 1": 1, "Approver 2": 1}),
+        )
+        self.assertEqual(self._todos(ticket).user_id, self.approver_1 | self.approver_2)
+        sign = self._step(ticket, "Sign")
+        sign.with_user(self.approver_1).action_reject("Wrong amount")
+        # the refusal: requester, Informed, and the person who takes the work back
+        self.assertEqual(
+            self._notifications(ticket),
+            Counter(
+                {"It User": 2, "Approver 3": 2, "Approver 1": 1, "Approver 2": 1, "Finance User": 1}
+            ),
+        )
+        refusal = ticket.message_ids.filtered(lambda m: "Wrong amount" in (m.body or ""))
+        self.assertIn("Back to Draft (Finance User)", refusal.body)
+        self.assertEqual(self._step(ticket, "Draft").user_id, self.finance_user)
+        self.assertEqual(self._todos(ticket).user_id, self.finance_user, "no stale to-do")
+
+        self._do(ticket, "Draft", self.finance_user)
+        sign.with_user(self.approver_1).action_approve()
+        sign.with_user(self.approver_2).action_approve()
+        self.assertEqual(ticket.state, "done")
+        self.assertFalse(self._todos(ticket), "every to-do closed with its step")
+        self.assertEqual(
+            self._notifications(ticket),
+            Counter(
+                {
+                    # step done twice, approved, ticket done
+                    "It User": 2 + 3,
+                    "Approver 3": 2 + 3,
+                    # asked twice
+                    "Approver 1": 2,
+                    "Approver 2": 2,
+                    "Finance User": 1,
+                }
+            ),
+        )
