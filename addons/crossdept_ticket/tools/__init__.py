@@ -1,1 +1,2 @@
+from . import calendar
 from . import graph
