@@ -23,5 +23,6 @@ from . import crossdept_skill_requirement
 from . import hr_department
 from . import hr_employee
 from . import crossdept_dispatcher
+from . import crossdept_ticket_step_queue
 from . import crossdept_escalation_rule
 from . import crossdept_dispatch_schedule

@@ -1,2 +1,3 @@
 from . import calendar
+from . import dispatch
 from . import graph
