@@ -242,6 +242,53 @@ class TestDispatch(CrossdeptDispatchCase):
             step.with_context(lang="en_US").assignment_explanation,
         )
 
+    def test_mass_transfer_records_the_reason_on_every_event(self):
+        steps = self._start(count=3)
+        Wizard = self.env["crossdept.ticket.step.transfer"]
+        Event = self.env["crossdept.ticket.event"]
+        with self.assertRaisesRegex(UserError, "needs a reason"):
+            Wizard.create({"step_ids": steps.ids, "mode": "auto", "reason": " "}).action_apply()
+        # agent 1 falls ill: their steps are dispatched again among the others
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Ill",
+                "calendar_id": self.calendar.id,
+                "resource_id": self.agents[0].employee_ids.resource_id.id,
+                "date_from": "2026-11-23 09:30:00",
+                "date_to": "2026-11-23 17:00:00",
+            }
+        )
+        last = Event.search([], order="id desc", limit=1).id
+        with freeze_time("2026-11-23 10:00:00"):
+            Wizard.create(
+                {"step_ids": steps.ids, "mode": "auto", "reason": "Agent 1 is ill"}
+            ).action_apply()
+        events = Event.search([("id", ">", last), ("step_id", "in", steps.ids)])
+        self.assertEqual(len(events), 3)
+        for event in events:
+            self.assertTrue(event.reason.startswith("Agent 1 is ill\n"), event.reason)
+            self.assertIn(f"{self.agents[0].name}: on leave", event.reason)
+        self.assertNotIn(self.agents[0], steps.user_id)
+        # and to a person
+        moving = steps.filtered(lambda s: s.user_id != self.agents[3])
+        last = events[:1].id
+        with freeze_time("2026-11-23 11:00:00"):
+            Wizard.create(
+                {
+                    "step_ids": steps.ids,
+                    "user_id": self.agents[3].id,
+                    "reason": "The team lead takes over",
+                }
+            ).action_apply()
+        events = Event.search([("id", ">", last), ("step_id", "in", steps.ids)])
+        self.assertEqual(events.step_id, moving)
+        self.assertEqual(set(events.mapped("reason")), {"The team lead takes over"})
+        self.assertEqual(steps.user_id, self.agents[3])
+        self.assertIn(
+            "Assigned to Agent 4 by OdooBot: The team lead takes over",
+            moving[0].assignment_explanation,
+        )
+
     def test_reassignment_needs_a_reason(self):
         step = self._start()
         other = (self.agents - step.user_id)[0]

@@ -28,11 +28,34 @@ class CrossdeptTicketStepTransfer(models.TransientModel):
                     steps=", ".join(closed.mapped("display_name")),
                 )
             )
-        steps = self.step_ids.with_context(crossdept_reason=reason)
+        steps = self.step_ids
         if self.mode == "auto":
-            self.env["crossdept.dispatcher"]._assign(steps)
+            homeless = steps.filtered(lambda s: not s.department_id)
+            if homeless:
+                raise UserError(
+                    self.env._(
+                        "Automatic dispatch picks among the people of a step's department; "
+                        "these steps have none: %(steps)s",
+                        steps=", ".join(homeless.mapped("display_name")),
+                    )
+                )
+            # the reason heads each event, followed by the dispatch explanation
+            self.env["crossdept.dispatcher"]._assign(steps, reason=reason)
         else:
             if not self.user_id:
                 raise UserError(self.env._("Choose the person to assign the steps to."))
-            steps.write({"user_id": self.user_id.id})
+            moving = steps.filtered(lambda s: s.user_id != self.user_id)
+            # the step's write logs one event per step with the reason of the context
+            moving.with_context(crossdept_reason=reason)._engine().write(
+                {
+                    "user_id": self.user_id.id,
+                    "assignment_data": {
+                        "outcome": "manual",
+                        "user_id": self.user_id.id,
+                        "actor_id": self.env.uid,
+                        "reason": reason,
+                    },
+                }
+            )
+            moving._replan_deadline()
         return {"type": "ir.actions.act_window_close"}
