@@ -19,8 +19,8 @@ class CrossdeptTicketStep(models.Model):
     once. A breach is a fact: a breached step keeps its deadline and its status."""
 
     _name = "crossdept.ticket.step"
-    # the paused hours are set by the engine only (the core step model inherits the
-    # guard as well; declaring it twice is harmless)
+    # the paused hours are set by the engine only (once the core step model inherits
+    # the guard too, declaring it here is redundant and harmless)
     _inherit = ["crossdept.ticket.step", "crossdept.engine.mixin"]
 
     sla_paused_hours = fields.Float(

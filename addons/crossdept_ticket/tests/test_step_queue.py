@@ -112,6 +112,11 @@ class TestStepQueue(CrossdeptDispatchCase):
         with self.assertRaisesRegex(UserError, "is not waiting in the department queue"):
             step.with_user(self.agents[1]).action_take()
 
+    def test_the_choice_is_set_by_the_engine_only(self):
+        step = self._start()
+        with self.assertRaisesRegex(UserError, "Dispatch Choice of Ticket Step is set by"):
+            step.with_user(step.user_id).write({"assignment_data": {"outcome": "taken"}})
+
     def test_only_queued_steps_can_be_taken(self):
         step = self._start()
         self.assertTrue(step.user_id)

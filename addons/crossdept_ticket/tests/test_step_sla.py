@@ -2,6 +2,7 @@ from datetime import datetime
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..tools import calendar as work_calendar
@@ -57,6 +58,17 @@ class TestStepSla(CrossdeptFlowCase):
         self.assertEqual(step.date_deadline, datetime(2026, 11, 25, 15, 0))
         self.assertFalse(step.date_paused)
         self.assertEqual(step.sla_status, "on_track")
+
+    def test_paused_hours_are_set_by_the_engine_only(self):
+        step = self._start("2026-11-23 08:00:00")
+        for user in (self.it_user, self.env.user):
+            with self.assertRaisesRegex(
+                UserError,
+                "Paused Working Hours of Ticket Step is set by CrossDept's engine.*"
+                "use Wait and Start on the ticket",
+            ):
+                step.with_user(user).write({"sla_paused_hours": 40})
+        self.assertEqual(step.sla_paused_hours, 0.0)
 
     def test_two_pauses_add_up(self):
         step = self._start("2026-11-23 08:00:00")
