@@ -2,7 +2,8 @@
 
 1. Side by side in one database: CrossDept ticket creation with flow start and
    automatic assignment, against OCA helpdesk_mgmt creating plain tickets.
-2. The escalation cron over 100,000 open steps of which 5% are breached.
+2. The SLA status cron and the escalation cron over 100,000 open steps of which 5%
+   are breached.
 
     python3 bench/bench_dispatch.py CONF DB [OPEN_STEPS]
 
@@ -191,11 +192,23 @@ def load_open_steps(env, department):
     return breached
 
 
-def bench_escalation(env, department):
+def bench_sla_status(env):
+    """One run of the SLA status cron (its batch is the 5,000 nearest deadlines)."""
+    Step = env["crossdept.ticket.step"]
+    env.invalidate_all()
+    start_q, start_t = queries(), time.perf_counter()
+    Step._cron_update_sla_status()
+    env.flush_all()
+    elapsed, used = time.perf_counter() - start_t, queries() - start_q
+    statuses = dict(Step._read_group([], ["sla_status"], ["__count"]))
+    print(
+        f"SLA status cron: one run in {elapsed:.2f}s, {used} queries; "
+        f"statuses after it: {', '.join(f'{k}={v}' for k, v in sorted(statuses.items()))}"
+    )
+
+
+def bench_escalation(env, breached):
     print(f"== Escalation cron over {OPEN_STEPS} open steps, {BREACHED_SHARE:.0%} breached")
-    start = time.perf_counter()
-    breached = load_open_steps(env, department)
-    print(f"loaded {OPEN_STEPS} tickets and steps with SQL in {time.perf_counter() - start:.1f}s")
     Step = env["crossdept.ticket.step"]
     runs, processed = [], 0
     start_q = queries()
@@ -227,7 +240,13 @@ def main(conf, db):
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": False})
         try:
             department = bench_creation(env)
-            bench_escalation(env, department)
+            print(f"== {OPEN_STEPS} open steps, {BREACHED_SHARE:.0%} breached")
+            start = time.perf_counter()
+            breached = load_open_steps(env, department)
+            elapsed = time.perf_counter() - start
+            print(f"loaded {OPEN_STEPS} tickets and steps with SQL in {elapsed:.1f}s")
+            bench_sla_status(env)
+            bench_escalation(env, breached)
         finally:
             cr.rollback()
     print("(all bench data rolled back)")

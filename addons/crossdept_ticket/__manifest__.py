@@ -32,6 +32,7 @@
         "wizard/crossdept_ticket_step_transfer_views.xml",
         "wizard/crossdept_ticket_step_approver_views.xml",
         "views/crossdept_ticket_menus.xml",
+        "views/crossdept_ticket_step_queue_views.xml",
     ],
     "demo": [
         "demo/crossdept_ticket_demo.xml",

@@ -27,5 +27,6 @@ from . import hr_department
 from . import hr_employee
 from . import mail_activity
 from . import crossdept_dispatcher
+from . import crossdept_ticket_step_queue
 from . import crossdept_escalation_rule
 from . import crossdept_dispatch_schedule

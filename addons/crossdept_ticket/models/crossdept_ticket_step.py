@@ -292,7 +292,19 @@ class CrossdeptTicketStep(models.Model):
         if not tasks:
             return
         tasks._close_activities()
-        tasks._engine().with_context(crossdept_reason=reason).write({"user_id": user.id})
+        # the step's write logs one event per step with the reason of the context
+        tasks._engine().with_context(crossdept_reason=reason).write(
+            {
+                "user_id": user.id,
+                "assignment_data": {
+                    "outcome": "manual",
+                    "user_id": user.id,
+                    "actor_id": self.env.uid,
+                    "reason": reason,
+                },
+            }
+        )
+        tasks._replan_deadline()
         tasks._schedule_holder_activities()
 
     def _start(self):

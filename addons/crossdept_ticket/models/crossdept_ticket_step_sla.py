@@ -1,76 +1,193 @@
-from datetime import timedelta
+from collections import defaultdict
 
 from odoo import api, fields, models
 
-# share of the SLA after which a running step is at risk
+from ..tools import calendar as work_calendar
+
+# share of the SLA's working hours after which a running step is at risk: it is at
+# risk once the working time left before its deadline is 20% of the SLA or less
 AT_RISK_RATIO = 0.8
 
 
 class CrossdeptTicketStep(models.Model):
-    """Deadlines on working calendars, pauses and the SLA status of steps."""
+    """Deadlines on working calendars, pauses and the SLA status of steps.
+
+    One formula gives a running step's deadline: its SLA hours plus the working hours
+    it spent paused, planned from the moment it became ready, on the step's calendar
+    for its assignee (their time zone, their leaves and the public holidays). Pausing
+    and resuming, assigning and reassigning all plan with it, so working time counts
+    once. A breach is a fact: a breached step keeps its deadline and its status."""
 
     _inherit = "crossdept.ticket.step"
 
-    def _plan_deadline(self, start):
-        self.ensure_one()
-        if not self.calendar_id:
-            return start + timedelta(hours=self.sla_hours)
-        return self.calendar_id.plan_hours(
-            self.sla_hours, start, compute_leaves=True, resource=self._resource()
-        )
+    sla_paused_hours = fields.Float(
+        "Paused Working Hours",
+        readonly=True,
+        copy=False,
+        help="Working hours the step spent paused while its ticket waited; they move its deadline.",
+    )
+
+    def _engine_fields(self):
+        return {
+            **super()._engine_fields(),
+            "sla_paused_hours": self.env._("Wait and Start on the ticket"),
+        }
+
+    # ------------------------------------------------------------------
+    # Planning
+    # ------------------------------------------------------------------
 
     def _resource(self):
-        employee = self.user_id.employee_ids[:1]
-        return employee.resource_id
+        """The assignee's resource in the step's company (their leaves and time zone)."""
+        self.ensure_one()
+        employees = self.user_id.sudo().employee_ids
+        employee = employees.filtered(lambda e: e.company_id == self.company_id)[:1]
+        return (employee or employees[:1]).resource_id
+
+    def _plan_deadline(self, start):
+        """Deadline of a step becoming ready at ``start`` (nothing paused yet)."""
+        self.ensure_one()
+        return work_calendar.plan_hours(
+            self.calendar_id.sudo(), start, self.sla_hours, self._resource()
+        )
+
+    def _plan_from_ready(self, ratio=1.0):
+        """{step: the moment when ``ratio`` of its SLA plus its paused working hours
+        have passed since it became ready}; one calendar read per (calendar, start)."""
+        groups = defaultdict(dict)
+        for step in self:
+            hours = ratio * step.sla_hours + step.sla_paused_hours
+            groups[step.calendar_id, step.date_ready][step] = (step._resource(), hours)
+        planned = {}
+        for (calendar, start), requests in groups.items():
+            planned.update(work_calendar.plan_hours_batch(calendar.sudo(), start, requests))
+        return planned
+
+    def _replan_deadline(self, now=None):
+        """Plan the deadline of running steps again for their current assignee; called
+        whenever steps are assigned or reassigned. Breached steps keep their deadline
+        (a step found overdue here is marked breached). Returns the moved steps."""
+        now = now or fields.Datetime.now()
+        running = self.filtered(
+            lambda s: s.state in ("ready", "in_progress") and s.date_ready and s.date_deadline
+        )
+        overdue = running.filtered(
+            lambda s: s.sla_status != "breached" and not s.date_paused and now > s.date_deadline
+        )
+        overdue._engine().write({"sla_status": "breached"})
+        return (running - overdue).filtered(lambda s: s.sla_status != "breached")._set_plan(now)
+
+    def _set_plan(self, now):
+        planned = self._plan_from_ready()
+        moved = self.filtered(lambda s: planned[s] and planned[s] != s.date_deadline)
+        self._write_per_step({step: {"date_deadline": planned[step]} for step in moved})
+        if moved:
+            moved._schedule_escalation()
+            moved.filtered(lambda s: not s.date_paused)._update_sla_status(now)
+        return moved
+
+    def _write_per_step(self, vals_by_step):
+        """Engine writes, one per distinct set of values."""
+        groups = defaultdict(lambda: self.browse())
+        for step, vals in vals_by_step.items():
+            groups[tuple(sorted(vals.items()))] |= step
+        for items, steps in groups.items():
+            steps._engine().write(dict(items))
+
+    # ------------------------------------------------------------------
+    # Pauses (the ticket waits for its requester or customer)
+    # ------------------------------------------------------------------
 
     def _pause(self, now):
-        self._engine().write({"date_paused": now, "date_escalation_due": False})
+        """Stop the clocks. A step already overdue is breached and stays so."""
+        steps = self.filtered(lambda s: not s.date_paused)
+        overdue = steps.filtered(lambda s: s.date_deadline and now > s.date_deadline)
+        vals = {"date_paused": now, "date_escalation_due": False}
+        (steps - overdue)._engine().write(vals)
+        overdue._engine().write({**vals, "sla_status": "breached"})
 
     def _resume(self, now):
-        """Move each deadline by the working time the step spent paused."""
-        for step in self.filtered("date_paused"):
-            vals = {"date_paused": False}
-            if step.date_deadline and step.calendar_id:
-                remaining = (
-                    step.calendar_id.get_work_hours_count(
-                        max(step.date_paused, step.date_ready or step.date_paused),
-                        step.date_deadline,
-                        compute_leaves=True,
-                    )
-                    if step.date_deadline > step.date_paused
-                    else 0.0
-                )
-                vals["date_deadline"] = step.calendar_id.plan_hours(
-                    remaining, now, compute_leaves=True, resource=step._resource()
-                )
-            elif step.date_deadline:
-                vals["date_deadline"] = step.date_deadline + (now - step.date_paused)
-            step._engine().write(vals)
-        self._schedule_escalation()
+        """Restart the clocks: the working hours of the pause (the assignee's, leaves
+        and holidays excluded) are added to the step's paused hours and its deadline is
+        planned again from the moment it became ready. A breached step keeps its
+        deadline."""
+        paused = self.filtered("date_paused")
+        counted = paused.filtered(
+            lambda s: (
+                s.date_deadline
+                and s.date_ready
+                and s.sla_status != "breached"
+                and s.date_paused <= s.date_deadline
+            )
+        )
+        groups = defaultdict(lambda: self.browse())
+        for step in counted:
+            groups[step.calendar_id, step.date_paused] |= step
+        vals_by_step = {step: {"date_paused": False} for step in paused - counted}
+        for (calendar, start), steps in groups.items():
+            resources = self.env["resource.resource"].union(*(s._resource() for s in steps))
+            hours = work_calendar.work_hours_batch(calendar.sudo(), start, now, resources.sudo())
+            for step in steps:
+                vals_by_step[step] = {
+                    "date_paused": False,
+                    "sla_paused_hours": step.sla_paused_hours + hours[step._resource().id],
+                }
+        self._write_per_step(vals_by_step)
+        counted._set_plan(now)
+        if paused:
+            paused._schedule_escalation()
+            paused._update_sla_status(now)
+
+    def _make_ready(self, now):
+        # a step made ready again (after a return) starts its clock afresh
+        self.filtered("sla_paused_hours")._engine().write({"sla_paused_hours": 0.0})
+        return super()._make_ready(now)
+
+    # ------------------------------------------------------------------
+    # SLA status
+    # ------------------------------------------------------------------
 
     def _update_sla_status(self, now=None):
-        """Store on track / at risk / breached for running steps."""
+        """Store on track / at risk / breached for running steps; breached stays
+        breached. At risk is measured in working hours, like the SLA: the working time
+        of the assignee left before the deadline is at most 20% of the SLA hours. (A
+        step due Monday noon is not at risk on Friday evening.) The calendar is read
+        once per calendar for the whole batch."""
         now = now or fields.Datetime.now()
-        by_status = {"on_track": self.browse(), "at_risk": self.browse(), "breached": self.browse()}
-        for step in self.filtered(
+        steps = self.filtered(
             lambda s: s.state in ("ready", "in_progress") and s.date_deadline and not s.date_paused
-        ):
-            if now > step.date_deadline:
-                status = "breached"
+        )
+        status = {}
+        to_measure = defaultdict(dict)
+        for step in steps:
+            margin = (1 - AT_RISK_RATIO) * step.sla_hours
+            if step.sla_status == "breached" or now > step.date_deadline:
+                status[step] = "breached"
+            elif (step.date_deadline - now).total_seconds() / 3600 <= margin:
+                status[step] = "at_risk"  # not even that much wall-clock time is left
             else:
-                total = (step.date_deadline - step.date_ready).total_seconds()
-                elapsed = (now - step.date_ready).total_seconds()
-                status = "at_risk" if total and elapsed / total >= AT_RISK_RATIO else "on_track"
-            if step.sla_status != status:
-                by_status[status] |= step
-        for status, steps in by_status.items():
-            if steps:
-                steps._engine().write({"sla_status": status})
+                to_measure[step.calendar_id][step] = (step._resource(), step.date_deadline)
+        for calendar, requests in to_measure.items():
+            left = work_calendar.work_hours_until_batch(calendar.sudo(), now, requests)
+            for step, hours in left.items():
+                margin = (1 - AT_RISK_RATIO) * step.sla_hours
+                status[step] = "at_risk" if hours <= margin + 1e-9 else "on_track"
+        by_status = defaultdict(lambda: self.browse())
+        for step, value in status.items():
+            if step.sla_status != value:
+                by_status[value] |= step
+        for value, group in by_status.items():
+            group._engine().write({"sla_status": value})
 
     @api.model
     def _cron_update_sla_status(self, batch_size=5000):
         steps = self.search(
-            [("state", "in", ("ready", "in_progress")), ("date_paused", "=", False)],
+            [
+                ("state", "in", ("ready", "in_progress")),
+                ("date_paused", "=", False),
+                ("date_deadline", "!=", False),
+                ("sla_status", "!=", "breached"),
+            ],
             limit=batch_size,
             order="date_deadline",
         )

@@ -4,6 +4,8 @@ from odoo import fields, models
 class HrDepartment(models.Model):
     _inherit = "hr.department"
 
+    # the weights below are tools.dispatch.KIND_WEIGHT and PRIORITY_WEIGHT; a test
+    # checks that this text states them
     crossdept_assign_method = fields.Selection(
         [
             ("balanced", "Balanced load"),
@@ -12,13 +14,31 @@ class HrDepartment(models.Model):
         ],
         "Ticket Dispatch",
         default="balanced",
-        help="How CrossDept picks the assignee of a step among the department's people.",
+        help="How CrossDept picks the assignee of a step among the department's people who "
+        "work now (working hours, not on leave or on a public holiday) and have the required "
+        "skills. Balanced load: the lowest load; round robin: each in turn; skills and load "
+        "score: the best skill level minus the share of capacity in use. A person's load is "
+        "the sum of their open steps, each weighing 1 for a task and 0.5 for an approval "
+        "awaiting their decision, multiplied by 1 for a low or normal priority ticket, 2 for "
+        "high and 3 for urgent.",
     )
     crossdept_max_open_steps = fields.Integer(
         "Default Capacity",
         default=10,
-        help="Open steps a person of this department may hold at once, unless their "
-        "employee record says otherwise.",
+        help="Load a person of this department may hold at once (a normal priority task "
+        "weighs 1, see Ticket Dispatch), unless their employee record says otherwise.",
+    )
+    crossdept_when_unavailable = fields.Selection(
+        [
+            ("queue", "Wait in the department queue"),
+            ("manager", "Go to the department manager"),
+        ],
+        "When Nobody Is Available",
+        default="queue",
+        required=True,
+        help="Where a step goes when everyone who could take it is away (outside working "
+        "hours, on leave, on a public holiday) or at capacity. Queued steps are dispatched "
+        "as soon as someone works, and any member of the department can take one.",
     )
     crossdept_expert_user_ids = fields.Many2many(
         "res.users",

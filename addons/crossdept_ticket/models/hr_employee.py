@@ -7,6 +7,6 @@ class HrEmployee(models.Model):
     crossdept_max_open_steps = fields.Integer(
         "Ticket Capacity",
         groups="hr.group_hr_user",
-        help="Open CrossDept steps this person may hold at once; 0 uses the department's "
-        "default capacity.",
+        help="Load of open CrossDept steps this person may hold at once (a normal priority "
+        "task weighs 1); 0 uses the department's default capacity.",
     )

@@ -12,6 +12,8 @@ from . import test_flow_deadline
 from . import test_flow_concurrency
 from . import test_flow_tour
 from . import test_dispatch
+from . import test_step_sla
+from . import test_step_queue
 from . import test_escalation
 from . import test_automation
 from . import test_dispatch_schedule

@@ -4,89 +4,12 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import USER
-from .common_flow import CrossdeptFlowCase
-
-MONDAY_9AM = "2026-11-23 09:00:00"
+from ..tools import dispatch
+from .common_dispatch import MONDAY_9AM, CrossdeptDispatchCase
 
 
 @tagged("post_install", "-at_install")
-class TestDispatch(CrossdeptFlowCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.support = cls.env["hr.department"].create(
-            {"name": "Support (test)", "crossdept_max_open_steps": 5}
-        )
-        # the manager belongs to another department: only the fallback of dispatch
-        cls.support_manager = cls._make_user("support_manager", USER, cls.dept_it)
-        cls.support.manager_id = cls.support_manager.employee_ids
-        cls.agents = cls.env["res.users"]
-        for index in range(1, 5):
-            cls.agents |= cls._make_user(f"agent_{index}", USER, cls.support)
-        cls.support_employees = cls.env["hr.employee"].search(
-            [("department_id", "=", cls.support.id)]
-        )
-        cls.support_employees.resource_calendar_id = cls.calendar
-        cls.agent_employees = cls.agents.employee_ids
-        cls.flow, cls.steps = cls._make_flow(
-            [{"name": "Handle", "assignment": "auto", "department_id": cls.support.id}],
-            activate=False,
-        )
-        cls.python = cls.env["hr.skill.type"].create(
-            {
-                "name": "Programming (test)",
-                "skill_ids": [Command.create({"name": "Python"})],
-                "skill_level_ids": [
-                    Command.create({"name": "Beginner", "level_progress": 20}),
-                    Command.create({"name": "Advanced", "level_progress": 70}),
-                    Command.create({"name": "Expert", "level_progress": 100}),
-                ],
-            }
-        )
-
-    def _level(self, name):
-        return self.python.skill_level_ids.filtered(lambda level: level.name == name)
-
-    def _give_skill(self, agent, level):
-        self.env["hr.employee.skill"].create(
-            {
-                "employee_id": agent.employee_ids.id,
-                "skill_type_id": self.python.id,
-                "skill_id": self.python.skill_ids.id,
-                "skill_level_id": self._level(level).id,
-            }
-        )
-
-    def _require_python(self, level):
-        self.steps["Handle"].skill_requirement_ids = [
-            Command.create(
-                {
-                    "skill_type_id": self.python.id,
-                    "skill_id": self.python.skill_ids.id,
-                    "level_id": self._level(level).id,
-                }
-            )
-        ]
-
-    def _start(self, count=1, priority="1"):
-        if self.flow.state == "draft":
-            self.flow.action_activate()
-        with freeze_time(MONDAY_9AM):
-            tickets = self.env["crossdept.ticket"].browse()
-            for _index in range(count):
-                tickets |= self._make_ticket(priority=priority, flow_id=self.flow.id)
-            tickets.action_start_flow()
-        return tickets.step_ids
-
-    def _loads(self):
-        return [
-            self.env["crossdept.ticket.step"].search_count(
-                [("user_id", "=", agent.id), ("state", "in", ("ready", "in_progress"))]
-            )
-            for agent in self.agents
-        ]
-
+class TestDispatch(CrossdeptDispatchCase):
     def test_balanced_load_over_many_assignments(self):
         steps = self._start(count=7)
         self.assertTrue(all(steps.mapped("user_id")))
@@ -125,8 +48,26 @@ class TestDispatch(CrossdeptFlowCase):
             self.assertEqual(per_user[agent], 1)
         self.assertNotIn(self.support_manager, per_user)
         overflow = self._start()
+        # everyone is at capacity: the step waits in the queue rather than going to the
+        # manager, with an event saying why
+        self.assertFalse(overflow.user_id)
+        self.assertIn("waits in the department queue", overflow.assignment_explanation)
+        self.assertIn("at capacity (2 of 2)", overflow.assignment_explanation)
+        event = overflow.ticket_id.event_ids.filtered(lambda e: e.event_type == "assign")
+        self.assertFalse(event.to_user_id)
+        self.assertIn(f"{self.agents[1].name}: at capacity (1 of 1)", event.reason)
+        self.assertFalse(overflow.ticket_id.activity_ids.filtered(lambda a: a.summary))
+
+    def test_unavailable_to_the_manager_when_the_department_says_so(self):
+        self.support.crossdept_max_open_steps = 1
+        self.support.crossdept_when_unavailable = "manager"
+        self._start(count=4)
+        overflow = self._start()
         self.assertEqual(overflow.user_id, self.support_manager)
-        self.assertIn("at capacity", overflow.assignment_explanation)
+        self.assertIn(
+            "Nobody in Support (test) is available now; assigned to the manager",
+            overflow.assignment_explanation,
+        )
 
     def test_people_on_leave_are_skipped(self):
         self.env["resource.calendar.leaves"].create(
@@ -140,9 +81,52 @@ class TestDispatch(CrossdeptFlowCase):
         )
         steps = self._start(count=6)
         self.assertNotIn(self.agents[0], steps.user_id)
+        self.assertIn(f"{self.agents[0].name}: on leave", steps[0].assignment_explanation)
         self.assertIn(
-            f"{self.agents[0].name}: not working or on leave", steps[0].assignment_explanation
+            {"user_id": self.agents[0].id, "reason": "leave"}, steps[0].assignment_data["excluded"]
         )
+
+    def test_colleagues_off_hours_or_on_a_holiday_are_skipped(self):
+        # agent 1 works nights (20-24 UTC), agent 2's own calendar has a public holiday
+        # today; both have the lowest load but a colleague works now
+        nights = self.env["resource.calendar"].create(
+            {
+                "name": "Nights (test)",
+                "tz": "UTC",
+                "attendance_ids": [Command.clear()]
+                + [
+                    Command.create(
+                        {
+                            "name": f"night {day}",
+                            "dayofweek": str(day),
+                            "hour_from": 20,
+                            "hour_to": 24,
+                        }
+                    )
+                    for day in range(5)
+                ],
+            }
+        )
+        local = self.calendar.copy({"name": "Local holidays (test)"})
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Local holiday",
+                "calendar_id": local.id,
+                "date_from": "2026-11-23 00:00:00",
+                "date_to": "2026-11-23 23:59:59",
+            }
+        )
+        self.agents[0].employee_ids.resource_calendar_id = nights
+        self.agents[1].employee_ids.resource_calendar_id = local
+        self._start(count=2)  # agents 3 and 4 now hold one step each
+        step = self._start()
+        self.assertIn(step.user_id, self.agents[2:])
+        text = step.assignment_explanation
+        self.assertIn(f"{self.agents[0].name}: outside working hours", text)
+        self.assertIn(f"{self.agents[1].name}: public holiday", text)
+        # at night the night worker is the one who works
+        night_step = self._start(when="2026-11-23 21:00:00")
+        self.assertEqual(night_step.user_id, self.agents[0])
 
     def test_round_robin(self):
         self.support.crossdept_assign_method = "round_robin"
@@ -181,15 +165,129 @@ class TestDispatch(CrossdeptFlowCase):
         )
         self.assertIn("Nobody in Support (test) qualified", str(activity.note))
 
+    def test_load_weighs_step_kind_and_priority(self):
+        """As the department's help text says: a task weighs 1, an approval awaiting
+        the person's decision 0.5, times 1 for normal, 2 for high, 3 for urgent."""
+        approvals, _steps = self._make_flow(
+            [{"name": "Vote", "kind": "approval", "approvers": self.agents[3]}]
+        )
+        self._start(count=3)  # agents 1-3 hold one normal task each (load 1)
+        self._run(approvals)  # agent 4 has an approval to decide (load 0.5)
+        step = self._start()
+        self.assertEqual(step.user_id, self.agents[3], "0.5 < 1")
+        self.assertIn(f"{self.agents[3].name} (load 0.5)", step.assignment_explanation)
+        # agent 4 now holds 1.5; an urgent approval adds 0.5 x 3
+        self._run(approvals, priority="3")
+        step = self._start()
+        self.assertIn(step.user_id, self.agents[:3], "agents 1-3 hold 1, agent 4 holds 3")
+        # a decided approval no longer weighs
+        for ticket in self.env["crossdept.ticket"].search([("flow_id", "=", approvals.id)]):
+            ticket.step_ids.with_user(self.agents[3]).action_approve()
+        self.assertEqual(
+            self.env["crossdept.dispatcher"]._loads(self.agents)[self.agents[3].id], 1.0
+        )
+
+    def test_help_text_states_the_weights(self):
+        help_text = self.env["hr.department"]._fields["crossdept_assign_method"].help
+        kind, priority = dispatch.KIND_WEIGHT, dispatch.PRIORITY_WEIGHT
+        self.assertIn(
+            f"each weighing {kind['task']:g} for a task and {kind['approval']:g} for an "
+            "approval awaiting their decision",
+            help_text,
+        )
+        self.assertEqual(priority["0"], priority["1"])
+        self.assertIn(
+            f"multiplied by {priority['1']:g} for a low or normal priority ticket, "
+            f"{priority['2']:g} for high and {priority['3']:g} for urgent",
+            help_text,
+        )
+
     def test_explanation_names_method_choice_and_runners_up(self):
         step = self._start()
         text = step.assignment_explanation
         self.assertIn(f"Balanced load: {step.user_id.name} (load 0)", text)
         self.assertIn("Next:", text)
+        data = step.assignment_data
+        self.assertEqual(
+            (data["outcome"], data["method"], data["user_id"], data["score"]),
+            ("assigned", "balanced", step.user_id.id, 0.0),
+        )
+        self.assertEqual(
+            [user_id for user_id, _score in data["runners_up"]],
+            (self.agents - step.user_id).sorted("id").ids,
+        )
         event = step.ticket_id.event_ids.filtered(
             lambda e: e.event_type == "assign" and e.step_id == step
         )
         self.assertEqual(event.to_user_id, step.user_id)
+
+    def test_explanation_in_the_readers_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["crossdept_ticket"], ["zh_CN"], overwrite=True
+        )
+        self._require_python("Advanced")
+        self._give_skill(self.agents[1], "Expert")
+        self._give_skill(self.agents[2], "Expert")
+        step = self._start()
+        reader = step.user_id  # the assignee reads the step in Chinese
+        reader.lang = "zh_CN"
+        text = step.with_user(reader).with_context(lang="zh_CN").assignment_explanation
+        for part in ("均衡负载", self.agents[1].name, "负载 0", "其次", "缺少 Python ≥ Advanced"):
+            self.assertIn(part, text)
+        self.assertNotIn("Balanced load", text)
+        # the same stored choice reads in English for an English reader
+        self.assertIn(
+            f"Balanced load: {self.agents[1].name} (load 0). Next:",
+            step.with_context(lang="en_US").assignment_explanation,
+        )
+
+    def test_mass_transfer_records_the_reason_on_every_event(self):
+        steps = self._start(count=3)
+        Wizard = self.env["crossdept.ticket.step.transfer"]
+        Event = self.env["crossdept.ticket.event"]
+        with self.assertRaisesRegex(UserError, "needs a reason"):
+            Wizard.create({"step_ids": steps.ids, "mode": "auto", "reason": " "}).action_apply()
+        # agent 1 falls ill: their steps are dispatched again among the others
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Ill",
+                "calendar_id": self.calendar.id,
+                "resource_id": self.agents[0].employee_ids.resource_id.id,
+                "date_from": "2026-11-23 09:30:00",
+                "date_to": "2026-11-23 17:00:00",
+            }
+        )
+        last = Event.search([], order="id desc", limit=1).id
+        with freeze_time("2026-11-23 10:00:00"):
+            Wizard.create(
+                {"step_ids": steps.ids, "mode": "auto", "reason": "Agent 1 is ill"}
+            ).action_apply()
+        events = Event.search([("id", ">", last), ("step_id", "in", steps.ids)])
+        self.assertEqual(len(events), 3)
+        for event in events:
+            self.assertTrue(event.reason.startswith("Agent 1 is ill\n"), event.reason)
+            self.assertIn(f"{self.agents[0].name}: on leave", event.reason)
+        self.assertNotIn(self.agents[0], steps.user_id)
+        # and to a person
+        moving = steps.filtered(lambda s: s.user_id != self.agents[3])
+        last = events[:1].id
+        with freeze_time("2026-11-23 11:00:00"):
+            Wizard.create(
+                {
+                    "step_ids": steps.ids,
+                    "user_id": self.agents[3].id,
+                    "reason": "The team lead takes over",
+                }
+            ).action_apply()
+        events = Event.search([("id", ">", last), ("step_id", "in", steps.ids)])
+        self.assertEqual(events.step_id, moving)
+        self.assertEqual(set(events.mapped("reason")), {"The team lead takes over"})
+        self.assertEqual(steps.user_id, self.agents[3])
+        self.assertIn(
+            "Assigned to Agent 4 by OdooBot: The team lead takes over",
+            moving[0].assignment_explanation,
+        )
 
     def test_reassignment_needs_a_reason(self):
         step = self._start()
@@ -211,19 +309,22 @@ class TestDispatch(CrossdeptFlowCase):
         large = self._start(count=25)
         Dispatcher = self.env["crossdept.dispatcher"]
         counts = []
-        for steps in (small, large):
-            self.env.flush_all()
-            self.env.invalidate_all()
-            before = self.cr.sql_log_count
-            Dispatcher._assign(steps)
-            self.env.flush_all()
-            counts.append(self.cr.sql_log_count - before)
-        self.assertEqual(counts[0], counts[1], counts)
-        with self.assertQueryCount(__system__=DISPATCH_QUERY_BUDGET):
-            self.env.invalidate_all()
-            Dispatcher._assign(large)
-            self.env.flush_all()
+        with freeze_time(MONDAY_9AM):
+            for steps in (small, large):
+                self.env.flush_all()
+                self.env.invalidate_all()
+                before = self.cr.sql_log_count
+                Dispatcher._assign(steps)
+                self.env.flush_all()
+                counts.append(self.cr.sql_log_count - before)
+            self.assertEqual(counts[0], counts[1], counts)
+            with self.assertQueryCount(__system__=DISPATCH_QUERY_BUDGET):
+                self.env.invalidate_all()
+                Dispatcher._assign(large)
+                self.env.flush_all()
 
 
-# 22 since dispatch closes the to-dos of the holders a step is taken from (one search)
-DISPATCH_QUERY_BUDGET = 22
+# 21 before dispatch planned each step's deadline again on its new assignee's calendar:
+# the assignees' resources (1 query), the calendar's attendances and leaves for them (2);
+# and closed the to-dos of the holders a step is taken from (1 search)
+DISPATCH_QUERY_BUDGET = 25

@@ -1,3 +1,5 @@
 from . import approval
+from . import calendar
 from . import dates
+from . import dispatch
 from . import graph

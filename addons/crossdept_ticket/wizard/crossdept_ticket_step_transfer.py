@@ -28,11 +28,21 @@ class CrossdeptTicketStepTransfer(models.TransientModel):
                     steps=", ".join(closed.mapped("display_name")),
                 )
             )
-        steps = self.step_ids.with_context(crossdept_reason=reason)
+        steps = self.step_ids
         if self.mode == "auto":
+            homeless = steps.filtered(lambda s: not s.department_id)
+            if homeless:
+                raise UserError(
+                    self.env._(
+                        "Automatic dispatch picks among the people of a step's department; "
+                        "these steps have none: %(steps)s",
+                        steps=", ".join(homeless.mapped("display_name")),
+                    )
+                )
             for step in steps:
                 step._check_can_reassign()
-            self.env["crossdept.dispatcher"]._assign(steps)
+            # the reason heads each event, followed by the dispatch explanation
+            self.env["crossdept.dispatcher"]._assign(steps, reason=reason)
             steps._schedule_holder_activities()
         else:
             if not self.user_id:

@@ -1,0 +1,229 @@
+import uuid
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import UserError
+from odoo.service.model import retrying
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import SQL
+
+from .common import USER
+from .common_dispatch import MONDAY_9AM, CrossdeptDispatchCase
+
+SATURDAY = "2026-11-21 10:00:00"
+SUNDAY = "2026-11-22 10:00:00"
+
+
+@tagged("post_install", "-at_install")
+class TestStepQueue(CrossdeptDispatchCase):
+    def _assign_events(self, step):
+        return step.ticket_id.event_ids.filtered(
+            lambda e: e.event_type == "assign" and e.step_id == step
+        ).sorted("id")
+
+    def _leave(self, user, date_from, date_to):
+        return self.env["resource.calendar.leaves"].create(
+            {
+                "name": f"Leave of {user.name}",
+                "calendar_id": self.calendar.id,
+                "resource_id": user.employee_ids.resource_id.id,
+                "date_from": date_from,
+                "date_to": date_to,
+            }
+        )
+
+    def test_whole_team_away_goes_to_the_queue(self):
+        step = self._start(when=SATURDAY)
+        self.assertEqual((step.state, step.user_id), ("ready", self.env["res.users"]))
+        event = self._assign_events(step)
+        self.assertEqual(len(event), 1)
+        self.assertFalse(event.to_user_id)
+        self.assertEqual(event.to_department_id, self.support)
+        self.assertIn(
+            "Nobody in Support (test) is available now; the step waits in the department queue.",
+            event.reason,
+        )
+        for agent in self.agents:
+            self.assertIn(f"{agent.name}: outside working hours", event.reason)
+        self.assertFalse(step.ticket_id.activity_ids, "nothing for the manager")
+        self.assertEqual(step.assignment_data["outcome"], "queued")
+
+    def test_whole_team_on_leave_goes_to_the_queue(self):
+        for agent in self.agents:
+            self._leave(agent, "2026-11-23 00:00:00", "2026-11-23 23:59:59")
+        step = self._start()
+        self.assertFalse(step.user_id)
+        for agent in self.agents:
+            self.assertIn(f"{agent.name}: on leave", step.assignment_explanation)
+
+    def test_cron_dispatches_the_queue_when_someone_works(self):
+        step = self._start(when=SATURDAY)
+        self.assertEqual(step.date_deadline, datetime(2026, 11, 23, 17, 0))
+        Step = self.env["crossdept.ticket.step"]
+        with freeze_time(SUNDAY):
+            self.assertEqual(Step._cron_dispatch_queue(), 0)
+        self.assertFalse(step.user_id)
+        self.assertEqual(len(self._assign_events(step)), 1, "no new event while nobody works")
+        # on Monday agent 1 is on leave; the others work the morning only
+        self._leave(self.agents[0], "2026-11-23 00:00:00", "2026-11-23 23:59:59")
+        for agent in self.agents[1:]:
+            self._leave(agent, "2026-11-23 13:00:00", "2026-11-23 17:00:00")
+        with freeze_time(MONDAY_9AM):
+            self.assertEqual(Step._cron_dispatch_queue(), 1)
+        self.assertIn(step.user_id, self.agents[1:])
+        _queued, assigned = self._assign_events(step)
+        self.assertEqual(assigned.to_user_id, step.user_id)
+        self.assertIn(f"{self.agents[0].name}: on leave", assigned.reason)
+        # planned again on the assignee's calendar: Monday 8-12, then Tuesday 8-12
+        self.assertEqual(step.date_deadline, datetime(2026, 11, 24, 12, 0))
+        with freeze_time("2026-11-23 09:30:00"):
+            self.assertEqual(Step._cron_dispatch_queue(), 0)
+
+    def test_a_member_takes_a_queued_step(self):
+        step = self._start(when=SATURDAY)
+        member = self.agents[2]
+        # the queue rule lets members of the step's department see it
+        queue = self.env.ref("crossdept_ticket.crossdept_ticket_step_action_queue")
+        menu = self.env.ref("crossdept_ticket.crossdept_ticket_step_menu_queue")
+        self.assertEqual(menu.action, queue)
+        Step = self.env["crossdept.ticket.step"].with_user(member)
+        mine = Step.search(
+            [*Step._queue_domain(), ("department_id.member_ids.user_id", "=", member.id)]
+        )
+        self.assertEqual(mine, step)
+        self.assertTrue(mine.can_take)
+        self.assertEqual(mine.ticket_id.name, step.ticket_id.name, "and its ticket")
+        # someone of another department may not take it
+        self.assertFalse(step.with_user(self.it_user).can_take)
+        with self.assertRaisesRegex(UserError, r"Only members of Support \(test\) can take"):
+            step.with_user(self.it_user).action_take()
+        with freeze_time("2026-11-21 11:00:00"):
+            mine.action_take()
+        self.assertEqual(step.user_id, member)
+        event = self._assign_events(step)[-1]
+        self.assertEqual((event.to_user_id, event.actor_id), (member, member))
+        self.assertEqual(event.reason, f"Taken from the department queue by {member.name}.")
+        self.assertEqual(
+            step.assignment_explanation, f"Taken from the department queue by {member.name}."
+        )
+        # a colleague who still had the queue open is told it is gone
+        with self.assertRaisesRegex(UserError, "is not waiting in the department queue"):
+            step.with_user(self.agents[1]).action_take()
+
+    def test_the_choice_is_set_by_the_engine_only(self):
+        step = self._start()
+        with self.assertRaisesRegex(UserError, "Dispatch Choice of Ticket Step is set by"):
+            step.with_user(step.user_id).write({"assignment_data": {"outcome": "taken"}})
+
+    def test_only_queued_steps_can_be_taken(self):
+        step = self._start()
+        self.assertTrue(step.user_id)
+        colleague = (self.agents - step.user_id)[0]
+        self.assertFalse(step.with_user(step.user_id).can_take)
+        with self.assertRaisesRegex(UserError, "is not waiting in the department queue"):
+            step.with_user(step.user_id).action_take()
+        self.assertNotEqual(step.user_id, colleague)
+
+
+@tagged("post_install", "-at_install")
+class TestStepQueueConcurrency(TransactionCase):
+    """Two members take the same queued step from two transactions at once: one gets
+    it, the other is told. The data is committed so that the other transactions see
+    it; the test removes it at the end."""
+
+    def _setup_committed(self):
+        suffix = uuid.uuid4().hex[:8]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            department = env["hr.department"].create({"name": f"Queue {suffix}"})
+            members = [
+                new_test_user(env, f"queue_{i}_{suffix}", groups=USER, name=f"Member {i}")
+                for i in (1, 2)
+            ]
+            employees = env["hr.employee"].create(
+                [
+                    {"name": user.name, "user_id": user.id, "department_id": department.id}
+                    for user in members
+                ]
+            )
+            ticket_type = env["crossdept.ticket.type"].create({"name": f"Queue {suffix}"})
+            flow = env["crossdept.flow"].create(
+                {
+                    "name": "Queue",
+                    "code": f"QUEUE{suffix}",
+                    "type_ids": [Command.set(ticket_type.ids)],
+                    "step_ids": [
+                        # no Responsible and no manager: the step waits unassigned
+                        Command.create(
+                            {"name": "Handle", "department_id": department.id, "assignment": "raci"}
+                        )
+                    ],
+                }
+            )
+            flow.action_activate()
+            admin = env.ref("base.user_admin")
+            ticket = env["crossdept.ticket"].create(
+                {
+                    "title": "Queued",
+                    "type_id": ticket_type.id,
+                    "raci_ids": [Command.create({"role": "responsible", "user_id": admin.id})],
+                }
+            )
+            ticket.action_start_flow()
+            step = ticket.step_ids
+            assert step.state == "ready" and not step.user_id
+            return {
+                "users": [user.id for user in members],
+                "employees": employees.ids,
+                "department": department.id,
+                "step": step.id,
+                "ticket": ticket.id,
+                "flow": flow.id,
+                "type": ticket_type.id,
+            }
+
+    def _cleanup(self, ids):
+        with self.registry.cursor() as cr:
+            cr.execute(SQL("DELETE FROM crossdept_ticket WHERE id = %s", ids["ticket"]))
+            cr.execute(SQL("DELETE FROM crossdept_flow WHERE id = %s", ids["flow"]))
+            cr.execute(SQL("DELETE FROM crossdept_ticket_type WHERE id = %s", ids["type"]))
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["hr.employee"].browse(ids["employees"]).unlink()
+            env["hr.department"].browse(ids["department"]).unlink()
+            env["res.users"].browse(ids["users"]).write({"active": False})
+
+    def test_two_members_take_at_once(self):
+        ids = self._setup_committed()
+        self.addCleanup(self._cleanup, ids)
+        first, second = ids["users"]
+        Step = "crossdept.ticket.step"
+        env_1 = api.Environment(self.registry.cursor(), first, {})
+        env_2 = api.Environment(self.registry.cursor(), second, {})
+        try:
+            step_1 = env_1[Step].browse(ids["step"])
+            step_2 = env_2[Step].browse(ids["step"])
+            self.assertTrue(step_2.can_take)  # 2's snapshot predates 1's commit
+            step_1.action_take()
+            env_1.cr.commit()
+            attempts = []
+
+            def take_2():
+                attempts.append(len(attempts) + 1)
+                step_2.action_take()
+
+            # as Odoo's RPC and HTTP layers do, retry on a serialization failure
+            with self.assertRaisesRegex(UserError, "is not waiting in the department queue"):
+                retrying(take_2, env_2)
+            self.assertEqual(attempts, [1, 2], "the first attempt conflicted with member 1")
+        finally:
+            env_1.cr.close()
+            env_2.cr.close()
+        with self.registry.cursor() as cr:
+            step = api.Environment(cr, SUPERUSER_ID, {})[Step].browse(ids["step"])
+            self.assertEqual(step.user_id.id, first)
+            takes = step.ticket_id.event_ids.filtered(
+                lambda e: e.event_type == "assign" and e.step_id == step
+            )
+            self.assertEqual(takes.to_user_id.ids, [first], "one take, once")
