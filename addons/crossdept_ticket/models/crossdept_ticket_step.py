@@ -6,6 +6,7 @@ from odoo.tools import SQL
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
+from ..tools.calendar import HOLIDAY, ON_LEAVE
 from ..tools.graph import descendants
 from .crossdept_escalation_rule import LEVELS
 
@@ -433,18 +434,35 @@ class CrossdeptTicketStep(models.Model):
         self._log_step_events("step_ready", reason=reason)
         self._schedule_escalation()
         self.filtered(lambda s: s.kind == "approval")._approval_open()
-        # rework goes back to whoever did the step before; new work is dispatched
-        self.env["crossdept.dispatcher"]._assign(
-            self.filtered(
-                lambda s: (
-                    s.kind == "task"
-                    and not s.user_id
-                    and s.flow_step_id.assignment == "auto"
-                    and s.department_id
-                )
-            )
+        # rework goes back to whoever did the step before, unless they are away;
+        # new work is dispatched
+        auto = self.filtered(
+            lambda s: s.kind == "task" and s.flow_step_id.assignment == "auto" and s.department_id
         )
+        away = auto.filtered("user_id")._holders_away()
+        Dispatcher = self.env["crossdept.dispatcher"]
+        Dispatcher._assign(auto.filtered(lambda s: not s.user_id))
+        if away:
+            Dispatcher._assign(
+                away, reason=self.env._("The person who did this step before is away.")
+            )
         self.filtered(lambda s: s.kind == "task")._schedule_holder_activities()
+
+    def _holders_away(self):
+        """The steps whose assignee has left or is on leave (or a public holiday) now."""
+        users = self.user_id
+        employees = users.sudo().employee_ids
+        presence = self.env["crossdept.dispatcher"].sudo()._presence(employees)
+        away = set()
+        for user in users:
+            mine = employees.filtered(lambda e, user=user: e.user_id == user)
+            if (
+                not user.active
+                or not mine
+                or all(presence.get(e.id) in (ON_LEAVE, HOLIDAY) for e in mine)
+            ):
+                away.add(user)
+        return self.filtered(lambda s: s.user_id in away)
 
     def _reopen(self, reason=None):
         """Done steps of a reopened ticket are ready again for their holders."""
