@@ -8,6 +8,10 @@ from . import test_ticket_tour
 from . import test_flow_run
 from . import test_flow_approval
 from . import test_flow_template
+from . import test_flow_lock
+from . import test_flow_validation
+from . import test_flow_version
+from . import test_flow_code_unique
 from . import test_flow_deadline
 from . import test_flow_concurrency
 from . import test_flow_tour
