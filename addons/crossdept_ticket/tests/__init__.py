@@ -17,6 +17,7 @@ from . import test_flow_concurrency
 from . import test_flow_tour
 from . import test_dispatch
 from . import test_escalation
+from . import test_escalation_company
 from . import test_automation
 from . import test_dispatch_schedule
 from . import test_translation
