@@ -20,6 +20,7 @@ from . import test_escalation
 from . import test_escalation_company
 from . import test_automation
 from . import test_dispatch_schedule
+from . import test_dispatch_schedule_run
 from . import test_translation
 from . import test_kb_article
 from . import test_ticket_portal_steps
