@@ -136,7 +136,7 @@ class CrossdeptFlow(models.Model):
 
     @api.depends("state")
     def _compute_locked(self):
-        running = self._running_ticket_counts()
+        running = self.filtered(lambda flow: flow.state == "draft")._running_ticket_counts()
         for flow in self:
             flow.locked = flow.state != "draft" or bool(running.get(flow.id))
 
@@ -199,7 +199,6 @@ class CrossdeptFlow(models.Model):
         """Refuse a change of the configuration of locked flows: flows that are not
         drafts, and drafts that tickets still run on (e.g. the variant of a stopped
         pilot), so that no running ticket sees its flow change under it."""
-        running = self._running_ticket_counts()
         for flow in self:
             if flow.state != "draft":
                 raise UserError(
@@ -210,6 +209,8 @@ class CrossdeptFlow(models.Model):
                         state=flow._state_label(),
                     )
                 )
+        running = self._running_ticket_counts()
+        for flow in self:
             if running.get(flow.id):
                 raise UserError(
                     self.env._(
