@@ -3,7 +3,7 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common_flow import CrossdeptFlowCase
 from .refusal import refused
@@ -24,7 +24,19 @@ class TestEscalationCompany(CrossdeptFlowCase):
         cls.env["crossdept.escalation.rule"].search([]).active = False
         cls.company_b = cls.env["res.company"].create({"name": "Company B (test)"})
         cls.flow, _steps = cls._make_flow([{"name": "Fix"}])  # shared: no company
-        Rule = cls.env["crossdept.escalation.rule"]
+        # rules are configured by a CrossDept administrator working in both companies
+        cls.admin = new_test_user(
+            cls.env,
+            "flow_admin",
+            groups="crossdept_ticket.group_crossdept_ticket_admin",
+            company_ids=[(6, 0, (cls.company | cls.company_b).ids)],
+        )
+        Rule = (
+            cls.env["crossdept.escalation.rule"]
+            .with_user(cls.admin)
+            .with_context(allowed_company_ids=(cls.company | cls.company_b).ids)
+        )
+        cls.Rule = Rule
         cls.shared_rule = Rule.create({"name": "Shared (test)", "warn_percent": 80})
         cls.rule_a = Rule.create(
             {
@@ -48,7 +60,7 @@ class TestEscalationCompany(CrossdeptFlowCase):
 
     def test_rules_apply_to_their_company_only(self):
         step_a, step_b = self._start(self.company), self._start(self.company_b)
-        Rule = self.env["crossdept.escalation.rule"]
+        Rule = self.Rule
         rules = Rule._rules_by_scope()
         self.assertEqual(Rule._rule_for(step_a, rules), self.rule_a)
         self.assertEqual(Rule._rule_for(step_b, rules), self.shared_rule)
@@ -72,7 +84,7 @@ class TestEscalationCompany(CrossdeptFlowCase):
         self.assertEqual(Rule._rule_for(step_a, rules), self.rule_a)
 
     def test_a_company_rule_beats_a_shared_rule_of_the_same_scope(self):
-        Rule = self.env["crossdept.escalation.rule"]
+        Rule = self.Rule
         shared_flow_rule = Rule.create(
             {"name": "Shared flow rule (test)", "flow_id": self.flow.id, "warn_percent": 90}
         )
@@ -95,13 +107,13 @@ class TestEscalationCompany(CrossdeptFlowCase):
     def test_rule_flow_and_company_must_agree(self):
         flow_b, _steps = self._make_flow([{"name": "Audit"}], company_id=self.company_b.id)
         with refused(self, UserError, "(?s)Incompatible companies on records.*flow_id"):
-            self.env["crossdept.escalation.rule"].create(
+            self.Rule.create(
                 {"name": "Wrong company", "company_id": self.company.id, "flow_id": flow_b.id}
             )
         with refused(
             self, ValidationError, "Escalation rule Wrong step: step Fix is not a step of flow"
         ):
-            self.env["crossdept.escalation.rule"].create(
+            self.Rule.create(
                 {
                     "name": "Wrong step",
                     "flow_id": flow_b.id,
