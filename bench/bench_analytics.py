@@ -108,7 +108,7 @@ def setup(env):
             )
         flow.action_activate()
     # only the bench flows generate history
-    env["crossdept.flow"].search([("code", "not like", "BENCHAN%")]).write({"state": "archived"})
+    env["crossdept.flow"].search([("code", "not like", "BENCHAN%")]).action_archive_flow()
     env["hr.department"].search([("id", "not in", departments.ids)]).write({"active": False})
 
 

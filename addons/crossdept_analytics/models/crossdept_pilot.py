@@ -1,7 +1,7 @@
 import hashlib
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..tools.process_stats import bootstrap_median_difference, fmt, mann_whitney_u, median
@@ -21,8 +21,9 @@ def _bucket(ticket_id):
 class CrossdeptPilot(models.Model):
     _name = "crossdept.pilot"
     _description = "Flow Pilot (A/B Test)"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "crossdept.engine.mixin"]
     _order = "date_start desc, id desc"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     company_id = fields.Many2one(
@@ -32,12 +33,14 @@ class CrossdeptPilot(models.Model):
         "crossdept.flow",
         "Control Version",
         required=True,
+        check_company=True,
         help="The version tickets follow today.",
     )
     variant_flow_id = fields.Many2one(
         "crossdept.flow",
         "Variant Version",
         required=True,
+        check_company=True,
         help="The version tried on the pilot's tickets: a draft version of the same flow.",
     )
     flow_code = fields.Char(related="control_flow_id.code")
@@ -50,7 +53,10 @@ class CrossdeptPilot(models.Model):
         required=True,
     )
     department_ids = fields.Many2many(
-        "hr.department", string="Pilot Departments", help="Requesting departments in the pilot."
+        "hr.department",
+        string="Pilot Departments",
+        check_company=True,
+        help="Requesting departments in the pilot.",
     )
     percent = fields.Integer("Share (%)", default=50)
     date_start = fields.Date("Start", required=True, default=fields.Date.context_today)
@@ -59,6 +65,7 @@ class CrossdeptPilot(models.Model):
         [("draft", "Draft"), ("running", "Running"), ("done", "Done")],
         default="draft",
         required=True,
+        readonly=True,
         tracking=True,
         copy=False,
     )
@@ -77,6 +84,12 @@ class CrossdeptPilot(models.Model):
     ci_low = fields.Float("Median Difference CI Low (h)", compute="_compute_results")
     ci_high = fields.Float("Median Difference CI High (h)", compute="_compute_results")
     verdict = fields.Text(compute="_compute_results")
+
+    def _engine_fields(self):
+        return {
+            "state": "action_start, action_stop or action_promote",
+            "promoted": "action_promote",
+        }
 
     @api.constrains("control_flow_id", "variant_flow_id", "scope", "percent", "department_ids")
     def _check_flows(self):
@@ -234,7 +247,19 @@ class CrossdeptPilot(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
+    def _check_pilot_admin(self):
+        if not self.env.su and not self.env.user.has_group(
+            "crossdept_ticket.group_crossdept_ticket_admin"
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only CrossDept administrators start, stop and promote pilots: they "
+                    "activate flow versions."
+                )
+            )
+
     def action_start(self):
+        self._check_pilot_admin()
         for pilot in self:
             if pilot.state != "draft":
                 raise UserError(
@@ -265,31 +290,32 @@ class CrossdeptPilot(models.Model):
                         flow=pilot.control_flow_id.display_name,
                     )
                 )
-            pilot.variant_flow_id._check_activation()
         # the variant serves only the pilot's tickets: it is active without
         # archiving the control (see crossdept.flow._active_for)
-        self.variant_flow_id.write({"state": "active"})
-        self.write({"state": "running"})
+        self.variant_flow_id._activate_as_pilot_variant()
+        self._engine().write({"state": "running"})
         return True
 
     def action_stop(self):
-        for pilot in self.filtered(lambda p: p.state == "running"):
-            if not pilot.promoted:
-                pilot.variant_flow_id.write({"state": "draft"})
-            pilot.state = "done"
+        """End the pilot; a variant that was not promoted goes back to draft, locked
+        while tickets still run on it."""
+        self._check_pilot_admin()
+        running = self.filtered(lambda p: p.state == "running")
+        running.filtered(lambda p: not p.promoted).variant_flow_id._end_pilot_variant()
+        running._engine().write({"state": "done"})
         return True
 
     def action_promote(self):
         """Make the variant the version every ticket follows."""
         self.ensure_one()
+        self._check_pilot_admin()
         if self.state == "draft":
             raise UserError(self.env._("Start the pilot before promoting its variant."))
         if self.promoted:
             raise UserError(
                 self.env._("The variant of %(pilot)s is already promoted.", pilot=self.name)
             )
-        self.promoted = True
-        self.state = "done"
+        self._engine().write({"promoted": True, "state": "done"})
         self.variant_flow_id.action_activate()
         self.message_post(
             body=self.env._(
@@ -316,7 +342,8 @@ class CrossdeptPilot(models.Model):
 
     @api.model
     def _running_for(self, flows, company=None):
-        """Running pilots of these control versions, today inside their period."""
+        """Running pilots of these control versions, today inside their period; of
+        ``company`` only when given."""
         today = fields.Date.context_today(self)
         domain = [
             ("state", "=", "running"),
@@ -331,7 +358,24 @@ class CrossdeptPilot(models.Model):
         return self.search(domain)
 
     def _in_scope(self, ticket):
+        """Whether the pilot routes the ticket to its variant: never a ticket of
+        another company."""
         self.ensure_one()
+        if ticket.company_id != self.company_id:
+            return False
         if self.scope == "department":
             return ticket.department_id in self.department_ids
         return _bucket(ticket.id) < self.percent
+
+    def _arm_of(self, ticket):
+        """The pilot's arm of a ticket, by the flow it started on: "variant",
+        "control", or False for a ticket the pilot does not count (another company,
+        or another flow)."""
+        self.ensure_one()
+        if ticket.company_id != self.company_id:
+            return False
+        if ticket.flow_id == self.variant_flow_id:
+            return "variant"
+        if ticket.flow_id == self.control_flow_id:
+            return "control"
+        return False

@@ -48,10 +48,9 @@ class CrossdeptTicket(models.Model):
         arms = defaultdict(lambda: self.browse())
         for ticket in self:
             for pilot in pilots:
-                if ticket.flow_id == pilot.variant_flow_id:
-                    arms[pilot, "variant"] |= ticket
-                elif ticket.flow_id == pilot.control_flow_id:
-                    arms[pilot, "control"] |= ticket
+                arm = pilot._arm_of(ticket)
+                if arm:
+                    arms[pilot, arm] |= ticket
         for (pilot, arm), tickets in arms.items():
             # the arm is the pilot's record of the ticket, not a user's edit
             tickets.sudo()._engine().write({"pilot_id": pilot.id, "pilot_arm": arm})

@@ -1,10 +1,12 @@
+import re
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user
 
 from odoo.addons.crossdept_analytics.models.crossdept_pilot import _bucket
+from odoo.addons.crossdept_ticket.tests.refusal import refused
 
 from .common_process import CrossdeptProcessCase
 
@@ -139,10 +141,81 @@ class TestPilot(CrossdeptProcessCase):
         )
         pilot = self._pilot(percent=20)
         self.assertEqual(pilot.with_user(self.it_manager).state, "draft")
-        with self.assertRaises(AccessError):
-            pilot.with_user(self.it_manager).action_start()
+        for action in ("action_start", "action_stop", "action_promote"):
+            with refused(
+                self, AccessError, "Only CrossDept administrators start, stop and promote pilots"
+            ):
+                getattr(pilot.with_user(self.it_manager), action)()
         pilot.with_user(admin).action_start()
         # a plain user's ticket is still routed by the running pilot
         ticket = self._start_tickets(1).with_user(self.it_user)
         self.assertIn(ticket.pilot_arm, ("control", "variant"))
         self.assertEqual(ticket.pilot_id, pilot)
+
+    def test_state_and_promotion_change_only_through_actions(self):
+        admin = new_test_user(
+            self.env, "flow_admin", groups="crossdept_ticket.group_crossdept_ticket_admin"
+        )
+        pilot = self._pilot(percent=20).with_user(admin)
+        for vals, action in (
+            ({"state": "running"}, "action_start, action_stop or action_promote"),
+            ({"promoted": True}, "action_promote"),
+        ):
+            for who in (pilot, pilot.sudo()):
+                with (
+                    self.subTest(vals=vals, su=who.env.su),
+                    refused(self, UserError, f"cannot be written directly: use {action}"),
+                ):
+                    who.write(vals)
+        # nor may the pilot's flows be moved by hand
+        with refused(self, UserError, "use action_activate or action_archive_flow"):
+            self.variant.with_user(admin).write({"state": "active"})
+        self.assertEqual(
+            (pilot.state, pilot.promoted, self.variant.state), ("draft", False, "draft")
+        )
+        pilot.action_start()
+        self.assertEqual((pilot.state, self.variant.state), ("running", "active"))
+
+    def test_both_arms_stay_locked_while_their_tickets_run(self):
+        pilot = self._pilot(scope="department", department_ids=[(6, 0, self.dept_finance.ids)])
+        pilot.action_start()
+        variant_tickets = self._start_tickets(2, department_id=self.dept_finance.id)
+        control_tickets = self._start_tickets(1)
+        self.assertEqual(variant_tickets.flow_id, self.variant)
+        pilot.action_stop()
+        self.assertEqual((pilot.state, self.variant.state), ("done", "draft"))
+        variant_head = self.variant.step_ids.filtered(lambda s: s.name == "Head")
+        control_head = self.control.step_ids.filtered(lambda s: s.name == "Head")
+        with refused(
+            self,
+            UserError,
+            rf"Flow {re.escape(self.variant.display_name)} is locked while tickets run on it "
+            r"\(2 now\)",
+        ):
+            variant_head.sla_hours = 2
+        with refused(self, UserError, rf"Flow {re.escape(self.control.display_name)} is Active"):
+            control_head.raci_ids = [Command.clear()]
+        self.assertEqual(control_tickets.flow_id, self.control)
+        # once the variant's tickets are finished, the draft can change again
+        for ticket in variant_tickets:
+            for name, approver in (
+                ("Head", self.approver_1),
+                ("Legal", self.approver_2),
+                ("Finance", self.approver_3),
+            ):
+                self._step(ticket, name).with_user(approver).action_approve()
+        self.assertEqual(set(variant_tickets.mapped("state")), {"done"})
+        variant_head.sla_hours = 2
+        self.assertEqual(variant_head.sla_hours, 2)
+
+    def test_a_pilot_routes_only_tickets_of_its_company(self):
+        company_b = self.env["res.company"].create({"name": "Company B (test)"})
+        pilot = self._pilot(percent=99, company_id=company_b.id)
+        pilot.action_start()
+        tickets = self._start_tickets(10)
+        self.assertEqual(tickets.company_id, self.company)
+        self.assertEqual(tickets.flow_id, self.control)
+        self.assertFalse(tickets.pilot_id, "not counted in another company's pilot")
+        self.assertFalse(any(pilot._in_scope(ticket) for ticket in tickets))
+        self.assertFalse(pilot._running_for(self.control, self.company))
+        self.assertEqual(pilot._running_for(self.control, company_b), pilot)

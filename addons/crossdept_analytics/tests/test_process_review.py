@@ -102,6 +102,18 @@ class TestProcessReviewProcessSections(CrossdeptProcessCase):
         cls.control, _steps = cls._make_flow([{"name": "Review", "sla": 20}])
         cls.variant = cls.control._copy_as_version(2)
         Pilot = cls.env["crossdept.pilot"]
+        # a pilot of 2020, run and stopped through its actions
+        cls.old_pilot = Pilot.create(
+            {
+                "name": "Pilot of 2020",
+                "control_flow_id": cls.control.id,
+                "variant_flow_id": cls.variant.id,
+                "date_start": date(2020, 1, 6),
+                "date_end": date(2020, 2, 28),
+            }
+        )
+        cls.old_pilot.action_start()
+        cls.old_pilot.action_stop()
         cls.pilot = Pilot.create(
             {
                 "name": "Faster review",
@@ -124,16 +136,6 @@ class TestProcessReviewProcessSections(CrossdeptProcessCase):
                     for h in hours
                 ],
             )
-        cls.old_pilot = Pilot.create(
-            {
-                "name": "Pilot of 2020",
-                "control_flow_id": cls.control.id,
-                "variant_flow_id": cls.variant.id,
-                "date_start": date(2020, 1, 6),
-                "date_end": date(2020, 2, 28),
-                "state": "done",
-            }
-        )
 
     def _render(self, date_from, date_to):
         data = {"date_from": str(date_from), "date_to": str(date_to)}

@@ -1,8 +1,13 @@
+import logging
+
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
+
+_logger = logging.getLogger(__name__)
 
 PATTERN_KEYS = {"name": "", "target": "", "period": "", "date": ""}
 
@@ -12,18 +17,25 @@ class CrossdeptDispatchSchedule(models.Model):
 
     _name = "crossdept.dispatch.schedule"
     _description = "Recurring Dispatch"
+    _inherit = ["mail.thread"]
     _order = "next_run, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
-    type_id = fields.Many2one("crossdept.ticket.type", "Ticket Type", required=True)
+    type_id = fields.Many2one(
+        "crossdept.ticket.type", "Ticket Type", required=True, check_company=True
+    )
     flow_id = fields.Many2one(
         "crossdept.flow",
         domain="[('state', '=', 'active')]",
-        help="Started on every ticket created; empty leaves the tickets open.",
+        check_company=True,
+        tracking=True,
+        help="Started on every ticket created; empty leaves the tickets open. When this "
+        "version is archived, the schedule follows the active version of the same flow.",
     )
     title_pattern = fields.Char(
         required=True,
@@ -42,7 +54,7 @@ class CrossdeptDispatchSchedule(models.Model):
         required=True,
         default="department",
     )
-    department_ids = fields.Many2many("hr.department", string="Departments")
+    department_ids = fields.Many2many("hr.department", string="Departments", check_company=True)
     user_ids = fields.Many2many("res.users", string="People")
     target_model_id = fields.Many2one(
         "ir.model", "Records of", ondelete="cascade", domain=[("transient", "=", False)]
@@ -64,6 +76,12 @@ class CrossdeptDispatchSchedule(models.Model):
     next_run = fields.Datetime(required=True, default=fields.Datetime.now)
     ticket_ids = fields.One2many("crossdept.ticket", "schedule_id", "Tickets")
     ticket_count = fields.Integer(compute="_compute_ticket_count")
+    last_error = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Why the last run of this schedule created no tickets; cleared by the next "
+        "successful run.",
+    )
 
     def _compute_ticket_count(self):
         counts = dict(
@@ -142,15 +160,51 @@ class CrossdeptDispatchSchedule(models.Model):
         for schedule in self:
             schedule._run_period(schedule.next_run)
             schedule.next_run = schedule.next_run + schedule._delta()
+            schedule.last_error = False
         return True
+
+    def _current_flow(self):
+        """The flow version new tickets start on: the schedule's own, or once that
+        version is no longer active, the active version of the same flow (code and
+        company), which the schedule follows from then on."""
+        self.ensure_one()
+        flow = self.flow_id
+        if not flow or flow.state == "active":
+            return flow
+        current = (
+            self.env["crossdept.flow"]
+            ._active_for(self.type_id, self.company_id)
+            .filtered(lambda other: other.code == flow.code and other.company_id == flow.company_id)
+        )[:1]
+        if not current:
+            raise UserError(
+                self.env._(
+                    "Recurring dispatch %(name)s: its flow %(flow)s is %(state)s and no "
+                    "version of it is active; choose the flow to start.",
+                    name=self.name,
+                    flow=flow.display_name,
+                    state=flow._state_label(),
+                )
+            )
+        self.flow_id = current
+        self.message_post(
+            body=self.env._(
+                "Flow %(old)s is %(state)s: the schedule now starts %(new)s.",
+                old=flow.display_name,
+                state=flow._state_label(),
+                new=current.display_name,
+            )
+        )
+        return current
 
     def _run_period(self, period_start):
         """Create the tickets of one period, skipping targets that already have theirs."""
         self.ensure_one()
+        flow = self._current_flow()
         period = fields.Date.to_string(period_start.date())
+        Ticket = self.env["crossdept.ticket"].with_company(self.company_id)
         done = set(
-            self.env["crossdept.ticket"]
-            .with_context(active_test=False)
+            Ticket.with_context(active_test=False)
             .search([("schedule_id", "=", self.id), ("schedule_period", "=", period)])
             .mapped("schedule_target")
         )
@@ -166,27 +220,52 @@ class CrossdeptDispatchSchedule(models.Model):
                     "type_id": self.type_id.id,
                     "priority": self.priority,
                     "company_id": self.company_id.id,
-                    "flow_id": self.flow_id.id,
+                    "flow_id": flow.id,
                     "schedule_id": self.id,
                     "schedule_period": period,
                     "schedule_target": key,
-                    "state": "open",
                     **target_vals,
                 }
             )
         # the schedule and period of a ticket are the engine's to set
-        tickets = self.env["crossdept.ticket"]._engine().create(vals_list).with_env(self.env)
-        if self.flow_id:
+        tickets = Ticket._engine().create(vals_list).with_env(self.env)
+        if flow:
             tickets.action_start_flow()
+        else:
+            tickets.action_open()
         return tickets
+
+    def _run_due(self, now):
+        """Create every period due by ``now``, oldest first; the tickets and the next
+        run are written in the same transaction, so a rerun after a crash does not
+        create them again (and the tickets' unique key would refuse it)."""
+        self.ensure_one()
+        while self.next_run <= now:
+            self._run_period(self.next_run)
+            self.next_run = self.next_run + self._delta()
+        if self.last_error:
+            self.last_error = False
+
+    def _record_error(self, error):
+        self.ensure_one()
+        message = str(error) or repr(error)
+        _logger.info("Recurring dispatch %s (id %s) skipped: %s", self.name, self.id, message)
+        if message != self.last_error:
+            self.last_error = message
+            self.message_post(body=self.env._("No tickets were created: %(error)s", error=message))
 
     @api.model
     def _cron_run_due(self):
         now = fields.Datetime.now()
         schedules = self.search([("next_run", "<=", now)])
         for schedule in schedules:
-            # catch up every missed period, oldest first
-            while schedule.next_run <= now:
-                schedule._run_period(schedule.next_run)
-                schedule.next_run = schedule.next_run + schedule._delta()
+            try:
+                # a schedule that fails undoes only its own work and is skipped
+                with self.env.cr.savepoint():
+                    schedule._run_due(now)
+            except psycopg2.OperationalError:
+                # a concurrent transaction: Odoo runs the whole cron again
+                raise
+            except Exception as error:  # any error of one schedule is its own
+                schedule._record_error(error)
         self.env["ir.cron"]._notify_progress(done=len(schedules), remaining=0)

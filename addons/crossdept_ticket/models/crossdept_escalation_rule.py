@@ -16,13 +16,17 @@ class CrossdeptEscalationRule(models.Model):
     _name = "crossdept.escalation.rule"
     _description = "Escalation Rule"
     _order = "sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", index=True)
     flow_id = fields.Many2one(
-        "crossdept.flow", ondelete="cascade", help="Empty: every flow (a global rule)."
+        "crossdept.flow",
+        ondelete="cascade",
+        check_company=True,
+        help="Empty: every flow (a global rule).",
     )
     flow_step_id = fields.Many2one(
         "crossdept.flow.step",
@@ -64,6 +68,19 @@ class CrossdeptEscalationRule(models.Model):
                     )
                 )
 
+    @api.constrains("flow_id", "flow_step_id")
+    def _check_step_of_flow(self):
+        for rule in self:
+            if rule.flow_step_id and rule.flow_step_id.flow_id != rule.flow_id:
+                raise ValidationError(
+                    self.env._(
+                        "Escalation rule %(rule)s: step %(step)s is not a step of flow %(flow)s.",
+                        rule=rule.name,
+                        step=rule.flow_step_id.name,
+                        flow=rule.flow_id.display_name or "-",
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         rules = super().create(vals_list)
@@ -86,21 +103,31 @@ class CrossdeptEscalationRule(models.Model):
 
     @api.model
     def _rules_by_scope(self):
-        """Active rules keyed by (flow step id, flow id) with False for "any"."""
+        """Active rules keyed by (company id, flow step id, flow id), with False for
+        a shared rule and for "any" step or flow."""
         rules = {}
         for rule in self.sudo().search([]):
-            rules.setdefault((rule.flow_step_id.id, rule.flow_id.id), rule)
+            key = (rule.company_id.id, rule.flow_step_id.id, rule.flow_id.id)
+            rules.setdefault(key, rule)
         return rules
 
     @api.model
     def _rule_for(self, step, rules):
+        """The rule of a ticket step: the one of its flow step, else of its flow, else
+        the global one; at each level a rule of the ticket's company comes before a
+        shared rule, and a rule of another company never applies."""
         flow_step = step.flow_step_id
-        return (
-            rules.get((flow_step.id, flow_step.flow_id.id))
-            or rules.get((False, flow_step.flow_id.id))
-            or rules.get((False, False))
-            or self.browse()
-        )
+        company_id = step.company_id.id
+        for scope in (
+            (flow_step.id, flow_step.flow_id.id),
+            (False, flow_step.flow_id.id),
+            (False, False),
+        ):
+            for company in (company_id, False):
+                rule = rules.get((company, *scope))
+                if rule:
+                    return rule
+        return self.browse()
 
     def _next_due(self, step, level):
         """When the next escalation of a step at ``level`` is due."""

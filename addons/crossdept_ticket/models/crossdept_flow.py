@@ -1,22 +1,25 @@
-from collections import defaultdict
+import logging
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import html_escape
+from odoo.osv import expression
+from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
+from ..tools import diagram, graph
 
-def _shorten(text, size):
-    return text if len(text) <= size else text[: size - 1] + "…"
+_logger = logging.getLogger(__name__)
 
-
-# fields whose change on an active flow needs a new version
+# fields of a flow that only an editable flow (a draft no ticket runs on) may change
 STRUCTURE_FIELDS = {"type_ids", "domain", "step_ids", "company_id", "code"}
+# a ticket in one of these states no longer runs on its flow
+FINISHED_TICKET_STATES = ("done", "cancelled")
 
 
 class CrossdeptFlow(models.Model):
     _name = "crossdept.flow"
     _description = "Flow Template"
+    _inherit = ["crossdept.engine.mixin"]
     _order = "code, version desc, id desc"
 
     name = fields.Char(required=True, translate=True)
@@ -45,18 +48,75 @@ class CrossdeptFlow(models.Model):
         "res.company", index=True, help="Leave empty to share the flow between companies."
     )
     step_ids = fields.One2many("crossdept.flow.step", "flow_id", "Steps", copy=True)
+    escalation_rule_ids = fields.One2many(
+        "crossdept.escalation.rule",
+        "flow_id",
+        "Escalation Rules",
+        help="Rules of this flow and of its steps; a new version copies them.",
+    )
     previous_version_id = fields.Many2one("crossdept.flow", readonly=True, copy=False)
     ticket_ids = fields.One2many("crossdept.ticket", "flow_id", "Tickets")
     ticket_count = fields.Integer(compute="_compute_ticket_count")
+    locked = fields.Boolean(
+        compute="_compute_locked",
+        help="Not a draft, or tickets still run on it: its configuration cannot change.",
+    )
     diagram = fields.Html(compute="_compute_diagram", sanitize=False)
 
     _sql_constraints = [
         (
             "code_version_uniq",
-            "unique(code, version, company_id)",
+            # flows without a company are alike too: one CHANGE v1 shared by all
+            "UNIQUE NULLS NOT DISTINCT (code, version, company_id)",
             "A flow code exists only once per version and company.",
         ),
     ]
+
+    def init(self):
+        # The former constraint let flows without a company share a code and version.
+        # Number such duplicates after the highest version of their code, so that the
+        # constraint above can be added when an existing database is updated.
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH ranked AS (
+                    SELECT id, code, company_id,
+                           ROW_NUMBER() OVER (
+                               PARTITION BY code, version, company_id ORDER BY id
+                           ) AS rank
+                      FROM crossdept_flow
+                ), top AS (
+                    SELECT code, company_id, MAX(version) AS version
+                      FROM crossdept_flow
+                  GROUP BY code, company_id
+                ), renumbered AS (
+                    SELECT r.id, t.version + ROW_NUMBER() OVER (
+                               PARTITION BY r.code, r.company_id ORDER BY r.id
+                           ) AS version
+                      FROM ranked r
+                      JOIN top t ON t.code = r.code
+                                AND t.company_id IS NOT DISTINCT FROM r.company_id
+                     WHERE r.rank > 1
+                )
+                UPDATE crossdept_flow f
+                   SET version = n.version
+                  FROM renumbered n
+                 WHERE f.id = n.id
+             RETURNING f.id, f.code, f.version
+                """
+            )
+        )
+        for flow_id, code, version in self.env.cr.fetchall():
+            _logger.info(
+                "Flow %s (%s) shared its code and version: now version %s", flow_id, code, version
+            )
+
+    def _engine_fields(self):
+        return {
+            "state": "action_activate or action_archive_flow",
+            "version": "action_new_version",
+            "previous_version_id": "action_new_version",
+        }
 
     @api.depends("name", "version")
     def _compute_display_name(self):
@@ -74,6 +134,12 @@ class CrossdeptFlow(models.Model):
         for flow in self:
             flow.ticket_count = counts.get(flow, 0)
 
+    @api.depends("state")
+    def _compute_locked(self):
+        running = self.filtered(lambda flow: flow.state == "draft")._running_ticket_counts()
+        for flow in self:
+            flow.locked = flow.state != "draft" or bool(running.get(flow.id))
+
     @api.depends(
         "step_ids.name",
         "step_ids.kind",
@@ -85,8 +151,22 @@ class CrossdeptFlow(models.Model):
         for flow in self:
             flow.diagram = flow._render_diagram()
 
+    @api.constrains("domain")
+    def _check_domain(self):
+        for flow in self:
+            error = self._ticket_domain_error(flow.domain)
+            if error:
+                raise ValidationError(
+                    self.env._(
+                        "Flow %(flow)s: “Applies to” is not a valid condition on tickets "
+                        "(%(error)s).",
+                        flow=flow.display_name,
+                        error=error,
+                    )
+                )
+
     # ------------------------------------------------------------------
-    # CRUD
+    # CRUD and lock
     # ------------------------------------------------------------------
 
     def write(self, vals):
@@ -94,7 +174,8 @@ class CrossdeptFlow(models.Model):
             self._check_editable()
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
         if self.ticket_ids:
             raise UserError(
                 self.env._(
@@ -102,66 +183,81 @@ class CrossdeptFlow(models.Model):
                     flows=", ".join(self.filtered("ticket_ids").mapped("display_name")),
                 )
             )
-        return super().unlink()
-
-    def _check_editable(self):
-        if self.env.context.get("crossdept_flow_versioning"):
-            return
         for flow in self:
             if flow.state != "draft":
                 raise UserError(
                     self.env._(
-                        "Flow %(flow)s is not a draft: use New Version to change its steps.",
+                        "Flow %(flow)s is %(state)s: only drafts can be deleted; archive it "
+                        "instead.",
                         flow=flow.display_name,
+                        state=flow._state_label(),
+                    )
+                )
+        self._check_editable()
+
+    def _check_editable(self):
+        """Refuse a change of the configuration of locked flows: flows that are not
+        drafts, and drafts that tickets still run on (e.g. the variant of a stopped
+        pilot), so that no running ticket sees its flow change under it."""
+        for flow in self:
+            if flow.state != "draft":
+                raise UserError(
+                    self.env._(
+                        "Flow %(flow)s is %(state)s, so its configuration is locked: use New "
+                        "Version to change it.",
+                        flow=flow.display_name,
+                        state=flow._state_label(),
+                    )
+                )
+        running = self._running_ticket_counts()
+        for flow in self:
+            if running.get(flow.id):
+                raise UserError(
+                    self.env._(
+                        "Flow %(flow)s is locked while tickets run on it (%(count)s now): "
+                        "wait until they are done or cancelled, or use New Version to "
+                        "change it.",
+                        flow=flow.display_name,
+                        count=running[flow.id],
                     )
                 )
 
-    # ------------------------------------------------------------------
-    # Versions
-    # ------------------------------------------------------------------
-
-    def action_new_version(self):
-        """Copy the flow into a new draft version (steps and their links included)."""
-        self.ensure_one()
-        existing = self.search(
-            [
-                ("code", "=", self.code),
-                ("company_id", "=", self.company_id.id),
-                ("state", "=", "draft"),
-            ],
-            limit=1,
-        )
-        if existing:
-            new_flow = existing
-        else:
-            latest = self.with_context(active_test=False).search(
-                [("code", "=", self.code), ("company_id", "=", self.company_id.id)],
-                order="version desc",
-                limit=1,
+    def _running_ticket_counts(self):
+        """{flow id: number of tickets, done and cancelled ones aside, that have steps
+        of the flow}. Every ticket counts, whoever asks: plain SQL, no record rules."""
+        flows = self.filtered(lambda flow: isinstance(flow.id, int))
+        if not flows:
+            return {}
+        self.env["crossdept.flow.step"].flush_model(["flow_id"])
+        self.env["crossdept.ticket.step"].flush_model(["flow_step_id", "ticket_id"])
+        self.env["crossdept.ticket"].flush_model(["state"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT fs.flow_id, COUNT(DISTINCT s.ticket_id)
+                  FROM crossdept_ticket_step s
+                  JOIN crossdept_flow_step fs ON fs.id = s.flow_step_id
+                  JOIN crossdept_ticket t ON t.id = s.ticket_id
+                 WHERE fs.flow_id IN %s AND t.state NOT IN %s
+              GROUP BY fs.flow_id
+                """,
+                tuple(flows.ids),
+                FINISHED_TICKET_STATES,
             )
-            new_flow = self._copy_as_version(latest.version + 1)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "crossdept.flow",
-            "res_id": new_flow.id,
-            "view_mode": "form",
-        }
-
-    def _copy_as_version(self, version):
-        self.ensure_one()
-        new_flow = self.copy(
-            {"version": version, "previous_version_id": self.id, "step_ids": False}
         )
-        mapping = {}
-        for step in self.step_ids:
-            mapping[step] = step.copy({"flow_id": new_flow.id, "predecessor_ids": False})
-        for step, new_step in mapping.items():
-            new_step.predecessor_ids = [Command.set([mapping[p].id for p in step.predecessor_ids])]
-            if step.reject_return_step_id:
-                new_step.reject_return_step_id = mapping[step.reject_return_step_id]
-        return new_flow
+        return dict(self.env.cr.fetchall())
+
+    def _state_label(self):
+        self.ensure_one()
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
 
     def action_activate(self):
+        """Check the flow and make it the version that serves new tickets; the version
+        active before is archived (its running tickets keep it)."""
         for flow in self:
             flow._check_activation()
             others = self.search(
@@ -172,12 +268,13 @@ class CrossdeptFlow(models.Model):
                     ("id", "!=", flow.id),
                 ]
             )
-            others.write({"state": "archived"})
-            flow.write({"state": "active"})
+            others._engine().write({"state": "archived"})
+            flow._engine().write({"state": "active"})
         return True
 
     def action_archive_flow(self):
-        return self.write({"state": "archived"})
+        self._engine().write({"state": "archived"})
+        return True
 
     def action_view_tickets(self):
         self.ensure_one()
@@ -193,19 +290,31 @@ class CrossdeptFlow(models.Model):
     # Validation
     # ------------------------------------------------------------------
 
+    @api.model
+    def _ticket_domain_error(self, text):
+        """Why ``text`` cannot select tickets the way the engine uses it (safe_eval,
+        then a domain on crossdept.ticket), or an empty string."""
+        try:
+            domain = safe_eval(text or "[]")
+        except (ValueError, SyntaxError, TypeError, ZeroDivisionError) as error:
+            return str(error).splitlines()[0]
+        if not isinstance(domain, (list, tuple)):
+            return self.env._("it is not a list of conditions")
+        try:
+            expression.normalize_domain(list(domain))
+            self.env["crossdept.ticket"]._where_calc(list(domain))
+        except (ValueError, TypeError, KeyError, IndexError, AssertionError) as error:
+            return str(error).splitlines()[0] if str(error) else repr(error)
+        return ""
+
     def _check_activation(self):
         self.ensure_one()
         steps = self.step_ids
         if not steps:
             raise ValidationError(self.env._("Flow %(flow)s has no step.", flow=self.display_name))
+        self._check_domain()
+        steps._check_settings()
         for step in steps:
-            if step.sla_hours <= 0:
-                raise ValidationError(
-                    self.env._(
-                        "Step %(step)s: the SLA must be a positive number of working hours.",
-                        step=step.name,
-                    )
-                )
             outside = step.predecessor_ids - steps
             if outside:
                 raise ValidationError(
@@ -217,28 +326,24 @@ class CrossdeptFlow(models.Model):
                 )
             if step.kind == "approval":
                 step._check_approval_policy()
-            if step.reject_return_step_id and step.reject_return_step_id not in steps:
-                raise ValidationError(
-                    self.env._(
-                        "Step %(step)s: the step to return to is not in this flow.",
-                        step=step.name,
-                    )
-                )
-        cycle = steps._find_cycle()
+        preds = {step.id: set(step.predecessor_ids.ids) for step in steps}
+        cycle = graph.find_cycle(preds)
         if cycle:
+            cycle_steps = self.env["crossdept.flow.step"].browse(cycle)
             raise ValidationError(
                 self.env._(
                     "Step %(step)s: it is part of a cycle (%(cycle)s).",
-                    step=cycle[0].name,
-                    cycle=" → ".join(cycle.mapped("name")),
+                    step=cycle_steps[0].name,
+                    cycle=" → ".join(cycle_steps.mapped("name")),
                 )
             )
-        starts = steps.filtered(lambda step: not step.predecessor_ids)
-        reachable = starts._successors_closure()
-        for step in steps - reachable:
+        starts = [step.id for step in steps if not step.predecessor_ids]
+        reachable = graph.descendants(starts, preds)
+        for step in steps.filtered(lambda step: step.id not in reachable):
             raise ValidationError(
                 self.env._("Step %(step)s: it cannot be reached from a start step.", step=step.name)
             )
+        steps._check_return_step()
 
     # ------------------------------------------------------------------
     # Matching
@@ -282,66 +387,17 @@ class CrossdeptFlow(models.Model):
     # Diagram
     # ------------------------------------------------------------------
 
-    def _layers(self):
-        """Steps by depth (longest path from a start), for drawing."""
-        depth = {}
-        steps = self.step_ids.sorted(lambda step: (step.sequence, step.id))
-        for _round in range(len(steps) + 1):
-            changed = False
-            for step in steps:
-                value = max(
-                    (depth.get(p, 0) + 1 for p in step.predecessor_ids if p in steps), default=0
-                )
-                if depth.get(step) != value:
-                    depth[step] = value
-                    changed = True
-            if not changed:
-                break
-        layers = defaultdict(list)
-        for step in steps:
-            layers[min(depth.get(step, 0), len(steps))].append(step)
-        return [layers[key] for key in sorted(layers)]
-
     def _render_diagram(self):
-        if not self.step_ids:
-            return ""
-        box_w, box_h, gap_x, gap_y, pad = 170, 54, 60, 22, 12
-        layers = self._layers()
-        rows = max(len(layer) for layer in layers)
-        height = rows * (box_h + gap_y) - gap_y + 2 * pad
-        width = len(layers) * (box_w + gap_x) - gap_x + 2 * pad
-        pos = {}
-        for col, layer in enumerate(layers):
-            offset = (height - 2 * pad - (len(layer) * (box_h + gap_y) - gap_y)) / 2
-            for row, step in enumerate(layer):
-                pos[step] = (pad + col * (box_w + gap_x), pad + offset + row * (box_h + gap_y))
-        parts = [
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="o_crossdept_flow_diagram" '
-            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-            '<defs><marker id="cd-arrow" markerWidth="10" markerHeight="8" refX="9" refY="4" '
-            'orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="#6c757d"/></marker></defs>',
-        ]
-        for step, (x, y) in pos.items():
-            for pred in step.predecessor_ids:
-                if pred in pos:
-                    px, py = pos[pred]
-                    parts.append(
-                        f'<line x1="{px + box_w}" y1="{py + box_h / 2}" '
-                        f'x2="{x}" y2="{y + box_h / 2}" stroke="#6c757d" '
-                        'stroke-width="1.5" marker-end="url(#cd-arrow)"/>'
-                    )
-        for step, (x, y) in pos.items():
-            fill = "#fff4e5" if step.kind == "approval" else "#e7f1ff"
-            parts.append(
-                f'<g class="o_crossdept_flow_step" data-step-id="{step.id}">'
-                f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="8" fill="{fill}" '
-                'stroke="#495057"/>'
-                f'<text x="{x + 8}" y="{y + 20}" font-size="13" font-weight="bold">'
-                f"{html_escape(_shorten(step.name, 22))}</text>"
-                f'<text x="{x + 8}" y="{y + 40}" font-size="11" fill="#495057">'
-                f"{html_escape(_shorten(step.department_id.name or '', 18))}"
-                f" · {step.sla_hours:g}h</text>"
-                "</g>"
-            )
-        parts.append("</svg>")
-        return "".join(parts)
+        steps = self.step_ids.sorted(lambda step: (step.sequence, step.id))
+        return diagram.render_svg(
+            [
+                {
+                    "id": step.id,
+                    "preds": step.predecessor_ids.ids,
+                    "name": step.name or "",
+                    "subtitle": diagram.step_subtitle(step.department_id.name, step.sla_hours),
+                    "approval": step.kind == "approval",
+                }
+                for step in steps
+            ]
+        )

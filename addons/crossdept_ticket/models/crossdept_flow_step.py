@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools import graph
+
 
 class CrossdeptFlowStep(models.Model):
     _name = "crossdept.flow.step"
@@ -68,7 +70,13 @@ class CrossdeptFlowStep(models.Model):
         "whose RACI names the requester are shown too when the requester is the customer.",
     )
     value_adding = fields.Boolean(
-        default=True, help="Whether the step adds value for the customer (analytics)."
+        compute="_compute_value_adding",
+        store=True,
+        readonly=False,
+        precompute=True,
+        copy=True,
+        help="Whether the step adds value for the customer (analytics). Tasks do unless "
+        "told otherwise, approvals do not.",
     )
     approval_policy = fields.Selection(
         [
@@ -80,11 +88,11 @@ class CrossdeptFlowStep(models.Model):
         default="all",
     )
     approval_min_count = fields.Integer("Minimum Approvals", default=1)
-    approval_min_percent = fields.Float("Minimum Percentage", default=50.0)
     allow_requester_approval = fields.Boolean(
         help="The requester of a ticket may approve this step; by default their own "
         "request is never theirs to approve."
     )
+    approval_min_percent = fields.Float("Minimum Percentage", default=50.0)
     reject_action = fields.Selection(
         [("return", "Return to an earlier step"), ("cancel", "Cancel the ticket")],
         default="cancel",
@@ -95,18 +103,119 @@ class CrossdeptFlowStep(models.Model):
         domain="[('flow_id', '=', flow_id), ('id', '!=', id)]",
         ondelete="set null",
     )
+    escalation_rule_ids = fields.One2many(
+        "crossdept.escalation.rule", "flow_step_id", "Escalation Rules"
+    )
 
-    @api.constrains("approval_min_count", "approval_min_percent")
-    def _check_policy_numbers(self):
+    @api.depends("kind")
+    def _compute_value_adding(self):
         for step in self:
-            if step.approval_min_count < 1 or not 0 < step.approval_min_percent <= 100:
+            step.value_adding = step.kind == "task"
+
+    # ------------------------------------------------------------------
+    # Constraints (checked on save, and again at activation)
+    # ------------------------------------------------------------------
+
+    @api.constrains(
+        "sla_hours",
+        "kind",
+        "approval_policy",
+        "approval_min_count",
+        "approval_min_percent",
+        "raci_ids",
+        "condition_domain",
+    )
+    def _check_settings(self):
+        for step in self:
+            if step.sla_hours <= 0:
                 raise ValidationError(
                     self.env._(
-                        "Step %(step)s: at least 1 approval and a percentage between 0 and "
-                        "100 are needed.",
+                        "Step %(step)s: the SLA must be a positive number of working hours.",
                         step=step.name,
                     )
                 )
+            if step.approval_min_count < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s: the minimum number of approvals must be at least 1.",
+                        step=step.name,
+                    )
+                )
+            if not 1 <= step.approval_min_percent <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s: the minimum percentage of approvals must be between "
+                        "1 and 100.",
+                        step=step.name,
+                    )
+                )
+            step._check_approver_count()
+            error = self.env["crossdept.flow"]._ticket_domain_error(step.condition_domain)
+            if error:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s: the run condition is not a valid condition on "
+                        "tickets (%(error)s).",
+                        step=step.name,
+                        error=error,
+                    )
+                )
+
+    def _check_approver_count(self):
+        """An "at least N" approval asks for no more approvals than it has approver
+        lines (RACI lines may change on their own, so they call this too)."""
+        for step in self:
+            if step.kind != "approval" or step.approval_policy != "count":
+                continue
+            lines = step.raci_ids.filtered(lambda line: line.role == "responsible")
+            if step.approval_min_count > len(lines):
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s: it asks for %(needed)s approvals but has only "
+                        "%(count)s approver lines.",
+                        step=step.name,
+                        needed=step.approval_min_count,
+                        count=len(lines),
+                    )
+                )
+
+    @api.constrains("reject_action", "reject_return_step_id", "predecessor_ids", "flow_id")
+    def _check_return_steps_of_flows(self):
+        # a change of predecessors may cut the path to another step's return step
+        self.flow_id.step_ids._check_return_step()
+
+    def _check_return_step(self):
+        """A rejection returns to a step before this one on the same path (an
+        ancestor through the predecessors), never to a parallel or later step."""
+        by_flow = {}
+        for step in self:
+            target = step.reject_return_step_id
+            if step.reject_action != "return" or not target:
+                continue
+            flow = step.flow_id
+            if flow not in by_flow:
+                by_flow[flow] = {s.id: set(s.predecessor_ids.ids) for s in flow.step_ids}
+            earlier = graph.ancestors([step.id], by_flow[flow]) - {step.id}
+            if target.flow_id != flow:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s: the step to return to is not in this flow.",
+                        step=step.name,
+                    )
+                )
+            if target.id not in earlier:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s: a rejection must return to an earlier step, not to "
+                        "%(other)s.",
+                        step=step.name,
+                        other=target.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # CRUD: the flow's lock
+    # ------------------------------------------------------------------
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -117,14 +226,29 @@ class CrossdeptFlowStep(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        self.flow_id._check_editable()
+        flows = self.flow_id
+        if vals.get("flow_id"):
+            flows |= self.env["crossdept.flow"].browse(vals["flow_id"])
+        flows._check_editable()
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_locked_flow(self):
         self.flow_id._check_editable()
-        return super().unlink()
+
+    def unlink(self):
+        flows = self.flow_id
+        res = super().unlink()
+        # the steps left must still reach the steps their rejections return to
+        flows.step_ids._check_return_step()
+        return res
+
+    # ------------------------------------------------------------------
+    # Activation checks
+    # ------------------------------------------------------------------
 
     def _check_approval_policy(self):
+        """Approvers exist and can meet the policy; a return has its step."""
         self.ensure_one()
         approvers = self.raci_ids.filtered(lambda raci: raci.role == "responsible")
         if not approvers:
@@ -134,69 +258,54 @@ class CrossdeptFlowStep(models.Model):
                     step=self.name,
                 )
             )
-        if self.approval_policy == "count" and self.approval_min_count > len(approvers):
+        self._check_approver_count()
+        possible = self._possible_approver_count()
+        needed = self.approval_min_count if self.approval_policy == "count" else 1
+        if possible < needed:
             raise ValidationError(
                 self.env._(
-                    "Step %(step)s: it asks for %(needed)s approvals but has only "
-                    "%(count)s approver lines.",
+                    "Step %(step)s: its approval policy needs %(needed)s distinct approvers "
+                    "but its approver lines can name at most %(count)s (the requester counts "
+                    "only where the step allows them to approve their own request).",
                     step=self.name,
-                    needed=self.approval_min_count,
-                    count=len(approvers),
+                    needed=needed,
+                    count=possible,
                 )
             )
         if self.reject_action == "return" and not self.reject_return_step_id:
             raise ValidationError(
                 self.env._("Step %(step)s: choose the step a rejection returns to.", step=self.name)
             )
-        if (
-            self.reject_action == "return"
-            and self.reject_return_step_id in self._successors_closure()
-        ):
-            raise ValidationError(
-                self.env._(
-                    "Step %(step)s: a rejection must return to an earlier step, not to %(other)s.",
-                    step=self.name,
-                    other=self.reject_return_step_id.name,
-                )
-            )
+        self._check_return_step()
 
-    def _successors(self):
-        return self.flow_id.step_ids.filtered(lambda step: step.predecessor_ids & self)
-
-    def _successors_closure(self):
-        """These steps and every step after them."""
-        seen = self
-        frontier = self
-        while frontier:
-            frontier = frontier._successors() - seen
-            seen |= frontier
-        return seen
-
-    def _find_cycle(self):
-        """Return the steps of a cycle among these steps, or an empty recordset."""
-        state = {}
-        path = []
-
-        def visit(step):
-            state[step] = "visiting"
-            path.append(step)
-            for pred in step.predecessor_ids & self:
-                if state.get(pred) == "visiting":
-                    return path[path.index(pred) :]
-                if pred not in state:
-                    found = visit(pred)
-                    if found:
-                        return found
-            path.pop()
-            state[step] = "done"
-            return None
-
-        for step in self:
-            if step not in state:
-                found = visit(step)
-                if found:
-                    return self.browse([s.id for s in reversed(found)])
-        return self.browse()
+    def _possible_approver_count(self):
+        """How many distinct people the Responsible lines can name at run time, at
+        most: the users named, the current manager of each department named, the
+        requester when allowed, the Accountable."""
+        self.ensure_one()
+        users = self.env["res.users"]
+        roles = set()
+        for line in self.raci_ids.filtered(lambda raci: raci.role == "responsible"):
+            if line.holder_type == "user":
+                users |= line.user_id.filtered("active")
+            elif line.holder_type in ("department_manager", "department"):
+                manager = line.department_id.manager_id.user_id.filtered("active")
+                if not manager:
+                    raise ValidationError(
+                        self.env._(
+                            "Step %(step)s: department %(department)s has no manager with an "
+                            "active user to approve.",
+                            step=self.name,
+                            department=line.department_id.display_name,
+                        )
+                    )
+                users |= manager
+            elif line.holder_type == "requester":
+                if self.allow_requester_approval:
+                    roles.add("requester")
+            else:
+                roles.add(line.holder_type)
+        return len(users) + len(roles)
 
     def _get_calendar(self, ticket):
         return (

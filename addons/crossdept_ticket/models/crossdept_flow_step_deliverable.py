@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CrossdeptFlowStepDeliverable(models.Model):
@@ -9,3 +9,22 @@ class CrossdeptFlowStepDeliverable(models.Model):
     step_id = fields.Many2one("crossdept.flow.step", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, translate=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        steps = self.env["crossdept.flow.step"].browse(
+            {vals.get("step_id") for vals in vals_list if vals.get("step_id")}
+        )
+        steps.flow_id._check_editable()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        steps = self.step_id
+        if vals.get("step_id"):
+            steps |= self.env["crossdept.flow.step"].browse(vals["step_id"])
+        steps.flow_id._check_editable()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_locked_flow(self):
+        self.step_id.flow_id._check_editable()

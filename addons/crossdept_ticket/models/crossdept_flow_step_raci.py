@@ -42,6 +42,39 @@ class CrossdeptFlowStepRaci(models.Model):
                     )
                 )
 
+    # ------------------------------------------------------------------
+    # CRUD: the flow's lock, and the step's approvals follow its lines
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        steps = self.env["crossdept.flow.step"].browse(
+            {vals.get("step_id") for vals in vals_list if vals.get("step_id")}
+        )
+        steps.flow_id._check_editable()
+        lines = super().create(vals_list)
+        lines.step_id._check_approver_count()
+        return lines
+
+    def write(self, vals):
+        steps = self.step_id
+        if vals.get("step_id"):
+            steps |= self.env["crossdept.flow.step"].browse(vals["step_id"])
+        steps.flow_id._check_editable()
+        res = super().write(vals)
+        steps._check_approver_count()
+        return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_locked_flow(self):
+        self.step_id.flow_id._check_editable()
+
+    def unlink(self):
+        steps = self.step_id
+        res = super().unlink()
+        steps.exists()._check_approver_count()
+        return res
+
     def _resolve(self, ticket):
         """The users holding this line for a ticket."""
         self.ensure_one()

@@ -38,3 +38,22 @@ class CrossdeptSkillRequirement(models.Model):
                         type=line.skill_type_id.name,
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        steps = self.env["crossdept.flow.step"].browse(
+            {vals.get("flow_step_id") for vals in vals_list if vals.get("flow_step_id")}
+        )
+        steps.flow_id._check_editable()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        steps = self.flow_step_id
+        if vals.get("flow_step_id"):
+            steps |= self.env["crossdept.flow.step"].browse(vals["flow_step_id"])
+        steps.flow_id._check_editable()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_locked_flow(self):
+        self.flow_step_id.flow_id._check_editable()

@@ -8,6 +8,10 @@ from . import test_ticket_tour
 from . import test_flow_run
 from . import test_flow_approval
 from . import test_flow_template
+from . import test_flow_lock
+from . import test_flow_validation
+from . import test_flow_version
+from . import test_flow_code_unique
 from . import test_flow_deadline
 from . import test_flow_concurrency
 from . import test_flow_tour
@@ -15,8 +19,10 @@ from . import test_dispatch
 from . import test_step_sla
 from . import test_step_queue
 from . import test_escalation
+from . import test_escalation_company
 from . import test_automation
 from . import test_dispatch_schedule
+from . import test_dispatch_schedule_run
 from . import test_translation
 from . import test_kb_article
 from . import test_ticket_portal_steps

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common_flow import CrossdeptFlowCase
+from .refusal import refused
 
 
 @tagged("post_install", "-at_install")
@@ -56,7 +57,9 @@ class TestFlowTemplate(CrossdeptFlowCase):
 
     def test_validation_errors(self):
         self._assert_refused([], "has no step")
-        self._assert_refused([{"name": "Zero", "sla": 0}], "SLA must be a positive", "Zero")
+        # refused when saved, before any activation
+        with refused(self, ValidationError, "Step Zero: the SLA must be a positive"):
+            self._make_flow([{"name": "Zero", "sla": 0}], activate=False)
         cyclic, steps = self._make_flow(
             [{"name": "A"}, {"name": "B", "preds": ["A"]}, {"name": "C", "preds": ["B"]}],
             activate=False,
@@ -83,19 +86,19 @@ class TestFlowTemplate(CrossdeptFlowCase):
             "needs approvers",
             "Vote",
         )
-        self._assert_refused(
-            [
-                {
-                    "name": "Vote",
-                    "kind": "approval",
-                    "approvers": self.approver_1 | self.approver_2,
-                    "approval_policy": "count",
-                    "approval_min_count": 3,
-                }
-            ],
-            "asks for 3 approvals",
-            "Vote",
-        )
+        with refused(self, ValidationError, "Step Vote: it asks for 3 approvals"):
+            self._make_flow(
+                [
+                    {
+                        "name": "Vote",
+                        "kind": "approval",
+                        "approvers": self.approver_1 | self.approver_2,
+                        "approval_policy": "count",
+                        "approval_min_count": 3,
+                    }
+                ],
+                activate=False,
+            )
         self._assert_refused(
             [
                 {
@@ -115,12 +118,14 @@ class TestFlowTemplate(CrossdeptFlowCase):
             ],
             activate=False,
         )
-        steps["Vote"].write({"reject_action": "return", "reject_return_step_id": steps["After"].id})
-        with self.assertRaisesRegex(
-            ValidationError, "Step Vote: a rejection must return to an earlier step"
+        with refused(
+            self, ValidationError, "Step Vote: a rejection must return to an earlier step"
         ):
-            late.action_activate()
-        with self.assertRaisesRegex(ValidationError, "percentage between 0 and 100"):
+            steps["Vote"].write(
+                {"reject_action": "return", "reject_return_step_id": steps["After"].id}
+            )
+        late.action_activate()
+        with self.assertRaisesRegex(ValidationError, "percentage of approvals must be between 1"):
             self._make_flow([{"name": "Bad", "approval_min_percent": 0}], activate=False)
 
     def test_unreachable_step_refused(self):
