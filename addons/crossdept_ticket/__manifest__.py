@@ -36,6 +36,9 @@
         "demo/crossdept_flow_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crossdept_ticket/static/src/views/**/*",
+        ],
         "web.assets_tests": [
             "crossdept_ticket/static/tests/tours/**/*",
         ],
