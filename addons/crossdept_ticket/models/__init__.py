@@ -1,6 +1,7 @@
 from . import crossdept_ticket_type
 from . import crossdept_ticket_tag
 from . import crossdept_ticket_event
+from . import crossdept_ticket_event_label
 from . import crossdept_ticket_raci
 from . import crossdept_ticket
 from . import crossdept_kb_article

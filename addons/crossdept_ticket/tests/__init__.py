@@ -21,3 +21,4 @@ from . import test_ticket_portal_steps
 from . import test_ticket_rating
 from . import test_kb_tour
 from . import test_duration
+from . import test_ticket_event_label
