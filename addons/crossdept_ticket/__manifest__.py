@@ -39,6 +39,9 @@
         "web.assets_backend": [
             "crossdept_ticket/static/src/views/**/*",
         ],
+        "web.assets_frontend": [
+            "crossdept_ticket/static/src/portal/**/*",
+        ],
         "web.assets_tests": [
             "crossdept_ticket/static/tests/tours/**/*",
         ],

@@ -20,5 +20,6 @@ from . import test_kb_article
 from . import test_ticket_portal_steps
 from . import test_ticket_rating
 from . import test_kb_tour
-from . import test_duration
 from . import test_ticket_event_label
+from . import test_ticket_portal_attachments
+from . import test_duration
