@@ -2,7 +2,6 @@ import json
 import re
 
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
 from ..controllers.portal import MAX_ATTACHMENTS
@@ -90,6 +89,13 @@ class TestTicketPortalAttachments(CrossdeptFlowCase, HttpCase):
         page = self.url_open(f"/my/tickets/{ticket.id}")
         self.assertIn("The total is wrong.", page.text)
 
+    def test_new_ticket_form_has_a_description_box_and_a_file_input(self):
+        self.authenticate("portal_a", "portal_a")
+        form = self.url_open("/my/tickets/new").text
+        self.assertRegex(form, r'<textarea[^>]*name="description"')
+        self.assertRegex(form, r'<input[^>]*type="file"[^>]*name="attachments"[^>]*multiple')
+        self.assertIn('enctype="multipart/form-data"', form)
+
     def test_too_many_or_too_large_files_are_refused(self):
         self.authenticate("portal_a", "portal_a")
         count = self.env["crossdept.ticket"].search_count([])
@@ -119,56 +125,62 @@ class TestTicketPortalAttachments(CrossdeptFlowCase, HttpCase):
             self.env["ir.attachment"].search([("name", "=", "own.txt")]).res_id, self.ticket_a.id
         )
 
+    def _post(self, ticket, body, attachment_ids, attachment_tokens=None):
+        """/mail/message/post as the portal's composer calls it; returns the error's
+        name and message, if any."""
+        response = self.url_open(
+            "/mail/message/post",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "thread_model": "crossdept.ticket",
+                        "thread_id": ticket.id,
+                        "post_data": {
+                            "body": body,
+                            "attachment_ids": attachment_ids,
+                            "message_type": "comment",
+                            "subtype_xmlid": "mail.mt_comment",
+                        },
+                        "attachment_tokens": attachment_tokens,
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        error = response.json().get("error")
+        return (error["data"]["name"], error["data"]["message"]) if error else None
+
     def test_cannot_post_on_another_customers_ticket_nor_reuse_their_file(self):
         self.authenticate("portal_a", "portal_a")
         upload = json.loads(self._upload(self.ticket_a, "a-private.txt").text)
-        attachment_id = upload["data"]["ir.attachment"][0]["id"]
-        with self.assertRaises(JsonRpcException) as caught, mute_logger("odoo.http"):
-            self.make_jsonrpc_request(
-                "/mail/message/post",
-                {
-                    "thread_model": "crossdept.ticket",
-                    "thread_id": self.ticket_b.id,
-                    "post_data": {"body": "On B", "attachment_ids": [attachment_id]},
-                },
+        attachment = upload["data"]["ir.attachment"][0]
+        with mute_logger("odoo.http"):
+            error = self._post(
+                self.ticket_b, "On B", [attachment["id"]], [attachment["access_token"]]
             )
-        self.assertEqual(caught.exception.args[0], "werkzeug.exceptions.NotFound")
+        self.assertEqual(error[0], "werkzeug.exceptions.NotFound")
+        self.assertFalse(self.ticket_b.message_ids.filtered(lambda m: "On B" in (m.body or "")))
         # customer B cannot take customer A's pending file onto their own ticket
         self.authenticate("portal_b", "portal_b")
-        self.make_jsonrpc_request(
-            "/mail/message/post",
-            {
-                "thread_model": "crossdept.ticket",
-                "thread_id": self.ticket_b.id,
-                "post_data": {
-                    "body": "With A's file",
-                    "attachment_ids": [attachment_id],
-                    "message_type": "comment",
-                    "subtype_xmlid": "mail.mt_comment",
-                },
-            },
-        )
-        attachment = self.env["ir.attachment"].browse(attachment_id)
-        self.assertEqual((attachment.res_model, attachment.res_id), ("mail.compose.message", 0))
-        posted = self.ticket_b.message_ids.filtered(lambda m: "With A's file" in (m.body or ""))
-        self.assertEqual(len(posted), 1)
-        self.assertFalse(posted.attachment_ids)
-        self.assertFalse(self.ticket_b.message_ids.filtered(lambda m: "On B" in (m.body or "")))
-
-    def test_another_customers_file_cannot_be_downloaded(self):
-        self.authenticate("portal_a", "portal_a")
-        self._new_ticket(
-            files=[("attachments", ("contract.txt", b"Confidential terms", "text/plain"))],
-            title="Contract question",
-        )
-        attachment = self.env["ir.attachment"].search([("name", "=", "contract.txt")])
-        own = self.url_open(f"/web/content/{attachment.id}?download=true")
-        self.assertEqual(own.content, b"Confidential terms")
-        self.authenticate("portal_b", "portal_b")
         with mute_logger("odoo.http"):
-            other = self.url_open(f"/web/content/{attachment.id}?download=true")
-        self.assertIn(other.status_code, (403, 404))
-        self.assertNotIn(b"Confidential terms", other.content)
+            error = self._post(self.ticket_b, "With A's file", [attachment["id"]])
+        self.assertEqual(error[0], "odoo.exceptions.UserError")
+        self.assertIn("does not exist or you do not have the rights to access it", error[1])
+        pending = self.env["ir.attachment"].browse(attachment["id"])
+        self.assertEqual((pending.res_model, pending.res_id), ("mail.compose.message", 0))
+        self.assertFalse(
+            self.ticket_b.message_ids.filtered(lambda m: "With A's file" in (m.body or ""))
+        )
+        # customer A posts it on their own ticket: it lands there
+        self.authenticate("portal_a", "portal_a")
+        self.assertIsNone(
+            self._post(self.ticket_a, "My file", [attachment["id"]], [attachment["access_token"]])
+        )
+        self.assertEqual(
+            (pending.res_model, pending.res_id), ("crossdept.ticket", self.ticket_a.id)
+        )
 
     def test_ticket_page_shows_progress_labels_and_composer(self):
         flow, _steps = self._make_flow(

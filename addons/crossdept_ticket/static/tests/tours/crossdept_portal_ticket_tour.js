@@ -16,12 +16,13 @@ registry.category("web_tour.tours").add("crossdept_portal_ticket_tour", {
         {
             content: "Give the request a title",
             trigger: ".o_crossdept_portal_new_ticket input[name='title']",
-            run: "edit Scanner jams on page two",
+            // typed, not confirmed: Enter would submit the form
+            run: "fill Scanner jams on page two",
         },
         {
             content: "Describe it",
             trigger: ".o_crossdept_portal_new_ticket textarea[name='description']",
-            run: "edit Every scan of more than one page stops with error E42.",
+            run: "fill Every scan of more than one page stops with error E42.",
         },
         {
             content: "Attach the scanner's log",
