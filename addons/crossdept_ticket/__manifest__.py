@@ -34,6 +34,9 @@
     "demo": [
         "demo/crossdept_ticket_demo.xml",
         "demo/crossdept_flow_demo.xml",
+        "demo/crossdept_lang_demo.xml",
+        "demo/crossdept_kb_demo.xml",
+        "demo/crossdept_portal_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

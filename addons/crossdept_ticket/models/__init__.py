@@ -19,3 +19,4 @@ from . import hr_employee
 from . import crossdept_dispatcher
 from . import crossdept_escalation_rule
 from . import crossdept_dispatch_schedule
+from . import res_lang

@@ -23,3 +23,4 @@ from . import test_kb_tour
 from . import test_ticket_event_label
 from . import test_ticket_portal_attachments
 from . import test_duration
+from . import test_demo_data
