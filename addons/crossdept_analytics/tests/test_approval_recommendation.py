@@ -183,6 +183,4 @@ class TestApprovalRecommendation(CrossdeptProcessCase):
         self.assertIn("Board 重复了 Finance", chinese)
         self.assertIn("1.0 小时", chinese)
         self.assertNotIn("repeats", chinese)
-        self.assertEqual(
-            merge.with_context(lang="zh_CN").display_name, "合并: Finance + Board"
-        )
+        self.assertEqual(merge.with_context(lang="zh_CN").display_name, "合并: Finance + Board")
