@@ -33,7 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_PASSWORDS = {"admin": "admin", "portal": "portal"}
 
 # url, login, lang, output (relative to the repository), and optionally: password
-# (default: the demo's), ready (a CSS selector to wait for), full_page, width, height
+# (default: the demo's), ready (a CSS selector to wait for) or ready_js (a JavaScript
+# expression that turns true), full_page, width, height
 SHOTS = [
     {
         "name": "dashboard_en",
@@ -59,7 +60,9 @@ SHOTS = [
         "login": "portal",
         "lang": "en_US",
         "output": "addons/crossdept_ticket/readme/screenshots/portal_ticket_en.png",
-        "ready": "#chatterRoot",
+        # the portal chatter renders its messages in a shadow root
+        "ready_js": "document.querySelector('#chatterRoot')?.shadowRoot"
+        "?.querySelector('.o-mail-Message')",
         "full_page": True,
     },
     {
@@ -68,7 +71,9 @@ SHOTS = [
         "login": "portal.zh",
         "lang": "zh_CN",
         "output": "addons/crossdept_ticket/readme/screenshots/portal_ticket_zh.png",
-        "ready": "#chatterRoot",
+        # the portal chatter renders its messages in a shadow root
+        "ready_js": "document.querySelector('#chatterRoot')?.shadowRoot"
+        "?.querySelector('.o-mail-Message')",
         "full_page": True,
     },
 ]
@@ -172,7 +177,9 @@ class Browser:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    def shoot(self, base, session_id, url, out, ready=None, wait=1.5, timeout=30.0, **size):
+    def shoot(
+        self, base, session_id, url, out, ready=None, ready_js=None, wait=1.5, timeout=30.0, **size
+    ):
         width, height = size.get("width") or 1400, size.get("height") or 900
         self.call("Network.clearBrowserCookies")
         self.call("Network.setCookie", name="session_id", value=session_id, url=base)
@@ -186,7 +193,9 @@ class Browser:
         self.call("Page.navigate", url=f"{base}{url}")
         deadline = time.monotonic() + timeout
         check = (
-            f"!!document.querySelector({json.dumps(ready)})"
+            f"!!({ready_js})"
+            if ready_js
+            else f"!!document.querySelector({json.dumps(ready)})"
             if ready
             else "document.readyState === 'complete'"
         )
@@ -257,6 +266,7 @@ def take(shots, base, db, browser):
                 url,
                 out,
                 ready=shot.get("ready"),
+                ready_js=shot.get("ready_js"),
                 wait=shot.get("wait", 1.5),
                 width=shot.get("width"),
                 height=shot.get("height"),

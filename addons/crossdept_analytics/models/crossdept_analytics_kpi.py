@@ -5,7 +5,9 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-from odoo.tools.misc import format_date
+from babel.dates import format_skeleton
+
+from odoo.tools.misc import babel_locale_parse, format_date
 
 from odoo.addons.crossdept_ticket.tools.duration import (
     format_hours,
@@ -373,14 +375,16 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         short, else its calendar months, each clipped to the period, with a label."""
         windows = []
         weekly = (date_to - date_from).days < WEEKLY_CHART_DAYS
+        locale = babel_locale_parse(self.env.lang or "en_US")
         start = date_from
         while start <= date_to:
+            # "Nov 4" / "11月4日", "Nov 2026" / "2026年11月"
             if weekly:
                 end = start + timedelta(days=6 - start.weekday())
-                label = format_date(self.env, start, date_format="MMM d")
+                label = format_skeleton("MMMd", start, locale=locale)
             else:
                 end = start.replace(day=1) + relativedelta(months=1, days=-1)
-                label = format_date(self.env, start, date_format="MMM yyyy")
+                label = format_skeleton("yMMM", start, locale=locale)
             end = min(end, date_to)
             windows.append((start, end, label))
             start = end + timedelta(days=1)
@@ -720,14 +724,20 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 limit=limit,
             )
         )
+        rows = self.env.cr.fetchall()
+        # the flow step's name in the reader's language (instances keep a copy)
+        names = {
+            step.id: step.name
+            for step in self.env["crossdept.flow.step"].browse([row[0] for row in rows])
+        }
         return [
             {
                 "flow_step_id": step_id,
-                "name": name,
+                "name": names.get(step_id) or name,
                 "count": count,
                 "waiting_hours": waiting,
                 "working_hours": working,
                 "share": share,
             }
-            for step_id, name, count, waiting, working, share in self.env.cr.fetchall()
+            for step_id, name, count, waiting, working, share in rows
         ]

@@ -54,6 +54,7 @@ class CrossdeptPortal(CustomerPortal):
             {
                 "ticket": ticket,
                 "steps": self._portal_steps(ticket),
+                "step_names": self._portal_step_names(ticket),
                 "page_name": "crossdept_ticket",
             },
             "my_crossdept_tickets_history",
@@ -66,6 +67,18 @@ class CrossdeptPortal(CustomerPortal):
         """The steps the customer follows. The ticket may come sudo-ed from an access
         token check, so the steps are filtered here as their record rule does."""
         return ticket.step_ids.filtered("portal_visible")
+
+    def _portal_step_names(self, ticket):
+        """The steps' names in the customer's language: a step keeps a copy of its
+        flow step's name, taken in the language of whoever started the flow."""
+        steps = self._portal_steps(ticket)
+        # sudo: flow definitions are internal; only the names of the steps this
+        # customer already sees are read
+        return {
+            step.id: step.flow_step_id.sudo().with_context(lang=request.env.lang).name
+            or step.name
+            for step in steps
+        }
 
     @http.route(["/my/tickets/new"], type="http", auth="user", website=True)
     def portal_new_crossdept_ticket(self, **post):
