@@ -1,12 +1,11 @@
 from datetime import timedelta
 
+from babel.dates import format_skeleton
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-from babel.dates import format_skeleton
-
 from odoo.tools.misc import babel_locale_parse, format_date
 
 from odoo.addons.crossdept_ticket.tools.duration import (

@@ -75,8 +75,7 @@ class CrossdeptPortal(CustomerPortal):
         # sudo: flow definitions are internal; only the names of the steps this
         # customer already sees are read
         return {
-            step.id: step.flow_step_id.sudo().with_context(lang=request.env.lang).name
-            or step.name
+            step.id: step.flow_step_id.sudo().with_context(lang=request.env.lang).name or step.name
             for step in steps
         }
 
