@@ -225,7 +225,6 @@ def run(db, tickets):
     # importable once the configuration has set the addons path
     from odoo.addons.crossdept_analytics.models.crossdept_analytics_kpi import (  # noqa: PLC0415
         KPI_SQL,
-        KPIS,
     )
     from odoo.addons.crossdept_analytics.report.refresh import (  # noqa: PLC0415
         REFRESH_WORK_MEM,
@@ -332,10 +331,25 @@ def run(db, tickets):
                 "baseline_windows": 8,
             }
         )
-        queries = [(f"tile {kpi}", lambda kpi=kpi: Kpi.get_dashboard_tile(kpi)) for kpi in KPIS]
-        queries += [
-            (f"chart {kpi} (6 months)", lambda kpi=kpi: Kpi.get_dashboard_series(kpi))
-            for kpi in ("median_hours", "on_time_rate", "transfer_rate")
+        period = (today - timedelta(days=29), today)
+        filters = Kpi._dashboard_filters()
+        queries = [
+            (
+                "dashboard: all tiles (30 days and the 30 before)",
+                lambda: Kpi._dashboard_tiles(*period, filters),
+            ),
+            (
+                "dashboard: charts (30 days per week, tickets per department)",
+                lambda: Kpi._dashboard_charts(*period, filters),
+            ),
+            (
+                "dashboard: charts (6 months per month)",
+                lambda: Kpi._dashboard_charts(*Kpi._dashboard_period("6m"), filters),
+            ),
+            (
+                "dashboard: everything, one department (30 days)",
+                lambda: Kpi.get_dashboard("30d", department_id=department.id),
+            ),
         ]
         queries += [
             ("tile top bottleneck steps (90 days)", lambda: Kpi.get_bottlenecks()),

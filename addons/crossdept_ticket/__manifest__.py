@@ -37,8 +37,17 @@
     "demo": [
         "demo/crossdept_ticket_demo.xml",
         "demo/crossdept_flow_demo.xml",
+        "demo/crossdept_lang_demo.xml",
+        "demo/crossdept_kb_demo.xml",
+        "demo/crossdept_portal_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crossdept_ticket/static/src/views/**/*",
+        ],
+        "web.assets_frontend": [
+            "crossdept_ticket/static/src/portal/**/*",
+        ],
         "web.assets_tests": [
             "crossdept_ticket/static/tests/tours/**/*",
         ],

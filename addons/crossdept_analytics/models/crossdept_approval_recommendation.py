@@ -3,7 +3,9 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools.process_stats import fmt, median
+from odoo.addons.crossdept_ticket.tools.duration import format_hours, format_percent
+
+from ..tools.process_stats import median
 
 # fewest tickets on which a pattern must hold before it is recommended on
 DEFAULT_MIN_TICKETS = 10
@@ -32,7 +34,12 @@ class CrossdeptApprovalRecommendation(models.Model):
         required=True,
     )
     step_ids = fields.Many2many("crossdept.flow.step", string="Steps", required=True)
-    evidence = fields.Text(required=True)
+    evidence_data = fields.Json(
+        readonly=True,
+        help="The figures the evidence is written from (step ids, counts, rates in %, "
+        "median hours), kept as data so that each reader reads it in their language.",
+    )
+    evidence = fields.Text(compute="_compute_evidence")
     ticket_count = fields.Integer("Tickets Observed")
     saving_hours = fields.Float(
         "Expected Saving (h)", help="Median hours per ticket the change would save."
@@ -48,10 +55,108 @@ class CrossdeptApprovalRecommendation(models.Model):
 
     @api.depends("kind", "step_ids.name")
     def _compute_name(self):
-        labels = dict(self._fields["kind"]._description_selection(self.env))
         for rec in self:
-            steps = " + ".join(rec.step_ids.mapped("name"))
-            rec.name = f"{labels.get(rec.kind, '')}: {steps}"
+            rec.name = rec._label()
+
+    @api.depends_context("lang")
+    @api.depends("kind", "step_ids.name")
+    def _compute_display_name(self):
+        # the stored name serves searches; readers see the kind in their language
+        for rec in self:
+            rec.display_name = rec._label()
+
+    def _label(self):
+        self.ensure_one()
+        labels = dict(self._fields["kind"]._description_selection(self.env))
+        return f"{labels.get(self.kind, '')}: {' + '.join(self.step_ids.mapped('name'))}"
+
+    @api.depends_context("lang")
+    @api.depends("kind", "evidence_data", "step_ids.name")
+    def _compute_evidence(self):
+        for rec in self:
+            rec.evidence = rec._render_evidence(rec.evidence_data) if rec.evidence_data else ""
+
+    def _render_evidence(self, data):
+        """The evidence in the reader's language, from its figures."""
+        _ = self.env._
+        steps = self.env["crossdept.flow.step"].browse(
+            [data[key] for key in ("earlier", "later", "step") if data.get(key)]
+        )
+        names = {step.id: step.name for step in steps}
+        env = self.env
+
+        def hours(value):
+            return format_hours(env, value)
+
+        def percent(value):
+            return format_percent(env, value)
+
+        if self.kind == "drop_under_amount":
+            return _(
+                "%(step)s approved all %(count)s tickets it decided and adds a median "
+                "%(delay)s: skip it (for instance under an amount, with a run condition).",
+                step=names.get(data["step"], ""),
+                count=data["count"],
+                delay=hours(data["delay"]),
+            )
+        earlier, later = names.get(data["earlier"], ""), names.get(data["later"], "")
+        if self.kind == "parallelise":
+            return _(
+                "%(earlier)s and %(later)s are independent serial reviews by different "
+                "departments and people (same person on %(same)s of %(count)s tickets). "
+                "%(earlier)s rejects only %(rate_first)s of %(n_first)s tickets, so running "
+                "both at once wastes little work and saves a median %(saving)s (medians "
+                "%(delay_first)s and %(delay_second)s).",
+                earlier=earlier,
+                later=later,
+                same=data["same"],
+                count=data["count"],
+                rate_first=percent(data["rate_first"]),
+                n_first=data["n_first"],
+                saving=hours(data["saving"]),
+                delay_first=hours(data["delay_first"]),
+                delay_second=hours(data["delay_second"]),
+            )
+        reasons = []
+        for reason in data["reasons"]:
+            if reason == "same_person":
+                reasons.append(
+                    _(
+                        "the same person decided both levels on %(same)s of %(count)s tickets",
+                        same=data["same"],
+                        count=data["count"],
+                    )
+                )
+            elif reason == "same_department":
+                department = self.env["hr.department"].browse(data["department"])
+                reasons.append(
+                    _("both levels belong to %(department)s", department=department.name)
+                )
+            elif reason == "always_followed":
+                reasons.append(
+                    _(
+                        "%(later)s approved every one of the %(count)s tickets that "
+                        "%(earlier)s approved",
+                        later=later,
+                        earlier=earlier,
+                        count=data["count"],
+                    )
+                )
+        return _(
+            "%(later)s repeats %(earlier)s: %(reasons)s. %(earlier)s rejects "
+            "%(rate_first)s of %(n_first)s tickets (median delay %(delay_first)s); "
+            "%(later)s rejects %(rate_second)s of %(n_second)s tickets and adds a median "
+            "%(delay_second)s.",
+            later=later,
+            earlier=earlier,
+            reasons="; ".join(reasons),
+            rate_first=percent(data["rate_first"]),
+            n_first=data["n_first"],
+            delay_first=hours(data["delay_first"]),
+            rate_second=percent(data["rate_second"]),
+            n_second=data["n_second"],
+            delay_second=hours(data["delay_second"]),
+        )
 
     def action_apply(self):
         self.write({"state": "applied"})
@@ -139,7 +244,6 @@ class CrossdeptApprovalRecommendation(models.Model):
         return len(decided), (rejected / len(decided) if decided else 0.0), delays.get(step.id)
 
     def _detect_flow(self, flow, outcomes, delays, min_tickets):
-        _ = self.env._
         vals_list = []
         merged = set()
         steps = flow.step_ids.filtered(lambda step: step.kind == "approval")
@@ -156,30 +260,20 @@ class CrossdeptApprovalRecommendation(models.Model):
                 n_second, rate_second, delay_second = self._step_figures(later, outcomes, delays)
                 reasons = []
                 if same_user / count >= SAME_APPROVER_SHARE:
-                    reasons.append(
-                        _(
-                            "the same person decided both levels on %(same)s of %(count)s tickets",
-                            same=same_user,
-                            count=count,
-                        )
-                    )
+                    reasons.append("same_person")
                 if earlier.department_id and earlier.department_id == later.department_id:
-                    reasons.append(
-                        _(
-                            "both levels belong to %(department)s",
-                            department=earlier.department_id.name,
-                        )
-                    )
+                    reasons.append("same_department")
                 if followed == count:
-                    reasons.append(
-                        _(
-                            "%(later)s approved every one of the %(count)s tickets that "
-                            "%(earlier)s approved",
-                            later=later.name,
-                            earlier=earlier.name,
-                            count=count,
-                        )
-                    )
+                    reasons.append("always_followed")
+                data = {
+                    "earlier": earlier.id,
+                    "later": later.id,
+                    "same": same_user,
+                    "count": count,
+                    "rate_first": 100 * rate_first,
+                    "n_first": n_first,
+                    "delay_first": delay_first,
+                }
                 if reasons:
                     merged |= {earlier.id, later.id}
                     saving = delays.get(later.id) or 0.0
@@ -190,21 +284,14 @@ class CrossdeptApprovalRecommendation(models.Model):
                             "step_ids": [(6, 0, [earlier.id, later.id])],
                             "ticket_count": count,
                             "saving_hours": saving,
-                            "evidence": _(
-                                "%(later)s repeats %(earlier)s: %(reasons)s. %(earlier)s "
-                                "rejects %(rate_first)s%% of %(n_first)s tickets (median "
-                                "delay %(delay_first)sh); %(later)s rejects %(rate_second)s%% "
-                                "of %(n_second)s tickets and adds a median %(delay_second)sh.",
-                                later=later.name,
-                                earlier=earlier.name,
-                                reasons="; ".join(reasons),
-                                rate_first=fmt(100 * rate_first),
-                                n_first=n_first,
-                                delay_first=fmt(delay_first),
-                                rate_second=fmt(100 * rate_second),
-                                n_second=n_second,
-                                delay_second=fmt(saving),
-                            ),
+                            "evidence_data": {
+                                **data,
+                                "reasons": reasons,
+                                "department": earlier.department_id.id,
+                                "rate_second": 100 * rate_second,
+                                "n_second": n_second,
+                                "delay_second": saving,
+                            },
                         }
                     )
                 elif (
@@ -219,23 +306,11 @@ class CrossdeptApprovalRecommendation(models.Model):
                             "step_ids": [(6, 0, [earlier.id, later.id])],
                             "ticket_count": count,
                             "saving_hours": saving,
-                            "evidence": _(
-                                "%(earlier)s and %(later)s are independent serial reviews by "
-                                "different departments and people (same person on %(same)s "
-                                "of %(count)s tickets). %(earlier)s rejects only "
-                                "%(rate_first)s%% of %(n_first)s tickets, so running both "
-                                "at once wastes little work and saves a median %(saving)sh "
-                                "(medians %(delay_first)sh and %(delay_second)sh).",
-                                earlier=earlier.name,
-                                later=later.name,
-                                same=same_user,
-                                count=count,
-                                rate_first=fmt(100 * rate_first),
-                                n_first=n_first,
-                                saving=fmt(saving),
-                                delay_first=fmt(delay_first),
-                                delay_second=fmt(delay_second),
-                            ),
+                            "evidence_data": {
+                                **data,
+                                "saving": saving,
+                                "delay_second": delay_second,
+                            },
                         }
                     )
         for step in steps:
@@ -250,14 +325,7 @@ class CrossdeptApprovalRecommendation(models.Model):
                         "step_ids": [(6, 0, step.ids)],
                         "ticket_count": count,
                         "saving_hours": delay or 0.0,
-                        "evidence": _(
-                            "%(step)s approved all %(count)s tickets it decided and adds a "
-                            "median %(delay)sh: skip it (for instance under an amount, with "
-                            "a run condition).",
-                            step=step.name,
-                            count=count,
-                            delay=fmt(delay),
-                        ),
+                        "evidence_data": {"step": step.id, "count": count, "delay": delay},
                     }
                 )
         return vals_list

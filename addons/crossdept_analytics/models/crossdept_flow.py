@@ -2,7 +2,7 @@ from lxml import etree
 
 from odoo import api, fields, models
 
-from ..tools.process_stats import fmt
+from odoo.addons.crossdept_ticket.tools.duration import format_hours, format_percent
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -41,6 +41,7 @@ class CrossdeptFlow(models.Model):
         "crossdept.approval.recommendation", "flow_id", "Approval Recommendations"
     )
 
+    @api.depends_context("lang")
     @api.depends("step_ids")
     def _compute_value_stream(self):
         rows = self.env["crossdept.step.bottleneck"].search_fetch(
@@ -100,17 +101,17 @@ class CrossdeptFlow(models.Model):
             group.set("data-share", f"{line.share:.1f}")
             group.set("class", group.get("class", "") + " o_crossdept_heat_step")
             texts[1].text = self.env._(
-                "%(share)s%% · wait %(wait)sh · work %(work)sh",
-                share=fmt(line.share, 0),
-                wait=fmt(line.wait_hours),
-                work=fmt(line.work_hours),
+                "%(share)s · wait %(wait)s · work %(work)s",
+                share=format_percent(self.env, line.share),
+                wait=format_hours(self.env, line.wait_hours),
+                work=format_hours(self.env, line.work_hours),
             )
             texts[1].set("font-size", "10")
             title = etree.SubElement(group, f"{{{SVG_NS}}}title")
             title.text = self.env._(
-                "%(step)s: %(share)s%% of the time over %(count)s finished steps",
+                "%(step)s: %(share)s of the time over %(count)s finished steps",
                 step=line.flow_step_id.name,
-                share=fmt(line.share),
+                share=format_percent(self.env, line.share),
                 count=line.sample_count,
             )
         return etree.tostring(root, encoding="unicode")

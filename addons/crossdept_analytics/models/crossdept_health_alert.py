@@ -13,7 +13,11 @@ class CrossdeptHealthAlert(models.Model):
     rule_id = fields.Many2one(
         "crossdept.health.rule", required=True, ondelete="cascade", index=True, readonly=True
     )
-    name = fields.Char(compute="_compute_name", store=True)
+    name = fields.Char(compute="_compute_name", search="_search_name")
+    description = fields.Text(compute="_compute_description")
+    value_display = fields.Char("Current Value", compute="_compute_description")
+    baseline_display = fields.Char("Usual Value", compute="_compute_description")
+    limit_display = fields.Char("Threshold", compute="_compute_description")
     kpi = fields.Selection(related="rule_id.kpi", store=True, string="KPI")
     scope = fields.Selection(related="rule_id.scope", store=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
@@ -50,13 +54,72 @@ class CrossdeptHealthAlert(models.Model):
             )
         )
 
+    @api.depends_context("lang")
     @api.depends("rule_id.name", "department_id", "flow_id", "type_id")
     def _compute_name(self):
+        # read in the reader's language (rule names are translated), never stored
         for alert in self:
-            scope = alert.department_id or alert.flow_id or alert.type_id
+            scope = alert._scope_record()
             alert.name = (
                 f"{alert.rule_id.name} - {scope.display_name}" if scope else alert.rule_id.name
             )
+
+    def _search_name(self, operator, value):
+        return [
+            "|",
+            "|",
+            "|",
+            ("rule_id.name", operator, value),
+            ("department_id.name", operator, value),
+            ("flow_id.name", operator, value),
+            ("type_id.name", operator, value),
+        ]
+
+    @api.depends_context("lang")
+    @api.depends("kpi", "value", "baseline", "limit_value", "rule_id.mode", "rule_id.operator")
+    def _compute_description(self):
+        """What the alert says, written at read time in the reader's language from
+        the figures it stores."""
+        KPI = self.env["crossdept.analytics.kpi"]
+        operators = dict(
+            self.env["crossdept.health.rule"]._fields["operator"]._description_selection(self.env)
+        )
+        for alert in self:
+            alert.value_display = alert._format_kpi_value(alert.value)
+            alert.baseline_display = alert._format_kpi_value(alert.baseline)
+            alert.limit_display = alert._format_kpi_value(alert.limit_value)
+            if not alert.kpi:
+                alert.description = ""
+                continue
+            scope = alert._scope_record()
+            values = {
+                "kpi": KPI._kpi_label(alert.kpi),
+                "scope": scope.display_name if scope else self.env._("all tickets"),
+                "value": alert.value_display,
+                "limit": alert.limit_display,
+                "baseline": alert.baseline_display,
+                "days": alert.rule_id.window_days,
+            }
+            if alert.rule_id.mode == "anomaly":
+                alert.description = self.env._(
+                    "%(kpi)s of %(scope)s over the last %(days)s days is %(value)s, beyond "
+                    "its usual %(baseline)s (limit %(limit)s).",
+                    **values,
+                )
+            else:
+                alert.description = self.env._(
+                    "%(kpi)s of %(scope)s over the last %(days)s days is %(value)s, "
+                    "%(operator)s the threshold of %(limit)s.",
+                    operator=operators.get(alert.rule_id.operator, ""),
+                    **values,
+                )
+
+    def _format_kpi_value(self, value):
+        return self.env["crossdept.analytics.kpi"]._format_kpi(self.kpi, value) if self.kpi else ""
+
+    def _scope_record(self):
+        self.ensure_one()
+        return self.department_id or self.flow_id or self.type_id
 
     def _scope_id(self):
         self.ensure_one()
@@ -74,18 +137,16 @@ class CrossdeptHealthAlert(models.Model):
             if not user:
                 continue
             alert.user_id = user
+            # a to-do addressed to one person: written in their language
+            alert_in_lang = alert.with_context(lang=user.lang)
             vals_list.append(
                 {
                     "res_model_id": model_id,
                     "res_id": alert.id,
                     "activity_type_id": todo.id,
                     "user_id": user.id,
-                    "summary": self.env._(
-                        "%(alert)s: %(value)s (limit %(limit)s)",
-                        alert=alert.name,
-                        value=round(alert.value, 2),
-                        limit=round(alert.limit_value, 2),
-                    ),
+                    "summary": alert_in_lang.name,
+                    "note": alert_in_lang.description,
                 }
             )
         self.env["mail.activity"].create(vals_list)

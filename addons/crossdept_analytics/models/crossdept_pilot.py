@@ -4,7 +4,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..tools.process_stats import bootstrap_median_difference, fmt, mann_whitney_u, median
+from odoo.addons.crossdept_ticket.tools.duration import format_hours, format_number
+
+from ..tools.process_stats import bootstrap_median_difference, mann_whitney_u, median
 
 # fewest finished tickets per arm before a verdict is given
 MIN_SAMPLE = 20
@@ -183,6 +185,7 @@ class CrossdeptPilot(models.Model):
             samples[pilot_id, arm]["ratings"].append(rating)
         return samples
 
+    @api.depends_context("lang")
     @api.depends(
         "ticket_ids.state",
         "ticket_ids.pilot_arm",
@@ -226,15 +229,15 @@ class CrossdeptPilot(models.Model):
             )
         difference = self.variant_median_hours - self.control_median_hours
         # a p-value too small for four decimals is shown as a bound, not as 0
-        p_text = "= " + fmt(p_value, 4) if p_value >= 0.0001 else "< 0.0001"
+        p_text = "= " + format_number(self.env, p_value, 4) if p_value >= 0.0001 else "< 0.0001"
         figures = _(
-            "median %(variant)sh against %(control)sh (difference %(diff)sh, 95%% CI "
-            "%(low)sh to %(high)sh, p %(p)s)",
-            variant=fmt(self.variant_median_hours),
-            control=fmt(self.control_median_hours),
-            diff=fmt(difference, sign=True),
-            low=fmt(self.ci_low, sign=True),
-            high=fmt(self.ci_high, sign=True),
+            "median %(variant)s against %(control)s (difference %(diff)s, 95%% CI "
+            "%(low)s to %(high)s, p %(p)s)",
+            variant=format_hours(self.env, self.variant_median_hours),
+            control=format_hours(self.env, self.control_median_hours),
+            diff=format_hours(self.env, difference, sign=True),
+            low=format_hours(self.env, self.ci_low, sign=True),
+            high=format_hours(self.env, self.ci_high, sign=True),
             p=p_text,
         )
         if p_value >= SIGNIFICANCE:

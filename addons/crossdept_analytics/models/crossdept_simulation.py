@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, html_escape
 
+from odoo.addons.crossdept_ticket.tools.duration import format_hours
+
 from ..tools.process_stats import mean, median, percentile
 
 HISTOGRAM_BINS = 12
@@ -60,7 +62,12 @@ class CrossdeptSimulation(models.Model):
     predicted_mean = fields.Float("Predicted Mean (h)", readonly=True)
     predicted_median = fields.Float("Predicted Median (h)", readonly=True)
     predicted_p90 = fields.Float("Predicted P90 (h)", readonly=True)
-    histogram = fields.Html(readonly=True, sanitize=False)
+    histogram_data = fields.Json(
+        readonly=True,
+        help="Share of the tickets per cycle-time bin, actual and predicted: the chart is "
+        "drawn from it in the reader's language.",
+    )
+    histogram = fields.Html(compute="_compute_histogram", sanitize=False)
 
     @api.constrains("change", "step_id", "other_step_id", "new_sla_hours", "department_id")
     def _check_change(self):
@@ -235,13 +242,14 @@ class CrossdeptSimulation(models.Model):
                     "predicted_mean": mean(predicted),
                     "predicted_median": median(predicted),
                     "predicted_p90": percentile(predicted, 90),
-                    "histogram": sim._render_histogram(actual, predicted),
+                    "histogram_data": sim._histogram_data(actual, predicted),
                 }
             )
         return True
 
-    def _render_histogram(self, actual, predicted):
-        """Two-series bar chart (share of tickets per cycle-time bin) as inline SVG."""
+    @staticmethod
+    def _histogram_data(actual, predicted):
+        """Share of the tickets per cycle-time bin, for both series."""
         low = min(min(actual), min(predicted))
         high = max(max(actual), max(predicted))
         width = (high - low) / HISTOGRAM_BINS or 1.0
@@ -252,9 +260,27 @@ class CrossdeptSimulation(models.Model):
                 counts[min(int((value - low) / width), HISTOGRAM_BINS - 1)] += 1
             return [count / len(values) for count in counts]
 
+        return {
+            "low": low,
+            "width": width,
+            "actual": shares(actual),
+            "predicted": shares(predicted),
+        }
+
+    @api.depends_context("lang")
+    @api.depends("histogram_data")
+    def _compute_histogram(self):
+        for sim in self:
+            sim.histogram = (
+                sim._render_histogram(sim.histogram_data) if sim.histogram_data else False
+            )
+
+    def _render_histogram(self, data):
+        """Two-series bar chart (share of tickets per cycle-time bin) as inline SVG."""
+        low, width = data["low"], data["width"]
         series = [
-            (shares(actual), "#6c757d", self.env._("Actual")),
-            (shares(predicted), "#0d6efd", self.env._("Predicted")),
+            (data["actual"], "#6c757d", self.env._("Actual")),
+            (data["predicted"], "#0d6efd", self.env._("Predicted")),
         ]
         top = max(max(values) for values, _c, _l in series) or 1.0
         chart_w, chart_h, pad, bar_gap = 600, 200, 30, 4
@@ -279,9 +305,10 @@ class CrossdeptSimulation(models.Model):
                 f'<text x="{legend_x + 16}" y="18" font-size="12">{html_escape(label)}</text>'
             )
         for position in range(0, HISTOGRAM_BINS + 1, 3):
+            tick = format_hours(self.env, low + position * width)
             parts.append(
                 f'<text x="{pad + position * slot:.1f}" y="{pad + chart_h + 16}" font-size="11" '
-                f'text-anchor="middle">{low + position * width:.0f}h</text>'
+                f'text-anchor="middle">{html_escape(tick)}</text>'
             )
         parts.append("</svg>")
         return "".join(parts)

@@ -36,6 +36,7 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
     type_id = fields.Many2one("crossdept.ticket.type", "Ticket Type", readonly=True)
     ticket_count = fields.Integer("Tickets", readonly=True)
     closed_count = fields.Integer("Closed", readonly=True)
+    rated_count = fields.Integer("Rated", readonly=True)
     avg_hours = fields.Float("Average Hours", readonly=True, aggregator="avg")
     median_hours = fields.Float(readonly=True, aggregator="avg")
     p90_hours = fields.Float("90th Percentile Hours", readonly=True, aggregator="avg")
@@ -68,6 +69,7 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
                                a.type_id,
                                count(*) AS ticket_count,
                                count(a.cycle_hours) AS closed_count,
+                               count(a.satisfaction) AS rated_count,
                                avg(a.cycle_hours) AS avg_hours,
                                percentile_cont(0.5) WITHIN GROUP (ORDER BY a.cycle_hours)
                                    AS median_hours,

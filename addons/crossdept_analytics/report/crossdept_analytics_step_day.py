@@ -5,7 +5,8 @@ from .refresh import refresh_materialized_view
 
 
 class CrossdeptAnalyticsStepDay(models.Model):
-    """The finished step instances summed per day, company and flow step: the sums
+    """The finished step instances summed per day, company, flow step and the
+    step's department: the sums
     and counts the averages and shares of the bottleneck tile are made of.
 
     Materialized over the step facts and refreshed right after them. At 5 million
@@ -20,6 +21,8 @@ class CrossdeptAnalyticsStepDay(models.Model):
     date = fields.Date(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     flow_step_id = fields.Many2one("crossdept.flow.step", "Step", readonly=True)
+    flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
+    department_id = fields.Many2one("hr.department", readonly=True)
     name = fields.Char("Step Name", readonly=True)
     step_count = fields.Integer("Steps", readonly=True)
     waiting_count = fields.Integer("Steps with Waiting Time", readonly=True)
@@ -40,6 +43,8 @@ class CrossdeptAnalyticsStepDay(models.Model):
                            s.date,
                            s.company_id,
                            s.flow_step_id,
+                           s.flow_id,
+                           s.department_id,
                            min(s.name) AS name,
                            count(*) AS step_count,
                            count(s.waiting_hours) AS waiting_count,
@@ -49,7 +54,7 @@ class CrossdeptAnalyticsStepDay(models.Model):
                            sum(s.total_hours) AS total_hours
                       FROM crossdept_analytics_step s
                      WHERE s.state = 'done'
-                     GROUP BY s.date, s.company_id, s.flow_step_id
+                     GROUP BY s.date, s.company_id, s.flow_step_id, s.flow_id, s.department_id
                      ORDER BY s.date
                 )
                 """,

@@ -54,7 +54,10 @@ class CrossdeptAnalyticsTicket(models.Model):
     transfer_count = fields.Integer("Transfers", readonly=True)
     escalation_count = fields.Integer("Escalations", readonly=True)
     reopen_count = fields.Integer("Reopenings", readonly=True)
+    transferred = fields.Boolean(readonly=True, help="Transferred at least once.")
+    reopened = fields.Boolean(readonly=True, help="Reopened at least once.")
     satisfaction = fields.Float(readonly=True, aggregator="avg")
+    rated = fields.Boolean(readonly=True, help="The customer rated the ticket.")
 
     def _query(self):
         return SQL(
@@ -112,7 +115,10 @@ class CrossdeptAnalyticsTicket(models.Model):
                    COALESCE(ev.transfer_count, 0) AS transfer_count,
                    COALESCE(ev.escalation_count, 0) AS escalation_count,
                    COALESCE(ev.reopen_count, 0) AS reopen_count,
-                   rt.rating::float AS satisfaction
+                   COALESCE(ev.transfer_count, 0) > 0 AS transferred,
+                   COALESCE(ev.reopen_count, 0) > 0 AS reopened,
+                   rt.rating::float AS satisfaction,
+                   rt.rating IS NOT NULL AS rated
               FROM crossdept_ticket t
          LEFT JOIN crossdept_flow f ON f.id = t.flow_id
          LEFT JOIN ev ON ev.ticket_id = t.id

@@ -2,7 +2,13 @@ from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
 
-from ..tools.process_stats import fmt
+from odoo.addons.crossdept_ticket.tools.duration import (
+    EMPTY,
+    format_hours,
+    format_number,
+    format_percent,
+)
+
 from ..wizard.crossdept_process_review_wizard import previous_quarter
 
 REVIEW_KPIS = [
@@ -57,7 +63,9 @@ class ReportCrossdeptProcessReview(models.AbstractModel):
             "bottlenecks": Kpi.get_bottlenecks(date_from, date_to, limit=10),
             "alerts": self.env["crossdept.health.alert"].search([("state", "=", "open")]),
             "sections": self._process_review_sections(date_from, date_to),
-            "fmt": lambda value: "-" if value is None else f"{value:,.1f}",
+            "format_kpi": Kpi._format_kpi,
+            "format_hours": lambda value: format_hours(self.env, value),
+            "format_percent": lambda value: format_percent(self.env, value),
         }
 
     @api.model
@@ -92,16 +100,16 @@ class ReportCrossdeptProcessReview(models.AbstractModel):
                 _("Recommendation"),
                 _("Flow"),
                 _("Tickets"),
-                _("Saving (h)"),
+                _("Saving"),
                 _("Status"),
                 _("Evidence"),
             ],
             "rows": [
                 [
-                    rec.name,
+                    rec.display_name,
                     rec.flow_id.display_name,
                     str(rec.ticket_count),
-                    fmt(rec.saving_hours),
+                    format_hours(self.env, rec.saving_hours),
                     states[rec.state],
                     rec.evidence,
                 ]
@@ -130,14 +138,19 @@ class ReportCrossdeptProcessReview(models.AbstractModel):
         for pilot in pilots:
             for arm, label in arms:
                 flow = pilot[f"{arm}_flow_id"]
+                # an arm without finished tickets (or ratings) has nothing to show
+                finished = pilot[f"{arm}_count"]
+                satisfaction = pilot[f"{arm}_satisfaction"]
                 rows.append(
                     [
                         pilot.name,
                         f"{label}: {flow.display_name}",
-                        str(pilot[f"{arm}_count"]),
-                        fmt(pilot[f"{arm}_median_hours"]),
-                        fmt(pilot[f"{arm}_on_time_rate"]),
-                        fmt(pilot[f"{arm}_satisfaction"]) if pilot[f"{arm}_satisfaction"] else "-",
+                        str(finished),
+                        format_hours(self.env, pilot[f"{arm}_median_hours"]) if finished else EMPTY,
+                        format_percent(self.env, pilot[f"{arm}_on_time_rate"])
+                        if finished
+                        else EMPTY,
+                        format_number(self.env, satisfaction) if satisfaction else EMPTY,
                         pilot.verdict if arm == "variant" else "",
                     ]
                 )
@@ -147,8 +160,8 @@ class ReportCrossdeptProcessReview(models.AbstractModel):
                 _("Pilot"),
                 _("Arm"),
                 _("Finished Tickets"),
-                _("Median (h)"),
-                _("On Time (%)"),
+                _("Median"),
+                _("On Time"),
                 _("Satisfaction"),
                 _("Verdict"),
             ],

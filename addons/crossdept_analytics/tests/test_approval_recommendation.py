@@ -166,3 +166,21 @@ class TestApprovalRecommendation(CrossdeptProcessCase):
             rec.with_user(self.it_user).action_dismiss()
         rec.with_user(self.it_manager).action_dismiss()
         self.assertEqual(rec.state, "dismissed")
+
+    def test_evidence_is_written_in_the_readers_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"].search(
+            [("name", "in", ("crossdept_ticket", "crossdept_analytics"))]
+        )._update_translations(["zh_CN"])
+        merge = self._detect().filtered(lambda rec: rec.kind == "merge")
+        # what is stored is figures, not sentences
+        self.assertEqual(merge.evidence_data["count"], 10)
+        self.assertEqual(merge.evidence_data["reasons"], ["same_person", "always_followed"])
+        english = merge.with_user(self.it_user).with_context(lang="en_US").evidence
+        chinese = merge.with_user(self.it_user).with_context(lang="zh_CN").evidence
+        self.assertIn("Board repeats Finance", english)
+        self.assertIn("adds a median 1.0 h", english)
+        self.assertIn("Board 重复了 Finance", chinese)
+        self.assertIn("1.0 小时", chinese)
+        self.assertNotIn("repeats", chinese)
+        self.assertEqual(merge.with_context(lang="zh_CN").display_name, "合并: Finance + Board")

@@ -72,7 +72,7 @@ class TestBottleneck(CrossdeptProcessCase):
         self.assertRegex(svg, rf'data-step-id="{approve}"[^>]*data-share="44.4"')
         # the largest share is red, the others lighter
         self.assertIn('fill="#dc3545"', svg)
-        self.assertIn("44% · wait 3.0h · work 1.0h", svg)
+        self.assertIn("44.4% · wait 3.0 h · work 1.0 h", svg)
         self.assertRegex(svg, rf'data-step-id="{deliver}"[^>]*data-share="22.2"')
 
     def test_unfinished_steps_do_not_count(self):

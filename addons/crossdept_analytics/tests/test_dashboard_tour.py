@@ -1,4 +1,6 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
+from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -7,58 +9,88 @@ from odoo.tools import SQL
 
 @tagged("post_install", "-at_install")
 class TestDashboardTour(HttpCase):
-    """The dashboard of a manager of a company of their own, whose only ticket
-    took six hours and was transferred once."""
+    """The dashboard of a manager of a company of their own, whose only finished
+    ticket took six hours in its one step, after a transfer; another ticket of
+    theirs is open past its deadline. The engine ran both."""
 
     def test_dashboard_shows_tiles_charts_bottlenecks_and_alerts(self):
         company = self.env["res.company"].create({"name": "Tour Analytics Co"})
-        new_test_user(
+        manager = new_test_user(
             self.env,
             "tour_analyst",
             groups="crossdept_ticket.group_crossdept_ticket_manager",
             company_id=company.id,
             company_ids=[Command.set(company.ids)],
         )
+        worker = new_test_user(
+            self.env,
+            "tour_worker",
+            groups="crossdept_ticket.group_crossdept_ticket_user",
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+        )
         department = self.env["hr.department"].create(
             {"name": "Tour department", "company_id": company.id}
         )
+        self.env["hr.employee"].create(
+            [
+                {"name": "Tour analyst", "user_id": manager.id, "company_id": company.id},
+                {"name": "Tour worker", "user_id": worker.id, "company_id": company.id},
+            ]
+        )
+        department.manager_id = manager.employee_id
         flow = self.env["crossdept.flow"].create(
             {"name": "Tour flow", "code": "TOURAN", "company_id": company.id}
         )
-        flow_step = self.env["crossdept.flow.step"].create(
-            {"flow_id": flow.id, "name": "Tour review", "department_id": department.id}
-        )
-        ticket = self.env["crossdept.ticket"].create(
+        self.env["crossdept.flow.step"].create(
             {
-                "title": "Tour analytics ticket",
-                "company_id": company.id,
-                "department_id": department.id,
                 "flow_id": flow.id,
+                "name": "Tour review",
+                "department_id": department.id,
+                "assignment": "raci",
+                "raci_ids": [
+                    Command.create(
+                        {"role": "responsible", "holder_type": "user", "user_id": manager.id}
+                    )
+                ],
             }
         )
-        step = self.env["crossdept.ticket.step"].create(
-            {"ticket_id": ticket.id, "flow_step_id": flow_step.id, "name": "Tour review"}
-        )
-        ticket._log_events([{"ticket_id": ticket.id, "event_type": "transfer"}])
-        self.env.flush_all()
-        opened = fields.Datetime.now() - timedelta(days=3)
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE crossdept_ticket
-                   SET state = 'done', create_date = %(opened)s, date_closed = %(closed)s
-                 WHERE id = %(ticket)s;
-                UPDATE crossdept_ticket_step
-                   SET state = 'done', date_ready = %(opened)s, date_started = %(opened)s,
-                       date_done = %(closed)s
-                 WHERE id = %(step)s
-                """,
-                opened=opened,
-                closed=opened + timedelta(hours=6),
-                ticket=ticket.id,
-                step=step.id,
+        flow.action_activate()
+        Ticket = self.env["crossdept.ticket"].with_company(company)
+        values = {
+            "company_id": company.id,
+            "department_id": department.id,
+            "assigned_department_id": department.id,
+            "flow_id": flow.id,
+        }
+        # three days ago, from 8:00 to 14:00 (one calendar day: the period's)
+        opened = datetime.combine(fields.Date.today() - timedelta(days=3), time(8))
+        with freeze_time(opened):
+            ticket = Ticket.create({"title": "Tour analytics ticket", **values})
+            self.env.flush_all()
+            # the ORM stamps creation with the transaction's time, not the clock's
+            self.env.cr.execute(
+                SQL("UPDATE crossdept_ticket SET create_date = %s WHERE id = %s", opened, ticket.id)
             )
+            ticket.invalidate_recordset(["create_date"])
+            ticket.action_start_flow()
+        step = ticket.step_ids
+        with freeze_time(opened + timedelta(hours=1)):
+            step.with_context(crossdept_reason="Tour: the worker knows this").write(
+                {"user_id": worker.id}
+            )
+            step.with_user(worker).action_start()
+        with freeze_time(opened + timedelta(hours=6)):
+            step.with_user(worker).action_finish()
+        self.assertEqual(ticket.state, "done")
+        late = Ticket.create(
+            {
+                "title": "Tour overdue ticket",
+                "date_deadline": fields.Datetime.now() - timedelta(days=1),
+                **values,
+            }
         )
+        late.action_start_flow()
         self.env["crossdept.analytics.ticket"]._cron_refresh()
         rule = self.env["crossdept.health.rule"].create(
             {
@@ -67,7 +99,7 @@ class TestDashboardTour(HttpCase):
                 "kpi": "transfer_rate",
                 "scope": "all",
                 "operator": ">",
-                "threshold": 50.0,
+                "threshold": 20.0,
                 "window_days": 30,
             }
         )

@@ -41,8 +41,8 @@ class TestProcessReview(CrossdeptAnalyticsCase):
         html = html.decode()
         self.assertIn("IT (test)", html)
         self.assertIn("Review transfers", html)
-        # the IT department's median of 4 and 8 hours
-        self.assertIn("6.0", html)
+        # the IT department's median of 4 and 8 hours, in the product's duration format
+        self.assertIn("6.0 h", html)
 
     def test_previous_quarter_by_default(self):
         wizard = self.env["crossdept.process.review.wizard"].create({})
@@ -85,7 +85,7 @@ class TestProcessReviewProcessSections(CrossdeptProcessCase):
                 "flow_id": cls.flow.id,
                 "kind": "drop_under_amount",
                 "step_ids": [(6, 0, cls.flow.step_ids[:1].ids)],
-                "evidence": "Dismissed in 2020 evidence",
+                "evidence_data": {"step": cls.flow.step_ids[:1].id, "count": 7, "delay": 3.0},
                 "state": "dismissed",
             }
         )
@@ -153,12 +153,12 @@ class TestProcessReviewProcessSections(CrossdeptProcessCase):
         self.assertEqual(self.recommendation.kind, "merge")
         self.assertIn("same person decided both levels on 10 of 10", self.recommendation.evidence)
         self.assertEqual((self.pilot.control_count, self.pilot.variant_count), (20, 20))
-        self.assertTrue(self.pilot.verdict.startswith("The variant is faster: median 10.5h"))
+        self.assertTrue(self.pilot.verdict.startswith("The variant is faster: median 10.5 h"))
         html = self._render(*self._this_quarter())
         self.assertIn("Approval recommendations", html)
         self.assertIn(str(escape(self.recommendation.name)), html)
         self.assertIn(str(escape(self.recommendation.evidence)), html)
-        self.assertNotIn("Dismissed in 2020 evidence", html)
+        self.assertNotIn("approved all 7 tickets", html)
         # one line per arm: finished tickets, median hours, verdict on the variant's
         self.assertIn("Faster review", html)
         self.assertIn(f"Control: {escape(self.control.display_name)}", html)
@@ -172,5 +172,5 @@ class TestProcessReviewProcessSections(CrossdeptProcessCase):
         html = self._render(date(2020, 1, 1), date(2020, 3, 31))
         self.assertIn("Pilot of 2020", html)
         self.assertNotIn("Faster review", html)
-        self.assertIn("Dismissed in 2020 evidence", html)
+        self.assertIn("approved all 7 tickets it decided and adds a median 3.0 h", html)
         self.assertNotIn(str(escape(self.recommendation.evidence)), html)

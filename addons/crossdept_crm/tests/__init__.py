@@ -5,3 +5,4 @@ from . import test_lead_milestones
 from . import test_smart_buttons
 from . import test_ticket_from_lead
 from . import test_translation
+from . import test_demo_data

@@ -6,6 +6,10 @@ from odoo.tools import plaintext2html
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+# files a customer may attach to a new ticket
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
+
 
 class CrossdeptPortal(CustomerPortal):
     _items_per_page = 20
@@ -50,6 +54,7 @@ class CrossdeptPortal(CustomerPortal):
             {
                 "ticket": ticket,
                 "steps": self._portal_steps(ticket),
+                "step_names": self._portal_step_names(ticket),
                 "page_name": "crossdept_ticket",
             },
             "my_crossdept_tickets_history",
@@ -63,33 +68,118 @@ class CrossdeptPortal(CustomerPortal):
         token check, so the steps are filtered here as their record rule does."""
         return ticket.step_ids.filtered("portal_visible")
 
+    def _portal_step_names(self, ticket):
+        """The steps' names in the customer's language: a step keeps a copy of its
+        flow step's name, taken in the language of whoever started the flow."""
+        steps = self._portal_steps(ticket)
+        # sudo: flow definitions are internal; only the names of the steps this
+        # customer already sees are read
+        return {
+            step.id: step.flow_step_id.sudo().with_context(lang=request.env.lang).name or step.name
+            for step in steps
+        }
+
     @http.route(["/my/tickets/new"], type="http", auth="user", website=True)
     def portal_new_crossdept_ticket(self, **post):
+        """The customer's new ticket: a title, a description (plain text, kept as
+        escaped HTML) and files, which arrive in the ticket's chatter as the
+        customer's first message."""
         values = self._prepare_portal_layout_values()
-        values.update({"page_name": "crossdept_ticket_new", "error": "", "post": post})
+        values.update(
+            {
+                "page_name": "crossdept_ticket_new",
+                "error": "",
+                "post": post,
+                "max_attachments": MAX_ATTACHMENTS,
+                "max_attachment_mb": MAX_ATTACHMENT_SIZE // (1024 * 1024),
+            }
+        )
         if request.httprequest.method == "POST":
             title = (post.get("title") or "").strip()
-            if not title:
-                values["error"] = request.env._("Please give your request a title.")
+            files = [
+                upload
+                for upload in request.httprequest.files.getlist("attachments")
+                if upload.filename
+            ]
+            error = self._check_portal_ticket(title, files)
+            if error:
+                values["error"] = error
             else:
-                ticket = self._create_portal_ticket(title, post.get("description") or "")
+                ticket = self._create_portal_ticket(title, post.get("description") or "", files)
                 return request.redirect(ticket.access_url)
         return request.render("crossdept_ticket.portal_new_crossdept_ticket", values)
 
-    def _create_portal_ticket(self, title, description):
+    def _check_portal_ticket(self, title, files):
+        _ = request.env._
+        if not title:
+            return _("Please give your request a title.")
+        if len(files) > MAX_ATTACHMENTS:
+            return _("Attach at most %(count)s files.", count=MAX_ATTACHMENTS)
+        for upload in files:
+            if self._upload_size(upload) > MAX_ATTACHMENT_SIZE:
+                return _(
+                    "%(file)s is larger than %(size)s MB.",
+                    file=upload.filename,
+                    size=MAX_ATTACHMENT_SIZE // (1024 * 1024),
+                )
+        return ""
+
+    @staticmethod
+    def _upload_size(upload):
+        stream = upload.stream
+        position = stream.tell()
+        stream.seek(0, 2)
+        size = stream.tell()
+        stream.seek(position)
+        return size
+
+    def _create_portal_ticket(self, title, description, files=()):
         user = request.env.user
         # portal users have no create right on tickets: the ticket is created here,
         # with the customer forced to the portal user's own partner
-        return (
+        ticket = (
             request.env["crossdept.ticket"]
             .sudo()
             .create(
                 {
                     "title": title,
-                    "description": plaintext2html(description),
+                    "description": plaintext2html(description) if description.strip() else False,
                     "partner_id": user.partner_id.id,
                     "requester_id": user.id,
                     "state": "open",
                 }
             )
+        )
+        if files:
+            self._post_portal_attachments(ticket, files)
+        return ticket
+
+    def _post_portal_attachments(self, ticket_sudo, files):
+        """The customer's files, posted as their message on the ticket they just
+        created, the way the portal chatter posts uploads: pending attachments of
+        the customer (with access tokens), which posting links to this ticket only."""
+        user = request.env.user
+        # sudo: portal users cannot create attachments; these are the customer's
+        # own files, created by them (create_uid) and bound to their new ticket below
+        attachments = (
+            request.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": upload.filename,
+                        "raw": upload.read(),
+                        "res_model": "mail.compose.message",
+                        "res_id": 0,
+                        "access_token": request.env["ir.attachment"]._generate_access_token(),
+                    }
+                    for upload in files
+                ]
+            )
+        )
+        ticket_sudo.with_context(mail_create_nosubscribe=True).message_post(
+            author_id=user.partner_id.id,
+            attachment_ids=attachments.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
         )

@@ -3,6 +3,7 @@ from . import crossdept_approval_mixin
 from . import crossdept_ticket_type
 from . import crossdept_ticket_tag
 from . import crossdept_ticket_event
+from . import crossdept_ticket_event_label
 from . import crossdept_ticket_raci
 from . import crossdept_ticket
 from . import crossdept_ticket_access
@@ -31,3 +32,4 @@ from . import crossdept_dispatcher
 from . import crossdept_ticket_step_queue
 from . import crossdept_escalation_rule
 from . import crossdept_dispatch_schedule
+from . import res_lang

@@ -33,3 +33,7 @@ from . import test_engine_way_forward
 from . import test_engine_approvals
 from . import test_engine_guard
 from . import test_engine_notifications
+from . import test_ticket_event_label
+from . import test_ticket_portal_attachments
+from . import test_duration
+from . import test_demo_data

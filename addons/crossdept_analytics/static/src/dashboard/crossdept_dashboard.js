@@ -2,121 +2,92 @@ import { Component, onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+import { EMPTY, formatHours, formatNumber, formatPercent } from "@crossdept_ticket/views/duration";
 
 const KPI_MODEL = "crossdept.analytics.kpi";
 
-function formatValue(value, kpi) {
+/** A KPI value in its unit, "–" when nothing was measured. */
+export function formatKpi(value, unit) {
     if (value === null || value === undefined) {
-        return "-";
+        return EMPTY;
     }
-    if (kpi === "ticket_count" || kpi === "open_overdue") {
-        return String(Math.round(value));
+    if (unit === "hours") {
+        return formatHours(value);
     }
-    return (Math.round(value * 10) / 10).toFixed(1);
+    if (unit === "percent") {
+        return formatPercent(value);
+    }
+    if (unit === "count") {
+        return formatNumber(value, { digits: 0 });
+    }
+    return formatNumber(value);
 }
 
-/** One KPI over the last 30 days against the 30 days before: one RPC. */
+const TREND_CLASSES = { good: "text-success", bad: "text-danger", neutral: "" };
+
+/** One KPI over the period against the period before; opens what it counts. */
 export class CrossdeptKpiTile extends Component {
     static template = "crossdept_analytics.KpiTile";
-    static props = { kpi: String, onOpen: Function };
-
-    setup() {
-        this.orm = useService("orm");
-        this.state = useState({ tile: null });
-        onWillStart(async () => {
-            this.state.tile = await this.orm.call(KPI_MODEL, "get_dashboard_tile", [
-                this.props.kpi,
-            ]);
-        });
-    }
+    static props = { tile: Object, onOpen: Function };
 
     get value() {
-        return formatValue(this.state.tile.value, this.props.kpi);
-    }
-
-    get trend() {
-        const { value, previous, higher_is_better } = this.state.tile;
-        // more tickets is neither good nor bad
-        if (
-            this.props.kpi === "ticket_count" ||
-            value === null ||
-            previous === null ||
-            value === previous
-        ) {
-            return "";
-        }
-        return value > previous === higher_is_better ? "text-success" : "text-danger";
+        return formatKpi(this.props.tile.value, this.props.tile.unit);
     }
 
     get previous() {
-        return formatValue(this.state.tile.previous, this.props.kpi);
+        return formatKpi(this.props.tile.previous, this.props.tile.unit);
+    }
+
+    get trendClass() {
+        return TREND_CLASSES[this.props.tile.trend] || "";
+    }
+
+    get trendTitle() {
+        return {
+            good: _t("Better than the previous period"),
+            bad: _t("Worse than the previous period"),
+            neutral: _t("No change that matters"),
+        }[this.props.tile.trend];
     }
 }
 
-/** Six months of a KPI as bars: one RPC. */
+/** Bars of a KPI (per week, month or department); each bar opens its records. */
 export class CrossdeptKpiChart extends Component {
     static template = "crossdept_analytics.KpiChart";
-    static props = { kpi: String };
-
-    setup() {
-        this.orm = useService("orm");
-        this.state = useState({ series: null });
-        onWillStart(async () => {
-            this.state.series = await this.orm.call(KPI_MODEL, "get_dashboard_series", [
-                this.props.kpi,
-            ]);
-        });
-    }
+    static props = { chart: Object, onOpen: Function };
 
     get bars() {
-        const { labels, values } = this.state.series;
-        const max = Math.max(...values.map((value) => value || 0)) || 1;
-        return labels.map((label, index) => ({
-            label,
-            value: formatValue(values[index], this.props.kpi),
-            height: Math.round((100 * (values[index] || 0)) / max),
+        const { bars, unit } = this.props.chart;
+        const max = Math.max(...bars.map((bar) => bar.value || 0)) || 1;
+        return bars.map((bar) => ({
+            ...bar,
+            display: formatKpi(bar.value, unit),
+            size: Math.round((100 * (bar.value || 0)) / max),
         }));
     }
 }
 
-/** The steps taking the largest share of step time: one RPC. */
+/** The steps taking the largest share of step time; each row opens its steps. */
 export class CrossdeptBottlenecks extends Component {
     static template = "crossdept_analytics.Bottlenecks";
-    static props = {};
+    static props = { steps: Array, onOpen: Function };
 
-    setup() {
-        this.orm = useService("orm");
-        this.state = useState({ steps: null });
-        onWillStart(async () => {
-            this.state.steps = await this.orm.call(KPI_MODEL, "get_bottlenecks", []);
-        });
+    hours(value) {
+        return formatHours(value);
     }
 
-    format(value) {
-        return formatValue(value, "hours");
+    percent(value) {
+        return formatPercent(value);
     }
 }
 
-/** Open health alerts: one RPC. */
+/** Open health alerts of the filter; a row opens its alert, the title all of them. */
 export class CrossdeptAlerts extends Component {
     static template = "crossdept_analytics.Alerts";
-    static props = { onOpen: Function };
+    static props = { alerts: Object, onOpenList: Function, onOpenAlert: Function };
 
-    setup() {
-        this.orm = useService("orm");
-        this.state = useState({ alerts: null });
-        onWillStart(async () => {
-            this.state.alerts = await this.orm.searchRead(
-                "crossdept.health.alert",
-                [["state", "=", "open"]],
-                ["name", "value", "limit_value", "date_open"],
-                { limit: 8 },
-            );
-        });
-    }
-
-    format(value) {
-        return formatValue(value, "value");
+    format(value, unit) {
+        return formatKpi(value, unit);
     }
 }
 
@@ -131,28 +102,100 @@ export class CrossdeptDashboard extends Component {
     static props = ["*"];
 
     setup() {
+        this.orm = useService("orm");
         this.action = useService("action");
-        this.tiles = [
-            "ticket_count",
-            "avg_hours",
-            "median_hours",
-            "p90_hours",
-            "on_time_rate",
-            "open_overdue",
-            "transfer_rate",
-            "reopen_rate",
-            "satisfaction",
-        ];
-        this.charts = ["median_hours", "on_time_rate", "transfer_rate"];
         this.title = _t("Process Dashboard");
+        this.state = useState({
+            data: null,
+            period: "30d",
+            dateFrom: "",
+            dateTo: "",
+            departmentId: 0,
+            flowId: 0,
+        });
+        onWillStart(() => this.load());
     }
 
-    openTickets() {
-        this.action.doAction("crossdept_analytics.crossdept_analytics_ticket_action");
+    /** Everything the dashboard shows, for the current filter: one RPC. */
+    async load() {
+        const { period, dateFrom, dateTo, departmentId, flowId } = this.state;
+        if (period === "custom" && (!dateFrom || !dateTo)) {
+            return;
+        }
+        const data = await this.orm.call(KPI_MODEL, "get_dashboard", [], {
+            period,
+            date_from: period === "custom" ? dateFrom : false,
+            date_to: period === "custom" ? dateTo : false,
+            department_id: departmentId || false,
+            flow_id: flowId || false,
+        });
+        this.state.data = data;
+        if (period !== "custom") {
+            this.state.dateFrom = data.date_from;
+            this.state.dateTo = data.date_to;
+        }
+    }
+
+    get filterArgs() {
+        const { filters } = this.state.data;
+        return { department_id: filters.department_id, flow_id: filters.flow_id };
+    }
+
+    onPeriodChange(ev) {
+        this.state.period = ev.target.value;
+        this.load();
+    }
+
+    onDateChange(field, ev) {
+        this.state[field] = ev.target.value;
+        this.load();
+    }
+
+    onDepartmentChange(ev) {
+        this.state.departmentId = parseInt(ev.target.value) || 0;
+        this.load();
+    }
+
+    onFlowChange(ev) {
+        this.state.flowId = parseInt(ev.target.value) || 0;
+        this.load();
+    }
+
+    async open(method, args, kwargs = {}) {
+        const action = await this.orm.call(KPI_MODEL, method, args, {
+            ...this.filterArgs,
+            ...kwargs,
+        });
+        return this.action.doAction(action);
+    }
+
+    openTile(tile) {
+        const { date_from, date_to } = this.state.data;
+        return this.open("action_open_kpi", [tile.kpi, date_from, date_to]);
+    }
+
+    openBar(chart, bar) {
+        return this.open("action_open_kpi", [chart.kpi, bar.date_from, bar.date_to], {
+            department_id: bar.department_id,
+        });
+    }
+
+    openBottleneck(step) {
+        const { date_from, date_to } = this.state.data;
+        return this.open("action_open_bottleneck", [step.flow_step_id, date_from, date_to]);
     }
 
     openAlerts() {
-        this.action.doAction("crossdept_analytics.crossdept_health_alert_action");
+        return this.open("action_open_alerts", []);
+    }
+
+    openAlert(alert) {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "crossdept.health.alert",
+            res_id: alert.id,
+            views: [[false, "form"]],
+        });
     }
 }
 
