@@ -1,25 +1,49 @@
 import hashlib
 import json
+import logging
 import re
 from datetime import UTC, datetime
 
 import psycopg2
+from werkzeug.exceptions import abort
 
-from odoo import http
+from odoo import SUPERUSER_ID, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 from odoo.tools import plaintext2html
-from odoo.tools.misc import file_open
+from odoo.tools.misc import file_open, get_lang
+
+_logger = logging.getLogger(__name__)
 
 PREFIX = "/api/crossdept/v1"
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 MAX_ID = 2**31 - 1
-BEARER = re.compile(r"Bearer\s+(\S+)", re.IGNORECASE)
+# the largest request body read, in bytes: the longest valid ticket, JSON-escaped, fits
+MAX_BODY = 1024 * 1024
+TITLE_MAX = 255
+TEXT_MAX = 10000
+KEY_MAX = 255
+# ticket dates the product accepts, in UTC: from 2000-01-01 to 2100-12-31
+DATE_MIN = datetime(2000, 1, 1)
+DATE_MAX = datetime(2100, 12, 31, 23, 59, 59, 999999)
+
+# an API key: visible ASCII (Odoo's keys are 40 hexadecimal digits)
+API_KEY = re.compile(r"[!-~]{1,256}")
+# visible ASCII, no space: Idempotency-Key values
+TOKEN = re.compile(rf"[!-~]{{1,{KEY_MAX}}}")
+# RFC 3339 date-time (JSON Schema's "date-time" format): the offset is required
+DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+INTEGER = re.compile(r"-?[0-9]{1,20}")
+# control characters (Unicode category Cc); multi-line texts keep tab, LF and CR
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 # POST /tickets body: field -> (kind, model for references)
 TICKET_FIELDS = {
-    "title": ("text", None),
+    "title": ("title", None),
     "description": ("text", None),
     "priority": ("priority", None),
     "type_id": ("ref", "crossdept.ticket.type"),
@@ -31,31 +55,86 @@ TICKET_FIELDS = {
     "start_flow": ("bool", None),
 }
 PRIORITIES = ("0", "1", "2", "3")
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+JSON_TYPE = "application/json"
+
+
+def is_api_path(path):
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def use_installed_lang():
+    """Before Odoo's dispatch, the request's language comes from Accept-Language and
+    may not be installed; fall back on an installed one as the dispatch does."""
+    # superuser only to read the installed languages when no user is logged in
+    env = request.env if request.env.uid else request.env(user=SUPERUSER_ID)
+    request.update_context(lang=get_lang(env).code)
+
+
+def abort_with(response):
+    """Answer ``response`` from outside a handler (routing, pre-dispatch, a defect):
+    the request's transaction is rolled back and, as on every API route, no session
+    is saved (an API client gets no session cookie)."""
+    request.session.can_save = False
+    abort(response)
 
 
 class ApiError(Exception):
     """An error answered as {"error": {"code", "message"[, "field"]}}."""
 
-    def __init__(self, status, code, message, field=None):
+    def __init__(self, status, code, message, field=None, headers=None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.headers = headers or []
 
     def response(self):
         error = {"code": self.code, "message": self.message}
-        if self.field:
+        if self.field is not None:
             error["field"] = self.field
-        headers = [("WWW-Authenticate", "Bearer")] if self.status == 401 else None
+        headers = list(self.headers)
+        if self.status == 401:
+            headers.append(("WWW-Authenticate", "Bearer"))
         return request.make_json_response({"error": error}, headers=headers, status=self.status)
+
+    def abort(self):
+        abort_with(self.response())
+
+
+def check_envelope():
+    """Refuse, before Odoo reads it, a body that is too large, not JSON (a form body
+    would otherwise be parsed into parameters) or compressed. Called for every API
+    route."""
+    httprequest = request.httprequest
+    length = httprequest.content_length
+    if length is not None and length > MAX_BODY:
+        ApiError(
+            413,
+            "payload_too_large",
+            request.env._("The request body is larger than %(max)s bytes.", max=MAX_BODY),
+        ).abort()
+    has_body = bool(length) or "chunked" in httprequest.headers.get("Transfer-Encoding", "")
+    encoding = httprequest.headers.get("Content-Encoding", "").strip().lower()
+    if has_body and (
+        (httprequest.headers.get("Content-Type") and httprequest.mimetype != JSON_TYPE)
+        or encoding not in ("", "identity")
+    ):
+        ApiError(
+            415,
+            "unsupported_media_type",
+            request.env._(
+                "Send the body as uncompressed JSON, with Content-Type: application/json."
+            ),
+        ).abort()
 
 
 class CrossdeptApi(http.Controller):
     """CrossDept's JSON API (see static/openapi.yaml). Each call authenticates with
     an Odoo API key as a Bearer token and runs as the key's user, under that user's
-    access rights and record rules."""
+    access rights and record rules. Every error is answered as JSON with a 4xx status:
+    the request envelope (size, media type), unknown paths and methods are refused by
+    ``ir.http`` before a handler runs, everything else by the handlers below."""
 
     @http.route(
         f"{PREFIX}/openapi.yaml",
@@ -65,7 +144,7 @@ class CrossdeptApi(http.Controller):
         csrf=False,
         save_session=False,
     )
-    def openapi(self):
+    def openapi(self, **_params):
         with file_open("crossdept_api/static/openapi.yaml", "rb") as spec:
             return request.make_response(
                 spec.read(), headers=[("Content-Type", "application/yaml; charset=utf-8")]
@@ -79,8 +158,7 @@ class CrossdeptApi(http.Controller):
         csrf=False,
         save_session=False,
     )
-    def create_ticket(self, **_form):
-        # a form body is refused with 415 (its fields arrive here as parameters)
+    def create_ticket(self, **_params):
         return self._call(self._create_ticket)
 
     @http.route(
@@ -91,29 +169,29 @@ class CrossdeptApi(http.Controller):
         csrf=False,
         save_session=False,
     )
-    def list_tickets(self, **params):
-        return self._call(self._list_tickets, params)
+    def list_tickets(self, **_params):
+        return self._call(self._list_tickets)
 
     @http.route(
-        f"{PREFIX}/tickets/<int:ticket_id>",
+        f"{PREFIX}/tickets/<ticket_id>",
         type="http",
         auth="public",
         methods=["GET"],
         csrf=False,
         save_session=False,
     )
-    def get_ticket(self, ticket_id):
+    def get_ticket(self, ticket_id, **_params):
         return self._call(self._get_ticket, ticket_id)
 
     @http.route(
-        f"{PREFIX}/tickets/<int:ticket_id>/comments",
+        f"{PREFIX}/tickets/<ticket_id>/comments",
         type="http",
         auth="public",
         methods=["POST"],
         csrf=False,
         save_session=False,
     )
-    def post_comment(self, ticket_id, **_form):
+    def post_comment(self, ticket_id, **_params):
         return self._call(self._post_comment, ticket_id)
 
     # ------------------------------------------------------------------
@@ -138,84 +216,172 @@ class CrossdeptApi(http.Controller):
             # e.g. two requests with the same Idempotency-Key at once
             message = request.env._("The request conflicts with data saved meanwhile.")
             return ApiError(409, "conflict", message).response()
+        except psycopg2.OperationalError:
+            # a serialization failure: Odoo retries the whole request
+            raise
+        except Exception:
+            # a defect, not the client's fault: logged, rolled back, still answered as JSON
+            _logger.exception("CrossDept API request %s failed", request.httprequest.path)
+            ApiError(
+                500,
+                "internal_error",
+                request.env._("The server could not handle this request; nothing was saved."),
+            ).abort()
 
     def _authenticate(self):
         header = request.httprequest.headers.get("Authorization", "")
-        match = BEARER.fullmatch(header.strip())
-        if not match:
+        scheme, _space, key = header.strip().partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
             raise ApiError(
                 401,
                 "unauthorized",
                 request.env._("Send an Odoo API key in the header 'Authorization: Bearer <key>'."),
             )
-        uid = request.env["res.users.apikeys"]._check_credentials(scope="rpc", key=match[1])
+        # a key with control characters or non-ASCII text cannot be one: never queried
+        uid = API_KEY.fullmatch(key) and request.env["res.users.apikeys"]._check_credentials(
+            scope="rpc", key=key
+        )
         if not uid:
             raise ApiError(401, "unauthorized", request.env._("Invalid or expired API key."))
         request.update_env(user=uid)
         # messages in the language of the key's user
         request.update_context(lang=request.env.user.lang)
 
+    def _query(self, allowed=()):
+        """The query string's parameters, each given at most once, all of them known."""
+        args = request.httprequest.args
+        for name in args:
+            if name not in allowed:
+                raise self._invalid(name, request.env._("Unknown parameter: %(field)s", field=name))
+            if len(args.getlist(name)) > 1:
+                raise self._invalid(
+                    name, request.env._("%(field)s is given more than once.", field=name)
+                )
+        return args
+
     def _json_body(self):
-        if request.httprequest.mimetype in FORM_TYPES:
-            # the form parser has consumed the body already, and it is not JSON anyway
-            raise ApiError(
-                415,
-                "unsupported_media_type",
-                request.env._("Send the body as JSON, with Content-Type: application/json."),
-            )
+        # check_envelope() has refused oversize and non-JSON bodies; a chunked body
+        # (without Content-Length) is measured once read
         raw = request.httprequest.get_data()
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError as error:
+        if len(raw) > MAX_BODY:
             raise ApiError(
-                400,
-                "invalid_json",
-                request.env._("The request body is not valid JSON: %(error)s", error=str(error)),
+                413,
+                "payload_too_large",
+                request.env._("The request body is larger than %(max)s bytes.", max=MAX_BODY),
+            )
+        try:
+            body = json.loads(
+                raw.decode() or "{}",
+                parse_constant=self._refuse_constant,
+                object_pairs_hook=self._json_object,
+            )
+        except UnicodeDecodeError:
+            raise self._invalid_json(
+                request.env._("The request body is not valid UTF-8.")
+            ) from None
+        except RecursionError:
+            raise self._invalid_json(
+                request.env._("The request body is nested too deeply.")
+            ) from None
+        except ValueError as error:
+            raise self._invalid_json(
+                request.env._("The request body is not valid JSON: %(error)s", error=str(error))
             ) from None
         if not isinstance(body, dict):
-            raise ApiError(
-                400, "invalid_json", request.env._("The request body must be a JSON object.")
-            )
+            raise self._invalid_json(request.env._("The request body must be a JSON object."))
+        self._check_unicode(body)
         return body
 
-    def _visible_ticket(self, ticket_id):
-        """The ticket if the API user may read it; 404 otherwise, so that tickets the
-        user may not see cannot be told apart from missing ones."""
-        ticket = request.env["crossdept.ticket"].browse(ticket_id if ticket_id <= MAX_ID else 0)
-        if ticket.exists() and ticket.has_access("read"):
-            return ticket
-        raise ApiError(404, "not_found", request.env._("Ticket %(id)s not found.", id=ticket_id))
+    @staticmethod
+    def _refuse_constant(name):
+        raise ValueError(f"{name} is not a JSON number")
+
+    @staticmethod
+    def _json_object(pairs):
+        obj = dict(pairs)
+        if len(obj) < len(pairs):
+            raise ValueError("an object repeats a key")
+        return obj
+
+    def _check_unicode(self, body):
+        """Refuse lone surrogates (JSON escapes such as "\\ud800"), which no database or
+        answer can encode, in any key or string of the body."""
+        stack = [body]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    raise self._invalid_json(
+                        request.env._("The request body holds text that is not valid Unicode.")
+                    ) from None
+            elif isinstance(item, dict):
+                stack.extend(item)
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+
+    @staticmethod
+    def _invalid_json(message):
+        return ApiError(400, "invalid_json", message)
 
     @staticmethod
     def _invalid(field, message):
         return ApiError(400, "invalid_field", message, field=field)
 
-    def _parse_datetime(self, field, value):
-        """A naive UTC datetime from an ISO 8601 string (UTC when no offset is given)."""
-        if not isinstance(value, str):
-            raise self._invalid(
-                field, request.env._("%(field)s must be an ISO 8601 date-time.", field=field)
-            )
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
+    @staticmethod
+    def _unprocessable(field, message):
+        return ApiError(422, "unprocessable", message, field=field)
+
+    def _parse_id(self, field, value):
+        """A record id: a JSON integer (or, from the path, its digits) from 1 to MAX_ID."""
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
             raise self._invalid(
                 field,
                 request.env._(
-                    "%(field)s is not an ISO 8601 date-time: %(value)s", field=field, value=value
+                    "%(field)s must be an integer from %(min)s to %(max)s.",
+                    field=field,
+                    min=1,
+                    max=MAX_ID,
                 ),
+            )
+        return value
+
+    def _parse_datetime(self, field, value):
+        """A naive UTC datetime from an RFC 3339 date-time, within the product's dates."""
+        if not isinstance(value, str) or not DATE_TIME.fullmatch(value):
+            raise self._invalid(
+                field,
+                request.env._(
+                    "%(field)s must be a date-time with a time zone, such as 2030-01-31T08:00:00Z.",
+                    field=field,
+                ),
+            )
+        try:
+            moment = datetime.fromisoformat(value.upper())
+        except ValueError:
+            raise self._invalid(
+                field, request.env._("%(field)s is not a valid date-time.", field=field)
             ) from None
-        if moment.tzinfo:
+        try:
             moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00
+            moment = None
+        if moment is None or not DATE_MIN <= moment <= DATE_MAX:
+            raise self._unprocessable(
+                field,
+                request.env._(
+                    "%(field)s must fall between 2000-01-01 and 2100-12-31 (UTC).", field=field
+                ),
+            )
         return moment
 
     def _parse_int(self, field, value, default, minimum, maximum):
         if value is None:
             return default
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
+        number = int(value) if INTEGER.fullmatch(value) else None
         if number is None or not minimum <= number <= maximum:
             raise self._invalid(
                 field,
@@ -228,27 +394,57 @@ class CrossdeptApi(http.Controller):
             )
         return number
 
+    def _parse_text(self, field, value, max_length, multiline=True, required=False):
+        """A string of at most ``max_length`` characters without control characters
+        (tab and line breaks allowed when ``multiline``), not blank when ``required``."""
+        env = request.env
+        if not isinstance(value, str):
+            raise self._invalid(field, env._("%(field)s must be a string.", field=field))
+        if required and not value.strip():
+            raise self._invalid(
+                field, env._("%(field)s is required and must not be blank.", field=field)
+            )
+        if len(value) > max_length:
+            raise self._invalid(
+                field,
+                env._(
+                    "%(field)s must hold at most %(max)s characters.", field=field, max=max_length
+                ),
+            )
+        if (CONTROL_IN_TEXT if multiline else CONTROL).search(value):
+            raise self._invalid(
+                field,
+                env._("%(field)s must not contain control characters.", field=field)
+                if not multiline
+                else env._(
+                    "%(field)s must not contain control characters other than tab and line breaks.",
+                    field=field,
+                ),
+            )
+        return value
+
     def _ticket_values(self, body):
         """Validate a POST /tickets body into ticket values; raises 400 naming the
-        first wrong field."""
+        first field that breaks the schema, 422 for a valid reference to a record that
+        does not exist (or that the user may not see) and for dates out of bounds."""
         env = request.env
         unknown = sorted(set(body) - set(TICKET_FIELDS))
         if unknown:
             raise self._invalid(unknown[0], env._("Unknown field: %(field)s", field=unknown[0]))
-        title = body.get("title")
-        if not isinstance(title, str) or not title.strip():
-            raise self._invalid("title", env._("title is required and must be a non-empty string."))
+        if "title" not in body:
+            raise self._invalid("title", env._("%(field)s is required.", field="title"))
         vals = {}
         for field, (kind, model) in TICKET_FIELDS.items():
             if field not in body or field == "start_flow":
                 continue
             value = body[field]
-            if kind == "text":
-                if not isinstance(value, str):
-                    raise self._invalid(field, env._("%(field)s must be a string.", field=field))
-                vals[field] = value.strip() if field == "title" else plaintext2html(value)
+            if kind == "title":
+                title = self._parse_text(field, value, TITLE_MAX, multiline=False, required=True)
+                vals[field] = title.strip()
+            elif kind == "text":
+                vals[field] = plaintext2html(self._parse_text(field, value, TEXT_MAX))
             elif kind == "priority":
-                if value not in PRIORITIES:
+                if not isinstance(value, str) or value not in PRIORITIES:
                     raise self._invalid(
                         field,
                         env._('priority must be one of "0", "1", "2" or "3" (urgent).'),
@@ -257,13 +453,9 @@ class CrossdeptApi(http.Controller):
             elif kind == "datetime":
                 vals[field] = self._parse_datetime(field, value) if value is not None else False
             elif value is not None:
-                if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                    raise self._invalid(
-                        field, env._("%(field)s must be a positive integer id.", field=field)
-                    )
-                record = env[model].browse(value if value <= MAX_ID else 0)
+                record = env[model].browse(self._parse_id(field, value))
                 if not record.exists() or not record.has_access("read"):
-                    raise self._invalid(
+                    raise self._unprocessable(
                         field,
                         env._("%(field)s: no record with id %(id)s.", field=field, id=value),
                     )
@@ -278,9 +470,17 @@ class CrossdeptApi(http.Controller):
     # ------------------------------------------------------------------
 
     def _create_ticket(self):
+        self._query()
+        key = request.httprequest.headers.get("Idempotency-Key")
+        if key is not None and not TOKEN.fullmatch(key):
+            raise self._invalid(
+                "Idempotency-Key",
+                request.env._(
+                    "Idempotency-Key must hold 1 to 255 visible ASCII characters (no spaces)."
+                ),
+            )
         body = self._json_body()
         vals, start_flow = self._ticket_values(body)
-        key = request.httprequest.headers.get("Idempotency-Key")
         if key is not None:
             replay = self._idempotent_replay(key, body)
             if replay:
@@ -302,11 +502,6 @@ class CrossdeptApi(http.Controller):
     def _idempotent_replay(self, key, body):
         """The answer for a request repeated with the same Idempotency-Key: the ticket
         it created (200), or 409 when the key came with another request."""
-        if not key.strip() or len(key) > 255:
-            raise self._invalid(
-                "Idempotency-Key",
-                request.env._("Idempotency-Key must hold 1 to 255 characters."),
-            )
         ticket = (
             request.env["crossdept.ticket"]
             .with_context(active_test=False)
@@ -331,15 +526,28 @@ class CrossdeptApi(http.Controller):
         location = f"{PREFIX}/tickets/{ticket.id}"
         return ticket._api_data(with_steps=True), 200, [("Location", location)]
 
+    def _visible_ticket(self, ticket_id):
+        """The ticket if the API user may read it; 404 otherwise, so that tickets the
+        user may not see cannot be told apart from missing ones."""
+        ticket_id = self._parse_id(
+            "ticket_id", int(ticket_id) if INTEGER.fullmatch(ticket_id) else ticket_id
+        )
+        ticket = request.env["crossdept.ticket"].browse(ticket_id)
+        if ticket.exists() and ticket.has_access("read"):
+            return ticket
+        raise ApiError(404, "not_found", request.env._("Ticket %(id)s not found.", id=ticket_id))
+
     def _get_ticket(self, ticket_id):
+        self._query()
         ticket = self._visible_ticket(ticket_id)
         return ticket._api_data(with_steps=True), 200, None
 
-    def _list_tickets(self, params):
+    def _list_tickets(self):
+        params = self._query(allowed=("changed_since", "limit", "offset"))
         limit = self._parse_int("limit", params.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = self._parse_int("offset", params.get("offset"), 0, 0, MAX_ID)
         domain = []
-        if params.get("changed_since"):
+        if "changed_since" in params:
             since = self._parse_datetime("changed_since", params["changed_since"])
             # steps and approvals change without writing the ticket; their events count
             domain = ["|", ("write_date", ">=", since), ("event_ids.event_date", ">=", since)]
@@ -357,6 +565,7 @@ class CrossdeptApi(http.Controller):
         return data, 200, None
 
     def _post_comment(self, ticket_id):
+        self._query()
         ticket = self._visible_ticket(ticket_id)
         body = self._json_body()
         unknown = sorted(set(body) - {"body", "internal"})
@@ -364,11 +573,9 @@ class CrossdeptApi(http.Controller):
             raise self._invalid(
                 unknown[0], request.env._("Unknown field: %(field)s", field=unknown[0])
             )
-        text = body.get("body")
-        if not isinstance(text, str) or not text.strip():
-            raise self._invalid(
-                "body", request.env._("body is required and must be a non-empty string.")
-            )
+        if "body" not in body:
+            raise self._invalid("body", request.env._("%(field)s is required.", field="body"))
+        text = self._parse_text("body", body["body"], TEXT_MAX, required=True)
         internal = body.get("internal", False)
         if not isinstance(internal, bool):
             raise self._invalid("internal", request.env._("internal must be true or false."))

@@ -4,3 +4,4 @@ from . import crossdept_webhook_delivery
 from . import crossdept_ticket
 from . import crossdept_ticket_event
 from . import crossdept_ticket_step
+from . import ir_http

@@ -1,5 +1,7 @@
 from . import test_api_auth
 from . import test_api_comments
+from . import test_api_hostile_input
+from . import test_api_schemathesis
 from . import test_api_tickets
 from . import test_openapi
 from . import test_rpc

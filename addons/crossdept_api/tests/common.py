@@ -68,15 +68,21 @@ class CrossdeptApiCase(HttpCase, CrossdeptFlowCase):
         # sudo: a key without expiration date needs it
         return cls.env["res.users.apikeys"].with_user(user).sudo()._generate("rpc", "test", None)
 
-    def _call(self, path, key=None, body=None, raw=None, headers=None):
-        """GET (no body) or POST (body as JSON, or raw bytes) ``path`` of the API."""
+    def _call(self, path, key=None, body=None, raw=None, headers=None, method=None):
+        """GET (no body) or POST (body as JSON, or raw bytes) ``path`` of the API, or
+        ``method`` when given. Given ``headers`` win over the defaults."""
         headers = dict(headers or {})
         if key:
-            headers["Authorization"] = f"Bearer {key}"
+            headers.setdefault("Authorization", f"Bearer {key}")
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         if data is not None:
-            headers["Content-Type"] = "application/json"
-        return self.url_open(API + path, data=data, headers=headers)
+            headers.setdefault("Content-Type", "application/json")
+        if method:
+            # the opener flushes this test's transaction first, as url_open does
+            return self.opener.request(
+                method, self.base_url() + API + path, data=data, headers=headers, timeout=30
+            )
+        return self.url_open(API + path, data=data, headers=headers, timeout=30)
 
     def assertApiError(self, response, status, code, field=None):
         self.assertEqual(response.status_code, status, response.text)

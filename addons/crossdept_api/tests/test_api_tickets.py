@@ -114,7 +114,6 @@ class TestApiTickets(CrossdeptApiCase):
             ({"description": "no title"}, "title"),
             ({"title": "   "}, "title"),
             ({"title": 12}, "title"),
-            ({"title": "x", "type_id": 999999999}, "type_id"),
             ({"title": "x", "type_id": "3"}, "type_id"),
             ({"title": "x", "department_id": True}, "department_id"),
             ({"title": "x", "priority": 3}, "priority"),
@@ -126,6 +125,20 @@ class TestApiTickets(CrossdeptApiCase):
             with self.subTest(body=body):
                 response = self._call("/tickets", key=self.it_key, body=body)
                 self.assertApiError(response, 400, "invalid_field", field=field)
+        self.assertEqual(self._ticket_count(), before)
+
+    def test_unknown_record_is_unprocessable(self):
+        """A well-formed id of a record that does not exist is refused by the business
+        rules (422, as no schema can say which ids exist), naming the field."""
+        before = self._ticket_count()
+        for body, field in [
+            ({"title": "x", "type_id": 999999999}, "type_id"),
+            ({"title": "x", "partner_id": 2147483647}, "partner_id"),
+        ]:
+            with self.subTest(body=body):
+                response = self._call("/tickets", key=self.it_key, body=body)
+                error = self.assertApiError(response, 422, "unprocessable", field=field)
+                self.assertIn(f"no record with id {body[field]}", error["message"])
         self.assertEqual(self._ticket_count(), before)
 
     def test_no_half_ticket_when_flow_cannot_start(self):
