@@ -17,6 +17,7 @@ PARALLEL_MAX_REJECTION = 0.10
 
 class CrossdeptApprovalRecommendation(models.Model):
     _name = "crossdept.approval.recommendation"
+    _inherit = ["crossdept.engine.mixin"]
     _description = "Approval Recommendation"
     _order = "flow_id, saving_hours desc, id"
 
@@ -158,11 +159,14 @@ class CrossdeptApprovalRecommendation(models.Model):
             delay_second=hours(data["delay_second"]),
         )
 
+    def _engine_fields(self):
+        return self._engine_all_fields(self.env._("Detect Recommendations, then Apply or Dismiss"))
+
     def action_apply(self):
-        self.write({"state": "applied"})
+        self._engine().write({"state": "applied"})
 
     def action_dismiss(self):
-        self.write({"state": "dismissed"})
+        self._engine().write({"state": "dismissed"})
 
     # ------------------------------------------------------------------
     # Detection
@@ -236,7 +240,7 @@ class CrossdeptApprovalRecommendation(models.Model):
         vals_list = []
         for flow in flows:
             vals_list += self._detect_flow(flow, outcomes, delays, min_tickets)
-        return self.create(vals_list)
+        return self._engine().create(vals_list).with_env(self.env)
 
     def _step_figures(self, step, outcomes, delays):
         decided = outcomes.get(step.id, {})

@@ -10,7 +10,7 @@ class CrossdeptCollaborationStar(models.Model):
 
     _name = "crossdept.collaboration.star"
     _description = "Collaboration Star"
-    _inherit = ["mail.thread"]
+    _inherit = ["crossdept.engine.mixin", "mail.thread"]
     _order = "month desc"
     _rec_name = "user_id"
 
@@ -22,6 +22,9 @@ class CrossdeptCollaborationStar(models.Model):
     consultations = fields.Integer("Consultations Answered", readonly=True)
     steps_done = fields.Integer(readonly=True)
     on_time_rate = fields.Float("On-time Rate (%)", readonly=True)
+
+    def _engine_fields(self):
+        return self._engine_all_fields(self.env._("the monthly collaboration star"))
 
     _sql_constraints = [
         ("month_company_uniq", "UNIQUE (month, company_id)", "One collaboration star a month."),
@@ -43,7 +46,7 @@ class CrossdeptCollaborationStar(models.Model):
         best = {}
         for line in lines:
             best.setdefault(line.company_id, line)
-        stars = self.create(
+        stars = self._engine().create(
             [
                 {
                     "month": month,

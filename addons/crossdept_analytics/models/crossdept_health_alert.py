@@ -7,7 +7,7 @@ class CrossdeptHealthAlert(models.Model):
 
     _name = "crossdept.health.alert"
     _description = "Process Health Alert"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["crossdept.engine.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "state desc, date_open desc, id desc"
 
     rule_id = fields.Many2one(
@@ -40,6 +40,10 @@ class CrossdeptHealthAlert(models.Model):
     date_open = fields.Datetime("Opened on", default=fields.Datetime.now, readonly=True)
     date_closed = fields.Datetime("Closed on", readonly=True)
     user_id = fields.Many2one("res.users", "Notified", readonly=True)
+
+    def _engine_fields(self):
+        # alerts are opened, updated and closed by the daily health check
+        return self._engine_all_fields(self.env._("the daily health check"))
 
     def init(self):
         # one open alert per rule and scope, whatever runs the evaluation
@@ -154,5 +158,5 @@ class CrossdeptHealthAlert(models.Model):
     def _close(self):
         if not self:
             return
-        self.write({"state": "closed", "date_closed": fields.Datetime.now()})
+        self._engine().write({"state": "closed", "date_closed": fields.Datetime.now()})
         self.activity_ids.action_feedback(feedback=self.env._("The KPI is back to normal."))

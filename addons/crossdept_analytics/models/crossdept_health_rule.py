@@ -192,7 +192,9 @@ class CrossdeptHealthRule(models.Model):
             for scope, (value, baseline, limit, breached) in results.items():
                 alert = open_by_key.pop((rule.id, scope), None)
                 if alert and breached:
-                    alert.write({"value": value, "baseline": baseline, "limit_value": limit})
+                    alert._engine().write(
+                        {"value": value, "baseline": baseline, "limit_value": limit}
+                    )
                 elif alert:
                     alert.value = value
                     to_close |= alert
@@ -212,7 +214,7 @@ class CrossdeptHealthRule(models.Model):
             if rule_id in self.ids:
                 to_close |= alert
         to_close._close()
-        alerts = Alert.create(to_create)
+        alerts = Alert._engine().create(to_create).with_env(Alert.env)
         alerts._notify_owner()
         return alerts
 

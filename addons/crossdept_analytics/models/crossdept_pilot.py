@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.crossdept_ticket.tools.dates import check_business_date
 from odoo.addons.crossdept_ticket.tools.duration import format_hours, format_number
 
 from ..tools.process_stats import bootstrap_median_difference, mann_whitney_u, median
@@ -124,6 +125,8 @@ class CrossdeptPilot(models.Model):
     @api.constrains("date_start", "date_end")
     def _check_dates(self):
         for pilot in self:
+            check_business_date(self.env, pilot, "date_start")
+            check_business_date(self.env, pilot, "date_end")
             if pilot.date_end and pilot.date_end < pilot.date_start:
                 raise ValidationError(
                     self.env._("Pilot %(pilot)s ends before it starts.", pilot=pilot.name)

@@ -18,6 +18,7 @@ class CrossdeptSimulation(models.Model):
     with the actual ones."""
 
     _name = "crossdept.simulation"
+    _inherit = ["crossdept.engine.mixin"]
     _description = "Flow What-if Simulation"
     _order = "id desc"
 
@@ -68,6 +69,18 @@ class CrossdeptSimulation(models.Model):
         "drawn from it in the reader's language.",
     )
     histogram = fields.Html(compute="_compute_histogram", sanitize=False)
+
+    def _engine_fields(self):
+        # the results are the simulation's: managers set its inputs and run it
+        run = self.env._("Run")
+        return {
+            **super()._engine_fields(),
+            **dict.fromkeys(
+                "state ticket_count actual_mean actual_median actual_p90 baseline_median "
+                "predicted_mean predicted_median predicted_p90 histogram_data".split(),
+                run,
+            ),
+        }
 
     @api.constrains("change", "step_id", "other_step_id", "new_sla_hours", "department_id")
     def _check_change(self):
@@ -231,7 +244,7 @@ class CrossdeptSimulation(models.Model):
             predicted = sim._replay(
                 samples, sim._graph(True), scales, len(actual), random.Random(sim.seed)
             )
-            sim.write(
+            sim._engine().write(
                 {
                     "state": "done",
                     "ticket_count": len(actual),

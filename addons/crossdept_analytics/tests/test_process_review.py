@@ -80,7 +80,7 @@ class TestProcessReviewProcessSections(CrossdeptProcessCase):
         Recommendation = cls.env["crossdept.approval.recommendation"]
         cls.recommendation = Recommendation._detect(cls.flow)
         # dismissed long before the period: not in the review
-        cls.old = Recommendation.create(
+        cls.old = Recommendation._engine().create(  # an old detection
             {
                 "flow_id": cls.flow.id,
                 "kind": "drop_under_amount",

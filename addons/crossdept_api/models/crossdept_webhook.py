@@ -239,7 +239,7 @@ class CrossdeptWebhook(models.Model):
             return self.env["crossdept.webhook.delivery"]
         # users who change tickets may not read subscriptions: queueing is the
         # system's business, and the deliveries are only visible to managers
-        deliveries = self.env["crossdept.webhook.delivery"].sudo().create(vals_list)
+        deliveries = self.env["crossdept.webhook.delivery"].sudo()._engine().create(vals_list)
         # ir.cron notifies the cron workers after commit, never before: sending
         # therefore never happens inside (nor slows down) the ticket's transaction
         self.env.ref("crossdept_api.ir_cron_crossdept_webhook_send").sudo()._trigger()

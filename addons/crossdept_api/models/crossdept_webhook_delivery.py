@@ -24,6 +24,7 @@ class CrossdeptWebhookDelivery(models.Model):
 
     _name = "crossdept.webhook.delivery"
     _description = "Webhook Delivery"
+    _inherit = ["crossdept.engine.mixin"]
     _order = "id desc"
     _rec_name = "event_type"
 
@@ -52,6 +53,10 @@ class CrossdeptWebhookDelivery(models.Model):
     response_excerpt = fields.Text("Response (excerpt)", readonly=True)
     duration_ms = fields.Integer("Duration (ms)", readonly=True)
 
+    def _engine_fields(self):
+        # deliveries are queued by ticket events and sent by the cron
+        return self._engine_all_fields(self.env._("Retry now"))
+
     def init(self):
         # the cron looks for the pending deliveries that are due
         self.env.cr.execute(
@@ -75,7 +80,7 @@ class CrossdeptWebhookDelivery(models.Model):
     def action_retry(self):
         """Send again now, even a delivery that used up its attempts (it gets one more)."""
         retry = self.filtered(lambda d: d.state != "done")
-        retry.write({"state": "pending", "next_attempt": fields.Datetime.now()})
+        retry._engine().write({"state": "pending", "next_attempt": fields.Datetime.now()})
         retry._send()
         return True
 
@@ -160,4 +165,4 @@ class CrossdeptWebhookDelivery(models.Model):
             else:
                 delay = BACKOFF_MINUTES * 2 ** (attempts - 1)
                 vals.update(state="pending", next_attempt=now + timedelta(minutes=delay))
-            delivery.write(vals)
+            delivery._engine().write(vals)

@@ -7,6 +7,7 @@ class CrossdeptWebhookEventType(models.Model):
 
     _name = "crossdept.webhook.event.type"
     _description = "Webhook Event Type"
+    _inherit = ["crossdept.engine.mixin"]
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True)
@@ -17,3 +18,10 @@ class CrossdeptWebhookEventType(models.Model):
     _sql_constraints = [
         ("code_uniq", "unique(code)", "A webhook event type code is unique."),
     ]
+
+    def _engine_fields(self):
+        return {**super()._engine_fields(), "code": self.env._("the module's data")}
+
+    def _check_engine_create(self, vals_list):
+        """The types are created by the module's data files; afterwards their code,
+        which clients read in the payloads, never changes."""

@@ -61,7 +61,7 @@ class TestWebhook(CrossdeptApiCase):
 
     def _time_passes(self, deliveries):
         """Make the deliveries' next attempt due, as if their backoff had elapsed."""
-        deliveries.write({"next_attempt": fields.Datetime.now() - timedelta(seconds=1)})
+        deliveries._engine().write({"next_attempt": fields.Datetime.now() - timedelta(seconds=1)})
 
     def test_events_are_queued_not_sent_in_the_transaction(self):
         ticket = self._create_ticket(type_id=self.ticket_type.id, start_flow=True)
@@ -162,7 +162,7 @@ class TestWebhook(CrossdeptApiCase):
         self.webhook.url = dead_url()
         ticket = self._create_ticket()
         delivery = self._deliveries(ticket)
-        delivery.write({"attempt_count": 2})
+        delivery._engine().write({"attempt_count": 2})
         self.Delivery._cron_send()
         self.assertEqual(delivery.state, "failed")
         self.webhook.url = self.receiver.url
@@ -273,8 +273,8 @@ class TestWebhook(CrossdeptApiCase):
     def test_old_finished_deliveries_are_vacuumed(self):
         tickets = self._make_ticket() | self._make_ticket() | self._make_ticket()
         done, failed, pending = (self._deliveries(ticket) for ticket in tickets)
-        done.write({"state": "done"})
-        failed.write({"state": "failed"})
+        done._engine().write({"state": "done"})
+        failed._engine().write({"state": "failed"})
         self.env.flush_all()
         self.env.cr.execute(
             SQL(

@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
+from ..tools.dates import check_business_date
+
 _logger = logging.getLogger(__name__)
 
 PATTERN_KEYS = {"name": "", "target": "", "period": "", "date": ""}
@@ -91,6 +93,11 @@ class CrossdeptDispatchSchedule(models.Model):
         )
         for schedule in self:
             schedule.ticket_count = counts.get(schedule, 0)
+
+    @api.constrains("next_run")
+    def _check_next_run(self):
+        for schedule in self:
+            check_business_date(self.env, schedule, "next_run")
 
     @api.constrains("title_pattern", "interval", "rule_type", "target_kind", "target_model_id")
     def _check_schedule(self):

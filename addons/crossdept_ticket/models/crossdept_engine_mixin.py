@@ -31,6 +31,18 @@ class CrossdeptEngineMixin(models.AbstractModel):
             if field.store and field.compute and field.readonly and name not in MAGIC_COLUMNS
         }
 
+    def _engine_all_fields(self, actions, keep=()):
+        """{field: ``actions``} for every stored field of a model whose records the
+        engine produces (but those in ``keep`` and the chatter's own)."""
+        return {
+            name: actions
+            for name, field in self._fields.items()
+            if field.store
+            and name not in MAGIC_COLUMNS
+            and name not in keep
+            and not name.startswith(("message_", "activity_", "website_message_", "rating_"))
+        }
+
     def _engine(self):
         """These records as the engine, which may write the engine fields."""
         return self.with_context(crossdept_engine=_ENGINE)

@@ -163,10 +163,14 @@ class TestDispatchScheduleRun(CrossdeptFlowCase):
             self.assertRaisesRegex(IntegrityError, "schedule_period_target_uniq"),
             self.env.cr.savepoint(),
         ):
-            self._make_ticket(
-                schedule_id=schedule.id,
-                schedule_period=ticket.schedule_period,
-                schedule_target=ticket.schedule_target,
+            # even the engine cannot create a second ticket for a target and period
+            self.env["crossdept.ticket"]._engine().create(
+                {
+                    "title": "Twice",
+                    "schedule_id": schedule.id,
+                    "schedule_period": ticket.schedule_period,
+                    "schedule_target": ticket.schedule_target,
+                }
             ).flush_recordset()
 
 

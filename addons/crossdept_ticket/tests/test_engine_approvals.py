@@ -52,18 +52,22 @@ class TestEngineApprovals(CrossdeptFlowCase):
         self.assertEqual(step.state, "in_progress", "all: approver 1 still has to decide")
 
     def test_one_person_counts_once_and_an_unmeetable_policy_goes_to_the_accountable(self):
-        flow, steps = self._approval(
-            self.approver_1, policy="count", approval_min_count=2, activate=False
+        flow, steps = self._approval(self.approver_1, activate=False)
+        steps["Approve"].write(
+            {
+                "approval_policy": "count",
+                "approval_min_count": 2,
+                "raci_ids": [
+                    Command.create(
+                        {
+                            "role": "responsible",
+                            "holder_type": "department_manager",
+                            "department_id": self.dept_finance.id,
+                        }
+                    )
+                ],
+            }
         )
-        steps["Approve"].raci_ids = [
-            Command.create(
-                {
-                    "role": "responsible",
-                    "holder_type": "department_manager",
-                    "department_id": self.dept_finance.id,
-                }
-            )
-        ]
         flow.action_activate()
         # the finance manager's job goes to approver 1 after the flow was activated:
         # both lines now name the same person, who counts once

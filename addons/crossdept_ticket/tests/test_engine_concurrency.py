@@ -54,7 +54,12 @@ class TestEngineConcurrency(TransactionCase):
         suffix = uuid.uuid4().hex[:8]
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            users = [new_test_user(env, f"conc_{i}_{suffix}", groups=USER) for i in range(holders)]
+            # inbox notifications: an e-mail is sent after commit through a new registry
+            # cursor, which a thread waits for while the test runner holds the registry
+            users = [
+                new_test_user(env, f"conc_{i}_{suffix}", groups=USER, notification_type="inbox")
+                for i in range(holders)
+            ]
             ticket_type = env["crossdept.ticket.type"].create({"name": f"Concurrency {suffix}"})
             flow = env["crossdept.flow"].create(
                 {
@@ -209,7 +214,12 @@ class TestEngineConcurrency(TransactionCase):
         self.assertEqual(len(then), 1)
 
     def test_any_policy_decided_once_when_everyone_approves_at_once(self):
-        ids = self._commit_setup([("Vote", "approval", [], [0, 1, 2], {"approval_policy": "any"})])
+        ids = self._commit_setup(
+            [
+                ("Vote", "approval", [], [0, 1, 2], {"approval_policy": "any"}),
+                ("Then", "task", ["Vote"], [0], {}),
+            ]
+        )
         users, vote = ids["users"], ids["steps"]["Vote"]
         outcomes = self._at_once([(uid, vote, "action_approve", ()) for uid in users])
         # one approval decides; the others are told the step no longer waits for them
@@ -218,10 +228,15 @@ class TestEngineConcurrency(TransactionCase):
             if outcome is not True:
                 self.assertRegex(outcome, "is not waiting for a decision \\(approval: Approved\\)")
         ticket = self._read(ids)
-        self.assertEqual(ticket.state, "done")
-        self.assertEqual(len(ticket.step_ids.decision_ids), 1)
+        vote = ticket.step_ids.filtered(lambda s: s.name == "Vote")
+        self.assertEqual(vote.state, "done")
+        self.assertEqual(len(vote.decision_ids), 1)
         done = ticket.event_ids.filtered(lambda e: e.event_type == "step_done")
         self.assertEqual(len(done), 1)
+        then = ticket.event_ids.filtered(
+            lambda e: e.event_type == "step_ready" and e.step_id.name == "Then"
+        )
+        self.assertEqual(len(then), 1)
 
     def test_a_double_click_is_idempotent(self):
         ids = self._commit_setup([("Vote", "approval", [], [0, 1], {"approval_policy": "all"})])

@@ -20,6 +20,8 @@ INTERNAL = frozenset({"other", "member", "responsible", "approver", "manager", "
 # Accountable (the IT manager) and administrators
 TICKET_EDITORS = frozenset({"responsible", "manager", "admin"})
 
+MAIL_FIELDS = ("message_follower_ids", "message_ids", "website_message_ids", "rating_ids")
+
 # What each role may write, create and unlink, model by model, as the UI offers it.
 # Every stored field of every CrossDept model is listed: a new field fails the test
 # until somebody decides who may write it.
@@ -196,6 +198,102 @@ TABLE = {
         "create": MANAGERS,
         "unlink": MANAGERS,
     },
+    # companions, when installed
+    "crossdept.pilot": {
+        "write": {
+            **dict.fromkeys(
+                "company_id control_flow_id variant_flow_id scope department_ids percent "
+                "date_start date_end name".split(),
+                ADMINS,
+            ),
+            **dict.fromkeys("state promoted ticket_ids".split(), NOBODY),
+            **dict.fromkeys(MAIL_FIELDS, ADMINS),
+        },
+        "create": ADMINS,
+        "unlink": ADMINS,
+    },
+    "crossdept.simulation": {
+        "write": {
+            **dict.fromkeys(
+                "name flow_id company_id change step_id other_step_id new_sla_hours "
+                "department_id headcount_old headcount_new runs seed".split(),
+                MANAGERS,
+            ),
+            **dict.fromkeys(
+                "state ticket_count actual_mean actual_median actual_p90 baseline_median "
+                "predicted_mean predicted_median predicted_p90 histogram_data".split(),
+                NOBODY,
+            ),
+        },
+        "create": MANAGERS,
+        "unlink": MANAGERS,
+    },
+    "crossdept.health.rule": {
+        "write": dict.fromkeys(
+            "active alert_ids baseline_windows company_id department_id flow_id kpi mode name "
+            "operator scope sequence sigma threshold type_id user_id window_days".split(),
+            ADMINS,
+        ),
+        "create": ADMINS,
+        "unlink": ADMINS,
+    },
+    "crossdept.health.alert": {
+        "write": {
+            **dict.fromkeys(
+                "baseline company_id date_closed date_open department_id flow_id kpi "
+                "limit_value rule_id scope state type_id user_id value".split(),
+                NOBODY,
+            ),
+            **dict.fromkeys([*MAIL_FIELDS, "activity_ids"], MANAGERS),
+        },
+        "create": NOBODY,
+        "unlink": ADMINS,
+    },
+    "crossdept.approval.recommendation": {
+        "write": dict.fromkeys(
+            "amount_threshold company_id evidence_data flow_id kind name saving_hours "
+            "state step_ids ticket_count".split(),
+            NOBODY,
+        ),
+        "create": NOBODY,
+        "unlink": MANAGERS,
+    },
+    "crossdept.collaboration.star": {
+        "write": {
+            **dict.fromkeys(
+                "company_id consultations department_id month on_time_rate score "
+                "steps_done user_id".split(),
+                NOBODY,
+            ),
+            **dict.fromkeys(MAIL_FIELDS, ADMINS),
+        },
+        "create": NOBODY,
+        "unlink": ADMINS,
+    },
+    "crossdept.webhook": {
+        "write": dict.fromkeys(
+            "active company_id delivery_ids event_type_ids max_attempts name secret timeout "
+            "url".split(),
+            ADMINS,
+        ),
+        "create": ADMINS,
+        "unlink": ADMINS,
+    },
+    "crossdept.webhook.delivery": {
+        "write": dict.fromkeys(
+            "attempt_count company_id duration_ms event_type event_uid last_attempt "
+            "last_error last_status next_attempt payload response_excerpt state ticket_id "
+            "webhook_id".split(),
+            NOBODY,
+        ),
+        "create": NOBODY,
+        "unlink": ADMINS,
+    },
+    "crossdept.webhook.event.type": {
+        "write": {**dict.fromkeys("name sequence description".split(), ADMINS), "code": NOBODY},
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
 }
 
 # how a refused write, create or unlink may be told; anything else is a crash
@@ -319,6 +417,87 @@ class TestEngineGuard(CrossdeptFlowCase):
             "crossdept.escalation.rule": cls.rule,
             "crossdept.dispatch.schedule": cls.schedule,
         }
+        cls._companion_fixtures()
+
+    @classmethod
+    def _companion_fixtures(cls):
+        """A record of each model of the companion addons that are installed."""
+        env = cls.env
+        if "crossdept.pilot" in env:
+            variant = env["crossdept.flow"].browse(cls.flow.action_new_version()["res_id"])
+            cls.fixtures["crossdept.pilot"] = env["crossdept.pilot"].create(
+                {
+                    "name": "Guard pilot",
+                    "control_flow_id": cls.flow.id,
+                    "variant_flow_id": variant.id,
+                }
+            )
+            cls.fixtures["crossdept.simulation"] = env["crossdept.simulation"].create(
+                {"flow_id": cls.flow.id, "change": "remove", "step_id": cls.flow_steps["Work"].id}
+            )
+            rule = env["crossdept.health.rule"].create({"name": "Guard rule"})
+            cls.fixtures["crossdept.health.rule"] = rule
+            cls.fixtures["crossdept.health.alert"] = (
+                env["crossdept.health.alert"]
+                ._engine()
+                .create(
+                    {
+                        "rule_id": rule.id,
+                        "company_id": env.company.id,
+                        "department_id": cls.dept_it.id,
+                        "value": 40.0,
+                        "limit_value": 30.0,
+                    }
+                )
+            )
+            cls.fixtures["crossdept.approval.recommendation"] = (
+                env["crossdept.approval.recommendation"]
+                ._engine()
+                .create(
+                    {
+                        "flow_id": cls.flow.id,
+                        "kind": "merge",
+                        "step_ids": [Command.set(cls.flow.step_ids.ids)],
+                        "ticket_count": 12,
+                    }
+                )
+            )
+            cls.fixtures["crossdept.collaboration.star"] = (
+                env["crossdept.collaboration.star"]
+                ._engine()
+                .create(
+                    {
+                        "month": "2030-01-01",
+                        "company_id": env.company.id,
+                        "user_id": cls.it_user.id,
+                        "score": 9,
+                    }
+                )
+            )
+        if "crossdept.webhook" in env:
+            event_type = env["crossdept.webhook.event.type"].search([], limit=1)
+            webhook = env["crossdept.webhook"].create(
+                {
+                    "name": "Guard hook",
+                    "url": "http://127.0.0.1:9/hook",
+                    "event_type_ids": [Command.set(event_type.ids)],
+                }
+            )
+            cls.fixtures["crossdept.webhook"] = webhook
+            cls.fixtures["crossdept.webhook.event.type"] = event_type
+            cls.fixtures["crossdept.webhook.delivery"] = (
+                env["crossdept.webhook.delivery"]
+                ._engine()
+                .create(
+                    {
+                        "webhook_id": webhook.id,
+                        "event_type": event_type.code,
+                        "event_uid": "guard-1",
+                        "ticket_id": cls.ticket.id,
+                        "payload": "{}",
+                    }
+                )
+            )
 
     # ------------------------------------------------------------------
     # Values to try
@@ -483,6 +662,46 @@ class TestEngineGuard(CrossdeptFlowCase):
         problems = [problem for problem in problems if problem]
         self.assertFalse(problems, "\n".join(problems))
         self.assertGreater(covered, 1000)
+
+    def test_reporting_views_are_read_only_for_everyone(self):
+        modules = self.env["ir.module.module"].search(
+            [("name", "like", "crossdept_%"), ("state", "=", "installed")]
+        )
+        data = self.env["ir.model.data"].search(
+            [("module", "in", modules.mapped("name")), ("model", "=", "ir.model")]
+        )
+        models = self.env["ir.model"].browse(data.mapped("res_id")).mapped("model")
+        views = [name for name in models if name in self.env and not self.env[name]._auto]
+        problems = []
+        for name in views:
+            if self.env[name]._transient or self.env[name]._abstract:
+                continue
+            for role, user in self.users.items():
+                for operation in ("write", "create", "unlink"):
+                    if self.env[name].with_user(user).has_access(operation):
+                        problems.append(f"{name}: {role} may {operation}")
+        if not views:
+            self.skipTest("no reporting view installed (crossdept_analytics has them)")
+        self.assertFalse(problems, "\n".join(problems))
+
+    def test_every_crossdept_table_is_covered(self):
+        """A new model of any CrossDept addon fails until somebody decides who may
+        write what."""
+        modules = self.env["ir.module.module"].search(
+            [("name", "like", "crossdept_%"), ("state", "=", "installed")]
+        )
+        data = self.env["ir.model.data"].search(
+            [("module", "in", modules.mapped("name")), ("model", "=", "ir.model")]
+        )
+        tables = {
+            model
+            for model in self.env["ir.model"].browse(data.mapped("res_id")).mapped("model")
+            if model in self.env
+            and self.env[model]._auto
+            and not self.env[model]._transient
+            and model.startswith("crossdept.")
+        }
+        self.assertFalse(tables - set(TABLE), sorted(tables - set(TABLE)))
 
     def test_the_holder_ticks_deliverables_through_the_step(self):
         deliverable = self.work.deliverable_ids
