@@ -140,7 +140,7 @@ class CrossdeptHealthAlert(models.Model):
             user = alert.department_id.manager_id.user_id or alert.rule_id.user_id
             if not user:
                 continue
-            alert.user_id = user
+            alert._engine().user_id = user
             # a to-do addressed to one person: written in their language
             alert_in_lang = alert.with_context(lang=user.lang)
             vals_list.append(

@@ -196,7 +196,7 @@ class CrossdeptHealthRule(models.Model):
                         {"value": value, "baseline": baseline, "limit_value": limit}
                     )
                 elif alert:
-                    alert.value = value
+                    alert._engine().value = value
                     to_close |= alert
                 elif breached:
                     to_create.append(

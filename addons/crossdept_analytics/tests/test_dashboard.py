@@ -80,9 +80,7 @@ class TestDashboard(CrossdeptAnalyticsCase):
                 if transfer and name == "Fix":
                     holder = cls.finance_user
                     with freeze_time(clock):
-                        step.with_context(crossdept_reason="Needs the ledger").write(
-                            {"user_id": holder.id}
-                        )
+                        step.action_reassign(holder, "Needs the ledger")
                 with freeze_time(clock):
                     step.with_user(holder).action_start()
                 clock += timedelta(hours=hours)

@@ -133,7 +133,9 @@ class PurchaseOrder(models.Model):
                 crossdept_reason=self.env._("The purchase order was cancelled.")
             ).action_cancel()
         # a cancelled order needs a new approval if it is confirmed again
-        self.filtered("crossdept_ticket_id").crossdept_ticket_id = False
+        self.filtered("crossdept_ticket_id")._engine().write(
+            {"crossdept_ticket_id": False, "approval_state": "none"}
+        )
         return res
 
     def _approval_allowed(self):

@@ -86,7 +86,7 @@ class TestPurchaseGateRpc(HttpCase, CrossdeptPurchaseCase):
 
     def _rpc(self, method, *args):
         return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, self.buyer.id, "buyer", "purchase.order", method, *args
+            self.env.cr.dbname, self.buyer.id, "buyerxxx", "purchase.order", method, *args
         )
 
     def test_buyer_over_rpc(self):

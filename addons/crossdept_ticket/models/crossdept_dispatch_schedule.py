@@ -19,7 +19,7 @@ class CrossdeptDispatchSchedule(models.Model):
 
     _name = "crossdept.dispatch.schedule"
     _description = "Recurring Dispatch"
-    _inherit = ["mail.thread"]
+    _inherit = ["crossdept.engine.mixin", "mail.thread"]
     _order = "next_run, id"
     _check_company_auto = True
 
@@ -84,6 +84,9 @@ class CrossdeptDispatchSchedule(models.Model):
         help="Why the last run of this schedule created no tickets; cleared by the next "
         "successful run.",
     )
+
+    def _engine_fields(self):
+        return {**super()._engine_fields(), "last_error": self.env._("the schedule's next run")}
 
     def _compute_ticket_count(self):
         counts = dict(
@@ -167,7 +170,7 @@ class CrossdeptDispatchSchedule(models.Model):
         for schedule in self:
             schedule._run_period(schedule.next_run)
             schedule.next_run = schedule.next_run + schedule._delta()
-            schedule.last_error = False
+            schedule._engine().last_error = False
         return True
 
     def _current_flow(self):
@@ -251,14 +254,14 @@ class CrossdeptDispatchSchedule(models.Model):
             self._run_period(self.next_run)
             self.next_run = self.next_run + self._delta()
         if self.last_error:
-            self.last_error = False
+            self._engine().last_error = False
 
     def _record_error(self, error):
         self.ensure_one()
         message = str(error) or repr(error)
         _logger.info("Recurring dispatch %s (id %s) skipped: %s", self.name, self.id, message)
         if message != self.last_error:
-            self.last_error = message
+            self._engine().last_error = message
             self.message_post(body=self.env._("No tickets were created: %(error)s", error=message))
 
     @api.model

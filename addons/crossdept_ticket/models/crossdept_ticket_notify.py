@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import Command, api, models
 
 
@@ -10,15 +12,27 @@ class CrossdeptTicket(models.Model):
         res = super().write(vals)
         if vals.get("state") == "done":
             self._send_rating_request()
+        if vals.get("requester_id"):
+            self._subscribe_requesters()
         return res
 
-    def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
-        """The requester follows the ticket's milestones (default subtypes)."""
-        followers = super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
-        requester = self.env["res.users"].sudo().browse(updated_values.get("requester_id"))
-        if requester.active and requester.partner_id:
-            followers.append((requester.partner_id.id, default_subtype_ids, False))
-        return followers
+    @api.model_create_multi
+    def create(self, vals_list):
+        tickets = super().create(vals_list)
+        tickets._subscribe_requesters()
+        return tickets
+
+    def _subscribe_requesters(self):
+        """The requester follows the ticket's milestones (default subtypes); the
+        creator already does. One subscription per requester for a whole batch."""
+        by_partner = defaultdict(lambda: self.browse())
+        for ticket in self:
+            requester = ticket.requester_id
+            if requester and requester != ticket.create_uid and requester.active:
+                by_partner[requester.partner_id] |= ticket
+        for partner, tickets in by_partner.items():
+            # the requester may not be allowed to follow on their own behalf
+            tickets.sudo().message_subscribe(partner_ids=partner.ids)
 
     def _on_state_change(self, before, reason):
         super()._on_state_change(before, reason)

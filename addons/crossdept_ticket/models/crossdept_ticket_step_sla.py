@@ -138,10 +138,10 @@ class CrossdeptTicketStep(models.Model):
             paused._schedule_escalation()
             paused._update_sla_status(now)
 
-    def _make_ready(self, now):
+    def _make_ready(self, now, reason=None):
         # a step made ready again (after a return) starts its clock afresh
         self.filtered("sla_paused_hours")._engine().write({"sla_paused_hours": 0.0})
-        return super()._make_ready(now)
+        return super()._make_ready(now, reason=reason)
 
     # ------------------------------------------------------------------
     # SLA status

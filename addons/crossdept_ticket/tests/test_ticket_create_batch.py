@@ -19,12 +19,14 @@ class TestTicketCreateBatch(CrossdeptTicketCase):
         ]
 
     def test_thousand_tickets_in_one_create(self):
+        # measured with the shipped rule that tells the Informed and Accountable
+        # enabled (it ships inactive): the worst case an administrator can choose
+        self.env.ref("crossdept_ticket.automation_ticket_created").active = True
         Ticket = self.env["crossdept.ticket"]
         Ticket.create(self._vals(1))  # warm the caches (sequence, rules, subtypes)
         self.env.flush_all()
         self.env.invalidate_all()
-        # measured with the shipped automation rules active: the notes of the rule
-        # that tells the Informed and Accountable are posted for the whole batch at once
+        # the notes of that rule are posted for the whole batch at once
         with self.assertQueryCount(__system__=QUERY_BUDGET):
             tickets = Ticket.create(self._vals(1000))
             self.env.flush_all()
@@ -46,4 +48,6 @@ class TestTicketCreateBatch(CrossdeptTicketCase):
 # 89 before the two stored computed fields of knowledge and satisfaction
 # (resolved_with_knowledge, rating_last_value): both are computed before the insert,
 # but base_automation looks its rules up once for each computed field of a batch
-QUERY_BUDGET = 91
+# 91 before the requester followed the milestones of their tickets (one subscription
+# for the batch) and creation was checked against the fields only the engine sets
+QUERY_BUDGET = 103
