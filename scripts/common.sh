@@ -100,6 +100,9 @@ ensure_python_deps() {
         "$PYTHON" -m pip install -q -r "$ROOT/requirements.txt"
         echo "$sum" > "$stamp"
     fi
+    # the websocket (gevent) process of Odoo's workers mode needs these resolvable
+    "$PYTHON" -c 'import pkg_resources; pkg_resources.require("gevent")' 2>/dev/null \
+        || die "gevent's dependencies cannot be resolved by pkg_resources: Odoo's websocket process would die at start (see requirements.txt, zope.*)."
 }
 
 our_addons() {

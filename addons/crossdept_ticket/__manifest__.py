@@ -6,7 +6,16 @@
     "website": "https://github.com/crossdept/crossdept",
     "author": "CrossDept",
     "license": "LGPL-3",
-    "depends": ["mail", "portal", "hr", "hr_skills", "resource", "base_automation", "rating"],
+    "depends": [
+        "bus",
+        "mail",
+        "portal",
+        "hr",
+        "hr_skills",
+        "resource",
+        "base_automation",
+        "rating",
+    ],
     "data": [
         "security/crossdept_ticket_groups.xml",
         "security/ir.model.access.csv",
@@ -36,6 +45,9 @@
         "demo/crossdept_flow_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crossdept_ticket/static/src/**/*",
+        ],
         "web.assets_tests": [
             "crossdept_ticket/static/tests/tours/**/*",
         ],

@@ -18,3 +18,4 @@ from . import hr_employee
 from . import crossdept_dispatcher
 from . import crossdept_escalation_rule
 from . import crossdept_dispatch_schedule
+from . import crossdept_ticket_step_bus

@@ -20,3 +20,4 @@ from . import test_kb_article
 from . import test_ticket_portal_steps
 from . import test_ticket_rating
 from . import test_kb_tour
+from . import test_step_bus
