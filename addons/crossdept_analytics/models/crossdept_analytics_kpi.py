@@ -207,6 +207,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         }
 
     @api.model
+    @api.readonly
     def get_dashboard_tile(self, kpi, date_from=None, date_to=None, scope="all", scope_id=False):
         """One dashboard tile: the KPI over the period and over the period before."""
         date_to = fields.Date.to_date(date_to) or fields.Date.context_today(self)
@@ -247,6 +248,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         return [(kpi, labels[kpi]) for kpi in KPIS]
 
     @api.model
+    @api.readonly
     def get_dashboard_series(self, kpi, months=6, group="month"):
         """Monthly series of a KPI for the dashboard charts (one query)."""
         today = fields.Date.context_today(self)
@@ -281,6 +283,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         }
 
     @api.model
+    @api.readonly
     def get_bottlenecks(self, date_from=None, date_to=None, limit=5):
         """The flow steps taking the largest share of the time spent in steps
         (ready to done) of the period, with their average waiting and working hours.
