@@ -22,6 +22,8 @@ Checks every ticket that has steps (each check is one function in CHECKS below):
   policy           an approval step is decided as its policy says: done only when the
                    approvals reach the policy's threshold, rejected only when the
                    rejections make it unreachable, and still open only when neither
+  escalations      a step is escalated to each level at most once (per activation
+                   round): no two escalation events with the same step and level
   ticket_done      a ticket is done if and only if every end step (no successor) is
                    done or skipped and no step is open (a finished flow closes its
                    ticket; a done ticket has no open step)
@@ -102,6 +104,11 @@ class Data:
             if step_id:
                 self.events[step_id][event_type] += 1
                 self.event_actors[step_id, event_type][actor_id] += 1
+        cr.execute(
+            "SELECT step_id, to_state, count(*) FROM crossdept_ticket_event "
+            "WHERE event_type = 'escalation' GROUP BY 1, 2"
+        )
+        self.escalations = {(step_id, level): count for step_id, level, count in cr.fetchall()}
         self.has_idempotency = _has_column(cr, "crossdept_ticket", "api_idempotency_key")
         self.keys = Counter()
         if self.has_idempotency:
@@ -257,12 +264,22 @@ def check_ticket_done(data):
             yield f"{label} is in progress with no ready or running step (wedged)"
 
 
+def check_escalations(data):
+    for (step_id, level), count in sorted(data.escalations.items()):
+        step = data.steps.get(step_id)
+        rounds = 1 + data.returns[step["ticket"]] if step else 1
+        if count > rounds:
+            label = data.label(step) if step else f"step {step_id}"
+            yield f"{label} was escalated to level {level} {count} times"
+
+
 CHECKS = {
     "predecessors": check_predecessors,
     "activation": check_activation,
     "transitions": check_transitions,
     "decisions": check_decisions,
     "policy": check_policy,
+    "escalations": check_escalations,
     "ticket_done": check_ticket_done,
 }
 
@@ -305,6 +322,34 @@ def check_acknowledged(data, rows):
     return acked, missing
 
 
+def run_checks(connection, rows=None, limit=20, out=sys.stdout):
+    """Run every check (and the acknowledged writes of ``rows``); returns the number
+    of findings."""
+    with connection.cursor() as cr:
+        data = Data(cr)
+    connection.rollback()
+    total = 0
+    print(f"{len(data.steps_of)} tickets with {len(data.steps)} steps checked", file=out)
+    for name, check in CHECKS.items():
+        findings = list(check(data))
+        total += len(findings)
+        print(f"{name:14} {len(findings)} finding(s)", file=out)
+        for finding in findings[:limit]:
+            print(f"    {finding}", file=out)
+    if rows is not None:
+        acked, missing = check_acknowledged(data, rows)
+        total += len(missing)
+        print(
+            f"acknowledged   {sum(acked.values())} writes {dict(acked)}, "
+            f"acknowledged but missing: {len(missing)}",
+            file=out,
+        )
+        for finding in missing[:limit]:
+            print(f"    {finding}", file=out)
+    print(f"findings: {total}", file=out)
+    return total
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -313,25 +358,15 @@ def main():
     parser.add_argument("--acknowledged", help="the load client's --record file")
     parser.add_argument("--limit", type=int, default=20, help="findings printed per check")
     args = parser.parse_args()
-    with psycopg2.connect(dbname=args.db) as connection, connection.cursor() as cr:
-        data = Data(cr)
-    total = 0
-    print(f"{len(data.steps_of)} tickets with {len(data.steps)} steps checked")
-    for name, check in CHECKS.items():
-        findings = list(check(data))
-        total += len(findings)
-        print(f"{name:14} {len(findings)} finding(s)")
-        for finding in findings[: args.limit]:
-            print(f"    {finding}")
+    rows = None
     if args.acknowledged:
         with open(args.acknowledged) as record:
             rows = [json.loads(line) for line in record if line.strip()]
-        acked, missing = check_acknowledged(data, rows)
-        total += len(missing)
-        print(f"acknowledged   {sum(acked.values())} writes {dict(acked)}, missing: {len(missing)}")
-        for finding in missing[: args.limit]:
-            print(f"    {finding}")
-    print(f"findings: {total}")
+    connection = psycopg2.connect(dbname=args.db)
+    try:
+        total = run_checks(connection, rows, args.limit)
+    finally:
+        connection.close()
     return 1 if total else 0
 
 

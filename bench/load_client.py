@@ -23,8 +23,9 @@ outcome, the ids it acknowledged) in --record as JSON lines; bench/check_consist
 
 Prints requests/s, p50/p95 latency (all and per operation) and failures by kind:
 "business" (refused by a business rule: a UserError, ValidationError, AccessError,
-or the API's 4xx), "server" (an unhandled server error: JSON-RPC error of another
-class, HTTP 5xx), "network" (no answer: connection refused or reset, timeout).
+or the API's 4xx), "server" (an unhandled server error: a JSON-RPC error of another
+class, HTTP 500), "proxy" (nginx answered 502/503/504: the node died or could not
+be reached while the request was in flight), "network" (no answer at all).
 """
 
 import argparse
@@ -48,6 +49,17 @@ FLOW_CODE = "BENCH"
 REJECT_SHARE = 0.05
 API = "/api/crossdept/v1"
 WRITES = {"create", "start", "finish", "approve", "reject"}
+RETRIES = 6  # a create that got no answer or a 5xx is sent again, same Idempotency-Key
+
+
+def backoff(attempt):
+    return min(0.5 * 2**attempt, 4.0)
+
+
+def http_kind(status):
+    if status in (502, 503, 504):
+        return "proxy"
+    return "server" if status >= 500 else "business"
 
 
 # ----------------------------------------------------------------------
@@ -229,8 +241,7 @@ class Agent:
             return False, None
         except requests.HTTPError as error:
             status = error.response.status_code
-            kind = "server" if status >= 500 else "business"
-            self.record(op, started, kind, status=status, **(ack or {}))
+            self.record(op, started, http_kind(status), status=status, **(ack or {}))
             return False, None
         except (requests.ConnectionError, requests.Timeout) as error:
             self.record(op, started, "network", error=type(error).__name__, **(ack or {}))
@@ -252,7 +263,7 @@ class Agent:
             "start_flow": True,
         }
         headers = {"Authorization": f"Bearer {self.api_key}", "Idempotency-Key": key}
-        for attempt in range(4):
+        for attempt in range(RETRIES):
             started = time.monotonic()
             try:
                 response = self.api.post(
