@@ -80,6 +80,7 @@ def run_load(env, args, name, plan, faults):
     applied on the side; returns its rows, elapsed time and the fault times."""
     record = ROOT / ".local" / "drills" / f"{name}.jsonl"
     record.parent.mkdir(parents=True, exist_ok=True)
+    record.unlink(missing_ok=True)
     result = {}
 
     def load():
@@ -122,7 +123,7 @@ def summarize(env, name, rows, elapsed, marks):
         + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none")
     )
     business = Counter(
-        r.get("error", r.get("status", ""))[:70] for r in failures if r["kind"] == "business"
+        str(r.get("error") or r.get("status", ""))[:70] for r in failures if r["kind"] == "business"
     )
     for message, count in business.most_common(3):
         print(f"    business refusal x{count}: {message}")
@@ -136,7 +137,7 @@ def summarize(env, name, rows, elapsed, marks):
         for r in [r for r in failures if r["kind"] != "business"][:4]:
             print(
                 f"    e.g. t={r['t']:.1f} {r['op']} {r['kind']} {r.get('status', '')} "
-                f"{r.get('error', '')[:100]}"
+                f"{str(r.get('error', ''))[:100]}"
             )
     retried = [r for r in rows if r["op"] == "create" and r.get("attempt", 0) > 0 and r["ok"]]
     if retried:
@@ -179,6 +180,8 @@ def drill_primary(env, args, plan):
 
 
 def drill_replica(env, args, plan):
+    logs = [Path(env["CLUSTER_STATE"]) / f"node{n}.log" for n in (1, 2)]
+    offsets = [log.stat().st_size if log.exists() else 0 for log in logs]
     faults = [(args.duration / 3, "stop the replica", lambda: cluster("stop-replica"))]
     try:
         rows, elapsed, marks, _record = run_load(env, args, "replica", plan, faults)
@@ -188,10 +191,12 @@ def drill_replica(env, args, plan):
     reads = [r for r in rows if r["op"].startswith("read") and r["t"] > marks[0][0]]
     failed = [r for r in reads if not r["ok"]]
     print(f"[replica] reads after the replica stopped: {len(reads)}, failed: {len(failed)}")
-    logs = "".join(
-        (Path(env["CLUSTER_STATE"]) / f"node{n}.log").read_text(errors="replace") for n in (1, 2)
-    )
-    fallbacks = logs.count("Failed to open a readonly cursor, falling back to read-write")
+    text = ""
+    for log, offset in zip(logs, offsets, strict=True):
+        with open(log, errors="replace") as stream:
+            stream.seek(offset)
+            text += stream.read()
+    fallbacks = text.count("Failed to open a readonly cursor, falling back to read-write")
     print(f"[replica] Odoo's fallback to the primary logged {fallbacks} time(s) (once per process)")
     return findings
 

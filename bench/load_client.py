@@ -23,9 +23,11 @@ outcome, the ids it acknowledged) in --record as JSON lines; bench/check_consist
 
 Prints requests/s, p50/p95 latency (all and per operation) and failures by kind:
 "business" (refused by a business rule: a UserError, ValidationError, AccessError,
-or the API's 4xx), "server" (an unhandled server error: a JSON-RPC error of another
-class, HTTP 500), "proxy" (nginx answered 502/503/504: the node died or could not
-be reached while the request was in flight), "network" (no answer at all).
+or the API's 4xx with its JSON error body), "server" (an unhandled server error: a
+JSON-RPC error of another class, HTTP 500, or any other answer that is not Odoo's
+answer to the call, such as the 404 Odoo gives while its database is unreachable),
+"proxy" (nginx answered 502/503/504: the node died or could not be reached while the
+request was in flight), "network" (no answer at all).
 """
 
 import argparse
@@ -56,10 +58,16 @@ def backoff(attempt):
     return min(0.5 * 2**attempt, 4.0)
 
 
-def http_kind(status):
+def http_kind(status, api_error=False):
+    """Failure kind of an HTTP answer that is not a success. JSON-RPC answers 200 even
+    for errors, so any other status there is not Odoo's answer to the call (Odoo
+    answers 404 while it cannot reach its database); on the API, a 4xx with the API's
+    JSON error body is a refusal."""
     if status in (502, 503, 504):
         return "proxy"
-    return "server" if status >= 500 else "business"
+    if api_error and status < 500:
+        return "business"
+    return "server"
 
 
 # ----------------------------------------------------------------------
