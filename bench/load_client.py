@@ -440,7 +440,11 @@ def report(rows, elapsed, out=sys.stdout):
             file=out,
         )
     acknowledged = Counter(r["op"] for r in rows if r.get("acknowledged"))
-    print(f"acknowledged writes: {dict(acknowledged)}", file=out)
+    writes = sum(acknowledged.values())
+    print(
+        f"acknowledged writes: {writes} = {writes / elapsed:.1f}/s {dict(acknowledged)}",
+        file=out,
+    )
     print(
         "failures: "
         + (", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "none"),
@@ -453,6 +457,7 @@ def report(rows, elapsed, out=sys.stdout):
     return {
         "requests": len(rows),
         "rps": len(rows) / elapsed if elapsed else 0.0,
+        "writes_per_s": writes / elapsed if elapsed else 0.0,
         "p50_ms": percentile(latencies, 0.5),
         "p95_ms": percentile(latencies, 0.95),
         "failures": dict(kinds),

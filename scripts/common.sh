@@ -302,7 +302,7 @@ start_nginx() {
     run="$(nginx_runtime_dir "$name")"; logs="$LOCAL/nginx-$name"
     mkdir -p "$run" "$logs"
     chmod 755 "$(dirname "$run")" "$run"
-    for addr in ${http//,/ }; do servers_http+="server $addr max_fails=1 fail_timeout=10s; "; done
+    for addr in ${http//,/ }; do servers_http+="server $addr max_fails=3 fail_timeout=10s; "; done
     for addr in ${ws//,/ }; do servers_ws+="server $addr; "; done
     if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1; then user_line="user www-data;"; fi
     sed -e "s#@HTTP_SERVERS@#$servers_http#" -e "s#@WS_SERVERS@#$servers_ws#" \

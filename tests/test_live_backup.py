@@ -7,7 +7,7 @@ import subprocess
 import zipfile
 
 import pytest
-from live import ROOT, copy_database, drop_database, filestore, needs_live_db, psql
+from live import ROOT, drop_database, filestore, needs_live_db, psql
 
 pytestmark = [pytest.mark.live, needs_live_db]
 
@@ -34,31 +34,9 @@ def files_digest(folder):
     return digest
 
 
-@pytest.fixture
-def source_db():
-    db = copy_database("backup")
-    yield db
-    drop_database(db)
-
-
-def test_backup_restores_into_a_new_database_with_the_same_history(source_db, tmp_path):
-    # a ticket event and a stored file beyond what the copy holds already
-    psql(
-        "INSERT INTO crossdept_ticket_event (ticket_id, company_id, event_type, event_date, "
-        "reason) SELECT id, company_id, 'state', now(), 'backup test' FROM crossdept_ticket "
-        "ORDER BY id LIMIT 1",
-        db=source_db,
-    )
+def test_backup_restores_into_a_new_database_with_the_same_history(backup_of_copy):
+    source_db, dump = backup_of_copy
     assert int(psql("SELECT count(*) FROM crossdept_ticket", db=source_db)) > 0
-    backup = subprocess.run(
-        ["bash", "scripts/backup", "-d", source_db, "--output-dir", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert backup.returncode == 0, backup.stderr
-    dump = tmp_path / backup.stdout.strip().splitlines()[-1].split("/")[-1]
     with zipfile.ZipFile(dump) as archive:
         names = set(archive.namelist())
     assert {"dump.sql", "manifest.json"} <= names

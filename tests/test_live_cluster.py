@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from live import ROOT, copy_database, drop_database, free_port, needs_live_db
+from live import ROOT, free_port, needs_live_db
 from odoo_rpc import Client
 
 pytestmark = [pytest.mark.live, needs_live_db]
@@ -35,27 +35,15 @@ def cluster(*args, env):
 
 
 @pytest.fixture(scope="module")
-def harness(tmp_path_factory):
-    source = copy_database("cluster_src")
-    dumps = tmp_path_factory.mktemp("cluster")
+def harness(backup_of_copy):
+    _source, dump = backup_of_copy
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    try:
-        backup = subprocess.run(
-            ["bash", "scripts/backup", "-d", source, "--output-dir", str(dumps)],
-            cwd=ROOT,
-            env=dict(os.environ),
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=True,
-        )
-    finally:
-        drop_database(source)
     env.update(
         CROSSDEPT_CLUSTER_NAME="cluster-test",
         CROSSDEPT_CLUSTER_PORT=str(free_port()),
         CROSSDEPT_CLUSTER_DB="crossdept_cluster_test",
-        CROSSDEPT_CLUSTER_FROM=backup.stdout.strip().splitlines()[-1],
+        CROSSDEPT_CLUSTER_WORKERS="1",
+        CROSSDEPT_CLUSTER_FROM=str(dump),
     )
     try:
         cluster("up", env=env)
