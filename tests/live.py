@@ -111,3 +111,71 @@ class Server:
 
     def log_text(self):
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+class Browser:
+    """Headless chromium driven over the DevTools protocol, logged in with a session."""
+
+    def __init__(self, base_url, session_id):
+        import json  # noqa: PLC0415
+        import tempfile  # noqa: PLC0415
+
+        import websocket  # noqa: PLC0415
+
+        self._json = json
+        self.profile = tempfile.mkdtemp(prefix="crossdept-live-chromium-")
+        port = free_port()
+        browser = shutil.which("chromium") or shutil.which("chromium-browser")
+        self.process = subprocess.Popen(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                f"--user-data-dir={self.profile}",
+                f"--remote-debugging-port={port}",
+                "--window-size=1400,900",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _attempt in range(100):
+            try:
+                pages = requests.get(f"http://127.0.0.1:{port}/json", timeout=2).json()
+                break
+            except (requests.RequestException, ValueError):
+                time.sleep(0.2)
+        page = next(p for p in pages if p["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60)
+        self._ids = iter(range(1, 1_000_000))
+        self.call("Network.enable")
+        self.call("Network.setCookie", name="session_id", value=session_id, url=base_url)
+        self.call("Page.enable")
+
+    def call(self, method, **params):
+        msg_id = next(self._ids)
+        self.ws.send(self._json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            message = self._json.loads(self.ws.recv())
+            if message.get("id") == msg_id:
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        return self.call("Runtime.evaluate", expression=expression)["result"].get("value")
+
+    def wait_for(self, expression, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.evaluate(expression):
+                return True
+            time.sleep(0.5)
+        return False
+
+    def close(self):
+        self.ws.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.profile, ignore_errors=True)

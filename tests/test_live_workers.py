@@ -8,7 +8,7 @@ import time
 
 import pytest
 import websocket
-from live import Server, copy_database, drop_database, needs_live_db
+from live import Browser, Server, copy_database, drop_database, needs_live_db
 from odoo_rpc import Client
 
 pytestmark = [pytest.mark.live, needs_live_db]
@@ -42,13 +42,13 @@ def make_user(admin, login):
     return uid
 
 
-def make_flow(admin, worker_uid):
+def make_flow(admin, worker_uid, code="LIVE-TEST"):
     type_id = admin.call("crossdept.ticket.type", "create", {"name": "Live (test)"})
     responsible = {"role": "responsible", "holder_type": "user", "user_id": worker_uid}
     step = {"name": "Check", "assignment": "raci", "raci_ids": [(0, 0, responsible)]}
     flow = {
         "name": "Live flow (test)",
-        "code": "LIVE-TEST",
+        "code": code,
         "type_ids": [(6, 0, [type_id])],
         "step_ids": [(0, 0, step)],
     }
@@ -114,6 +114,33 @@ def test_ready_step_reaches_its_assignee_through_the_websocket(server, admin):
     assert step_ids
     assert payload["ticket_ids"] == [ticket_id]
     assert payload["step_ids"] == step_ids
+
+
+def test_my_steps_list_shows_a_new_step_without_a_reload(server, admin):
+    """In a real browser: the open "My Steps" list reloads when the bus says a step
+    became ready for its user (static/src/live_steps_service.js)."""
+    clerk_uid = make_user(admin, "live_clerk")
+    type_id, flow_id = make_flow(admin, clerk_uid, code="LIVE-LIST")
+    clerk = Client(server.url, server.db).login("live_clerk", PASSWORD)
+    browser = Browser(server.url, clerk.session_id)
+    rows = "document.querySelectorAll('.o_list_view .o_data_row')"
+    try:
+        browser.call(
+            "Page.navigate",
+            url=server.url + "/odoo/action-crossdept_ticket.crossdept_ticket_step_action_my",
+        )
+        assert browser.wait_for("!!document.querySelector('.o_list_view')"), "My Steps opened"
+        assert browser.evaluate(f"{rows}.length") == 0
+        ticket_id = admin.call(
+            "crossdept.ticket",
+            "create",
+            {"title": "Shown live", "type_id": type_id, "flow_id": flow_id},
+        )
+        admin.call("crossdept.ticket", "action_start_flow", [ticket_id])
+        assert browser.wait_for(f"{rows}.length === 1", timeout=30), "the list reloaded"
+        assert "Shown live" in browser.evaluate(f"{rows}[0].innerText")
+    finally:
+        browser.close()
 
 
 def test_the_websocket_process_runs_once_and_nothing_failed(server):

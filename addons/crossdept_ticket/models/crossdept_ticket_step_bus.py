@@ -68,15 +68,26 @@ class CrossdeptTicketStep(models.Model):
             return
         # sudo: everyone concerned hears, whatever they may read; the payload holds ids
         Step = self.sudo()
+        # steps of this transaction, with what the audience needs, in one query
+        steps = Step.search_fetch(
+            [("id", "in", sorted(pending["steps"]))],
+            ["ticket_id", "user_id", "escalation_level", "department_id", "accountable_id"],
+        )
         step_ids = defaultdict(set)
-        for step in Step.browse(sorted(pending["steps"])).exists():
+        for step in steps:
             for user in step._bus_audience():
-                step_ids[user.id].add(step.id)
+                step_ids[user].add(step.id)
         for user_id, step_id in pending["extra"]:
-            step_ids[user_id].add(step_id)
-        users = self.env["res.users"].sudo().browse(sorted(step_ids)).exists()
-        for user in users.filtered(lambda u: u.active and not u.share):
-            steps = Step.browse(sorted(step_ids[user.id])).exists()
+            step_ids[self.env["res.users"].sudo().browse(user_id)].add(step_id)
+        ticket_of = {step.id: step.ticket_id.id for step in steps}
+        for user, ids in step_ids.items():
+            if user.share or not user.active:
+                continue
+            ids = sorted(ids)
             user._bus_send(
-                STEP_NOTIFICATION, {"step_ids": steps.ids, "ticket_ids": steps.ticket_id.ids}
+                STEP_NOTIFICATION,
+                {
+                    "step_ids": ids,
+                    "ticket_ids": sorted({ticket_of[i] for i in ids if i in ticket_of}),
+                },
             )
