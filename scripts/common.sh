@@ -18,15 +18,33 @@ as_root() {
 # unattended upgrade, a colleague's set-up): wait for it rather than skip anything.
 APT_LOCK_TIMEOUT="${CROSSDEPT_APT_LOCK_TIMEOUT:-900}"
 apt_get() {
-    DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" "$@"
+    # DPkg::Lock::Timeout makes apt wait for dpkg's lock; the lists lock of
+    # "apt-get update" is waited for here, as is any lock apt reports busy
+    local deadline=$((SECONDS + APT_LOCK_TIMEOUT)) out status
+    while true; do
+        status=0
+        out="$(DEBIAN_FRONTEND=noninteractive as_root apt-get \
+            -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" "$@" 2>&1)" || status=$?
+        if [ "$status" = 0 ]; then
+            return 0
+        fi
+        if grep -qiE "could not get lock|unable to lock|is held by process" <<<"$out" \
+            && [ "$SECONDS" -lt "$deadline" ]; then
+            say "Another apt-get or dpkg holds the package manager's lock; waiting"
+            sleep 5
+            continue
+        fi
+        printf '%s\n' "$out" >&2
+        return "$status"
+    done
 }
 
 apt_install() {
     command -v apt-get >/dev/null || return 1
     if [ ! -f "$LOCAL/.apt-updated" ]; then
-        apt_get update -qq >/dev/null && touch "$LOCAL/.apt-updated"
+        apt_get update -qq && touch "$LOCAL/.apt-updated"
     fi
-    apt_get install -y -qq "$@" >/dev/null
+    apt_get install -y -qq "$@"
 }
 
 odoo_version_ok() {
