@@ -251,7 +251,9 @@ class Agent:
             status = error.response.status_code
             self.record(op, started, http_kind(status), status=status, **(ack or {}))
             return False, None
-        except (requests.ConnectionError, requests.Timeout) as error:
+        except (requests.RequestException, ValueError) as error:
+            # no answer, or one cut short (the node died after nginx sent its headers):
+            # the outcome is unknown, so the write is not acknowledged
             self.record(op, started, "network", error=type(error).__name__, **(ack or {}))
             return False, None
         # a write the server answered is acknowledged: the user was told it is saved
@@ -259,8 +261,10 @@ class Agent:
         return True, result
 
     def api_create(self, title):
-        """POST /tickets with an Idempotency-Key, retried with the same key on a
-        network error or a 5xx (the retry must not create a second ticket)."""
+        """POST /tickets with an Idempotency-Key, sent again with the same key when
+        no complete answer came back or the answer was not the API's own (a 5xx, or
+        the 404 Odoo gives while its database is unreachable): the retry must not
+        create a second ticket."""
         key = uuid.uuid4().hex
         body = {
             "title": title,
@@ -280,15 +284,17 @@ class Agent:
                     headers=headers,
                     timeout=self.timeout,
                 )
-            except (requests.ConnectionError, requests.Timeout) as error:
+                status = response.status_code
+                answer = (
+                    response.json() if "json" in response.headers.get("Content-Type", "") else None
+                )
+            except (requests.RequestException, ValueError) as error:
                 self.record(
                     "create", started, "network", key=key, attempt=attempt, error=str(error)[:200]
                 )
-                time.sleep(0.5)
+                time.sleep(backoff(attempt))
                 continue
-            status = response.status_code
-            if status in (200, 201):
-                ticket = response.json()
+            if status in (200, 201) and answer:
                 self.record(
                     "create",
                     started,
@@ -296,21 +302,19 @@ class Agent:
                     key=key,
                     attempt=attempt,
                     status=status,
-                    ticket_id=ticket["id"],
+                    ticket_id=answer["id"],
                     acknowledged=True,
                 )
-                return ticket["id"]
-            try:
-                error = response.json()["error"]["message"][:300]
-            except (ValueError, KeyError, TypeError):
-                error = response.text[:300]
-            kind = "server" if status >= 500 else "business"
+                return answer["id"]
+            api_error = isinstance(answer, dict) and "error" in answer
+            error = answer["error"].get("message", "")[:300] if api_error else response.text[:300]
+            kind = http_kind(status, api_error)
             self.record(
                 "create", started, kind, key=key, attempt=attempt, status=status, error=error
             )
-            if status < 500 and status != 409:
+            if kind == "business":
                 return None
-            time.sleep(0.5)
+            time.sleep(backoff(attempt))
         return None
 
 
