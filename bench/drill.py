@@ -242,12 +242,21 @@ def drill_cron(env, args, plan):
             "UPDATE crossdept_ticket_step SET date_escalation_due = "
             "(now() at time zone 'utc') - interval '1 minute' "
             "WHERE state IN ('ready', 'in_progress') AND date_paused IS NULL "
+            "AND escalation_level IN ('0', '1', '2') "
             "RETURNING id"
         )
         due = {row[0] for row in cr.fetchall()}
+        cr.execute(
+            "SELECT count(*) FROM crossdept_ticket_event "
+            "WHERE event_type = 'escalation' AND step_id = ANY(%s)",
+            (list(due),),
+        )
+        events_before = cr.fetchone()[0]
         cr.execute("SELECT count(*) FROM crossdept_ticket_event WHERE event_type = 'escalation'")
         before = cr.fetchone()[0]
         print(f"[cron] {len(due)} steps due for escalation, batches of 25")
+        cr.execute("SELECT now() at time zone 'utc'")
+        started = cr.fetchone()[0]
         cron_pid = cluster("cron-pid").strip()
         cr.execute(
             "UPDATE ir_cron SET nextcall = now() at time zone 'utc' WHERE id = %s", (cron_id,)
@@ -292,7 +301,13 @@ def drill_cron(env, args, plan):
             "WHERE event_type = 'escalation' AND step_id = ANY(%s)",
             (list(due),),
         )
-        steps_escalated, events = cr.fetchone()
+        _steps, events = cr.fetchone()
+        cr.execute(
+            "SELECT count(DISTINCT step_id) FROM crossdept_ticket_event "
+            "WHERE event_type = 'escalation' AND step_id = ANY(%s) AND event_date >= %s",
+            (list(due), started),
+        )
+        steps_escalated = cr.fetchone()[0]
         cr.execute(
             "UPDATE ir_act_server SET code = %s FROM ir_cron c "
             "WHERE c.ir_actions_server_id = ir_act_server.id AND c.id = %s",
@@ -300,9 +315,14 @@ def drill_cron(env, args, plan):
         )
     connection.close()
     print(f"[cron] new cron worker {new_pid or '?'}; due steps left: {remaining}")
-    print(f"[cron] {steps_escalated} of {len(due)} due steps escalated, {events} escalation events")
+    print(
+        f"[cron] {steps_escalated} of {len(due)} due steps escalated; "
+        f"{events - events_before} escalation events in this drill (one per step expected)"
+    )
     findings = summarize(env, "cron", [], 1.0, [])
-    lost = int(bool(remaining)) + (len(due) - steps_escalated)
+    lost = (
+        int(bool(remaining)) + (len(due) - steps_escalated) + abs(events - events_before - len(due))
+    )
     return findings + lost
 
 

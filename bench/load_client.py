@@ -13,9 +13,10 @@ identity check); a ticket type and an active flow BENCH:
 
     Intake -> (Review A || Review B) -> Approval (2 of 3 approvers) -> Close
 
-Workers create tickets through the JSON API (POST /api/crossdept/v1/tickets with
-start_flow and an Idempotency-Key; a create that fails for the network or a 5xx is
-retried with the same key) and start and finish their ready task steps over
+One worker only creates tickets, back to back; the others create tickets through
+the JSON API (POST /api/crossdept/v1/tickets with start_flow and an Idempotency-Key;
+a create without a complete answer, or answered by something other than the API, is
+sent again with the same key) and start and finish their ready task steps over
 JSON-RPC; approvers approve the approval steps waiting for them (one in twenty is
 rejected, which cancels the ticket). Each request is recorded (operation, latency,
 outcome, the ids it acknowledged) in --record as JSON lines; bench/check_consistency.py
@@ -372,6 +373,16 @@ def worker_loop(agent, deadline, stop):
             open_tickets = open_tickets[-3:]
 
 
+def creator_loop(agent, deadline, stop):
+    """Only creates tickets, back to back (their steps wait for nobody): there is
+    always a create in flight when a drill breaks something, so the retries with the
+    same Idempotency-Key are exercised."""
+    serial = 0
+    while time.monotonic() < deadline and not stop.is_set():
+        serial += 1
+        agent.api_create(f"Bench {agent.login} intake #{serial}")
+
+
 def approver_loop(agent, deadline, stop, rng):
     uid = agent.plan["uids"][agent.login]
     while time.monotonic() < deadline and not stop.is_set():
@@ -496,7 +507,9 @@ def run(
     deadline = recorder.t0 + duration
     threads = []
     for index, (agent, role) in enumerate(agents):
-        if role == "worker":
+        if role == "worker" and index == 0 and workers > 1:
+            target, args = creator_loop, (agent, deadline, stop)
+        elif role == "worker":
             target, args = worker_loop, (agent, deadline, stop)
         else:
             target, args = approver_loop, (agent, deadline, stop, random.Random(seed + index))
