@@ -188,6 +188,24 @@ def drill_replica(env, args, plan):
     finally:
         cluster("start-replica")
     findings = summarize(env, "replica", rows, elapsed, marks)
+    # the replica must catch up (from the primary, else from its WAL archive), or
+    # read-only requests would read stale data
+    streaming = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not streaming:
+        connection = primary(env)
+        with connection.cursor() as cr:
+            cr.execute(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) FROM "
+                "pg_stat_replication WHERE state = 'streaming'"
+            )
+            row = cr.fetchone()
+        connection.close()
+        streaming = row is not None and row[0] is not None and row[0] < 16 * 1024 * 1024
+        if not streaming:
+            time.sleep(1)
+    print(f"[replica] streaming again and caught up after the restart: {streaming}")
+    findings += int(not streaming)
     reads = [r for r in rows if r["op"].startswith("read") and r["t"] > marks[0][0]]
     failed = [r for r in reads if not r["ok"]]
     print(f"[replica] reads after the replica stopped: {len(reads)}, failed: {len(failed)}")
