@@ -6,7 +6,16 @@
     "website": "https://github.com/crossdept/crossdept",
     "author": "CrossDept",
     "license": "LGPL-3",
-    "depends": ["mail", "portal", "hr", "hr_skills", "resource", "base_automation", "rating"],
+    "depends": [
+        "bus",
+        "mail",
+        "portal",
+        "hr",
+        "hr_skills",
+        "resource",
+        "base_automation",
+        "rating",
+    ],
     "data": [
         "security/crossdept_ticket_groups.xml",
         "security/ir.model.access.csv",
@@ -44,6 +53,7 @@
     "assets": {
         "web.assets_backend": [
             "crossdept_ticket/static/src/views/**/*",
+            "crossdept_ticket/static/src/live_steps_service.js",
         ],
         "web.assets_frontend": [
             "crossdept_ticket/static/src/portal/**/*",

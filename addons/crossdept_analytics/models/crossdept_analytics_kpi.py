@@ -390,6 +390,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         return windows
 
     @api.model
+    @api.readonly
     def get_dashboard(
         self, period="30d", date_from=None, date_to=None, department_id=False, flow_id=False
     ):
@@ -689,6 +690,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         return action
 
     @api.model
+    @api.readonly
     def get_bottlenecks(self, date_from=None, date_to=None, limit=5, filters=None):
         """The flow steps taking the largest share of the time spent in steps
         (ready to done) of the period, with their average waiting and working hours.

@@ -37,3 +37,4 @@ from . import test_ticket_event_label
 from . import test_ticket_portal_attachments
 from . import test_duration
 from . import test_demo_data
+from . import test_step_bus
