@@ -38,9 +38,11 @@ Prints every finding and a summary; exits 1 when there is any finding.
 """
 
 import argparse
+import importlib.util
 import json
 import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import psycopg2
 
@@ -54,20 +56,34 @@ class Data:
 
     def __init__(self, cr):
         cr.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        cr.execute("SELECT id, name, state FROM crossdept_ticket")
-        self.tickets = {row[0]: {"name": row[1], "state": row[2]} for row in cr.fetchall()}
+        cr.execute("SELECT id, name, state, requester_id FROM crossdept_ticket")
+        self.tickets = {
+            row[0]: {"name": row[1], "state": row[2], "requester": row[3]} for row in cr.fetchall()
+        }
         cr.execute(
             """
             SELECT s.id, s.ticket_id, s.name, s.state, s.kind,
-                   f.approval_policy, f.approval_min_count, f.approval_min_percent
+                   f.approval_policy, f.approval_min_count, f.approval_min_percent,
+                   COALESCE(f.allow_requester_approval, FALSE)
               FROM crossdept_ticket_step s
               JOIN crossdept_flow_step f ON f.id = s.flow_step_id
+             WHERE s.active
             """
         )
         self.steps = {
             row[0]: dict(
                 zip(
-                    ("id", "ticket", "name", "state", "kind", "policy", "min_count", "min_pct"),
+                    (
+                        "id",
+                        "ticket",
+                        "name",
+                        "state",
+                        "kind",
+                        "policy",
+                        "min_count",
+                        "min_pct",
+                        "requester_may_decide",
+                    ),
                     row,
                     strict=True,
                 )
@@ -87,7 +103,10 @@ class Data:
         self.approvers = defaultdict(set)
         for step_id, user_id in cr.fetchall():
             self.approvers[step_id].add(user_id)
-        cr.execute("SELECT id, step_id, user_id, decision FROM crossdept_ticket_step_decision")
+        # the current round (a return or a reopening archives the earlier decisions)
+        cr.execute(
+            "SELECT id, step_id, user_id, decision FROM crossdept_ticket_step_decision WHERE active"
+        )
         self.decisions = defaultdict(list)
         for _id, step_id, user_id, decision in cr.fetchall():
             self.decisions[step_id].append((user_id, decision))
@@ -133,17 +152,23 @@ def _has_column(cr, table, column):
     return bool(cr.fetchone())
 
 
+def _approval_policy():
+    """The engine's approval policy functions (addons/crossdept_ticket/tools/approval.py,
+    plain Python), loaded from the file: the checker judges decisions by the same rule."""
+    path = Path(__file__).resolve().parent.parent / "addons/crossdept_ticket/tools/approval.py"
+    spec = importlib.util.spec_from_file_location("crossdept_approval_policy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+POLICY = _approval_policy()
+
+
 def needed_approvals(step, total):
-    policy = step["policy"]
-    if policy == "all":
-        needed = total
-    elif policy == "any":
-        needed = 1
-    elif policy == "count":
-        needed = min(step["min_count"] or 0, total)
-    else:
-        needed = -(-total * (step["min_pct"] or 0) // 100)
-    return max(int(needed), 1)
+    return POLICY.needed_approvals(
+        step["policy"], total, step["min_count"] or 1, step["min_pct"] or 100.0
+    )
 
 
 # ----------------------------------------------------------------------
@@ -224,11 +249,18 @@ def check_policy(data):
             continue
         if data.tickets[step["ticket"]]["state"] == "cancelled" and step["state"] in OPEN:
             continue
-        total = len(data.approvers[step["id"]])
+        # who may decide: the approvers, without the requester unless the step allows
+        deciders = set(data.approvers[step["id"]])
+        if not step["requester_may_decide"]:
+            deciders.discard(data.tickets[step["ticket"]]["requester"])
+        total = len(deciders)
         needed = needed_approvals(step, total)
-        decisions = data.decisions[step["id"]]
+        decisions = [(u, d) for u, d in data.decisions[step["id"]] if u in deciders]
         approvals = sum(1 for _u, d in decisions if d == "approve")
         rejections = sum(1 for _u, d in decisions if d == "reject")
+        if not POLICY.can_be_met(needed, total):
+            # nobody (or too few) can decide: the step waits for the Accountable
+            continue
         reached = approvals >= needed
         unreachable = total - rejections < needed
         state = step["state"]
@@ -247,10 +279,8 @@ def check_ticket_done(data):
     for ticket_id, steps in data.steps_of.items():
         ticket = data.tickets[ticket_id]
         ends = [s for s in steps if not data.succs[s["id"]]]
-        flow_done = (
-            all(s["state"] in FINISHED for s in ends)
-            and not any(s["state"] in OPEN for s in steps)
-            and any(s["state"] == "done" for s in steps)
+        flow_done = all(s["state"] in FINISHED for s in ends) and not any(
+            s["state"] in OPEN for s in steps
         )
         label = f"{ticket['name']} (ticket {ticket_id}, {ticket['state']})"
         if ticket["state"] == "done" and not flow_done:
