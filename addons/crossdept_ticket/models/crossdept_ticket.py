@@ -256,7 +256,7 @@ class CrossdeptTicket(models.Model):
                     )
                 )
         # creating a ticket as Open submits it at once
-        super()._check_engine_create(
+        return super()._check_engine_create(
             [{key: value for key, value in vals.items() if key != "state"} for vals in vals_list]
         )
 

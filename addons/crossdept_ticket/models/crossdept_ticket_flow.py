@@ -239,10 +239,11 @@ class CrossdeptTicket(models.Model):
     # ------------------------------------------------------------------
 
     def _on_state_change(self, before, reason):
-        super()._on_state_change(before, reason)
+        res = super()._on_state_change(before, reason)
         self.filtered(lambda t: t.state == "cancelled")._cancel_open_steps(reason)
         self.filtered(lambda t: t.state == "draft" and before[t.id] == "cancelled")._archive_steps()
         self.filtered(lambda t: t.state == "in_progress" and before[t.id] == "done")._reopen_steps()
+        return res
 
     def _cancel_open_steps(self, reason=None):
         """Cancel the open steps: their clocks, escalations and activities stop,

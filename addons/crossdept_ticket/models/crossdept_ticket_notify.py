@@ -35,12 +35,13 @@ class CrossdeptTicket(models.Model):
             tickets.sudo().message_subscribe(partner_ids=partner.ids)
 
     def _on_state_change(self, before, reason):
-        super()._on_state_change(before, reason)
+        res = super()._on_state_change(before, reason)
         for ticket in self.filtered(lambda t: t.state == "done"):
             ticket.message_post(
                 body=self.env._("Ticket %(ticket)s is done.", ticket=ticket.display_name),
                 subtype_xmlid="crossdept_ticket.mt_ticket_done",
             )
+        return res
 
     # ------------------------------------------------------------------
     # Automation (server actions usable in automation rules)

@@ -21,7 +21,7 @@ class CrossdeptTicketStep(models.Model):
     def _compute_can_decide(self):
         approvals = self.filtered(lambda s: s.kind == "approval")
         (self - approvals).can_decide = False
-        super(CrossdeptTicketStep, approvals)._compute_can_decide()
+        return super(CrossdeptTicketStep, approvals)._compute_can_decide()
 
     # ------------------------------------------------------------------
     # Actions (buttons)
@@ -106,7 +106,7 @@ class CrossdeptTicketStep(models.Model):
     def _approval_check_open(self):
         if self.approval_state == "pending":
             self._check_ticket_running()
-        super()._approval_check_open()
+        return super()._approval_check_open()
 
     # ------------------------------------------------------------------
     # The approval gate's hooks
@@ -209,10 +209,11 @@ class CrossdeptTicketStep(models.Model):
             for line in step.flow_step_id.raci_ids.filtered(lambda r: r.role == "responsible"):
                 approvers |= line._resolve(step.ticket_id)
             step._engine().write({"approver_ids": [Command.set(approvers.ids)]})
-        super()._approval_open()
+        res = super()._approval_open()
         for step in self.filtered(lambda s: s.approval_state == "pending"):
             if not step._approval_blocked_message():
                 step._notify_approvers(step._approval_effective_approvers())
+        return res
 
     # ------------------------------------------------------------------
     # Rejection

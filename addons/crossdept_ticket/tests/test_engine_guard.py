@@ -326,10 +326,6 @@ REFUSALS = re.compile(
 )
 
 
-class _Undo(Exception):
-    """Rolls a savepoint back."""
-
-
 @tagged("post_install", "-at_install")
 class TestEngineGuard(CrossdeptFlowCase):
     """Every role tries every stored field of every CrossDept model that the UI does
@@ -558,24 +554,21 @@ class TestEngineGuard(CrossdeptFlowCase):
         attempt did is undone."""
         events = self._events()
         problems = []
-        try:
-            with self.env.cr.savepoint():
-                try:
-                    attempt()
-                except (AccessError, UserError, ValidationError) as error:
-                    if not REFUSALS.search(str(error)):
-                        problems.append(f"{what}: refused with an unexpected error: {error}")
-                else:
-                    problems.append(f"{what}: not refused")
-                self.env.flush_all()
-                self.env.invalidate_all()
-                if check_unchanged and not check_unchanged():
-                    problems.append(f"{what}: half-written")
-                if self._events() != events:
-                    problems.append(f"{what}: an event was written")
-                raise _Undo
-        except _Undo:
-            pass
+        with self.env.cr.savepoint() as savepoint:
+            try:
+                attempt()
+            except (AccessError, UserError, ValidationError) as error:
+                if not REFUSALS.search(str(error)):
+                    problems.append(f"{what}: refused with an unexpected error: {error}")
+            else:
+                problems.append(f"{what}: not refused")
+            self.env.flush_all()
+            self.env.invalidate_all()
+            if check_unchanged and not check_unchanged():
+                problems.append(f"{what}: half-written")
+            if self._events() != events:
+                problems.append(f"{what}: an event was written")
+            savepoint.rollback()
         self.env.invalidate_all()
         return problems[0] if problems else None
 
@@ -583,17 +576,15 @@ class TestEngineGuard(CrossdeptFlowCase):
         """The problem with a change that should be allowed, or None; the change is
         undone."""
         problem = None
-        try:
-            with self.env.cr.savepoint():
+        with self.env.cr.savepoint() as savepoint:
+            try:
                 attempt()
                 self.env.flush_all()
-                raise _Undo
-        except _Undo:
-            pass
-        except (AccessError, UserError, ValidationError) as error:
-            # a value the business rules refuse is no refusal of the right to edit
-            if REFUSALS.search(str(error)):
-                problem = f"{what}: refused: {error}"
+            except (AccessError, UserError, ValidationError) as error:
+                # a value the business rules refuse is no refusal of the right to edit
+                if REFUSALS.search(str(error)):
+                    problem = f"{what}: refused: {error}"
+            savepoint.rollback()
         self.env.invalidate_all()
         return problem
 
