@@ -7,6 +7,7 @@ from . import crossdept_ticket_event_label
 from . import crossdept_ticket_raci
 from . import crossdept_ticket
 from . import crossdept_ticket_access
+from . import crossdept_ticket_history
 from . import crossdept_ticket_flow
 from . import crossdept_ticket_kb
 from . import crossdept_ticket_notify
@@ -19,6 +20,7 @@ from . import crossdept_flow_step_raci
 from . import crossdept_flow_step_deliverable
 from . import crossdept_ticket_step
 from . import crossdept_ticket_step_approval
+from . import crossdept_ticket_step_assign
 from . import crossdept_ticket_step_sla
 from . import crossdept_ticket_step_escalation
 from . import crossdept_ticket_step_activity

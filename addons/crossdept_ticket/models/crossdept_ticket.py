@@ -1,7 +1,5 @@
-from collections import defaultdict
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
@@ -187,36 +185,6 @@ class CrossdeptTicket(models.Model):
     def _read_group_expand_state(self, states, domain):
         return [key for key, _label in STATES]
 
-    @api.constrains("state", "raci_ids")
-    def _check_raci(self, removed_lines=None):
-        counts = defaultdict(lambda: defaultdict(int))
-        domain = [("ticket_id", "in", self.ids)]
-        if removed_lines:
-            domain.append(("id", "not in", removed_lines.ids))
-        for ticket, role, count in self.env["crossdept.ticket.raci"]._read_group(
-            domain, ["ticket_id", "role"], ["__count"]
-        ):
-            counts[ticket][role] = count
-        for ticket in self:
-            accountable = counts[ticket]["accountable"]
-            if accountable != 1:
-                raise ValidationError(
-                    self.env._(
-                        "Ticket %(ticket)s must have exactly one Accountable; it has %(count)s.",
-                        ticket=ticket.display_name,
-                        count=accountable,
-                    )
-                )
-            if ticket.state in WORKING_STATES and not counts[ticket]["responsible"]:
-                raise ValidationError(
-                    self.env._(
-                        "Ticket %(ticket)s needs at least one Responsible once work "
-                        "has started (state: %(state)s).",
-                        ticket=ticket.display_name,
-                        state=ticket._state_label(ticket.state),
-                    )
-                )
-
     @api.constrains("date_deadline")
     def _check_dates(self):
         for ticket in self:
@@ -315,39 +283,6 @@ class CrossdeptTicket(models.Model):
                 )
             )
         return super().unlink()
-
-    @api.model
-    def _assign_numbers(self, vals_list):
-        """Number tickets from their company's sequence, in one query per company."""
-        by_company = defaultdict(list)
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals.pop("name", None)
-                by_company[vals.get("company_id") or self.env.company.id].append(vals)
-        for company_id, company_vals in by_company.items():
-            sequence = self._get_sequence(self.env["res.company"].browse(company_id))
-            numbers = sequence._crossdept_next_numbers(len(company_vals))
-            for vals, number in zip(company_vals, numbers, strict=True):
-                vals["name"] = number
-
-    @api.model
-    def _get_sequence(self, company):
-        sequence_model = self.env["ir.sequence"].sudo()
-        sequence = sequence_model.search(
-            [("code", "=", "crossdept.ticket"), ("company_id", "=", company.id)], limit=1
-        )
-        if not sequence:
-            # each company numbers its own tickets; new companies get a sequence on first use
-            sequence = sequence_model.create(
-                {
-                    "name": self.env._("CrossDept tickets (%(company)s)", company=company.name),
-                    "code": "crossdept.ticket",
-                    "company_id": company.id,
-                    "prefix": "TK%(year)s-",
-                    "padding": 5,
-                }
-            )
-        return sequence
 
     # ------------------------------------------------------------------
     # State machine
@@ -459,39 +394,3 @@ class CrossdeptTicket(models.Model):
             "target": "new",
             "context": {"default_ticket_ids": self.ids},
         }
-
-    # ------------------------------------------------------------------
-    # Event log
-    # ------------------------------------------------------------------
-
-    def _log_events(self, vals_list):
-        company_of = {ticket.id: ticket.company_id.id for ticket in self}
-        for vals in vals_list:
-            if "company_id" not in vals:
-                vals["company_id"] = company_of[vals["ticket_id"]]
-            vals.setdefault("reason", self.env.context.get("crossdept_reason"))
-        # events are written by whoever changes the ticket; the log itself is not
-        # writable by users, only appendable through this method
-        return self.env["crossdept.ticket.event"].sudo().create(vals_list)
-
-    def _log_transfers(self, before):
-        events = []
-        for ticket in self:
-            old_user, old_department = before[ticket.id]
-            if (old_user, old_department) == (ticket.user_id, ticket.assigned_department_id):
-                continue
-            moved = (old_user and old_user != ticket.user_id) or (
-                old_department and old_department != ticket.assigned_department_id
-            )
-            events.append(
-                {
-                    "ticket_id": ticket.id,
-                    "event_type": "transfer" if moved else "assign",
-                    "from_user_id": old_user.id,
-                    "to_user_id": ticket.user_id.id,
-                    "from_department_id": old_department.id,
-                    "to_department_id": ticket.assigned_department_id.id,
-                }
-            )
-        if events:
-            self._log_events(events)

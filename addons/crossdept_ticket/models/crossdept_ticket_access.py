@@ -1,7 +1,9 @@
-from odoo import Command, api, models
-from odoo.exceptions import UserError
+from collections import defaultdict
 
-from .crossdept_ticket import ADMIN_GROUP, CLOSED_STATES
+from odoo import Command, api, models
+from odoo.exceptions import UserError, ValidationError
+
+from .crossdept_ticket import ADMIN_GROUP, CLOSED_STATES, WORKING_STATES
 
 MANAGER_GROUP = "crossdept_ticket.group_crossdept_ticket_manager"
 
@@ -26,6 +28,36 @@ class CrossdeptTicket(models.Model):
     may do and change."""
 
     _inherit = "crossdept.ticket"
+
+    @api.constrains("state", "raci_ids")
+    def _check_raci(self, removed_lines=None):
+        counts = defaultdict(lambda: defaultdict(int))
+        domain = [("ticket_id", "in", self.ids)]
+        if removed_lines:
+            domain.append(("id", "not in", removed_lines.ids))
+        for ticket, role, count in self.env["crossdept.ticket.raci"]._read_group(
+            domain, ["ticket_id", "role"], ["__count"]
+        ):
+            counts[ticket][role] = count
+        for ticket in self:
+            accountable = counts[ticket]["accountable"]
+            if accountable != 1:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s must have exactly one Accountable; it has %(count)s.",
+                        ticket=ticket.display_name,
+                        count=accountable,
+                    )
+                )
+            if ticket.state in WORKING_STATES and not counts[ticket]["responsible"]:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s needs at least one Responsible once work "
+                        "has started (state: %(state)s).",
+                        ticket=ticket.display_name,
+                        state=ticket._state_label(ticket.state),
+                    )
+                )
 
     def _department_managers(self):
         """Users managing the ticket's departments or their parent departments (as

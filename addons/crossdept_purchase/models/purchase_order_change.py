@@ -1,0 +1,89 @@
+from odoo import fields, models
+from odoo.tools.misc import formatLang
+
+from .purchase_order import RUNNING_STATES
+
+
+class PurchaseOrder(models.Model):
+    """What an approval covers: the vendor and the amount per product submitted. A
+    change beyond the company's tolerance runs the approval flow again."""
+
+    _inherit = "purchase.order"
+
+    def _crossdept_line_amounts(self):
+        """{product key: subtotal in the company currency} of the order's lines."""
+        self.ensure_one()
+        company = self.company_id
+        date = self.date_order or fields.Date.context_today(self)
+        amounts = {}
+        for line in self.order_line.filtered(lambda line: not line.display_type):
+            key = f"product,{line.product_id.id}" if line.product_id else f"text,{line.name}"
+            amounts[key] = amounts.get(key, 0.0) + self.currency_id._convert(
+                line.price_subtotal, company.currency_id, company, date
+            )
+        return amounts
+
+    def _crossdept_snapshot(self):
+        self.ensure_one()
+        return {"partner_id": self.partner_id.id, "lines": self._crossdept_line_amounts()}
+
+    def _crossdept_change_beyond_tolerance(self):
+        """Why the order's change since it was submitted needs a new approval, or
+        False: another vendor, or more money on its lines (more of a product, another
+        product) than the company's tolerance allows over the submitted amount."""
+        self.ensure_one()
+        snapshot = self.crossdept_approval_snapshot or {}
+        if not snapshot:
+            return False
+        if snapshot.get("partner_id") != self.partner_id.id:
+            return self.env._("The vendor changed.")
+        before = snapshot.get("lines", {})
+        increase = sum(
+            max(0.0, amount - before.get(key, 0.0))
+            for key, amount in self._crossdept_line_amounts().items()
+        )
+        currency = self.company_id.currency_id
+        allowed = self.crossdept_approval_amount * self.company_id.crossdept_purchase_tolerance
+        if currency.compare_amounts(increase, allowed / 100.0) <= 0:
+            return False
+        return self.env._(
+            "The order lines grew by %(increase)s since the order was submitted (tolerance "
+            "%(tolerance)s%%).",
+            increase=formatLang(self.env, increase, currency_obj=currency),
+            tolerance=formatLang(self.env, self.company_id.crossdept_purchase_tolerance),
+        )
+
+    def _crossdept_check_changes(self):
+        """Submit again the orders changed beyond the tolerance since submission."""
+        changed = {}
+        for order in self.filtered(lambda o: o.approval_state in ("pending", "approved")):
+            reason = order._crossdept_change_beyond_tolerance()
+            if reason:
+                changed[order] = reason
+        for order, reason in changed.items():
+            order._crossdept_resubmit(reason)
+
+    def _crossdept_resubmit(self, reason):
+        """The approval no longer covers the order: its running ticket is cancelled
+        and, if the order still needs approval, a new ticket runs the flow again
+        (the order waits in To Approve meanwhile)."""
+        for order in self:
+            ticket = order.crossdept_ticket_id.sudo()
+            order._engine().write({"crossdept_ticket_id": False})
+            if ticket.state in RUNNING_STATES:
+                # the buyer changed the order; its old approval has nothing left to approve
+                ticket._set_state("cancelled", reason=reason)
+            order._approval_reset()
+            order.message_post(
+                body=self.env._(
+                    "%(reason)s The approval of ticket %(ticket)s no longer covers the order.",
+                    reason=reason,
+                    ticket=ticket.name or "-",
+                ),
+                partner_ids=order.user_id.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+        needing = self._crossdept_needing_approval()
+        needing._crossdept_submit()
+        # an order that shrank below the threshold while waiting needs no approval now
+        (self - needing).filtered(lambda o: o.state == "to approve").button_approve()
