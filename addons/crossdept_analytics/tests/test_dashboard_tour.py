@@ -76,9 +76,7 @@ class TestDashboardTour(HttpCase):
             ticket.action_start_flow()
         step = ticket.step_ids
         with freeze_time(opened + timedelta(hours=1)):
-            step.with_context(crossdept_reason="Tour: the worker knows this").write(
-                {"user_id": worker.id}
-            )
+            step.action_reassign(worker, "Tour: the worker knows this")
             step.with_user(worker).action_start()
         with freeze_time(opened + timedelta(hours=6)):
             step.with_user(worker).action_finish()

@@ -73,9 +73,7 @@ class TestStepBus(CrossdeptFlowCase):
         ticket = self._run(self.flow)
         step = self._step(ticket, "Check A")
         self._committed()
-        step.with_user(self.it_manager).with_context(
-            crossdept_reason="Holiday"
-        ).user_id = self.other_user
+        step.with_user(self.it_manager).action_reassign(self.other_user, "Holiday")
         sent = self._committed()
         self.assertEqual(sent[self.other_user]["step_ids"], step.ids)
         self.assertEqual(sent[self.it_user]["step_ids"], step.ids, "it leaves their list")
@@ -84,7 +82,7 @@ class TestStepBus(CrossdeptFlowCase):
         ticket = self._run(self.flow)
         step = self._step(ticket, "Check A")
         self._committed()
-        step.escalation_level = "2"
+        step._engine().escalation_level = "2"  # as the escalation cron sets it
         sent = self._committed()
         self.assertEqual(sent[self.it_manager]["step_ids"], step.ids)
         self.assertEqual(sent[self.it_user]["step_ids"], step.ids)
