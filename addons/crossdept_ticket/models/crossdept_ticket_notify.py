@@ -22,6 +22,24 @@ class CrossdeptTicket(models.Model):
         tickets._subscribe_requesters()
         return tickets
 
+    def message_post(self, **kwargs):
+        """People who hold steps need no e-mail address of their own: the engine's
+        messages (a step done, refused, waiting for a decision) and their replies go
+        out with the company's address as sender, under their name as author."""
+        if not kwargs.get("email_from"):
+            author = self.env["res.partner"].browse(kwargs.get("author_id")).exists()
+            author = author or self.env.user.partner_id
+            if not author.email:
+                company = self.company_id[:1] or self.env.company
+                sender = (
+                    company.partner_id.email_formatted
+                    or self.env.ref("base.partner_root").email_formatted
+                )
+                if sender:
+                    kwargs["email_from"] = sender
+                    kwargs["author_id"] = author.id
+        return super().message_post(**kwargs)
+
     def _subscribe_requesters(self):
         """The requester follows the ticket's milestones (default subtypes); the
         creator already does. One subscription per requester for a whole batch."""

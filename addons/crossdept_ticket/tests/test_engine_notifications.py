@@ -107,3 +107,27 @@ class TestEngineNotifications(CrossdeptFlowCase):
             ),
             self._story(ticket),
         )
+
+    def test_holders_without_an_email_address_work_all_the_same(self):
+        """Staff without an e-mail address finish and approve: the engine's messages
+        go out with the company's address as sender, under their name."""
+        self.finance_user.partner_id.email = False
+        self.approver_1.partner_id.email = False
+        flow, _steps = self._make_flow(
+            [
+                {"name": "Draft", "user": self.finance_user},
+                {
+                    "name": "Sign",
+                    "kind": "approval",
+                    "preds": ["Draft"],
+                    "approvers": self.approver_1,
+                },
+            ]
+        )
+        ticket = self._run(flow)
+        self._do(ticket, "Draft", self.finance_user)
+        self._step(ticket, "Sign").with_user(self.approver_1).action_approve()
+        self.assertEqual(ticket.state, "done")
+        done = ticket.message_ids.filtered(lambda m: "Step Draft is done" in m.body)
+        self.assertEqual(done.author_id, self.finance_user.partner_id)
+        self.assertEqual(done.email_from, self.env.company.partner_id.email_formatted)
