@@ -189,7 +189,9 @@ class CrossdeptProcessHistory(models.AbstractModel):
         if outcome == "done":
             entries += [("step_start", started, {}), ("step_done", done, {})]
         else:
+            # an approval step starts with its first decision, as the engine does
             decision = "step_approve" if outcome == "approve" else "step_reject"
+            entries.append(("step_start", started, {}))
             entries += [(decision, done, {"actor_id": user.id}) for user in users]
             if outcome == "approve":
                 entries.append(("step_done", done, {}))
