@@ -23,6 +23,7 @@ class CrossdeptTicketStepDeliverable(models.Model):
     sequence = fields.Integer()
     name = fields.Char(required=True)
     done = fields.Boolean()
+    step_name = fields.Char(related="step_id.name", string="Step Name")
     can_tick = fields.Boolean(
         compute="_compute_can_tick", help="Whether the current user may tick it off now."
     )

@@ -29,11 +29,26 @@ class CrossdeptTicketStep(models.Model):
         help="The inputs and deliverables still missing to finish the step.",
     )
     requester_id = fields.Many2one(related="ticket_id.requester_id", string="Requester")
+    input_names = fields.Char(
+        "Inputs",
+        compute="_compute_input_names",
+        help="The ticket's fields (and attachment) the step needs before it is finished.",
+    )
 
     @api.depends("state", "kind", "user_id", "responsible_ids", "approver_ids", "decision_ids")
     def _compute_waiting_on_user_ids(self):
         for step in self:
             step.waiting_on_user_ids = step._current_holders()
+
+    @api.depends("flow_step_id")
+    def _compute_input_names(self):
+        for step in self:
+            # field definitions are technical metadata that plain users cannot read
+            flow_step = step.flow_step_id.sudo()
+            names = flow_step.required_field_ids.mapped("field_description")
+            if flow_step.require_attachment:
+                names.append(self.env._("an attachment on the ticket"))
+            step.input_names = ", ".join(names) or False
 
     @api.depends("state", "kind", "deliverable_ids.done")
     def _compute_finish_blocked_reason(self):

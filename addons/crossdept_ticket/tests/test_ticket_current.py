@@ -291,3 +291,59 @@ class TestTicketNextAction(CrossdeptFlowCase):
             {"current_deliverable_ids": [Command.update(line.id, {"done": True})]}
         )
         self.assertTrue(line.done)
+
+
+@tagged("post_install", "-at_install")
+class TestTicketSubmit(CrossdeptFlowCase):
+    """Creating a ticket: the user's department, the flow Submit will run, one Submit."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.flow, _steps = cls._make_flow(
+            [{"name": "Collect"}, {"name": "Decide", "preds": ["Collect"], "sla": 4}]
+        )
+        cls.urgent_flow, _steps = cls._make_flow(
+            [{"name": "Firefight", "sla": 2}], domain="[('priority', '=', '3')]"
+        )
+
+    def test_the_requesting_department_is_the_users(self):
+        form = Form(self.env["crossdept.ticket"].with_user(self.finance_user))
+        self.assertEqual(form.department_id, self.dept_finance)
+        self.assertEqual(form.requester_id, self.finance_user)
+        nobody = self.env["crossdept.ticket"].with_user(self.portal_a)._default_department_id()
+        self.assertFalse(nobody, "no employee, no default")
+
+    def test_the_form_shows_the_flow_submit_will_run(self):
+        form = Form(self.env["crossdept.ticket"].with_user(self.it_user))
+        form.title = "Broken badge reader"
+        self.assertFalse(form.flow_preview_id)
+        form.type_id = self.ticket_type
+        self.assertEqual(form.flow_preview_id, self.flow)
+        self.assertEqual([step.name for step in form.flow_preview_step_ids], ["Collect", "Decide"])
+        # the same matching as Submit: the most specific flow, on the values typed
+        form.priority = "3"
+        self.assertEqual(form.flow_preview_id, self.urgent_flow)
+        self.assertEqual(form.next_action[0]["what"], "submit")
+        ticket = form.save()
+        ticket.with_user(self.it_user).action_next_step(False, "submit")
+        self.assertEqual(ticket.flow_id, self.urgent_flow)
+        self.assertEqual(ticket.state, "in_progress")
+        self.assertFalse(ticket.flow_preview_id, "no preview once the flow runs")
+
+    def test_submit_is_for_the_requester_and_drafts_only(self):
+        ticket = self._make_ticket()
+        with self.assertRaisesRegex(UserError, "You cannot submit ticket .*: only"):
+            ticket.with_user(self.finance_user).action_submit()
+        ticket.with_user(self.it_user).action_submit()
+        self.assertEqual(ticket.state, "in_progress")
+        with self.assertRaisesRegex(UserError, "Only a draft is submitted"):
+            ticket.with_user(self.it_user).action_submit()
+
+    def test_ticket_types_come_in_their_sequence(self):
+        Type = self.env["crossdept.ticket.type"]
+        last = Type.create({"name": "AAA last (test)", "sequence": 900})
+        first = Type.create({"name": "ZZZ first (test)", "sequence": 0})
+        found = Type.with_user(self.it_user).name_search("(test)")
+        ids = [type_id for type_id, _name in found]
+        self.assertLess(ids.index(first.id), ids.index(last.id))
