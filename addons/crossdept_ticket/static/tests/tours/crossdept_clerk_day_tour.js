@@ -85,6 +85,10 @@ registry.category("web_tour.tours").add("crossdept_holder_finish_tour", {
             run: "click",
         },
         {
+            content: "The list is shown",
+            trigger: ".o_list_renderer .o_data_row",
+        },
+        {
             content: "Open the filters",
             trigger: ".o_control_panel_actions .o_searchview_dropdown_toggler",
             run: "click",
