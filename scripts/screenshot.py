@@ -20,6 +20,7 @@ import base64
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -53,6 +54,46 @@ SHOTS = [
         "output": "addons/crossdept_analytics/readme/screenshots/dashboard_zh.png",
         "ready": ".o_crossdept_tile .o_crossdept_tile_value",
         "height": 1100,
+    },
+    {
+        # parallel steps side by side; the finance manager may start hers
+        "name": "ticket_form_en",
+        "url": "/odoo/action-crossdept_ticket.crossdept_ticket_action/"
+        "{ticket:crossdept_ticket.ticket_project}",
+        "login": "finance.manager",
+        "lang": "en_US",
+        "output": "addons/crossdept_ticket/readme/screenshots/ticket_form_en.png",
+        "ready": ".o_crossdept_current_steps .o_kanban_record",
+        "height": 1000,
+    },
+    {
+        # the requester's own step under way: Finish waits for the checklist
+        "name": "ticket_form_zh",
+        "url": "/odoo/action-crossdept_ticket.crossdept_ticket_action/"
+        "{ticket:crossdept_ticket.ticket_change}",
+        "login": "sales.rep",
+        "lang": "zh_CN",
+        "output": "addons/crossdept_ticket/readme/screenshots/ticket_form_zh.png",
+        "ready": ".o_crossdept_current_steps .o_kanban_record",
+        "height": 1000,
+    },
+    {
+        "name": "my_approvals_en",
+        "url": "/odoo/action-crossdept_ticket.crossdept_ticket_step_action_approval",
+        "login": "procurement.manager",
+        "lang": "en_US",
+        "output": "addons/crossdept_ticket/readme/screenshots/my_approvals_en.png",
+        "ready": ".o_list_renderer .o_data_row",
+        "height": 600,
+    },
+    {
+        "name": "my_approvals_zh",
+        "url": "/odoo/action-crossdept_ticket.crossdept_ticket_step_action_approval",
+        "login": "procurement.manager",
+        "lang": "zh_CN",
+        "output": "addons/crossdept_ticket/readme/screenshots/my_approvals_zh.png",
+        "ready": ".o_list_renderer .o_data_row",
+        "height": 600,
     },
     {
         "name": "portal_ticket_en",
@@ -126,7 +167,10 @@ class Browser:
         binary = shutil.which("chromium") or shutil.which("chromium-browser")
         if not binary:
             raise SystemExit("chromium is not installed (Debian: apt-get install chromium)")
-        self.port = 9333
+        # a free port: other worktrees may take screenshots on the same machine
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
         self.profile = tempfile.mkdtemp(prefix="crossdept-chromium-")
         self.proc = subprocess.Popen(
             [

@@ -24,6 +24,7 @@ EVENT_COLUMNS = [
     "to_department_id",
 ]  # fmt: skip
 NULL = "\\N"
+CROSSDEPT_USER = "crossdept_ticket.group_crossdept_ticket_user"
 # approval gate of an approval step in each step state
 APPROVAL_STATES = {
     "done": "approved",
@@ -142,8 +143,12 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         )
         if not departments:
             raise UserError(self.env._("No department: create departments first."))
+        # the people who work on tickets: employees whose user has CrossDept
         employees = self.env["hr.employee"].search(
-            [("user_id", "!=", False), ("department_id", "in", departments.ids)]
+            [
+                ("user_id.groups_id", "in", self.env.ref(CROSSDEPT_USER).id),
+                ("department_id", "in", departments.ids),
+            ]
         )
         users_by_department = defaultdict(list)
         for employee in employees:
@@ -267,7 +272,7 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         uid = context["uid"]
         ticket_id = self._reserve_ids("crossdept_ticket", len(plans))
         step_id = self._reserve_ids("crossdept_ticket_step", sum(len(p["steps"]) for p in plans))
-        tickets, steps, events = [], [], []
+        tickets, steps, events, approvers = [], [], [], []
 
         def event(ticket, step, event_type, when, **vals):
             events.append(
@@ -305,6 +310,7 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
             event(ticket_id, None, "create", created, to_state="draft")
             event(ticket_id, None, "state", created, from_state="draft", to_state="in_progress")
             started_steps = []
+            current = None  # the open step due first: the running ticket follows it
             for step in plan["steps"]:
                 spec = step["spec"]
                 late = step["done"] and step["deadline"] and step["done"] > step["deadline"]
@@ -377,6 +383,14 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                     if step["started"]:
                         started_steps.append((step_id, step))
                         last_user = step["user_id"]
+                if step["state"] in ("ready", "in_progress"):
+                    holder = step["user_id"]
+                    if spec["kind"] == "approval":
+                        # an open approval waits for an approver who is not its requester
+                        holder = self._history_approver(step, plan, context)
+                        approvers.append(f"{step_id}\t{holder}\n")
+                    if current is None or step["deadline"] < current[1]["deadline"]:
+                        current = (holder, step)
                 step_id += 1
             if plan["transfer"] and started_steps:
                 moved_id, moved = rng.choice(started_steps)
@@ -405,11 +419,15 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                         plan["state"],
                         str(company),
                         str(plan["department_id"]),
-                        _id(plan["assigned_department_id"]),
+                        _id(
+                            current[1]["department_id"]
+                            if current
+                            else plan["assigned_department_id"]
+                        ),
                         _id(plan["requester_id"]),
-                        _id(last_user),
+                        _id(current[0] if current else last_user),
                         str(plan["flow"]["id"]),
-                        _ts(plan["deadline"]),
+                        _ts(current[1]["deadline"] if current else plan["deadline"]),
                         _ts(closed if plan["state"] == "done" else None),
                         "t",
                         _ts(created),
@@ -429,7 +447,22 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         self._copy("crossdept_ticket", TICKET_COLUMNS, tickets)
         self._copy("crossdept_ticket_step", STEP_COLUMNS, steps)
         self._copy("crossdept_ticket_event", EVENT_COLUMNS, event_lines)
+        self._copy("crossdept_ticket_step_approver_rel", ["step_id", "user_id"], approvers)
         return {"tickets": len(tickets), "steps": len(steps), "events": len(event_lines)}
+
+    @api.model
+    def _history_approver(self, step, plan, context):
+        """Who decides an open approval step of the history: its department's person,
+        unless they requested the ticket (nobody approves their own request), then a
+        colleague of the department, else the administrator."""
+        if step["user_id"] != plan["requester_id"]:
+            return step["user_id"]
+        colleagues = [
+            user
+            for user in context["users"].get(step["department_id"], [])
+            if user != plan["requester_id"]
+        ]
+        return colleagues[0] if colleagues else self.env.ref("base.user_admin").id
 
     def _copy(self, table, columns, lines):
         if not lines:

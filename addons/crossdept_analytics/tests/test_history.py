@@ -42,6 +42,36 @@ class TestHistory(CrossdeptAnalyticsCase):
             len(steps),
         )
 
+    def test_running_history_tickets_wait_on_someone_who_can_act(self):
+        self._make_flow([{"name": "Sign", "kind": "approval", "approvers": self.approver_1}])
+        before = self.env["crossdept.ticket"].search([]).ids
+        # a short history: many of its tickets still run
+        self.History.generate(tickets=300, months=1, seed=3, refresh=False)
+        tickets = self.env["crossdept.ticket"].search([("id", "not in", before)])
+        self.assertIn("approval", tickets.step_ids.mapped("kind"))
+        running = tickets.filtered(lambda ticket: ticket.state == "in_progress")
+        self.assertTrue(running)
+        checked = set()
+        for ticket in running:
+            current = ticket.current_step_ids
+            self.assertTrue(current, ticket.name)
+            first = current[0]
+            self.assertEqual(
+                (ticket.user_id, ticket.assigned_department_id, ticket.date_deadline),
+                (first._current_holders()[:1], first.department_id, first.date_deadline),
+                "the ticket follows its current step",
+            )
+            for step in current:
+                holder = step._current_holders()[:1]
+                self.assertTrue(holder, step.display_name)
+                if step.kind == "approval":
+                    self.assertTrue(step.with_user(holder).can_decide, step.display_name)
+                    self.assertNotEqual(holder, ticket.requester_id)
+                else:
+                    self.assertTrue(step.with_user(holder).can_act, step.display_name)
+                checked.add(step.kind)
+        self.assertEqual(checked, {"task", "approval"})
+
     def test_history_is_deterministic(self):
         def shape(tickets):
             return [

@@ -200,8 +200,10 @@ class CrossdeptTicket(models.Model):
             prefill = {"department_id": self._salesperson_department(partner.user_id).id}
         else:
             return defaults
+        # what the lead or customer says beats the general defaults (the requesting
+        # department of the user's employee), not the caller's explicit defaults
         for name, value in prefill.items():
-            if name in fields_list and not defaults.get(name) and value:
+            if name in fields_list and value and f"default_{name}" not in context:
                 defaults[name] = value
         return defaults
 

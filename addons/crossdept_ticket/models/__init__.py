@@ -32,6 +32,9 @@ from . import hr_employee
 from . import mail_activity
 from . import crossdept_dispatcher
 from . import crossdept_ticket_step_queue
+from . import crossdept_ticket_step_inbox
+from . import crossdept_ticket_current
+from . import crossdept_ticket_submit
 from . import crossdept_escalation_rule
 from . import crossdept_dispatch_schedule
 from . import res_lang

@@ -246,6 +246,7 @@ class CrossdeptDispatcher(models.AbstractModel):
             )
         self.env["crossdept.ticket"]._log_events(events)
         steps.filtered(lambda s: s.user_id != before[s])._replan_deadline()
+        steps.ticket_id._sync_current_step()
         for step, (user, data) in choices.items():
             if data["outcome"] == "manager":
                 step.ticket_id.activity_schedule(

@@ -219,6 +219,7 @@ class CrossdeptTicket(models.Model):
                 break
         for ticket in self:
             ticket._close_when_flow_done(cause)
+        self._sync_current_step()
 
     def _close_when_flow_done(self, cause=None):
         """A ticket whose flow has no open step left and whose last steps are done or

@@ -65,6 +65,8 @@ class CrossdeptTicket(models.Model):
         return self.env["crossdept.ticket.event"].sudo().create(vals_list)
 
     def _log_transfers(self, before):
+        if self.env.context.get("crossdept_assignment_logged"):
+            return
         events = []
         for ticket in self:
             old_user, old_department = before[ticket.id]

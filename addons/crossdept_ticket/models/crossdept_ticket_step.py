@@ -278,20 +278,22 @@ class CrossdeptTicketStep(models.Model):
                 )
             )
 
-    def _missing_for_completion(self):
-        """The inputs and deliverables still missing to finish the step."""
+    def _missing_for_completion(self, ticket=None, deliverables=None):
+        """The inputs and deliverables still missing to finish the step; ``ticket``
+        and ``deliverables`` may be the values on a form not saved yet."""
         self.ensure_one()
-        ticket = self.ticket_id
+        ticket = ticket or self.ticket_id
+        deliverables = self.deliverable_ids if deliverables is None else deliverables
         missing = []
         # field definitions are technical metadata that plain users cannot read
         for field in self.flow_step_id.sudo().required_field_ids:
             if not ticket[field.name]:
                 missing.append(self.env._("input: %(field)s", field=field.field_description))
         if self.flow_step_id.require_attachment and not self.env["ir.attachment"].search_count(
-            [("res_model", "=", "crossdept.ticket"), ("res_id", "=", ticket.id)], limit=1
+            [("res_model", "=", "crossdept.ticket"), ("res_id", "=", ticket._origin.id)], limit=1
         ):
             missing.append(self.env._("input: an attachment on the ticket"))
-        for deliverable in self.deliverable_ids.filtered(lambda line: not line.done):
+        for deliverable in deliverables.filtered(lambda line: not line.done):
             missing.append(self.env._("deliverable: %(name)s", name=deliverable.name))
         return missing
 

@@ -31,6 +31,7 @@ class CrossdeptTicketStep(models.Model):
         for step in self:
             step._check_approval_step()
             step._approval_decide("approve")
+        self.ticket_id._sync_current_step()
         return True
 
     def action_reject(self, reason, return_step=None):
@@ -41,9 +42,11 @@ class CrossdeptTicketStep(models.Model):
         target = self.browse(return_step.id if hasattr(return_step, "id") else return_step)
         if target:
             self._check_return_target(target)
-        return self.with_context(crossdept_return_step_id=target.id)._approval_decide(
+        res = self.with_context(crossdept_return_step_id=target.id)._approval_decide(
             "reject", reason
         )
+        self.ticket_id._sync_current_step()
+        return res
 
     def action_reject_wizard(self):
         self.ensure_one()
@@ -199,6 +202,7 @@ class CrossdeptTicketStep(models.Model):
         )
         if self.state in OPEN_STATES:
             self._notify_approvers(users)
+        self.ticket_id._sync_current_step()
 
     def _approval_open(self):
         """A ready approval step asks its approvers, resolved now from its flow

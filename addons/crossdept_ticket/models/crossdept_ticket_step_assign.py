@@ -79,6 +79,7 @@ class CrossdeptTicketStep(models.Model):
         )
         tasks._replan_deadline()
         tasks._schedule_holder_activities()
+        tasks.ticket_id._sync_current_step()
 
     def _holders_away(self):
         """The steps whose assignee has left or is on leave (or a public holiday) now."""

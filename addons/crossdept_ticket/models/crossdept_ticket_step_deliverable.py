@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
@@ -16,10 +16,25 @@ class CrossdeptTicketStepDeliverable(models.Model):
     step_id = fields.Many2one(
         "crossdept.ticket.step", required=True, ondelete="cascade", index=True
     )
+    # the ticket lists the deliverables of its current steps, where their holders
+    # tick them off and finish (a One2many needs the ticket on the line)
+    ticket_id = fields.Many2one(related="step_id.ticket_id", store=True, index=True)
     company_id = fields.Many2one(related="step_id.company_id", store=True)
     sequence = fields.Integer()
     name = fields.Char(required=True)
     done = fields.Boolean()
+    step_name = fields.Char(related="step_id.name", string="Step Name")
+    can_tick = fields.Boolean(
+        compute="_compute_can_tick", help="Whether the current user may tick it off now."
+    )
+
+    @api.depends_context("uid")
+    @api.depends("step_id.state", "step_id.user_id", "step_id.responsible_ids")
+    def _compute_can_tick(self):
+        user = self.env.user
+        for deliverable in self:
+            step = deliverable.step_id
+            deliverable.can_tick = step.state in ("ready", "in_progress") and step._is_worker(user)
 
     def _engine_fields(self):
         flow = self.env._("the flow step's deliverables")

@@ -117,6 +117,7 @@ class CrossdeptTicketStep(models.Model):
             ]
         )
         self._replan_deadline()
+        self.ticket_id._sync_current_step()
         return True
 
     @api.model

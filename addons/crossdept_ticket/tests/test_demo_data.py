@@ -1,5 +1,7 @@
 from odoo.tests import TransactionCase, tagged
 
+from .common import USER as CROSSDEPT_USER
+
 DEMO_TYPES = [
     "type_project",
     "type_change",
@@ -72,3 +74,34 @@ class TestDemoData(TransactionCase):
             )
             self.assertEqual(visible[0].state, "done")
             self.assertTrue(ticket.message_ids.filtered(lambda m: m.message_type == "comment"))
+
+    def test_every_open_step_has_someone_who_can_act_on_it(self):
+        """No step of a running ticket waits on nobody: somebody can start or finish
+        it, decide it or take it from the queue, or it is an approval that nobody
+        can decide, handed to its Accountable to add approvers."""
+        steps = self.env["crossdept.ticket.step"].search(
+            [("state", "in", ("ready", "in_progress")), ("ticket_id.state", "=", "in_progress")]
+        )
+        self.assertTrue(steps, "the demo runs tickets on their flows")
+        Employee = self.env["hr.employee"]
+        stuck = []
+        for step in steps:
+            members = Employee.search([("department_id", "=", step.department_id.id)]).user_id
+            people = (step.user_id | step.responsible_ids | step.approver_ids | members).filtered(
+                lambda user: user.active and user.has_group(CROSSDEPT_USER)
+            )
+            if any(
+                step.with_user(user).can_act
+                or step.with_user(user).can_decide
+                or step.with_user(user).can_take
+                for user in people
+            ):
+                continue
+            accountable = step.accountable_id or step.ticket_id.accountable_user_id
+            blocked = step.ticket_id.event_ids.filtered(
+                lambda e, step=step: e.step_id == step and e.event_type == "approval_blocked"
+            )
+            if step.kind == "approval" and blocked and step.user_id == accountable:
+                continue
+            stuck.append(f"{step.display_name} ({step.state}, {step.kind})")
+        self.assertFalse(stuck, "open steps nobody can act on")

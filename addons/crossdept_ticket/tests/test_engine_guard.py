@@ -54,6 +54,8 @@ TABLE = {
             "pilot_arm": NOBODY,
             "api_idempotency_key": NOBODY,
             "api_request_hash": NOBODY,
+            # the holder ticks them off through the ticket; nothing else changes them
+            "current_deliverable_ids": NOBODY,
         },
         "create": INTERNAL,
         "unlink": NOBODY,
@@ -82,7 +84,7 @@ TABLE = {
         "write": {
             # the holder ticks them off; nobody else, administrators included
             "done": frozenset({"responsible"}),
-            **dict.fromkeys("company_id name sequence step_id".split(), NOBODY),
+            **dict.fromkeys("company_id name sequence step_id ticket_id".split(), NOBODY),
         },
         "create": NOBODY,
         "unlink": NOBODY,

@@ -110,12 +110,13 @@ class TestFlowRun(CrossdeptFlowCase):
             self._run(specific, priority="1")
 
     def test_required_inputs_and_deliverables_block_finishing(self):
-        deadline = self.env["ir.model.fields"]._get("crossdept.ticket", "date_deadline")
+        # the ticket's deadline follows its current step: the customer is an input
+        customer = self.env["ir.model.fields"]._get("crossdept.ticket", "partner_id")
         flow, steps = self._make_flow(
             [
                 {
                     "name": "Assess",
-                    "required_field_ids": [Command.set(deadline.ids)],
+                    "required_field_ids": [Command.set(customer.ids)],
                     "require_attachment": True,
                     "deliverable_ids": [Command.create({"name": "Risk report"})],
                 }
@@ -128,11 +129,11 @@ class TestFlowRun(CrossdeptFlowCase):
         with self.assertRaises(UserError) as error:
             step.action_finish()
         message = str(error.exception)
-        self.assertIn("Deadline", message)
+        self.assertIn("Customer", message)
         self.assertIn("attachment", message)
         self.assertIn("Risk report", message)
         self.assertEqual(step.state, "in_progress")
-        ticket.date_deadline = "2030-01-01 10:00:00"
+        ticket.partner_id = self.customer_a
         self.env["ir.attachment"].create(
             {"name": "risk.txt", "raw": b"ok", "res_model": "crossdept.ticket", "res_id": ticket.id}
         )

@@ -161,8 +161,8 @@ registry.category("web_tour.tours").add("crossdept_flow_run_tour", {
             run: "click",
         },
         {
-            content: "Start the flow",
-            trigger: "button[name='action_start_flow']",
+            content: "Submit: the flow starts",
+            trigger: "button[name='action_next_step'][data-crossdept-action='submit']",
             run: "click",
         },
         {

@@ -30,8 +30,12 @@ registry.category("web_tour.tours").add("crossdept_ticket_tour", {
             trigger: ".o_field_widget[name='name'] span:contains('TK')",
         },
         {
-            content: "Open it",
-            trigger: "button[name='action_open']",
+            content: "No flow matches it: Submit opens it for work by hand",
+            trigger: ".o_crossdept_flow_preview:contains('No flow matches this ticket yet')",
+        },
+        {
+            content: "Submit it",
+            trigger: "button[name='action_next_step'][data-crossdept-action='submit']",
             run: "click",
         },
         {
