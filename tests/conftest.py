@@ -1,4 +1,7 @@
+import signal
 import subprocess
+import sys
+import time
 
 import pytest
 from live import ROOT, TEMPLATE, copy_database, drop_database, psql
@@ -31,3 +34,27 @@ def backup_of_copy(tmp_path_factory):
         yield db, dump
     finally:
         drop_database(db)
+
+
+# A live test that hangs must fail, not hold CI: each test gets at most this long
+# (the slowest takes about a minute); its fixtures still stop their servers.
+TEST_LIMIT = 600
+
+
+def pytest_runtest_logstart(nodeid, location):
+    # on a line of its own, so that a log cut short still says which test was running
+    print(f"\n[tests] {time.strftime('%H:%M:%S')} {nodeid}", file=sys.stderr, flush=True)
+
+
+@pytest.fixture(autouse=True)
+def _time_limit(request):
+    def stop(_signum, _frame):
+        raise TimeoutError(f"{request.node.nodeid} still running after {TEST_LIMIT} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(TEST_LIMIT)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -149,7 +149,7 @@ class TestEngineConcurrency(TransactionCase):
                 env.cr.close()
 
         threads = [
-            threading.Thread(target=run, args=(index, env, step_id, method, args))
+            threading.Thread(target=run, args=(index, env, step_id, method, args), daemon=True)
             for index, (env, (_uid, step_id, method, args)) in enumerate(
                 zip(envs, calls, strict=True)
             )
@@ -158,6 +158,8 @@ class TestEngineConcurrency(TransactionCase):
             thread.start()
         for thread in threads:
             thread.join(timeout=120)
+        stuck = [thread.name for thread in threads if thread.is_alive()]
+        self.assertFalse(stuck, "transactions still waiting after two minutes")
         return outcomes
 
     def _read(self, ids):
