@@ -1,0 +1,195 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+from odoo.tools.misc import format_date
+
+from .crossdept_analytics_kpi import (
+    KPI_FACT_DOMAIN,
+    KPI_FACT_GROUP,
+)
+
+
+class CrossdeptAnalyticsKpi(models.AbstractModel):
+    """What the dashboard opens: exactly the records a tile, bar or row counts."""
+
+    _inherit = "crossdept.analytics.kpi"
+
+    # ------------------------------------------------------------------
+    # What the dashboard opens
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _fact_domain(self, date_from, date_to, filters):
+        domain = [
+            ("company_id", "in", self.env.companies.ids),
+            ("date", ">=", fields.Date.to_string(date_from)),
+            ("date", "<=", fields.Date.to_string(date_to)),
+        ]
+        for column in ("department_id", "flow_id"):
+            if filters.get(column):
+                domain.append((column, "=", filters[column]))
+        return domain
+
+    @api.model
+    def _overdue_domain(self, filters):
+        domain = [
+            ("state", "not in", ("done", "cancelled")),
+            ("date_deadline", "<", fields.Datetime.to_string(fields.Datetime.now())),
+            ("company_id", "in", self.env.companies.ids),
+        ]
+        if filters.get("department_id"):
+            # the handling department, as in the ticket facts
+            domain += [
+                "|",
+                ("assigned_department_id", "=", filters["department_id"]),
+                "&",
+                ("assigned_department_id", "=", False),
+                ("department_id", "=", filters["department_id"]),
+            ]
+        if filters.get("flow_id"):
+            domain.append(("flow_id", "=", filters["flow_id"]))
+        return domain
+
+    @api.model
+    def _alert_domain(self, filters):
+        domain = [("state", "=", "open")]
+        for column in ("department_id", "flow_id"):
+            if filters.get(column):
+                domain.append((column, "=", filters[column]))
+        return domain
+
+    @api.model
+    def action_open_kpi(self, kpi, date_from, date_to, department_id=False, flow_id=False):
+        """The records a tile or a bar counts: the ticket facts of the window the
+        KPI is measured on (grouped by what a rate counts), or, for open overdue
+        tickets, the live tickets themselves."""
+        self._check_kpis([kpi])
+        filters = self._dashboard_filters(department_id, flow_id)
+        label = self._kpi_label(kpi)
+        if kpi == "open_overdue":
+            return {
+                "type": "ir.actions.act_window",
+                "name": label,
+                "res_model": "crossdept.ticket",
+                "views": [[False, "list"], [False, "form"]],
+                "domain": self._overdue_domain(filters),
+                "context": {"create": False},
+            }
+        date_from, date_to = fields.Date.to_date(date_from), fields.Date.to_date(date_to)
+        context = {"create": False}
+        if kpi in KPI_FACT_GROUP:
+            context["group_by"] = [KPI_FACT_GROUP[kpi]]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._(
+                "%(kpi)s: %(start)s to %(end)s",
+                kpi=label,
+                start=format_date(self.env, date_from),
+                end=format_date(self.env, date_to),
+            ),
+            "res_model": "crossdept.analytics.ticket",
+            "views": [
+                [
+                    self.env.ref("crossdept_analytics.crossdept_analytics_ticket_view_list").id,
+                    "list",
+                ],
+                [False, "pivot"],
+                [False, "graph"],
+            ],
+            "domain": self._fact_domain(date_from, date_to, filters) + KPI_FACT_DOMAIN[kpi],
+            "context": context,
+        }
+
+    @api.model
+    def action_open_bottleneck(
+        self, flow_step_id, date_from, date_to, department_id=False, flow_id=False
+    ):
+        """The finished step instances a bottleneck row sums."""
+        filters = self._dashboard_filters(department_id, flow_id)
+        step = self.env["crossdept.flow.step"].browse(int(flow_step_id))
+        date_from, date_to = fields.Date.to_date(date_from), fields.Date.to_date(date_to)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._(
+                "%(step)s: %(start)s to %(end)s",
+                step=step.name,
+                start=format_date(self.env, date_from),
+                end=format_date(self.env, date_to),
+            ),
+            "res_model": "crossdept.analytics.step",
+            "views": [
+                [self.env.ref("crossdept_analytics.crossdept_analytics_step_view_list").id, "list"],
+                [False, "pivot"],
+                [False, "graph"],
+            ],
+            "domain": [
+                ("flow_step_id", "=", step.id),
+                ("state", "=", "done"),
+                *self._fact_domain(date_from, date_to, filters),
+            ],
+            "context": {"create": False},
+        }
+
+    @api.model
+    def action_open_alerts(self, department_id=False, flow_id=False):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crossdept_analytics.crossdept_health_alert_action"
+        )
+        action["domain"] = self._alert_domain(self._dashboard_filters(department_id, flow_id))
+        action["context"] = {}
+        return action
+
+    @api.model
+    @api.readonly
+    def get_bottlenecks(self, date_from=None, date_to=None, limit=5, filters=None):
+        """The flow steps taking the largest share of the time spent in steps
+        (ready to done) of the period, with their average waiting and working hours.
+
+        Read from the daily sums of the finished steps (crossdept.analytics.step.day):
+        the same figures as aggregating the step facts of the period, from a few
+        rows per day instead of every step instance. ``filters``: the step's
+        department and flow version."""
+        date_to = fields.Date.to_date(date_to) or fields.Date.context_today(self)
+        date_from = fields.Date.to_date(date_from) or date_to - timedelta(days=89)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT d.flow_step_id,
+                       min(d.name),
+                       sum(d.step_count)::bigint,
+                       sum(d.waiting_hours) / NULLIF(sum(d.waiting_count), 0),
+                       sum(d.working_hours) / NULLIF(sum(d.working_count), 0),
+                       100.0 * sum(d.total_hours) / NULLIF(sum(sum(d.total_hours)) OVER (), 0)
+                  FROM crossdept_analytics_step_day d
+                 WHERE d.company_id IN %(companies)s
+                   AND d.date BETWEEN %(date_from)s AND %(date_to)s
+                   AND %(filters)s
+                 GROUP BY d.flow_step_id
+                 ORDER BY sum(d.total_hours) DESC NULLS LAST, d.flow_step_id
+                 LIMIT %(limit)s
+                """,
+                companies=tuple(self.env.companies.ids),
+                date_from=date_from,
+                date_to=date_to,
+                filters=self._filter_condition(filters, "d"),
+                limit=limit,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        # the flow step's name in the reader's language (instances keep a copy)
+        names = {
+            step.id: step.name
+            for step in self.env["crossdept.flow.step"].browse([row[0] for row in rows])
+        }
+        return [
+            {
+                "flow_step_id": step_id,
+                "name": names.get(step_id) or name,
+                "count": count,
+                "waiting_hours": waiting,
+                "working_hours": working,
+                "share": share,
+            }
+            for step_id, name, count, waiting, working, share in rows
+        ]

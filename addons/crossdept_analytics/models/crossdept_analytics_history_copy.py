@@ -1,0 +1,275 @@
+import itertools
+from datetime import timedelta
+
+from odoo import api, models
+from odoo.tools import SQL
+
+from .crossdept_analytics_history import (
+    APPROVAL_STATES,
+    ESCALATION_RATE,
+    EVENT_COLUMNS,
+    NULL,
+    STEP_COLUMNS,
+    TICKET_COLUMNS,
+)
+
+
+def _ts(value):
+    return value.isoformat(" ", "seconds") if value else NULL
+
+
+def _text(value):
+    return value.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+
+
+def _id(value):
+    return str(value) if value else NULL
+
+
+class _Stream:
+    """File-like reader over a list of COPY lines, for cursor.copy_expert."""
+
+    def __init__(self, lines):
+        self._lines = iter(lines)
+        self._buffer = ""
+
+    def read(self, size=-1):  # pylint: disable=method-required-super
+        while size < 0 or len(self._buffer) < size:
+            chunk = "".join(itertools.islice(self._lines, 1000))
+            if not chunk:
+                break
+            self._buffer += chunk
+        if size < 0:
+            size = len(self._buffer)
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    readline = read
+
+
+class CrossdeptAnalyticsHistory(models.AbstractModel):
+    """How the generator writes its plans: ids reserved from the sequences, rows
+    streamed to PostgreSQL with COPY."""
+
+    _inherit = "crossdept.analytics.history"
+
+    def _reserve_ids(self, table, count):
+        """Take `count` consecutive ids from the table's sequence."""
+        if not count:
+            return 0
+        sequence = f"{table}_id_seq"
+        self.env.cr.execute(
+            SQL("SELECT setval(%s, nextval(%s) + %s)", sequence, sequence, count - 1)
+        )
+        return self.env.cr.fetchone()[0] - count + 1
+
+    def _write_plans(self, plans, context, full_events, rng):
+        company = context["company_id"]
+        uid = context["uid"]
+        ticket_id = self._reserve_ids("crossdept_ticket", len(plans))
+        step_id = self._reserve_ids("crossdept_ticket_step", sum(len(p["steps"]) for p in plans))
+        tickets, steps, events, approvers = [], [], [], []
+
+        def event(ticket, step, event_type, when, **vals):
+            events.append(
+                [
+                    str(ticket),
+                    str(company),
+                    _id(step),
+                    event_type,
+                    _ts(when),
+                    str(uid),
+                    vals.get("from_state", NULL),
+                    vals.get("to_state", NULL),
+                    _id(vals.get("from_user")),
+                    _id(vals.get("to_user")),
+                    _id(vals.get("from_department")),
+                    _id(vals.get("to_department")),
+                ]
+            )
+
+        for plan in plans:
+            created = plan["created"]
+            closed = plan["closed"]
+            if plan["reopen"]:
+                event(ticket_id, None, "state", closed, from_state="in_progress", to_state="done")
+                event(
+                    ticket_id,
+                    None,
+                    "state",
+                    closed + timedelta(hours=1),
+                    from_state="done",
+                    to_state="in_progress",
+                )
+                closed += timedelta(hours=3)
+            last_user = None
+            event(ticket_id, None, "create", created, to_state="draft")
+            event(ticket_id, None, "state", created, from_state="draft", to_state="in_progress")
+            started_steps = []
+            current = None  # the open step due first: the running ticket follows it
+            for step in plan["steps"]:
+                spec = step["spec"]
+                late = step["done"] and step["deadline"] and step["done"] > step["deadline"]
+                steps.append(
+                    "\t".join(
+                        [
+                            str(step_id),
+                            str(ticket_id),
+                            str(spec["id"]),
+                            str(company),
+                            _text(spec["name"]),
+                            str(spec["sequence"]),
+                            spec["kind"],
+                            plan["priority"],
+                            step["state"],
+                            _id(step["department_id"]),
+                            _id(step["user_id"]),
+                            str(spec["sla_hours"]),
+                            _ts(step["ready"]),
+                            _ts(step["started"]),
+                            _ts(step["done"]),
+                            _ts(step["deadline"]),
+                            "breached" if late else ("on_track" if step["ready"] else NULL),
+                            "0",
+                            _ts(created),
+                            _ts(step["done"] or created),
+                            str(uid),
+                            str(uid),
+                            "t",
+                            APPROVAL_STATES.get(step["state"], "none")
+                            if spec["kind"] == "approval"
+                            else "none",
+                        ]
+                    )
+                    + "\n"
+                )
+                if step["state"] == "skipped":
+                    event(ticket_id, step_id, "step_skip", step["done"], to_state="skipped")
+                else:
+                    if full_events and step["ready"]:
+                        event(ticket_id, step_id, "step_ready", step["ready"], to_state="ready")
+                    if full_events and step["started"]:
+                        event(
+                            ticket_id,
+                            step_id,
+                            "step_start",
+                            step["started"],
+                            to_state="in_progress",
+                            to_user=step["user_id"],
+                        )
+                    if step["done"]:
+                        event(
+                            ticket_id,
+                            step_id,
+                            "step_done",
+                            step["done"],
+                            to_state="done",
+                            to_user=step["user_id"],
+                        )
+                    if late and rng.random() < ESCALATION_RATE:
+                        event(
+                            ticket_id,
+                            step_id,
+                            "escalation",
+                            step["deadline"],
+                            to_state="1",
+                            to_user=step["user_id"],
+                            to_department=step["department_id"],
+                        )
+                    if step["started"]:
+                        started_steps.append((step_id, step))
+                        last_user = step["user_id"]
+                if step["state"] in ("ready", "in_progress"):
+                    holder = step["user_id"]
+                    if spec["kind"] == "approval":
+                        # an open approval waits for an approver who is not its requester
+                        holder = self._history_approver(step, plan, context)
+                        approvers.append(f"{step_id}\t{holder}\n")
+                    if current is None or step["deadline"] < current[1]["deadline"]:
+                        current = (holder, step)
+                step_id += 1
+            if plan["transfer"] and started_steps:
+                moved_id, moved = rng.choice(started_steps)
+                others = context["departments"]
+                to_department = rng.choice(others)
+                event(
+                    ticket_id,
+                    moved_id,
+                    "transfer",
+                    moved["started"],
+                    from_user=moved["user_id"],
+                    to_user=moved["user_id"],
+                    from_department=moved["department_id"],
+                    to_department=to_department,
+                )
+            if plan["state"] == "done":
+                event(ticket_id, None, "state", closed, from_state="in_progress", to_state="done")
+            tickets.append(
+                "\t".join(
+                    [
+                        str(ticket_id),
+                        f"HIS{ticket_id:08d}",
+                        f"History ticket {ticket_id}",
+                        _id(plan["type_id"]),
+                        plan["priority"],
+                        plan["state"],
+                        str(company),
+                        str(plan["department_id"]),
+                        _id(
+                            current[1]["department_id"]
+                            if current
+                            else plan["assigned_department_id"]
+                        ),
+                        _id(plan["requester_id"]),
+                        _id(current[0] if current else last_user),
+                        str(plan["flow"]["id"]),
+                        _ts(current[1]["deadline"] if current else plan["deadline"]),
+                        _ts(closed if plan["state"] == "done" else None),
+                        "t",
+                        _ts(created),
+                        _ts(closed or created),
+                        str(uid),
+                        str(uid),
+                    ]
+                )
+                + "\n"
+            )
+            ticket_id += 1
+        event_id = self._reserve_ids("crossdept_ticket_event", len(events))
+        event_lines = [
+            f"{event_id + index}\t" + "\t".join(values) + "\n"
+            for index, values in enumerate(events)
+        ]
+        self._copy("crossdept_ticket", TICKET_COLUMNS, tickets)
+        self._copy("crossdept_ticket_step", STEP_COLUMNS, steps)
+        self._copy("crossdept_ticket_event", EVENT_COLUMNS, event_lines)
+        self._copy("crossdept_ticket_step_approver_rel", ["step_id", "user_id"], approvers)
+        return {"tickets": len(tickets), "steps": len(steps), "events": len(event_lines)}
+
+    @api.model
+    def _history_approver(self, step, plan, context):
+        """Who decides an open approval step of the history: its department's person,
+        unless they requested the ticket (nobody approves their own request), then a
+        colleague of the department, else the administrator."""
+        if step["user_id"] != plan["requester_id"]:
+            return step["user_id"]
+        colleagues = [
+            user
+            for user in context["users"].get(step["department_id"], [])
+            if user != plan["requester_id"]
+        ]
+        return colleagues[0] if colleagues else self.env.ref("base.user_admin").id
+
+    def _copy(self, table, columns, lines):
+        if not lines:
+            return
+        # the cursor's COPY: hundreds of thousands of rows per second, where the
+        # ORM writes a few thousand (and would stamp every date with "now")
+        self.env.cr.copy_expert(
+            SQL(
+                "COPY %s (%s) FROM STDIN",
+                SQL.identifier(table),
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+            ).code,
+            _Stream(lines),
+        )
