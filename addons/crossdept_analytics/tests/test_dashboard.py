@@ -25,6 +25,19 @@ class TestDashboard(CrossdeptAnalyticsCase):
         super().setUpClass()
         cls.flow, _steps = cls._make_flow([{"name": "Check"}, {"name": "Fix", "preds": ["Check"]}])
         cls.other_flow, _steps = cls._make_flow([{"name": "Quote"}])
+        # Finance runs the same steps in its own department: a running ticket is
+        # handled by the department of its current step, a closed one by its last's
+        cls.finance_flow, _steps = cls._make_flow(
+            [
+                {"name": "Check", "department_id": cls.dept_finance.id, "user": cls.finance_user},
+                {
+                    "name": "Fix",
+                    "preds": ["Check"],
+                    "department_id": cls.dept_finance.id,
+                    "user": cls.finance_user,
+                },
+            ]
+        )
         # (day, hours waiting before Check starts, hours of Check, hours of Fix); the
         # Fix of 10 March is transferred to the finance user, who does it
         cls.march_it = cls._engine_history(
@@ -33,7 +46,7 @@ class TestDashboard(CrossdeptAnalyticsCase):
             [(2, 1, 2, 3), (3, 2, 4, 6), (4, 0, 1, 1), (10, 3, 5, 12, True), (17, 1, 1, 2)],
         )
         cls.march_finance = cls._engine_history(
-            cls.flow, cls.dept_finance, [(5, 4, 8, 12), (19, 2, 2, 2)]
+            cls.finance_flow, cls.dept_finance, [(5, 4, 8, 12), (19, 2, 2, 2)]
         )
         cls.march_other_flow = cls._engine_history(cls.other_flow, cls.dept_it, [(11, 1, 1, None)])
         # February: the same IT work, done faster
@@ -76,7 +89,7 @@ class TestDashboard(CrossdeptAnalyticsCase):
                 step = cls._step(ticket, name)
                 if not step or hours is None:
                     continue
-                holder = cls.it_user
+                holder = cls.it_user if department == cls.dept_it else cls.finance_user
                 if transfer and name == "Fix":
                     holder = cls.finance_user
                     with freeze_time(clock):
@@ -91,13 +104,16 @@ class TestDashboard(CrossdeptAnalyticsCase):
 
     @classmethod
     def _overdue(cls, department):
-        ticket = cls._make_ticket(
-            department_id=department.id,
-            assigned_department_id=department.id,
-            date_deadline=datetime.now() - timedelta(days=1),
-            flow_id=cls.flow.id,
-        )
-        ticket.action_start_flow()
+        """A ticket started ten days ago whose first step (8 working hours) is still
+        open: the ticket's deadline, its current step's, has passed."""
+        flow = cls.flow if department == cls.dept_it else cls.finance_flow
+        with freeze_time(datetime.now() - timedelta(days=10)):
+            ticket = cls._make_ticket(
+                department_id=department.id,
+                assigned_department_id=department.id,
+                flow_id=flow.id,
+            )
+            ticket.action_start_flow()
         return ticket
 
     def _dashboard(self, period=MARCH, **filters):
@@ -247,7 +263,11 @@ class TestDashboard(CrossdeptAnalyticsCase):
                     row["working_hours"], statistics.fmean(steps.mapped("working_hours"))
                 )
         finance_rows = self._dashboard(department_id=self.dept_finance.id)["bottlenecks"]
-        self.assertFalse(finance_rows, "every step ran in IT")
+        self.assertEqual(
+            {row["flow_step_id"] for row in finance_rows},
+            set(self.finance_flow.step_ids.ids),
+            "Finance's rows are its own steps",
+        )
 
     def test_colours_follow_the_direction_and_size_of_a_change(self):
         data = self._dashboard()

@@ -81,14 +81,12 @@ class TestDashboardTour(HttpCase):
         with freeze_time(opened + timedelta(hours=6)):
             step.with_user(worker).action_finish()
         self.assertEqual(ticket.state, "done")
-        late = Ticket.create(
-            {
-                "title": "Tour overdue ticket",
-                "date_deadline": fields.Datetime.now() - timedelta(days=1),
-                **values,
-            }
-        )
-        late.action_start_flow()
+        # started ten days ago and still at its first step: the ticket's deadline,
+        # its current step's, has passed
+        with freeze_time(fields.Datetime.now() - timedelta(days=10)):
+            late = Ticket.create({"title": "Tour overdue ticket", **values})
+            late.action_start_flow()
+        self.assertLess(late.date_deadline, fields.Datetime.now())
         self.env["crossdept.analytics.ticket"]._cron_refresh()
         rule = self.env["crossdept.health.rule"].create(
             {

@@ -38,7 +38,7 @@ registry.category("web_tour.tours").add("crossdept_crm_tour", {
         {
             content: "The earlier ticket is listed with its outcome and handling time",
             trigger:
-                ".o_field_widget[name='customer_ticket_ids'] .o_data_row:contains('Tour: earlier complaint'):contains('Done'):contains('06:30')",
+                ".o_field_widget[name='customer_ticket_ids'] .o_data_row:contains('Tour: earlier complaint'):contains('Done'):contains('6.5 h')",
         },
         {
             content: "The opportunity is among the open leads",
