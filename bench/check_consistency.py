@@ -13,8 +13,10 @@ Checks every ticket that has steps (each check is one function in CHECKS below):
                    and exactly 1 on a ticket without returns (a join started once); a
                    step that is or was running has one
   transitions      one event per step transition: on a ticket without returns, a task
-                   step in progress or done has one step_start, a done step one
-                   step_done, a skipped step one step_skip, and none of them twice;
+                   step in progress or done, or an approval step decided, has one
+                   step_start (an approval starts with its first decision), a done
+                   step one step_done, a skipped step one step_skip, and none of them
+                   twice;
                    on any ticket no step has more step_start/step_done events than
                    step_ready events
   decisions        one step_approve/step_reject event per decision; nobody decides
