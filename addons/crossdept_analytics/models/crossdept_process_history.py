@@ -114,6 +114,28 @@ class CrossdeptProcessHistory(models.AbstractModel):
                     for user in users
                 ]
             rejected = any(outcome == "reject" for _d, outcome, _u in last_pass.values())
+            # steps never reached: cut off by the rejection that cancelled the ticket
+            # (cancelled, as the engine cancels a ticket's open steps), else skipped by
+            # their conditions; each with its event, as the engine writes it
+            unreached = ticket.step_ids.filtered(lambda s, passed=last_pass: s not in passed)
+            for step in unreached:
+                step_rows.append(
+                    SQL(
+                        "(%s, %s, NULL::timestamp, NULL::timestamp, NULL::timestamp, "
+                        "NULL::timestamp, NULL)",
+                        step.id,
+                        "cancelled" if rejected else "skipped",
+                    )
+                )
+                events.append(
+                    {
+                        "ticket_id": ticket.id,
+                        "step_id": step.id,
+                        "event_type": "step_cancel" if rejected else "step_skip",
+                        "to_department_id": step.department_id.id,
+                    }
+                )
+                event_dates.append(closed)
             ticket_rows.append(
                 SQL(
                     "(%s, %s, %s::timestamp, %s::timestamp)",
@@ -166,14 +188,6 @@ class CrossdeptProcessHistory(models.AbstractModel):
                     SQL(", ").join(step_rows),
                 )
             )
-        # steps never reached were skipped (conditions) or cut off by a rejection
-        cr.execute(
-            SQL(
-                "UPDATE crossdept_ticket_step SET state = 'skipped' "
-                "WHERE ticket_id IN %s AND state = 'pending'",
-                tuple(tickets.ids),
-            )
-        )
         self.env.invalidate_all()
         return tickets
 

@@ -93,7 +93,7 @@ class CrossdeptTicketStep(models.Model):
     date_done = fields.Datetime("Finished on", readonly=True)
     date_deadline = fields.Datetime("Deadline", readonly=True, index=True)
     date_paused = fields.Datetime("Paused since", readonly=True)
-    sla_status = fields.Selection(SLA_STATUSES, readonly=True, index=True)
+    sla_status = fields.Selection(SLA_STATUSES, string="SLA Status", readonly=True, index=True)
     skip_reason = fields.Char(readonly=True)
     escalation_level = fields.Selection(
         LEVELS, default="0", required=True, readonly=True, copy=False
