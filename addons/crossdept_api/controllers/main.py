@@ -10,6 +10,7 @@ from werkzeug.exceptions import abort
 from odoo import SUPERUSER_ID, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import plaintext2html
 from odoo.tools.misc import file_open, get_lang
 
@@ -216,9 +217,14 @@ class CrossdeptApi(http.Controller):
             # e.g. two requests with the same Idempotency-Key at once
             message = request.env._("The request conflicts with data saved meanwhile.")
             return ApiError(409, "conflict", message).response()
-        except psycopg2.OperationalError:
-            # a serialization failure: Odoo retries the whole request
-            raise
+        except psycopg2.OperationalError as error:
+            if error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                # a serialization failure: Odoo retries the whole request
+                raise
+            self._unavailable()
+        except psycopg2.InterfaceError:
+            # the database went away under the request (restarted, failed over)
+            self._unavailable()
         except Exception:
             # a defect, not the client's fault: logged, rolled back, still answered as JSON
             _logger.exception("CrossDept API request %s failed", request.httprequest.path)
@@ -227,6 +233,19 @@ class CrossdeptApi(http.Controller):
                 "internal_error",
                 request.env._("The server could not handle this request; nothing was saved."),
             ).abort()
+
+    def _unavailable(self):
+        _logger.warning(
+            "CrossDept API request %s: the database is unavailable",
+            request.httprequest.path,
+            exc_info=True,
+        )
+        ApiError(
+            503,
+            "unavailable",
+            request.env._("The database is unavailable; nothing was saved. Try again in a moment."),
+            headers=[("Retry-After", "5")],
+        ).abort()
 
     def _authenticate(self):
         header = request.httprequest.headers.get("Authorization", "")
