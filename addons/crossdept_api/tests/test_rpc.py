@@ -1,4 +1,5 @@
 import json
+import xmlrpc.client
 
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -52,7 +53,55 @@ class TestRpc(CrossdeptApiCase):
         )
         self.assertEqual(response.json()["result"][0]["title"], ticket.title)
 
-    def _jsonrpc(self, user, key, method, args):
+    def test_engine_fields_are_refused_over_xmlrpc_and_jsonrpc(self):
+        """The holder of a step may not move it, nor its ticket, by writing `state`
+        through Odoo's external API: only the engine's actions change it."""
+        flow, _steps = self._make_flow([{"name": "Check"}])
+        ticket = self._run(flow)
+        step = ticket.step_ids
+        self.assertEqual(
+            (ticket.state, step.state, step.user_id), ("in_progress", "ready", self.it_user)
+        )
+        db = self.env.cr.dbname
+        with mute_logger("odoo.http"), self.assertRaises(xmlrpc.client.Fault) as refusal:
+            self.xmlrpc_object.execute_kw(
+                db,
+                self.it_user.id,
+                self.it_key,
+                "crossdept.ticket.step",
+                "write",
+                [[step.id], {"state": "done"}],
+            )
+        self.assertIn(
+            "is set by CrossDept's engine and cannot be written directly",
+            refusal.exception.faultString,
+        )
+        self.assertIn(
+            "use the step's Start, Finish, Approve or Refuse", refusal.exception.faultString
+        )
+        with mute_logger("odoo.http"):
+            response = self.url_open(
+                "/jsonrpc",
+                data=self._jsonrpc(
+                    self.it_user, self.it_key, "write", [[ticket.id], {"state": "done"}]
+                ),
+                headers={"Content-Type": "application/json"},
+            )
+        error = response.json()["error"]["data"]
+        self.assertEqual(error["name"], "odoo.exceptions.UserError")
+        self.assertIn(
+            "is set by CrossDept's engine and cannot be written directly", error["message"]
+        )
+        step.invalidate_recordset()
+        ticket.invalidate_recordset()
+        self.assertEqual((ticket.state, step.state), ("in_progress", "ready"), "nothing moved")
+        self.assertFalse(
+            ticket.event_ids.filtered(
+                lambda e: e.event_type in ("step_done", "state") and e.to_state == "done"
+            )
+        )
+
+    def _jsonrpc(self, user, key, method, args, model="crossdept.ticket"):
         return json.dumps(
             {
                 "jsonrpc": "2.0",
@@ -60,7 +109,7 @@ class TestRpc(CrossdeptApiCase):
                 "params": {
                     "service": "object",
                     "method": "execute_kw",
-                    "args": [self.env.cr.dbname, user.id, key, "crossdept.ticket", method, args],
+                    "args": [self.env.cr.dbname, user.id, key, model, method, args],
                 },
             }
         ).encode()
