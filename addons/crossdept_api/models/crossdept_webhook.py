@@ -24,6 +24,9 @@ EVENT_CODES = {
     "step_approve": "approval.decided",
     "step_reject": "approval.decided",
     "escalation": "step.escalated",
+    "step_cancel": "step.cancelled",
+    "approver_add": "approval.approver_added",
+    "approval_blocked": "approval.blocked",
 }
 COMMENT_CODE = "ticket.comment"
 

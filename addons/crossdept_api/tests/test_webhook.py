@@ -191,6 +191,22 @@ class TestWebhook(CrossdeptApiCase):
         # tracking messages are not comments
         self.assertEqual(len(self._deliveries(ticket, "ticket.comment")), 1)
 
+    def test_cancelled_steps_and_added_approvers(self):
+        ticket = self._create_ticket(type_id=self.ticket_type.id, start_flow=True)
+        self._do(ticket, "Analyse")
+        approve = self._step(ticket, "Approve")
+        approve.with_user(self.it_manager).action_add_approvers(self.approver_2, "Second eye")
+        added = json.loads(self._deliveries(ticket, "approval.approver_added").payload)
+        self.assertEqual(added["data"]["step"]["name"], "Approve")
+        self.assertEqual(added["data"]["event"]["to_user"]["id"], self.approver_2.id)
+        self.assertEqual(added["data"]["event"]["reason"], "Second eye")
+        ticket.with_user(self.it_user).action_cancel()
+        cancelled = self._deliveries(ticket, "step.cancelled")
+        self.assertEqual(len(cancelled), 1, "the open approval is cancelled, the done step is not")
+        payload = json.loads(cancelled.payload)
+        self.assertEqual(payload["data"]["step"]["name"], "Approve")
+        self.assertEqual(payload["data"]["event"]["type"], "step_cancel")
+
     def test_only_subscribed_events_of_the_company(self):
         self.webhook.event_type_ids = self.env.ref("crossdept_api.event_type_ticket_state")
         other = self.env["res.company"].create({"name": "Other (test)"})
