@@ -276,8 +276,14 @@ else:
 PY
 }
 
-odoo_bin() {
+# Sets ODOO_LAUNCHER once, for commands that run Odoo under another program
+# (exec, timeout, setsid), which cannot call the function below.
+need_odoo_launcher() {
     [ -n "${ODOO_LAUNCHER:-}" ] || ODOO_LAUNCHER="$(odoo_launcher)" || die "Odoo's launcher (the odoo script) was not found."
+}
+
+odoo_bin() {
+    need_odoo_launcher
     "$PYTHON" "$ODOO_LAUNCHER" "$@"
 }
 

@@ -101,7 +101,7 @@ class TestRpc(CrossdeptApiCase):
             )
         )
 
-    def _jsonrpc(self, user, key, method, args, model="crossdept.ticket"):
+    def _jsonrpc(self, user, key, method, args):
         return json.dumps(
             {
                 "jsonrpc": "2.0",
@@ -109,7 +109,7 @@ class TestRpc(CrossdeptApiCase):
                 "params": {
                     "service": "object",
                     "method": "execute_kw",
-                    "args": [self.env.cr.dbname, user.id, key, model, method, args],
+                    "args": [self.env.cr.dbname, user.id, key, "crossdept.ticket", method, args],
                 },
             }
         ).encode()
