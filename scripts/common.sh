@@ -4,7 +4,16 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
-PYTHON="${PYTHON:-python3}"
+# Odoo and the Python tools live in a virtual environment outside the checkout, as
+# Odoo's documentation installs from source, so that the system's Python is never
+# changed. PYTHON names another interpreter that already has Odoo 18 instead.
+VENV="${CROSSDEPT_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/crossdept/venv}"
+if [ -n "${PYTHON:-}" ]; then
+    PYTHON_GIVEN=1
+else
+    PYTHON_GIVEN=0
+    PYTHON="$VENV/bin/python"
+fi
 mkdir -p "$LOCAL"
 
 say() { printf '\033[1m[crossdept]\033[0m %s\n' "$*" >&2; }
@@ -48,6 +57,7 @@ apt_install() {
 }
 
 odoo_version_ok() {
+    [ -x "$PYTHON" ] || command -v "$PYTHON" >/dev/null || return 1
     "$PYTHON" - <<'PY' 2>/dev/null
 import sys
 import odoo.release
@@ -73,11 +83,20 @@ install_odoo_from_src() {
     tree="$(find "$src" -maxdepth 3 -name release.py -path '*/odoo/release.py' | head -n 1)"
     [ -n "$tree" ] || die "ODOO_SRC=$src holds no Odoo source (no odoo/release.py found)."
     tree="$(dirname "$(dirname "$tree")")"
-    say "Installing Odoo from $tree"
+    if [ "$PYTHON_GIVEN" = 0 ] && [ ! -x "$VENV/bin/python" ]; then
+        say "Creating the virtual environment $VENV"
+        apt_install python3-venv >/dev/null 2>&1 || true
+        mkdir -p "$(dirname "$VENV")"
+        python3 -m venv "$VENV" || die "python3 -m venv $VENV failed (apt-get install python3-venv)"
+        "$PYTHON" -m pip install -q --upgrade pip
+    fi
+    say "Installing Odoo from $tree into $("$PYTHON" -c 'import sys; print(sys.prefix)')"
     apt_install libldap2-dev libsasl2-dev libpq-dev || say "Could not install libldap2-dev/libsasl2-dev/libpq-dev; continuing"
     local constraint="$LOCAL/pip-constraint.txt"
     echo 'setuptools<70' > "$constraint"   # cbor2 5.4 does not build with newer setuptools
-    PIP_CONSTRAINT="$constraint" "$PYTHON" -m pip install -q -r "$tree/requirements.txt"
+    # pip 25.3 and later read build constraints from their own option
+    PIP_CONSTRAINT="$constraint" PIP_BUILD_CONSTRAINT="$constraint" \
+        "$PYTHON" -m pip install -q -r "$tree/requirements.txt"
     # compat mode: a plain editable install is shadowed by the odoo/addons namespace of OCA wheels
     "$PYTHON" -m pip install -q -e "$tree" --config-settings editable_mode=compat
 }
@@ -91,7 +110,9 @@ ensure_odoo() {
     fi
     die "Odoo 18 is not installed in $("$PYTHON" -c 'import sys; print(sys.executable)' 2>/dev/null || echo "$PYTHON").
 Set ODOO_SRC to an Odoo 18.0 source tree or archive (.tar.gz or .zip of odoo 18.0) and run again, e.g.
-    ODOO_SRC=\$HOME/src/odoo-18.0 $0"
+    ODOO_SRC=\$HOME/src/odoo-18.0 $0
+It is installed into the virtual environment $VENV (CROSSDEPT_VENV moves it);
+or set PYTHON to an interpreter that already has Odoo 18."
 }
 
 # Addons path: Odoo's own addons (source tree or packaged layout) plus ours.
