@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class CrossdeptTicket(models.Model):
@@ -29,6 +30,42 @@ class CrossdeptTicket(models.Model):
             **super()._engine_fields(),
             "purchase_id": self.env._("Confirm Order on the purchase order"),
         }
+
+    def _check_transition(self, new_state):
+        """A done approval ticket is final: its decision was applied to its purchase
+        order (confirmed it, or returned it to draft), which a reopened ticket could
+        not take back. Whoever wants the order changed goes through the order: an
+        unlock, a change beyond the tolerance or a new confirmation runs a new
+        approval."""
+        res = super()._check_transition(new_state)
+        for ticket in self.filtered(lambda t: t.state == "done" and new_state != "done"):
+            # the order's state explains the refusal to approvers without Purchase rights
+            order = ticket.sudo().purchase_id
+            if not order:
+                continue
+            if order.crossdept_ticket_id == ticket and order.state in ("purchase", "done"):
+                raise UserError(
+                    self.env._(
+                        "Approval ticket %(ticket)s cannot be reopened or refused: purchase "
+                        "order %(order)s is confirmed on its approval. To change the order, "
+                        "unlock it or cancel it; confirming it again runs a new approval.",
+                        ticket=ticket.name,
+                        order=order.display_name,
+                    )
+                )
+            raise UserError(
+                self.env._(
+                    "Approval ticket %(ticket)s cannot be reopened: it no longer decides "
+                    "purchase order %(order)s (%(state)s). Confirming the order runs a new "
+                    "approval when one is needed.",
+                    ticket=ticket.name,
+                    order=order.display_name,
+                    state=dict(order._fields["state"]._description_selection(self.env))[
+                        order.state
+                    ],
+                )
+            )
+        return res
 
     def write(self, vals):
         res = super().write(vals)

@@ -11,8 +11,11 @@ RUNNING_STATES = ("draft", "open", "in_progress", "waiting")
 class PurchaseOrder(models.Model):
     """Purchase orders pass CrossDept's approval gate: an order that needs approval
     is confirmed only once the flow of its approval ticket approved it, and a
-    change after submission beyond the company's tolerance (more money, another
-    vendor, other lines), or an unlock, resets the approval and runs the flow again.
+    change after submission beyond the company's tolerance (more money, taxes
+    included, another vendor, other lines), or an unlock, resets the approval and
+    runs the flow again. A confirmed order that a change makes need an approval
+    (past the threshold, a product of an approval category) goes to approval the
+    same way. A done approval ticket is final (see ``crossdept.ticket``).
     """
 
     _name = "purchase.order"
@@ -36,15 +39,16 @@ class PurchaseOrder(models.Model):
         currency_field="company_currency_id",
         readonly=True,
         copy=False,
-        help="Order total, in the company currency, when the order was submitted for "
-        "approval: an approval covers the order as long as its total stays within it.",
+        help="Order total, taxes included, in the company currency, when the order was "
+        "submitted for approval: an approval covers the order as long as its total stays "
+        "within it.",
     )
     crossdept_approval_snapshot = fields.Json(
         "Submitted Lines",
         readonly=True,
         copy=False,
-        help="Vendor and amount per product, in the company currency, when the order was "
-        "submitted: a later change beyond the tolerance needs a new approval.",
+        help="Vendor and amount per product, taxes included, in the company currency, when "
+        "the order was submitted: a later change beyond the tolerance needs a new approval.",
     )
     crossdept_ticket_ids = fields.One2many(
         "crossdept.ticket", "purchase_id", "Approval Tickets", readonly=True
@@ -166,7 +170,12 @@ class PurchaseOrder(models.Model):
         """The orders of this recordset that need an approval ticket under their
         company's settings: a product of an approval category, or a total (in the
         company currency) that reaches the threshold."""
-        needing = self.browse()
+        return self.browse(list(self._crossdept_approval_reasons()))
+
+    def _crossdept_approval_reasons(self):
+        """{order id: why it needs an approval} for the orders of this recordset that
+        need one (see ``_crossdept_needing_approval``)."""
+        reasons = {}
         categories = {}  # company -> approval categories and their subcategories
         for order in self:
             company = order.company_id
@@ -180,19 +189,30 @@ class PurchaseOrder(models.Model):
                     if company.crossdept_purchase_categ_ids
                     else self.env["product.category"]
                 )
-            if order.order_line.product_id.categ_id & categories[company]:
-                needing |= order
+            products = order.order_line.product_id.filtered(
+                lambda product, company=company: product.categ_id in categories[company]
+            )
+            if products:
+                reasons[order.id] = self.env._(
+                    "The order has products of an approval category: %(products)s.",
+                    products=", ".join(products.mapped("display_name")),
+                )
                 continue
             amount = order._crossdept_company_amount()
-            if (
-                company.currency_id.compare_amounts(amount, company.crossdept_purchase_threshold)
-                >= 0
-            ):
-                needing |= order
-        return needing
+            currency = company.currency_id
+            if currency.compare_amounts(amount, company.crossdept_purchase_threshold) >= 0:
+                reasons[order.id] = self.env._(
+                    "The order total, %(amount)s, reaches the approval threshold of %(threshold)s.",
+                    amount=formatLang(self.env, amount, currency_obj=currency),
+                    threshold=formatLang(
+                        self.env, company.crossdept_purchase_threshold, currency_obj=currency
+                    ),
+                )
+        return reasons
 
     def _crossdept_company_amount(self):
-        """The order total in the company currency, at the order date."""
+        """The order total, taxes included, in the company currency at the order
+        date: the amount the threshold, the submitted amount and the tolerance use."""
         self.ensure_one()
         return self.currency_id._convert(
             self.amount_total,

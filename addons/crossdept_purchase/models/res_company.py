@@ -13,7 +13,8 @@ class ResCompany(models.Model):
     crossdept_purchase_threshold = fields.Monetary(
         "Approval Threshold",
         currency_field="currency_id",
-        help="Orders whose total, in the company currency, reaches this amount need an approval.",
+        help="Orders whose total, taxes included, in the company currency, reaches this "
+        "amount need an approval, confirmed orders that grow to it included.",
     )
     crossdept_purchase_categ_ids = fields.Many2many(
         "product.category",
@@ -27,9 +28,9 @@ class ResCompany(models.Model):
     crossdept_purchase_tolerance = fields.Float(
         "Change Tolerance (%)",
         default=0.0,
-        help="After an order was submitted, its lines may grow by this share of the "
-        "submitted amount without a new approval; more, or another vendor, runs the "
-        "approval flow again. 0 means any growth needs a new approval.",
+        help="After an order was submitted, its lines may grow, taxes included, by this "
+        "share of the submitted total without a new approval; more, or another vendor, "
+        "runs the approval flow again. 0 means any growth needs a new approval.",
     )
     crossdept_purchase_type_id = fields.Many2one(
         "crossdept.ticket.type",
