@@ -56,6 +56,11 @@ apt_install() {
     apt_get install -y -qq "$@"
 }
 
+# Whether a Debian package is installed (false where dpkg is missing: then apt is too)
+debian_package_installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
 odoo_version_ok() {
     [ -x "$PYTHON" ] || command -v "$PYTHON" >/dev/null || return 1
     "$PYTHON" - <<'PY' 2>/dev/null
@@ -85,13 +90,24 @@ install_odoo_from_src() {
     tree="$(dirname "$(dirname "$tree")")"
     if [ "$PYTHON_GIVEN" = 0 ] && [ ! -x "$VENV/bin/python" ]; then
         say "Creating the virtual environment $VENV"
-        apt_install python3-venv >/dev/null 2>&1 || true
         mkdir -p "$(dirname "$VENV")"
-        python3 -m venv "$VENV" || die "python3 -m venv $VENV failed (apt-get install python3-venv)"
+        # Debian splits venv off python3: install it only when python3 -m venv fails
+        if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+            rm -rf "$VENV"
+            apt_install python3-venv >/dev/null 2>&1 || true
+            python3 -m venv "$VENV" || die "python3 -m venv $VENV failed (apt-get install python3-venv)"
+        fi
         "$PYTHON" -m pip install -q --upgrade pip
     fi
     say "Installing Odoo from $tree into $("$PYTHON" -c 'import sys; print(sys.prefix)')"
-    apt_install libldap2-dev libsasl2-dev libpq-dev || say "Could not install libldap2-dev/libsasl2-dev/libpq-dev; continuing"
+    # headers that python-ldap and psycopg2 build against; apt only for missing ones
+    local pkg missing=()
+    for pkg in libldap2-dev libsasl2-dev libpq-dev; do
+        debian_package_installed "$pkg" || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt_install "${missing[@]}" || say "Could not install ${missing[*]}; continuing"
+    fi
     local constraint="$LOCAL/pip-constraint.txt"
     echo 'setuptools<70' > "$constraint"   # cbor2 5.4 does not build with newer setuptools
     # pip 25.3 and later read build constraints from their own option
@@ -131,8 +147,11 @@ PY
 }
 
 ensure_python_deps() {
-    local stamp="$LOCAL/.requirements.sha"
-    local sum
+    # the stamp lives in the interpreter's environment: another venv (CROSSDEPT_VENV,
+    # PYTHON) starts without it and gets the requirements
+    local stamp sum
+    stamp="$("$PYTHON" -c 'import sys; print(sys.prefix)')/crossdept-requirements.sha"
+    [ -w "$(dirname "$stamp")" ] || stamp="$LOCAL/.requirements-$(printf '%s' "$PYTHON" | sha256sum | cut -c1-12).sha"
     sum="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
         say "Installing Python requirements"

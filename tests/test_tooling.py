@@ -3,6 +3,7 @@ that need no database: they must stop clearly where Odoo is missing, and the
 log judge must fail on failed tests, errors and our own warnings."""
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -39,6 +40,168 @@ def test_odoo_src_that_is_not_odoo_is_refused(python_without_odoo, tmp_path):
     )
     assert result.returncode != 0
     assert "holds no Odoo source" in result.stderr
+
+
+# A stand-in for Odoo's source tree: the files the commands look for (odoo/release.py
+# with version 18, requirements.txt) and a build backend of its own, so that pip
+# installs it without fetching anything (the real tree needs setuptools from an index,
+# and installing real Odoo takes minutes).
+FAKE_BACKEND = """
+import base64, hashlib, os, zipfile
+
+NAME, VERSION = "odoo", "18.0"
+DIST = f"{NAME}-{VERSION}.dist-info"
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+get_requires_for_build_editable = get_requires_for_build_wheel
+
+
+def _wheel(directory, files):
+    files = dict(files)
+    files[f"{DIST}/METADATA"] = f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n"
+    files[f"{DIST}/WHEEL"] = (
+        "Wheel-Version: 1.0\\nGenerator: fake\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    )
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    files[f"{DIST}/RECORD"] = "\\n".join(record + [f"{DIST}/RECORD,,"]) + "\\n"
+    name = f"{NAME}-{VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(directory, name), "w") as wheel:
+        for path, text in files.items():
+            wheel.writestr(path, text)
+    return name
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    return _wheel(wheel_directory, {"odoo_src.pth": os.path.abspath(".") + "\\n"})
+"""
+
+
+@pytest.fixture
+def fake_odoo_src(tmp_path):
+    tree = tmp_path / "odoo-src"
+    (tree / "odoo").mkdir(parents=True)
+    (tree / "odoo" / "__init__.py").write_text("", encoding="utf-8")
+    (tree / "odoo" / "release.py").write_text(
+        'version_info = (18, 0, 0, "final", 0, "")\n', encoding="utf-8"
+    )
+    (tree / "requirements.txt").write_text("# nothing\n", encoding="utf-8")
+    (tree / "fake_backend.py").write_text(FAKE_BACKEND, encoding="utf-8")
+    (tree / "pyproject.toml").write_text(
+        '[project]\nname = "odoo"\nversion = "18.0"\n\n'
+        '[build-system]\nrequires = []\nbuild-backend = "fake_backend"\nbackend-path = ["."]\n',
+        encoding="utf-8",
+    )
+    return tree
+
+
+def _system_pythons():
+    """The interpreters named python3 outside any virtual environment: the one PATH
+    gives once the venvs' folders are left out, and Debian's /usr/bin/python3."""
+    prefixes = {sys.prefix, os.environ.get("VIRTUAL_ENV", sys.prefix)}
+    path = os.pathsep.join(
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if not any(d.startswith(p) for p in prefixes if p != sys.base_prefix)
+    )
+    found = {shutil.which("python3", path=path), "/usr/bin/python3"}
+    return path, sorted(p for p in found if p and os.path.exists(p))
+
+
+LIST_SITE_PACKAGES = """
+import os, site, sys
+dirs = set(site.getsitepackages()) | {site.getusersitepackages()}
+for d in sorted(dirs):
+    names = sorted(os.listdir(d)) if os.path.isdir(d) else []
+    print(d, len(names), *names)
+"""
+
+
+def _site_packages(pythons):
+    """What each interpreter has installed: its site-packages folders (system and
+    user), file by file at the top level, which any pip install changes."""
+    return {
+        python: subprocess.run(
+            [python, "-I", "-c", LIST_SITE_PACKAGES],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        for python in pythons
+    }
+
+
+def _clean_env(tmp_path, path, **extra):
+    """No PYTHON, no ODOO_SRC, a venv in tmp_path, pip offline, and an apt-get on
+    PATH that only records that it was called."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    apt = bin_dir / "apt-get"
+    apt.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/apt-calls\nexit 1\n', encoding="utf-8")
+    apt.chmod(0o755)
+    (tmp_path / "wheels").mkdir(exist_ok=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHON", "ODOO_SRC", "VIRTUAL_ENV", "CROSSDEPT_VENV"}
+        and not k.startswith("PIP_")
+    }
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{path}",
+        CROSSDEPT_VENV=str(tmp_path / "venv"),
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(tmp_path / "wheels"),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        **extra,
+    )
+    return env
+
+
+def test_without_odoo_the_commands_name_the_venv_and_change_nothing(tmp_path):
+    path, pythons = _system_pythons()
+    before = _site_packages(pythons)
+    env = _clean_env(tmp_path, path)
+    result = subprocess.run(
+        ["bash", "scripts/test"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "Set ODOO_SRC" in result.stderr
+    assert f"virtual environment {tmp_path / 'venv'}" in result.stderr
+    assert not (tmp_path / "venv").exists()
+    assert not (tmp_path / "apt-calls").exists()
+    assert _site_packages(pythons) == before
+
+
+def test_odoo_src_is_installed_into_the_venv_not_the_system_python(tmp_path, fake_odoo_src):
+    path, pythons = _system_pythons()
+    before = _site_packages(pythons)
+    env = _clean_env(tmp_path, path, ODOO_SRC=str(fake_odoo_src))
+    result = subprocess.run(
+        ["bash", "scripts/test"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
+    venv_python = tmp_path / "venv" / "bin" / "python"
+    # Odoo went in; the project's own requirements then need an index, which this
+    # test keeps offline: the command stops there
+    assert f"Installing Odoo from {fake_odoo_src} into {tmp_path / 'venv'}" in result.stderr
+    assert "Installing Python requirements" in result.stderr, result.stderr
+    assert result.returncode != 0
+    where = subprocess.run(
+        [venv_python, "-c", "import odoo.release; print(odoo.release.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert where == str(fake_odoo_src / "odoo" / "release.py")
+    assert not (tmp_path / "apt-calls").exists(), (tmp_path / "apt-calls").read_text()
+    assert _site_packages(pythons) == before
 
 
 def _judge(tmp_path, lines, status=0):
