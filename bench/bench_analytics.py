@@ -13,17 +13,22 @@ bench database, then measures:
 4. for comparison, one tile computed straight from the facts' SELECT (what a
    plain SQL view would cost).
 
-    python3 bench/bench_analytics.py CONF DB [--tickets=N] [--keep]
+    python bench/bench_analytics.py CONF DB [--size=TICKETS] [--repeat=N] [--keep]
+
+(the venv's python). --size (or --tickets) is the number of tickets (default
+1,000,000); --repeat the runs of each query (default 20).
 
 The data goes to the database DB_analytics (a template copy of DB), dropped at
 the end unless --keep; figures are printed, nothing is asserted.
 """
 
+import argparse
 import resource
 import statistics
-import sys
 import time
 from datetime import date, timedelta
+
+import benchargs
 
 import odoo
 from odoo import SUPERUSER_ID, Command, api
@@ -136,10 +141,10 @@ def bottlenecks_from_step_facts(env, date_from, date_to, limit=5):
     return env.cr.fetchall()
 
 
-def p95(func, repeat=REPEAT):
+def p95(func):
     func()  # warm-up
     timings = []
-    for _index in range(repeat):
+    for _index in range(max(REPEAT, 2)):  # a quantile needs two timings
         start = time.perf_counter()
         func()
         timings.append((time.perf_counter() - start) * 1000)
@@ -205,19 +210,22 @@ def drop_database(target):
         cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
 
 
-def main(conf, db, *args):
-    keep = "--keep" in args
-    # bench/run passes its own arguments (bench_dispatch's step count) to every
-    # benchmark: this one only reads --tickets=N
-    sizes = [int(arg.split("=", 1)[1]) for arg in args if arg.startswith("--tickets=")]
-    tickets = sizes[0] if sizes else TICKETS
-    odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
-    target = f"{db}_analytics"
-    copy_database(db, target)
+def main():
+    global REPEAT  # the command line sets it
+    parser = benchargs.parser(__doc__, TICKETS, REPEAT)
+    parser.add_argument(
+        "--tickets", type=int, dest="size", default=argparse.SUPPRESS, help="the same as --size"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database DB_analytics")
+    args, _ignored = parser.parse_known_args()
+    REPEAT = args.repeat
+    odoo.tools.config.parse_config(["-c", args.conf, "-d", args.db, "--log-level=warn"])
+    target = f"{args.db}_analytics"
+    copy_database(args.db, target)
     try:
-        run(target, tickets)
+        run(target, args.size)
     finally:
-        if not keep:
+        if not args.keep:
             drop_database(target)
 
 
@@ -445,4 +453,4 @@ def run(db, tickets):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()

@@ -6,14 +6,17 @@
    per second, queries per ticket, and the queries needed to read each ticket's state
    with its steps.
 
-    python3 bench/bench_flow.py CONF DB
+    python bench/bench_flow.py CONF DB [--size=TICKETS] [--repeat=N]
+
+(the venv's python). --size is the number of tickets (default 1,000).
 
 Everything is rolled back at the end; figures are printed, nothing is asserted.
 """
 
 import statistics
-import sys
 import time
+
+import benchargs
 
 import odoo
 from odoo import SUPERUSER_ID, Command, api
@@ -91,9 +94,12 @@ def timed(env, func):
     return value, time.perf_counter() - start_t, queries() - start_q
 
 
-def main(conf, db):
-    odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(db)
+def main():
+    global TICKETS, REPEAT  # the command line sets the sizes
+    args = benchargs.parse(__doc__, TICKETS, REPEAT)
+    TICKETS, REPEAT = args.size, args.repeat
+    odoo.tools.config.parse_config(["-c", args.conf, "-d", args.db, "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         try:
@@ -162,4 +168,4 @@ def main(conf, db):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main()

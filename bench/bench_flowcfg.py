@@ -9,14 +9,18 @@
    flow started), 5 of them failing (their flow was archived without a successor),
    each schedule in its own savepoint: seconds per run, queries per ticket created.
 
-    python3 bench/bench_flowcfg.py CONF DB
+    python bench/bench_flowcfg.py CONF DB [--size=TICKETS] [--repeat=N]
+
+(the venv's python). --size is the number of running tickets on the locked flow
+(default 2,000); --repeat the runs of each latency (default 50).
 
 Everything is rolled back at the end; figures are printed, nothing is asserted.
 """
 
 import statistics
-import sys
 import time
+
+import benchargs
 
 import odoo
 from odoo import SUPERUSER_ID, Command, api
@@ -177,9 +181,12 @@ def bench_cron(env, departments, ticket_type, user):
     )
 
 
-def main(conf, db):
-    odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
-    registry = odoo.modules.registry.Registry(db)
+def main():
+    global TICKETS, REPEAT  # the command line sets the sizes
+    args = benchargs.parse(__doc__, TICKETS, REPEAT)
+    TICKETS, REPEAT = args.size, args.repeat
+    odoo.tools.config.parse_config(["-c", args.conf, "-d", args.db, "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         try:
@@ -193,4 +200,4 @@ def main(conf, db):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main()

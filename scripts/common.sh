@@ -284,9 +284,12 @@ psql_admin() {
     PGPASSWORD="$DB_PASSWORD" "$(pg_bindir || true)/psql" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d postgres -tAq "$@"
 }
 
+# Fill config/odoo.conf.template into CONF (default .local/odoo.conf, scripts/run's)
+# with EXTRA_ADDONS (a folder) appended to the addons path; sets ODOO_CONF.
 write_odoo_conf() {
-    local conf="$LOCAL/odoo.conf"
-    sed -e "s#@ADDONS_PATH@#$(odoo_addons_path)#" \
+    local conf="${1:-$LOCAL/odoo.conf}" addons
+    addons="$(odoo_addons_path)${2:+,$2}"
+    sed -e "s#@ADDONS_PATH@#$addons#" \
         -e "s#@DB_HOST@#$DB_HOST#" -e "s#@DB_PORT@#$DB_PORT#" \
         -e "s#@DB_USER@#$DB_USER#" -e "s#@DB_PASSWORD@#$DB_PASSWORD#" \
         -e "s#@DATA_DIR@#$LOCAL/filestore#" \
