@@ -108,9 +108,9 @@ class TestEngineNotifications(CrossdeptFlowCase):
             self._story(ticket),
         )
 
-    def test_holders_without_an_email_address_work_all_the_same(self):
-        """Staff without an e-mail address finish and approve: the engine's messages
-        go out with the company's address as sender, under their name."""
+    def _run_without_holder_addresses(self):
+        """A two-step ticket finished and approved by staff without an e-mail address;
+        its "Step Draft is done" message."""
         self.finance_user.partner_id.email = False
         self.approver_1.partner_id.email = False
         flow, _steps = self._make_flow(
@@ -128,6 +128,23 @@ class TestEngineNotifications(CrossdeptFlowCase):
         self._do(ticket, "Draft", self.finance_user)
         self._step(ticket, "Sign").with_user(self.approver_1).action_approve()
         self.assertEqual(ticket.state, "done")
-        done = ticket.message_ids.filtered(lambda m: "Step Draft is done" in m.body)
+        return ticket.message_ids.filtered(lambda m: "Step Draft is done" in m.body)
+
+    def test_holders_without_an_email_address_work_all_the_same(self):
+        """Staff without an e-mail address finish and approve: the engine's messages
+        go out with the company's address as sender, under their name."""
+        # the test's own address, not demo data's: a company may have none (below)
+        self.env.company.email = "work-orders@example.com"
+        done = self._run_without_holder_addresses()
         self.assertEqual(done.author_id, self.finance_user.partner_id)
         self.assertEqual(done.email_from, self.env.company.partner_id.email_formatted)
+        self.assertIn("work-orders@example.com", done.email_from)
+
+    def test_without_a_company_address_the_engine_sends_as_odoobot(self):
+        """A company without an e-mail address (a fresh database has none): the
+        engine's messages still go out, with OdooBot's address as sender."""
+        self.env.company.email = False
+        done = self._run_without_holder_addresses()
+        self.assertEqual(done.author_id, self.finance_user.partner_id)
+        self.assertEqual(done.email_from, self.env.ref("base.partner_root").email_formatted)
+        self.assertTrue(done.email_from)
