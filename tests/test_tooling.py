@@ -2,11 +2,13 @@
 that need no database: they must stop clearly where Odoo is missing, and the
 log judge must fail on failed tests, errors and our own warnings."""
 
+import ast
 import os
 import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -202,6 +204,35 @@ def test_odoo_src_is_installed_into_the_venv_not_the_system_python(tmp_path, fak
     assert where == str(fake_odoo_src / "odoo" / "release.py")
     assert not (tmp_path / "apt-calls").exists(), (tmp_path / "apt-calls").read_text()
     assert _site_packages(pythons) == before
+
+
+def test_an_addon_builds_as_a_wheel_with_whool(tmp_path):
+    """The core addon builds as odoo-addon-crossdept_ticket the way OCA's addons do
+    (its pyproject.toml names whool; whool comes from requirements.txt, so the build
+    needs no index), its files under odoo/addons/ and its version from the manifest."""
+    pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index"]
+    result = subprocess.run(
+        [*pip, "-w", str(tmp_path), str(ROOT / "addons" / "crossdept_ticket")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("odoo_addon_crossdept_ticket-18.0.*.whl")
+    manifest = ast.literal_eval((ROOT / "addons/crossdept_ticket/__manifest__.py").read_text())
+    assert wheel.name.startswith(f"odoo_addon_crossdept_ticket-{manifest['version']}")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        requires = [
+            line.split(":", 1)[1].strip()
+            for line in archive.read(metadata).decode().splitlines()
+            if line.startswith("Requires-Dist:")
+        ]
+    assert "odoo/addons/crossdept_ticket/__manifest__.py" in names
+    assert "odoo/addons/crossdept_ticket/models/crossdept_ticket.py" in names
+    assert "odoo/addons/crossdept_ticket/i18n/zh_CN.po" in names
+    assert requires == ["odoo==18.0.*"]
 
 
 def _judge(tmp_path, lines, status=0):
