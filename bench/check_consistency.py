@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Consistency checker of CrossDept tickets, read straight from the database.
 
-    python3 bench/check_consistency.py DBNAME [--acknowledged requests.jsonl]
+    python bench/check_consistency.py DBNAME [--acknowledged requests.jsonl]
         (connection from the usual PGHOST, PGPORT, PGUSER, PGPASSWORD)
 
 Checks every ticket that has steps (each check is one function in CHECKS below):

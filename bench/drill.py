@@ -4,7 +4,7 @@ first). Each drill runs the load client through nginx, breaks one piece in the
 middle, repairs it, and then compares the database with every write the clients
 were told was saved (bench/check_consistency.py with the load client's record).
 
-    python3 bench/drill.py [--clients 12] [--duration 60] [node primary replica cron]
+    python bench/drill.py [--clients 12] [--duration 60] [node primary replica cron]
 
   node     kill -9 node 2 (prefork server, workers, websocket process) at 1/3 of the
            run, start it again at 2/3; nginx carries on with node 1; creates that

@@ -3,7 +3,7 @@
 (directly or through nginx) for T seconds, as the users who would do the work, and
 record every request.
 
-    python3 bench/load_client.py --url http://127.0.0.1:8069 --db crossdept_bench \
+    python bench/load_client.py --url http://127.0.0.1:8069 --db crossdept_bench \
         [--clients 25] [--duration 120] [--record requests.jsonl]
 
 Set-up (as admin, over JSON-RPC, idempotent): a "Bench" department, worker users

@@ -3,7 +3,7 @@
 scripts/cluster (run `scripts/cluster up` first): the load client runs the same
 workload against nginx balancing over node 1 only, then over both nodes.
 
-    python3 bench/scale.py [--clients 25] [--duration 120]
+    python bench/scale.py [--clients 25] [--duration 120]
 
 Prints requests/s, p50/p95 latency and failures of each run and the ratio. The
 nodes share the machine's cores (and PostgreSQL's), so the ratio shows what a

@@ -1,7 +1,7 @@
 """Log in to a running Odoo and save PNGs of pages, through headless chromium.
 
-    python3 scripts/screenshot.py URL OUT.png [--login admin --password admin]
-    python3 scripts/screenshot.py --base http://localhost:8069 [--db crossdept] \
+    python scripts/screenshot.py URL OUT.png [--login admin --password admin]
+    python scripts/screenshot.py --base http://localhost:8069 [--db crossdept] \
         [--only dashboard] [--shots shots.json]
 
 The second form takes every shot of SHOTS (or of a JSON file holding a list of the
