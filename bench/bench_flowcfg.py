@@ -12,7 +12,8 @@
     python bench/bench_flowcfg.py CONF DB [--size=TICKETS] [--repeat=N]
 
 (the venv's python). --size is the number of running tickets on the locked flow
-(default 2,000); --repeat the runs of each latency (default 50).
+(default 2,000; the cron gets one schedule per 40 of them, at least 10); --repeat
+the runs of each latency (default 50).
 
 Everything is rolled back at the end; figures are printed, nothing is asserted.
 """
@@ -182,9 +183,11 @@ def bench_cron(env, departments, ticket_type, user):
 
 
 def main():
-    global TICKETS, REPEAT  # the command line sets the sizes
+    global TICKETS, REPEAT, SCHEDULES  # the command line sets the sizes
     args = benchargs.parse(__doc__, TICKETS, REPEAT)
     TICKETS, REPEAT = args.size, args.repeat
+    # 50 schedules at the default size; a smoke test's small size gets a few
+    SCHEDULES = max(BROKEN + 5, TICKETS // 40)
     odoo.tools.config.parse_config(["-c", args.conf, "-d", args.db, "--log-level=warn"])
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
