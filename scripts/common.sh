@@ -147,11 +147,16 @@ PY
 }
 
 ensure_python_deps() {
-    # the stamp lives in the interpreter's environment: another venv (CROSSDEPT_VENV,
-    # PYTHON) starts without it and gets the requirements
+    # the stamp lives in the virtual environment, so that another one (CROSSDEPT_VENV,
+    # PYTHON) starts without it and gets the requirements; for a Python that is no
+    # venv, in .local, keyed by the interpreter (nothing is written next to it)
     local stamp sum
-    stamp="$("$PYTHON" -c 'import sys; print(sys.prefix)')/crossdept-requirements.sha"
-    [ -w "$(dirname "$stamp")" ] || stamp="$LOCAL/.requirements-$(printf '%s' "$PYTHON" | sha256sum | cut -c1-12).sha"
+    stamp="$("$PYTHON" -c 'import sys; print(sys.prefix if sys.prefix != sys.base_prefix else "")')"
+    if [ -n "$stamp" ] && [ -w "$stamp" ]; then
+        stamp="$stamp/crossdept-requirements.sha"
+    else
+        stamp="$LOCAL/.requirements-$(printf '%s' "$PYTHON" | sha256sum | cut -c1-12).sha"
+    fi
     sum="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
         say "Installing Python requirements"
