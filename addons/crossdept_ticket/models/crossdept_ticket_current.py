@@ -281,6 +281,15 @@ class CrossdeptTicket(models.Model):
                     self._next_action_entry(step, "approve", label),
                     self._next_action_entry(step, "refuse", self.env._("Refuse"), primary=False),
                 ]
+            if step.can_take:
+                # a step waiting in the queue is taken first; a Responsible may also
+                # start it at once, and holds it as well (see _hold_on_start)
+                label = self.env._("Take: %(step)s", step=step.name)
+                actions = [self._next_action_entry(step, "take", label)]
+                if step.can_act:
+                    start = self.env._("Start: %(step)s", step=step.name)
+                    actions.append(self._next_action_entry(step, "start", start, primary=False))
+                return actions
             if step.can_act and step.state == "ready":
                 label = self.env._("Start: %(step)s", step=step.name)
                 return [self._next_action_entry(step, "start", label)]
@@ -291,9 +300,6 @@ class CrossdeptTicket(models.Model):
                 blocked = step._finish_blocked_reason(ticket=self, deliverables=deliverables)
                 label = self.env._("Finish: %(step)s", step=step.name)
                 return [self._next_action_entry(step, "finish", label, blocked=blocked)]
-            if step.can_take:
-                label = self.env._("Take: %(step)s", step=step.name)
-                return [self._next_action_entry(step, "take", label)]
         return []
 
     def _next_action_entry(self, step, what, label, primary=True, blocked=False):

@@ -215,6 +215,8 @@ class CrossdeptTicketStep(models.Model):
                         state=step._state_label(),
                     )
                 )
+        # whoever starts a step holds it (see _hold_on_start)
+        self._hold_on_start()
         self._start()
         return True
 
@@ -234,7 +236,9 @@ class CrossdeptTicketStep(models.Model):
                     )
                 )
             step._check_completion()
-        steps.filtered(lambda s: s.state == "ready")._start()
+        ready = steps.filtered(lambda s: s.state == "ready")
+        ready._hold_on_start()
+        ready._start()
         steps._set_done()
         return True
 

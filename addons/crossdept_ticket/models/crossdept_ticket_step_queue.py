@@ -98,11 +98,27 @@ class CrossdeptTicketStep(models.Model):
                         or dict(step._fields["state"]._description_selection(self.env))[step.state],
                     )
                 )
-        data = {"outcome": "taken", "user_id": user.id}
+        reason = self.env._("Taken from the department queue by %(user)s.", user=user.name)
+        self._hold(user, {"outcome": "taken", "user_id": user.id}, reason)
+        return True
+
+    def _hold_on_start(self):
+        """Whoever starts a step without an assignee (a Responsible, from the queue
+        or not) holds it from then on, as if they had taken it: rework comes back to
+        them, not to the queue."""
+        user = self.env.user
+        steps = self.filtered(lambda s: s.kind == "task" and not s.user_id)
+        if not steps or user._is_superuser():
+            return
+        reason = self.env._("%(user)s started the step and holds it.", user=user.name)
+        steps._hold(user, {"outcome": "started", "user_id": user.id}, reason)
+
+    def _hold(self, user, data, reason):
+        """Give the steps to ``user``, who took or started them: the assignee, the
+        dispatch choice ``data`` and an assignment event with ``reason``."""
         self._engine().with_context(crossdept_assignment_logged=True).write(
             {"user_id": user.id, "assignment_data": data}
         )
-        reason = self.env._("Taken from the department queue by %(user)s.", user=user.name)
         self.ticket_id._log_events(
             [
                 {
@@ -118,7 +134,6 @@ class CrossdeptTicketStep(models.Model):
         )
         self._replan_deadline()
         self.ticket_id._sync_current_step()
-        return True
 
     @api.model
     def _cron_dispatch_queue(self, batch_size=500):

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class HrDepartment(models.Model):
@@ -51,3 +52,18 @@ class HrDepartment(models.Model):
     crossdept_last_assigned_user_id = fields.Many2one(
         "res.users", "Last Assigned", readonly=True, help="Round-robin position."
     )
+
+    @api.constrains("crossdept_max_open_steps")
+    def _check_crossdept_max_open_steps(self):
+        # a negative capacity makes everyone count as full: every step would queue
+        field = self._fields["crossdept_max_open_steps"]
+        for department in self.filtered(lambda d: d.crossdept_max_open_steps < 0):
+            raise ValidationError(
+                self.env._(
+                    "%(field)s of %(department)s cannot be negative (%(value)s): it is the "
+                    "load each person of the department may hold.",
+                    field=field._description_string(self.env),
+                    department=department.display_name,
+                    value=department.crossdept_max_open_steps,
+                )
+            )

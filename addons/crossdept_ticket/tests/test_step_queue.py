@@ -4,12 +4,13 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, Command, api
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
 
-from .common import USER
+from .common import MANAGER, USER
 from .common_dispatch import MONDAY_9AM, CrossdeptDispatchCase
 
 SATURDAY = "2026-11-21 10:00:00"
@@ -130,6 +131,215 @@ class TestStepQueue(CrossdeptDispatchCase):
         with self.assertRaisesRegex(UserError, "is not waiting in the department queue"):
             step.with_user(step.user_id).action_take()
         self.assertNotEqual(step.user_id, colleague)
+
+    # ------------------------------------------------------------------
+    # Starting a queued step holds it
+    # ------------------------------------------------------------------
+
+    def _add_review(self):
+        """An approval after Handle whose refusal returns the work to Handle."""
+        self.env["crossdept.flow.step"].create(
+            {
+                "flow_id": self.flow.id,
+                "name": "Review",
+                "sequence": 1,
+                "kind": "approval",
+                "department_id": self.dept_it.id,
+                "calendar_id": self.calendar.id,
+                "predecessor_ids": [Command.set(self.steps["Handle"].ids)],
+                "raci_ids": [
+                    Command.create(
+                        {
+                            "role": "responsible",
+                            "holder_type": "user",
+                            "user_id": self.approver_1.id,
+                        }
+                    )
+                ],
+                "reject_action": "return",
+                "reject_return_step_id": self.steps["Handle"].id,
+            }
+        )
+
+    def test_a_responsible_who_starts_a_queued_step_holds_it_for_rework(self):
+        self._add_review()
+        steps = self._start(when=SATURDAY)
+        handle = steps.filtered(lambda s: s.name == "Handle")
+        ticket = handle.ticket_id
+        responsible = self.it_user  # the step's Responsible, not a member of Support
+        self.assertEqual(
+            (handle.user_id, handle.responsible_ids), (self.env["res.users"], responsible)
+        )
+        self.assertFalse(handle.with_user(responsible).can_take)
+        self.assertEqual(
+            [action["what"] for action in ticket.with_user(responsible).next_action], ["start"]
+        )
+        with freeze_time("2026-11-21 11:00:00"):
+            ticket.with_user(responsible).action_next_step(handle.id, "start")
+        self.assertEqual((handle.state, handle.user_id), ("in_progress", responsible))
+        self.assertFalse(handle._is_queued())
+        self.assertEqual(ticket.user_id, responsible)
+        event = self._assign_events(handle)[-1]
+        self.assertEqual((event.to_user_id, event.actor_id), (responsible, responsible))
+        self.assertEqual(event.reason, f"{responsible.name} started the step and holds it.")
+        self.assertEqual(handle.assignment_data, {"outcome": "started", "user_id": responsible.id})
+        self.assertEqual(
+            handle.assignment_explanation, f"{responsible.name} started the step and holds it."
+        )
+        with freeze_time(MONDAY_9AM):
+            handle.with_user(responsible).action_finish()
+            review = steps - handle
+            review.with_user(self.approver_1).action_reject("The figures are wrong.")
+        # the rework goes back to whoever did the step, not to the queue
+        self.assertEqual((handle.state, handle.user_id), ("ready", responsible))
+        self.assertFalse(handle.with_user(self.agents[0]).can_take)
+        self.assertEqual(
+            [action["what"] for action in ticket.with_user(responsible).next_action], ["start"]
+        )
+
+    def test_a_member_who_is_responsible_is_offered_take_then_start(self):
+        agent = self.agents[0]
+        self.steps["Handle"].raci_ids = [
+            Command.create({"role": "responsible", "holder_type": "user", "user_id": agent.id})
+        ]
+        step = self._start(when=SATURDAY)
+        ticket = step.ticket_id
+        self.assertIn(agent, step.responsible_ids)
+        self.assertFalse(step.user_id)
+        self.assertEqual(
+            ticket.with_user(agent).next_action,
+            [
+                {
+                    "step_id": step.id,
+                    "what": "take",
+                    "label": "Take: Handle",
+                    "primary": True,
+                    "blocked": False,
+                },
+                {
+                    "step_id": step.id,
+                    "what": "start",
+                    "label": "Start: Handle",
+                    "primary": False,
+                    "blocked": False,
+                },
+            ],
+        )
+        # starting at once holds it as taking would
+        with freeze_time("2026-11-21 11:00:00"):
+            ticket.with_user(agent).action_next_step(step.id, "start")
+        self.assertEqual((step.state, step.user_id), ("in_progress", agent))
+        self.assertEqual(
+            [action["what"] for action in ticket.with_user(agent).next_action], ["finish"]
+        )
+        # nobody else may take it now
+        with self.assertRaisesRegex(UserError, "is not waiting in the department queue"):
+            step.with_user(self.agents[1]).action_take()
+
+    def test_finishing_an_unassigned_step_at_once_holds_it(self):
+        step = self._start(when=SATURDAY)
+        with freeze_time("2026-11-21 11:00:00"):
+            step.with_user(self.it_user).action_finish()
+        self.assertEqual((step.state, step.user_id), ("done", self.it_user))
+        self.assertEqual(self._assign_events(step)[-1].to_user_id, self.it_user)
+
+    # ------------------------------------------------------------------
+    # The Department Queue menu
+    # ------------------------------------------------------------------
+
+    def _queue_of(self, user):
+        """The steps the Department Queue action lists for ``user``."""
+        # as the web client loads the menu's action for the user
+        values = (
+            self.env["ir.actions.actions"]
+            .with_user(user)
+            ._for_xml_id("crossdept_ticket.crossdept_ticket_step_action_queue")
+        )
+        context = safe_eval(values["context"] or "{}", {"uid": user.id})
+        self.assertFalse(
+            [key for key in context if key.startswith("search_default_")],
+            "the action's domain says what the queue is, not filters the reader removes",
+        )
+        domain = safe_eval(values["domain"] or "[]", {"uid": user.id})
+        return self.env["crossdept.ticket.step"].with_user(user).search(domain)
+
+    def test_the_queue_menu_lists_the_queued_steps_of_my_departments(self):
+        self.env["hr.employee"].search(
+            [("department_id", "=", self.dept_it.id)]
+        ).resource_calendar_id = self.calendar
+        support_steps = self._start(count=3, when=SATURDAY)
+        taken, started = support_steps[:2]
+        with freeze_time("2026-11-21 11:00:00"):
+            taken.with_user(self.agents[0]).action_take()
+            started.with_user(self.it_user).action_start()
+        queued = support_steps[2]
+        it_flow, _steps = self._make_flow(
+            [{"name": "Fix", "assignment": "auto", "department_id": self.dept_it.id}]
+        )
+        with freeze_time(SATURDAY):
+            it_ticket = self._make_ticket(flow_id=it_flow.id)
+            it_ticket.action_start_flow()
+        it_step = it_ticket.step_ids
+        self.assertEqual((it_step.state, it_step.user_id), ("ready", self.env["res.users"]))
+        Step = self.env["crossdept.ticket.step"]
+        # a member of Support: the queue of Support, nothing taken, started or elsewhere
+        member = self.agents[2]
+        self.assertEqual(self._queue_of(member), queued)
+        # a CrossDept manager reads every step, but the queue is that of IT, their own
+        manager = self.it_manager
+        self.assertTrue(manager.has_group(MANAGER))
+        self.assertEqual(
+            Step.with_user(manager).search([("id", "in", support_steps.ids)]), support_steps
+        )
+        mine = self._queue_of(manager)
+        self.assertIn(it_step, mine)
+        self.assertEqual(
+            mine, Step.search([*Step._queue_domain(), ("department_id", "=", self.dept_it.id)])
+        )
+        self.assertFalse(mine - mine.filtered_domain(Step._queue_domain()))
+
+    # ------------------------------------------------------------------
+    # Capacity
+    # ------------------------------------------------------------------
+
+    def test_a_capacity_cannot_be_negative(self):
+        hr_officer = new_test_user(
+            self.env,
+            "capacity_officer",
+            groups="crossdept_ticket.group_crossdept_ticket_admin,hr.group_hr_user",
+            name="Capacity Officer",
+        )
+        support = self.support.with_user(hr_officer)
+        with (
+            self.assertRaisesRegex(
+                ValidationError,
+                r"Default Capacity of Support \(test\) cannot be negative \(-1\)",
+            ),
+            self.env.cr.savepoint(),
+        ):
+            support.write({"crossdept_max_open_steps": -1})
+        self.assertEqual(support.crossdept_max_open_steps, 5)
+        agent = self.agent_employees[0].with_user(hr_officer)
+        with (
+            self.assertRaisesRegex(
+                ValidationError, rf"Ticket Capacity of {agent.name} cannot be negative \(-3\)"
+            ),
+            self.env.cr.savepoint(),
+        ):
+            agent.write({"crossdept_max_open_steps": -3})
+        with (
+            self.assertRaisesRegex(
+                ValidationError, "Default Capacity of Queue 2 cannot be negative"
+            ),
+            self.env.cr.savepoint(),
+        ):
+            self.env["hr.department"].with_user(hr_officer).create(
+                {"name": "Queue 2", "crossdept_max_open_steps": -2}
+            )
+        # zero (the department's default, for a person) and positive values are saved
+        agent.write({"crossdept_max_open_steps": 0})
+        support.write({"crossdept_max_open_steps": 3})
+        self.assertEqual((support.crossdept_max_open_steps, agent.crossdept_max_open_steps), (3, 0))
 
 
 @tagged("post_install", "-at_install")

@@ -5,7 +5,7 @@ An explanation is stored on the step as plain data (JSON) and rendered in the re
 language when it is read::
 
     {
-        "outcome": "assigned" | "manager" | "queued" | "taken" | "manual",
+        "outcome": "assigned" | "manager" | "queued" | "taken" | "started" | "manual",
         "method": "balanced" | "round_robin" | "score",
         "route": "expert" | None,
         "user_id": 7, "score": 1.5,               # the chosen person and their score
@@ -157,6 +157,10 @@ def _render(env, data, name, method_labels):
     if outcome == "taken":
         return env._(
             "Taken from the department queue by %(user)s.", user=name("res.users", data["user_id"])
+        )
+    if outcome == "started":
+        return env._(
+            "%(user)s started the step and holds it.", user=name("res.users", data["user_id"])
         )
     if outcome == "manual":
         return env._(
