@@ -368,8 +368,12 @@ class CrossdeptApi(http.Controller):
             )
         return value
 
-    def _parse_datetime(self, field, value):
-        """A naive UTC datetime from an RFC 3339 date-time, within the product's dates."""
+    def _parse_datetime(self, field, value, bounded=True):
+        """A naive UTC datetime from an RFC 3339 date-time: 400 when malformed. A
+        ``bounded`` one (a ticket date) falls within the product's dates, 422 outside;
+        any other (a lower bound such as ``changed_since``) may be any instant, those
+        beyond what Python represents (years 0000 and 9999 across time zones) clamped
+        to the earliest or latest."""
         if not isinstance(value, str) or not DATE_TIME.fullmatch(value):
             raise self._invalid(
                 field,
@@ -378,17 +382,22 @@ class CrossdeptApi(http.Controller):
                     field=field,
                 ),
             )
+        # RFC 3339 has a year 0000, Python does not: check the rest on a leap year
+        year_zero = value.startswith("0000")
         try:
-            moment = datetime.fromisoformat(value.upper())
+            moment = datetime.fromisoformat(("2000" + value[4:] if year_zero else value).upper())
         except ValueError:
             raise self._invalid(
                 field, request.env._("%(field)s is not a valid date-time.", field=field)
             ) from None
-        try:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-        except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00
-            moment = None
-        if moment is None or not DATE_MIN <= moment <= DATE_MAX:
+        if year_zero:
+            moment = datetime.min
+        else:
+            try:
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
+            except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00
+                moment = datetime.min if moment.year == 1 else datetime.max
+        if bounded and not DATE_MIN <= moment <= DATE_MAX:
             raise self._unprocessable(
                 field,
                 request.env._(
@@ -567,7 +576,8 @@ class CrossdeptApi(http.Controller):
         offset = self._parse_int("offset", params.get("offset"), 0, 0, MAX_ID)
         domain = []
         if "changed_since" in params:
-            since = self._parse_datetime("changed_since", params["changed_since"])
+            # any instant is a lower bound: the product's date range is for ticket dates
+            since = self._parse_datetime("changed_since", params["changed_since"], bounded=False)
             # steps and approvals change without writing the ticket; their events count
             domain = ["|", ("write_date", ">=", since), ("event_ids.event_date", ">=", since)]
         Ticket = request.env["crossdept.ticket"]

@@ -282,16 +282,20 @@ class TestApiHostileInput(CrossdeptApiCase):
             "2000-01-01T07:59:59+08:00",
             "2101-01-01T00:00:00Z",
             "2100-12-31T23:59:59-12:00",
+            # RFC 3339 has a year 0000 (Python does not): out of range, not malformed
+            "0000-01-01T00:00:00Z",
+            "0000-02-29T12:00:00+08:00",
         ]
         for value in outside:
             with self.subTest(value=value):
                 response = self._create({"title": "Dated", "date_deadline": value})
                 error = self.assertApiError(response, 422, "unprocessable", field="date_deadline")
                 self.assertIn("2000-01-01", error["message"])
+                # any instant is a lower bound of changed_since
                 response = self._call(
                     f"/tickets?changed_since={value.replace('+', '%2B')}", self.it_key
                 )
-                self.assertApiError(response, 422, "unprocessable", field="changed_since")
+                self.assertEqual(response.status_code, 200, response.text)
         malformed = [
             "2030-01-31T08:00:00",
             "2030-01-31",
@@ -302,7 +306,7 @@ class TestApiHostileInput(CrossdeptApiCase):
             "2030-01-31T08:00:00+14",
             "20300131T080000Z",
             "2030-W05-1T08:00:00Z",
-            "0000-01-01T00:00:00Z",
+            "0000-02-30T00:00:00Z",
             "2030-01-31T08:00:00Z\x00",
             "\u0662\u0660\u0663\u0660-01-31T08:00:00Z",
             "",

@@ -204,6 +204,42 @@ class TestApiTickets(CrossdeptApiCase):
         everything = self._call("/tickets?limit=200", key=self.it_key).json()
         self.assertTrue(set(ids) <= {t["id"] for t in everything["tickets"]})
 
+    def test_changed_since_takes_any_past_instant(self):
+        """The product's date range is for ticket dates: any instant, before 2000 or in
+        any time zone, is a lower bound of changed_since; a deadline out of the range
+        is refused with the status the OpenAPI document gives (422)."""
+        ticket = self._make_ticket(title="Listed")
+        everything = self._call("/tickets?limit=200", key=self.it_key).json()["count"]
+        for value in (
+            "2000-01-01T00:00:00%2B01:00",
+            "1999-12-31T23:59:59Z",
+            "1970-01-01T00:00:00-05:00",
+            "0001-01-01T00:00:00%2B14:00",
+            "0000-01-01T00:00:00Z",
+        ):
+            with self.subTest(value=value):
+                response = self._call(f"/tickets?changed_since={value}&limit=200", key=self.it_key)
+                self.assertEqual(response.status_code, 200, response.text)
+                page = response.json()
+                self.assertEqual(page["count"], everything)
+                self.assertIn(ticket.id, {t["id"] for t in page["tickets"]})
+        # a future instant lists nothing, even beyond 2100
+        for value in ("2101-01-01T00:00:00Z", "9999-12-31T23:59:59-12:00"):
+            with self.subTest(value=value):
+                response = self._call(f"/tickets?changed_since={value}", key=self.it_key)
+                self.assertEqual(response.status_code, 200, response.text)
+                self.assertEqual(response.json()["count"], 0)
+        for value in ("1999-12-31T23:59:59Z", "2000-01-01T00:00:00+01:00", "0000-01-01T00:00:00Z"):
+            with self.subTest(value=value):
+                response = self._call(
+                    "/tickets", key=self.it_key, body={"title": "Dated", "date_deadline": value}
+                )
+                error = self.assertApiError(response, 422, "unprocessable", field="date_deadline")
+                self.assertEqual(
+                    error["message"],
+                    "date_deadline must fall between 2000-01-01 and 2100-12-31 (UTC).",
+                )
+
     def test_list_parameters_are_checked(self):
         for query, field in [
             ("changed_since=yesterday", "changed_since"),
