@@ -1,4 +1,7 @@
+import re
+
 from odoo.tests import TransactionCase, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import USER as CROSSDEPT_USER
 
@@ -10,6 +13,8 @@ DEMO_TYPES = [
     "type_inspection",
     "type_complaint",
 ]
+# a title written in Chinese
+CJK = re.compile(r"[\u4e00-\u9fff]")
 DEMO_DEPARTMENTS = [
     "hr.dep_sales",
     "crossdept_ticket.dep_service",
@@ -50,15 +55,52 @@ class TestDemoData(TransactionCase):
         self.assertEqual(states["in_progress"], "处理中")
 
     def test_published_articles_for_every_demo_ticket_type(self):
+        """Every ticket type of the demo (of any CrossDept addon installed) has a
+        published article in English and one in Chinese."""
+        types = self.env["crossdept.ticket.type"].browse(
+            self.env["ir.model.data"]
+            .search([("model", "=", "crossdept.ticket.type"), ("module", "=like", "crossdept_%")])
+            .mapped("res_id")
+        )
+        demo_types = self.env["crossdept.ticket.type"].browse(
+            [self.env.ref(f"crossdept_ticket.{xmlid}").id for xmlid in DEMO_TYPES]
+        )
+        self.assertFalse(demo_types - types)
+        if self.env["ir.module.module"]._get("crossdept_analytics").state == "installed":
+            self.assertIn(self.env.ref("crossdept_analytics.type_contract"), types)
         Article = self.env["crossdept.kb.article"]
-        for xmlid in DEMO_TYPES:
-            ticket_type = self.env.ref(f"crossdept_ticket.{xmlid}")
+        for ticket_type in types:
+            titles = Article.search(
+                [("type_ids", "in", ticket_type.ids), ("state", "=", "published")]
+            ).mapped("name")
             self.assertTrue(
-                Article.search_count(
-                    [("type_ids", "in", ticket_type.ids), ("state", "=", "published")]
-                ),
-                ticket_type.name,
+                [title for title in titles if not CJK.search(title)],
+                f"{ticket_type.name}: no article in English",
             )
+            self.assertTrue(
+                [title for title in titles if CJK.search(title)],
+                f"{ticket_type.name}: no article in Chinese",
+            )
+
+    def test_the_vice_president_queue_is_that_of_his_departments(self):
+        """The Department Queue of the vice-president, who reads every step of the
+        demo: the ready, unassigned tasks of his own department only."""
+        vp = self.env.ref("crossdept_ticket.user_vp")
+        action = (
+            self.env["ir.actions.actions"]
+            .with_user(vp)
+            ._for_xml_id("crossdept_ticket.crossdept_ticket_step_action_queue")
+        )
+        domain = safe_eval(action["domain"] or "[]", {"uid": vp.id})
+        listed = self.env["crossdept.ticket.step"].with_user(vp).search(domain)
+        Step = self.env["crossdept.ticket.step"]
+        departments = self.env["hr.employee"].search([("user_id", "=", vp.id)]).department_id
+        self.assertTrue(departments)
+        self.assertEqual(
+            listed,
+            Step.search([*Step._queue_domain(), ("department_id", "in", departments.ids)]),
+        )
+        self.assertLess(len(listed), Step.with_user(vp).search_count([]))
 
     def test_portal_customers_follow_their_tickets(self):
         for xmlid, login in (
