@@ -17,6 +17,8 @@
         "views/crossdept_webhook_views.xml",
         "views/crossdept_api_menus.xml",
     ],
+    # server-wide (server_wide_modules): see outage.py
+    "post_load": "post_load",
     "installable": True,
     "auto_install": False,
 }

@@ -57,6 +57,8 @@ TICKET_FIELDS = {
 }
 PRIORITIES = ("0", "1", "2", "3")
 JSON_TYPE = "application/json"
+# seconds a client waits before it repeats a request answered 503 (database unavailable)
+RETRY_AFTER = "5"
 
 
 def is_api_path(path):
@@ -101,6 +103,17 @@ class ApiError(Exception):
 
     def abort(self):
         abort_with(self.response())
+
+
+def unavailable_error(message):
+    """503 ``unavailable``: the database could not be reached and nothing was saved; the
+    client repeats the request after ``Retry-After`` seconds (see outage.py)."""
+    return ApiError(503, "unavailable", message, headers=[("Retry-After", RETRY_AFTER)])
+
+
+def one_line(error):
+    """An exception's text on one line (psycopg2's span several), for a log line."""
+    return " ".join(str(error).split())
 
 
 def check_envelope():
@@ -221,10 +234,10 @@ class CrossdeptApi(http.Controller):
             if error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
                 # a serialization failure: Odoo retries the whole request
                 raise
-            self._unavailable()
-        except psycopg2.InterfaceError:
+            self._unavailable(error)
+        except psycopg2.InterfaceError as error:
             # the database went away under the request (restarted, failed over)
-            self._unavailable()
+            self._unavailable(error)
         except Exception:
             # a defect, not the client's fault: logged, rolled back, still answered as JSON
             _logger.exception("CrossDept API request %s failed", request.httprequest.path)
@@ -234,17 +247,15 @@ class CrossdeptApi(http.Controller):
                 request.env._("The server could not handle this request; nothing was saved."),
             ).abort()
 
-    def _unavailable(self):
+    def _unavailable(self, error):
+        # one line, no traceback: an outage is not a defect (see outage.py)
         _logger.warning(
-            "CrossDept API request %s: the database is unavailable",
+            "CrossDept API request %s: the database is unavailable (%s)",
             request.httprequest.path,
-            exc_info=True,
+            one_line(error),
         )
-        ApiError(
-            503,
-            "unavailable",
-            request.env._("The database is unavailable; nothing was saved. Try again in a moment."),
-            headers=[("Retry-After", "5")],
+        unavailable_error(
+            request.env._("The database is unavailable; nothing was saved. Try again in a moment.")
         ).abort()
 
     def _authenticate(self):
