@@ -60,9 +60,10 @@ def drop_database(db):
 
 
 class Server:
-    """scripts/run --workers=N on a database, behind its local nginx."""
+    """scripts/run --workers=N on a database, behind its local nginx (``env`` adds to
+    the environment, e.g. PG* variables naming another PostgreSQL)."""
 
-    def __init__(self, db, log_dir, workers=2):
+    def __init__(self, db, log_dir, workers=2, env=None):
         self.db = db
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -74,6 +75,7 @@ class Server:
             CROSSDEPT_SKIP_UPDATE="1",
             CROSSDEPT_HTTP_PORT=str(self.port),
             CROSSDEPT_INSTANCE=f"live-{self.port}",
+            **(env or {}),
         )
         with open(self.out, "w") as out:
             self.process = subprocess.Popen(
