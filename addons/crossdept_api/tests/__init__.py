@@ -4,6 +4,7 @@ from . import test_api_hostile_input
 from . import test_api_schemathesis
 from . import test_api_tickets
 from . import test_openapi
+from . import test_outage
 from . import test_rpc
 from . import test_translation
 from . import test_webhook
