@@ -318,39 +318,47 @@ class CrossdeptTicket(models.Model):
     def action_open(self):
         """Submit the ticket: it is open for work."""
         self._check_actor(SUBMITTERS, self.env._("submit"))
+        self._lock()
         return self._set_state("open")
 
     def action_start(self):
         """Start the work on an open ticket, or resume a waiting one."""
         self._check_actor(WORKERS, self.env._("start"))
+        self._lock()
         return self._set_state("in_progress")
 
     def action_wait(self):
         """Wait for the requester or the customer: the steps' clocks stop."""
         self._check_actor(WORKERS, self.env._("put on hold"))
+        self._lock()
         return self._set_state("waiting")
 
     def action_done(self):
         self._check_actor(WORKERS, self.env._("close"))
+        self._lock()
         return self._set_state("done")
 
     def action_cancel(self):
         self._check_actor(OWNERS, self.env._("cancel"))
+        self._lock()
         return self._set_state("cancelled")
 
     def action_reopen(self):
         self._check_actor(OWNERS, self.env._("reopen"))
+        self._lock()
         return self._set_state("in_progress")
 
     def action_draft(self):
         self._check_actor(OWNERS, self.env._("reset to draft"))
+        self._lock()
         return self._set_state("draft")
 
     def _set_state(self, state, step=None, reason=None):
         """Move the tickets to ``state`` as the engine: the transition is checked, an
         event records it (naming the step that caused it, if any) and the steps
         follow (their clocks stop while waiting, they are cancelled with the ticket,
-        reopened with it...)."""
+        reopened with it...). The caller has locked the tickets (``_lock``), as the
+        actions above do, before reading what it decides on."""
         tickets = self.filtered(lambda ticket: ticket.state != state)
         if not tickets:
             return True

@@ -27,7 +27,8 @@ class CrossdeptTicket(models.Model):
         The ticket rows are locked in id order (no deadlock between two batches)
         and updated, so that a concurrent transaction that moves the same ticket
         waits for this one and then fails with a serialization error, which Odoo
-        retries (RPC, HTTP and crons): the retry sees this transaction's work. A
+        retries (RPC and HTTP; a cron job runs again at its next call): the retry
+        sees this transaction's work. A
         lock alone would not do under repeatable read: both transactions could
         decide on snapshots taken before either committed (two parallel branches
         finishing at once would then never start their join step)."""

@@ -83,6 +83,13 @@ class CrossdeptTicketStep(models.Model):
         return len(steps)
 
     def _escalate(self, now):
+        """Escalate these steps one level. Their tickets are locked first, as every
+        move of a ticket's steps does: a finish, a reassignment or a cancel of the
+        same ticket still in flight is waited for, and this transaction then fails
+        with a serialization error (the cron job runs again at its next call and
+        finds the step as that move left it); a move that comes second waits for
+        this one and sees its escalation."""
+        self.ticket_id._lock()
         Rule = self.env["crossdept.escalation.rule"]
         rules = Rule._rules_by_scope()
         events, notices = [], []
