@@ -377,7 +377,7 @@ class TestEngineConflicts(ConcurrencyCase):
             ],
         )
 
-    def test_the_cron_does_not_undo_a_reassignment_made_meanwhile(self):
+    def test_the_cron_after_a_reassignment_fails_and_keeps_it(self):
         ids = self._commit_setup([("Work", "task", [], [0], {})], holders=3, requester=1)
         self._commit_escalation(ids, "Work")
         users, work = ids["users"], ids["steps"]["Work"]
