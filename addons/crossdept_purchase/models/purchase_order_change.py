@@ -83,6 +83,8 @@ class PurchaseOrder(models.Model):
         a new ticket runs the flow again (the order waits in To Approve meanwhile)."""
         for order in self:
             ticket = order.crossdept_ticket_id.sudo()
+            # an approver deciding on this ticket right now waits, then sees it cancelled
+            ticket._lock()
             order._engine().write({"crossdept_ticket_id": False})
             if ticket.state in RUNNING_STATES:
                 # the buyer changed the order; its old approval has nothing left to approve
