@@ -5,6 +5,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from odoo.addons.crossdept_ticket.tests.refusal import acl_refusal
+
 from .common import CrossdeptAnalyticsCase
 
 MARCH = (date(2020, 3, 1), date(2020, 3, 31))
@@ -244,7 +246,7 @@ class TestAnalyticsKpi(CrossdeptAnalyticsCase):
         self._refresh()
         Facts = self.env["crossdept.analytics.ticket"]
         self.assertTrue(Facts.with_user(self.it_manager).search_count([]))
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("read", "crossdept.analytics.ticket")):
             Facts.with_user(self.it_user).search_count([])
 
     def test_refresh_with_or_without_concurrency(self):

@@ -1,5 +1,7 @@
 from odoo.exceptions import AccessError
 
+from odoo.addons.crossdept_ticket.tests.refusal import acl_refusal
+
 from .common_process import CrossdeptProcessCase
 
 
@@ -162,7 +164,9 @@ class TestApprovalRecommendation(CrossdeptProcessCase):
     def test_users_read_recommendations_but_managers_decide(self):
         rec = self._detect()[:1]
         self.assertTrue(rec.with_user(self.it_user).read(["evidence"]))
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(
+            AccessError, acl_refusal("write", "crossdept.approval.recommendation")
+        ):
             rec.with_user(self.it_user).action_dismiss()
         rec.with_user(self.it_manager).action_dismiss()
         self.assertEqual(rec.state, "dismissed")

@@ -101,7 +101,7 @@ class TestHealth(CrossdeptAnalyticsCase):
         self.assertFalse(rule.alert_ids, "no deadline, no steps: every ticket is on time")
 
     def test_anomaly_needs_history(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaisesRegex(ValidationError, "live count without history"):
             self._rule(kpi="open_overdue", mode="anomaly")
-        with self.assertRaises(ValidationError):
+        with self.assertRaisesRegex(ValidationError, "needs at least 3 past windows"):
             self._rule(mode="anomaly", baseline_windows=2)

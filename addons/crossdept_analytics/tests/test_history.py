@@ -86,5 +86,5 @@ class TestHistory(CrossdeptAnalyticsCase):
         self.assertNotEqual(shape(first), shape(third))
 
     def test_generate_button_is_for_administrators(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, "Only CrossDept administrators can generate"):
             self.History.with_user(self.it_manager).action_generate_demo_history()

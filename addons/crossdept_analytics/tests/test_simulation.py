@@ -97,5 +97,5 @@ class TestSimulation(CrossdeptProcessCase):
         self.assertAlmostEqual(sim.actual_mean, (6 + 3 + 8 + 6) / 4)
 
     def test_a_change_needs_its_step(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaisesRegex(ValidationError, "Choose the step the change applies to"):
             self.env["crossdept.simulation"].create({"flow_id": self.flow.id, "change": "remove"})

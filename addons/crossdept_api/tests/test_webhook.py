@@ -8,6 +8,8 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import SQL
 
+from odoo.addons.crossdept_ticket.tests.refusal import acl_refusal, field_refusal
+
 from .common import CrossdeptApiCase, Receiver, dead_url
 
 
@@ -231,9 +233,9 @@ class TestWebhook(CrossdeptApiCase):
     def test_secret_is_for_administrators(self):
         manager_webhook = self.webhook.with_user(self.it_manager)
         self.assertEqual(manager_webhook.name, "ERP")
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, field_refusal("secret", "crossdept.webhook")):
             manager_webhook.read(["secret"])
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("read", "crossdept.webhook")):
             self.webhook.with_user(self.it_user).read(["name"])
         admin = self._make_user(
             "cd_admin", "crossdept_ticket.group_crossdept_ticket_admin", self.dept_it
@@ -311,7 +313,13 @@ class TestWebhook(CrossdeptApiCase):
         form.name = "Helpdesk bridge"
         form.url = "ftp://example.com/hook"
         form.event_type_ids.add(self.env.ref("crossdept_api.event_type_ticket_created"))
-        with self.assertRaises(ValidationError), self.cr.savepoint():
+        with (
+            self.assertRaisesRegex(
+                ValidationError,
+                "The URL of webhook Helpdesk bridge must start with http:// or https://",
+            ),
+            self.cr.savepoint(),
+        ):
             form.save()
         form.url = "https://example.com/hook"
         webhook = form.save()

@@ -3,6 +3,8 @@ from lxml import etree
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 
+from odoo.addons.crossdept_ticket.tests.refusal import field_refusal
+
 from .common import CrossdeptCrmCase
 
 
@@ -49,9 +51,11 @@ class TestAccess(CrossdeptCrmCase):
         Form(self.customer_a.with_user(self.crm_only))
         arch = self._form_arch(self.customer_a, self.crm_only)
         self.assertFalse(arch.xpath("//button[@name='action_crossdept_ticket_new']"))
-        # the CrossDept fields themselves are closed to them
-        with self.assertRaises(AccessError):
-            _ = lead.crossdept_ticket_count
+        # the CrossDept fields themselves are closed to them (read as a client does)
+        with self.assertRaisesRegex(
+            AccessError, field_refusal("crossdept_ticket_count", "crm.lead")
+        ):
+            lead.read(["crossdept_ticket_count"])
 
     def test_crossdept_salesman_sees_the_buttons(self):
         arch = self._form_arch(self.lead, self.salesman)
@@ -68,8 +72,10 @@ class TestAccess(CrossdeptCrmCase):
         self.assertFalse(arch.xpath("//field[@name='lead_id']"))
         self.assertFalse(arch.xpath("//field[@name='customer_lead_ids']"))
         self.assertTrue(arch.xpath("//field[@name='customer_ticket_ids']"))
-        with self.assertRaises(AccessError):
-            _ = ticket.customer_lead_ids
+        with self.assertRaisesRegex(
+            AccessError, field_refusal("customer_lead_ids", "crossdept.ticket")
+        ):
+            ticket.read(["customer_lead_ids"])
 
     def test_panel_follows_the_core_rules(self):
         as_finance = self.current.with_user(self.finance_user)

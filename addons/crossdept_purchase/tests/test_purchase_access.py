@@ -1,6 +1,8 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from odoo.addons.crossdept_ticket.tests.refusal import acl_refusal
+
 from .common import CrossdeptPurchaseCase
 
 
@@ -18,9 +20,9 @@ class TestPurchaseAccess(CrossdeptPurchaseCase):
         as_buyer = order.with_user(self.buyer)
         self.assertEqual(as_buyer.crossdept_ticket_state, "in_progress")
         # ...but cannot open the ticket itself
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("read", "crossdept.ticket")):
             ticket.with_user(self.buyer).read(["title"])
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("read", "crossdept.ticket")):
             as_buyer.crossdept_ticket_ids.read(["description"])
 
     def test_buyer_without_crossdept_rights_cancels(self):
@@ -39,7 +41,7 @@ class TestPurchaseAccess(CrossdeptPurchaseCase):
         self.assertEqual(values["purchase_partner_id"][0], self.vendor.id)
         self.assertEqual(values["purchase_amount_total"], 12000)
         self.assertEqual(values["purchase_id"][0], order.id)
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("read", "purchase.order")):
             order.with_user(self.it_manager).read(["amount_total"])
 
     def test_other_users_do_not_see_the_ticket(self):

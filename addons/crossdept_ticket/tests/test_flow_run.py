@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common_flow import CrossdeptFlowCase
+from .refusal import rule_refusal
 
 
 @tagged("post_install", "-at_install")
@@ -151,7 +152,7 @@ class TestFlowRun(CrossdeptFlowCase):
         self.assertTrue(step.with_user(self.it_user).can_act)
         step.with_user(self.it_user).action_start()
         # an unrelated user does not even see the step
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, rule_refusal("read", "crossdept.ticket.step")):
             step.with_user(self.approver_1).action_finish()
         step.with_user(self.it_user).action_finish()
         self.assertEqual(ticket.state, "done")

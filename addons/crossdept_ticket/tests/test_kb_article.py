@@ -2,6 +2,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import CrossdeptTicketCase
+from .refusal import acl_refusal, rule_refusal
 
 
 @tagged("post_install", "-at_install")
@@ -211,11 +212,11 @@ class TestKbArticle(CrossdeptTicketCase):
         Article = self.env["crossdept.kb.article"].with_user(self.it_user)
         visible = Article.search([("id", "in", (self.best | self.draft).ids)])
         self.assertEqual(visible, self.best)
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, rule_refusal("read", "crossdept.kb.article")):
             self.draft.with_user(self.it_user).read(["name"])
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("write", "crossdept.kb.article")):
             self.best.with_user(self.it_user).write({"name": "Changed"})
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("create", "crossdept.kb.article")):
             Article.create({"name": "Mine"})
 
     def test_manager_writes_and_admin_deletes(self):
@@ -226,7 +227,7 @@ class TestKbArticle(CrossdeptTicketCase):
         )
         article.write({"state": "published", "body": "<p>Reboot</p>"})
         self.draft.with_user(self.it_manager).write({"name": "Edited draft"})
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("unlink", "crossdept.kb.article")):
             article.unlink()
         article.with_user(self.env.ref("base.user_admin")).unlink()
         self.assertFalse(article.exists())

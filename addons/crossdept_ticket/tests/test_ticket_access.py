@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import USER, CrossdeptTicketCase
+from .refusal import acl_refusal, rule_refusal
 
 
 @tagged("post_install", "-at_install")
@@ -29,11 +30,11 @@ class TestTicketAccess(CrossdeptTicketCase):
     def test_other_department_cannot_read_or_write(self):
         self.assertFalse(self._visible(self.finance_user, self.it_ticket))
         ticket = self.it_ticket.with_user(self.finance_user)
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, rule_refusal("read", "crossdept.ticket")):
             ticket.read(["title"])
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, rule_refusal("write", "crossdept.ticket")):
             ticket.write({"title": "Hijacked"})
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, rule_refusal("read", "crossdept.ticket.event")):
             self.env["crossdept.ticket.event"].with_user(self.finance_user).browse(
                 self.it_ticket.event_ids.ids
             ).read(["event_type"])
@@ -63,16 +64,18 @@ class TestTicketAccess(CrossdeptTicketCase):
         self.assertFalse(self._visible(self.finance_user, payroll_ticket))
 
     def test_users_cannot_delete_or_configure(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("unlink", "crossdept.ticket")):
             self.it_ticket.with_user(self.it_user).unlink()
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("create", "crossdept.ticket.type")):
             self.env["crossdept.ticket.type"].with_user(self.it_manager).create({"name": "X"})
         admin = new_test_user(
             self.env, "cd_admin", groups="crossdept_ticket.group_crossdept_ticket_admin"
         )
         self.env["crossdept.ticket.type"].with_user(admin).create({"name": "Audit"})
         self.assertTrue(self._visible(admin, self.it_ticket))
-        with self.assertRaises(UserError):
+        with self.assertRaisesRegex(
+            UserError, "Tickets cannot be deleted, so that their history stays complete"
+        ):
             self.it_ticket.with_user(admin).unlink()
 
     def test_portal_customers_are_isolated(self):
@@ -87,11 +90,11 @@ class TestTicketAccess(CrossdeptTicketCase):
             Ticket.with_user(self.portal_b).search([("id", "in", (ticket_a | ticket_b).ids)]),
             ticket_b,
         )
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, rule_refusal("read", "crossdept.ticket")):
             ticket_b.with_user(self.portal_a).read(["title"])
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("write", "crossdept.ticket")):
             ticket_a.with_user(self.portal_a).write({"title": "changed"})
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("read", "crossdept.ticket.raci")):
             ticket_a.with_user(self.portal_a).raci_ids.read(["role"])
 
     def test_multi_company_isolation(self):

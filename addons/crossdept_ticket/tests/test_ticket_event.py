@@ -2,6 +2,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from .common import CrossdeptTicketCase
+from .refusal import acl_refusal
 
 
 @tagged("post_install", "-at_install")
@@ -76,11 +77,11 @@ class TestTicketEvent(CrossdeptTicketCase):
         ticket.action_open()
         event = self._events(ticket, "state")
         for env in (self.env, self.env(su=True)):
-            with self.assertRaises(UserError):
+            with self.assertRaisesRegex(UserError, "append-only log: they cannot be changed"):
                 event.with_env(env).write({"reason": "rewritten"})
-            with self.assertRaises(UserError):
+            with self.assertRaisesRegex(UserError, "append-only log: they cannot be deleted"):
                 event.with_env(env).unlink()
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("create", "crossdept.ticket.event")):
             self.env["crossdept.ticket.event"].with_user(self.it_user).create(
                 {"ticket_id": ticket.id, "event_type": "state", "company_id": ticket.company_id.id}
             )

@@ -1,3 +1,4 @@
+import json
 import re
 
 from odoo import Command
@@ -7,6 +8,7 @@ from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
 from .common_flow import CrossdeptFlowCase
+from .refusal import acl_refusal, rule_refusal
 
 
 @tagged("post_install", "-at_install")
@@ -62,13 +64,13 @@ class TestTicketPortalSteps(CrossdeptFlowCase, HttpCase):
         self.assertEqual(intake.name, "Intake call")
         self.assertEqual(intake.state, "ready")
         self.assertEqual(intake.date_deadline, self.intake_a.date_deadline)
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, rule_refusal("read", "crossdept.ticket.step")):
             self.review_a.with_user(self.portal_a).read(["name"])
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, rule_refusal("read", "crossdept.ticket.step")):
             self.intake_b.with_user(self.portal_a).read(["name"])
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, rule_refusal("read", "crossdept.ticket")):
             self.ticket_b.with_user(self.portal_a).read(["title"])
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, acl_refusal("write", "crossdept.ticket.step")):
             intake.write({"user_id": False})
 
     def test_http_ticket_page_shows_visible_steps(self):
@@ -99,9 +101,29 @@ class TestTicketPortalSteps(CrossdeptFlowCase, HttpCase):
 
         self.assertEqual(read(self.intake_a)[0]["name"], "Intake call")
         for step in (self.review_a, self.intake_b):  # internal; another customer's
-            with self.assertRaises(JsonRpcException) as caught, mute_logger("odoo.http"):
-                read(step)
-            self.assertEqual(caught.exception.args[0], "odoo.exceptions.AccessError")
+            with mute_logger("odoo.http"):
+                error = self._jsonrpc_error(
+                    "/web/dataset/call_kw",
+                    {
+                        "model": "crossdept.ticket.step",
+                        "method": "read",
+                        "args": [step.ids, ["name", "state", "date_deadline"]],
+                        "kwargs": {},
+                    },
+                )
+            self.assertEqual(error["name"], "odoo.exceptions.AccessError")
+            self.assertRegex(error["message"], rule_refusal("read", "crossdept.ticket.step"))
+
+    def _jsonrpc_error(self, route, params):
+        """The error data a JSON-RPC call answers with (``make_jsonrpc_request``
+        keeps only the exception's name, not its message)."""
+        payload = {"id": 0, "jsonrpc": "2.0", "method": "call", "params": params}
+        response = self.url_open(
+            route, json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+        )
+        answer = response.json()
+        self.assertIn("error", answer, "the call was not refused")
+        return answer["error"]["data"]
 
     def test_http_portal_reply(self):
         self.authenticate("portal_a", "portal_a")
