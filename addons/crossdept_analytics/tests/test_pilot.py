@@ -113,7 +113,7 @@ class TestPilot(CrossdeptProcessCase):
 
     def test_promote_activates_the_variant_for_everyone(self):
         pilot = self._pilot(percent=10)
-        with self.assertRaises(UserError):
+        with self.assertRaisesRegex(UserError, "Start the pilot before promoting its variant"):
             pilot.action_promote()
         pilot.action_start()
         pilot.action_promote()
@@ -125,14 +125,21 @@ class TestPilot(CrossdeptProcessCase):
 
     def test_variant_must_be_a_version_of_the_same_flow(self):
         other, _steps = self._make_flow([{"name": "Other"}])
-        with self.assertRaises(ValidationError):
+        with self.assertRaisesRegex(
+            ValidationError,
+            rf"the variant must be a version of flow {re.escape(self.control.code)}\.",
+        ):
             self._pilot(variant_flow_id=other.id)
-        with self.assertRaises(ValidationError):
+        with self.assertRaisesRegex(ValidationError, "the share must be between 1 and 99%"):
             self._pilot(percent=0)
         pilot = self._pilot()
         pilot.action_start()
-        with self.assertRaises(UserError):
-            self._pilot().action_start()
+        # another draft version, so that only the running pilot stands in the way
+        third = self.control._copy_as_version(3)
+        with self.assertRaisesRegex(
+            UserError, rf"Another pilot already runs on {re.escape(self.control.display_name)}"
+        ):
+            self._pilot(variant_flow_id=third.id).action_start()
 
     def test_only_flow_administrators_run_pilots(self):
         # a pilot activates and promotes flow versions: the flow owners' right
@@ -206,7 +213,12 @@ class TestPilot(CrossdeptProcessCase):
                 self._step(ticket, name).with_user(approver).action_approve()
         self.assertEqual(set(variant_tickets.mapped("state")), {"done"})
         variant_head.sla_hours = 2
-        self.assertEqual(variant_head.sla_hours, 2)
+        # the change is the variant's: the tickets it serves once active inherit it
+        self.variant.action_activate()
+        ticket = self._start_tickets(1)
+        self.assertEqual(ticket.flow_id, self.variant)
+        self.assertEqual(self._step(ticket, "Head").sla_hours, 2)
+        self.assertEqual(self._step(ticket, "Head").flow_step_id, variant_head)
 
     def test_a_pilot_routes_only_tickets_of_its_company(self):
         company_b = self.env["res.company"].create({"name": "Company B (test)"})

@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common_flow import CrossdeptFlowCase
-from .refusal import refused
+from .refusal import acl_refusal, refused
 
 ADMIN = "crossdept_ticket.group_crossdept_ticket_admin"
 
@@ -141,7 +141,7 @@ class TestFlowLock(CrossdeptFlowCase):
 
     def test_only_administrators_activate(self):
         flow, _steps = self._flow(activate=False)
-        with self.assertRaises(AccessError):
+        with refused(self, AccessError, acl_refusal("write", "crossdept.flow")):
             flow.with_user(self.it_manager).action_activate()
         self.assertEqual(flow.state, "draft")
 
@@ -153,7 +153,9 @@ class TestFlowLock(CrossdeptFlowCase):
             flow.unlink()
         # the name and description are not part of the configuration
         flow.write({"name": "Renamed", "description": "<p>Why</p>"})
-        self.assertEqual(flow.name, "Renamed")
+        # ...so the same version, still active and locked, goes by its new name
+        self.assertEqual(flow.display_name, "Renamed (v1)")
+        self.assertEqual((flow.state, flow.version), ("active", 1))
         self.assertTrue(flow.locked)
 
     def test_draft_stays_locked_while_tickets_run_on_it(self):
@@ -182,7 +184,9 @@ class TestFlowLock(CrossdeptFlowCase):
         flow.invalidate_recordset(["locked"])
         self.assertFalse(flow.locked)
         steps["Fix"].sla_hours = 3
-        self.assertEqual(steps["Fix"].sla_hours, 3)
+        # the change is the flow's: the tickets it serves once active again inherit it
+        flow.action_activate()
+        self.assertEqual(self._step(self._run(flow), "Fix").sla_hours, 3)
 
     def test_draft_without_tickets_is_editable_and_deletable(self):
         flow, steps = self._flow(activate=False)

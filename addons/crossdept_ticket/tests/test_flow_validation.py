@@ -100,9 +100,18 @@ class TestFlowValidation(CrossdeptFlowCase):
                 ),
             ):
                 step.approval_min_percent = percent
-        for percent in (1, 100):
-            step.approval_min_percent = percent
-            self.assertEqual(step.approval_min_percent, percent)
+        # the bounds are accepted, and mean what they say on a ticket: 1% of three
+        # approvers is one approval, 100% is all three
+        approvers = self.approver_1 | self.approver_2 | self.approver_3
+        for percent, approved_by_one in ((1, True), (100, False)):
+            with self.subTest(percent=percent):
+                flow = self._draft(code=f"PERCENT{percent}")
+                step = self._approval(flow, holders=approvers, approval_policy="percent")
+                step.approval_min_percent = percent
+                flow.action_activate()
+                vote = self._step(self._run(flow), "Vote")
+                vote.with_user(self.approver_1).action_approve()
+                self.assertEqual(vote.approval_state, "approved" if approved_by_one else "pending")
 
     def test_domains_must_select_tickets(self):
         flow = self._draft()
