@@ -71,7 +71,7 @@ class CrossdeptDispatcher(models.AbstractModel):
         self.sudo()._apply(choices, reason)
         for department, user in pointer.items():
             if user and user != department.crossdept_last_assigned_user_id:
-                department.crossdept_last_assigned_user_id = user
+                department._engine().crossdept_last_assigned_user_id = user
         return steps.filtered("user_id")
 
     @api.model

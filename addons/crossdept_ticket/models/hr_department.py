@@ -1,9 +1,23 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
+
+# how a department dispatches steps: CrossDept configuration, which its form shows
+# to CrossDept administrators only
+DISPATCH_SETTINGS = (
+    "crossdept_assign_method",
+    "crossdept_max_open_steps",
+    "crossdept_when_unavailable",
+    "crossdept_expert_user_ids",
+)
 
 
 class HrDepartment(models.Model):
-    _inherit = "hr.department"
+    """Every employee may write departments (Odoo's hr grants it): CrossDept's own
+    fields are guarded here. The round-robin position is the engine's; the dispatch
+    settings are for CrossDept administrators."""
+
+    _name = "hr.department"
+    _inherit = ["hr.department", "crossdept.engine.mixin"]
 
     # the weights below are tools.dispatch.KIND_WEIGHT and PRIORITY_WEIGHT; a test
     # checks that this text states them
@@ -67,3 +81,52 @@ class HrDepartment(models.Model):
                     value=department.crossdept_max_open_steps,
                 )
             )
+
+    def _engine_fields(self):
+        # only CrossDept's own field: the rest of the department is HR's
+        return {
+            "crossdept_last_assigned_user_id": self.env._(
+                "the dispatch of steps, which moves it on with each step it assigns"
+            )
+        }
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = self.default_get(list(DISPATCH_SETTINGS))
+        self._check_crossdept_settings(
+            {
+                name
+                for vals in vals_list
+                for name in DISPATCH_SETTINGS
+                if name in vals and vals[name] and vals[name] != defaults.get(name)
+            }
+        )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_crossdept_settings(
+            {
+                name
+                for name in DISPATCH_SETTINGS
+                if name in vals and self._engine_field_changes(name, vals[name])
+            }
+        )
+        return super().write(vals)
+
+    def _check_crossdept_settings(self, names):
+        """Refuse a change of the dispatch settings ``names`` by anybody but a
+        CrossDept administrator."""
+        if (
+            not names
+            or self.env.su
+            or self.env.user.has_group("crossdept_ticket.group_crossdept_ticket_admin")
+        ):
+            return
+        raise AccessError(
+            self.env._(
+                "Only CrossDept administrators change how departments dispatch steps (%(fields)s).",
+                fields=", ".join(
+                    self._fields[name]._description_string(self.env) for name in sorted(names)
+                ),
+            )
+        )
