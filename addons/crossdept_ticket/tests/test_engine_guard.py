@@ -1,17 +1,10 @@
-import re
-from datetime import datetime
-
-from odoo import Command, fields
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo import Command
 from odoo.models import MAGIC_COLUMNS
 from odoo.tests import new_test_user, tagged
 
-from .common import USER
 from .common_flow import CrossdeptFlowCase
+from .guard import ROLES, GuardAttempts
 
-ADMIN = "crossdept_ticket.group_crossdept_ticket_admin"
-
-ROLES = ("other", "member", "responsible", "approver", "manager", "admin", "portal")
 NOBODY = frozenset()
 ADMINS = frozenset({"admin"})
 MANAGERS = frozenset({"manager", "admin"})
@@ -141,9 +134,14 @@ TABLE = {
             # an active flow is locked: its structure changes through New Version
             **dict.fromkeys("code company_id domain step_ids type_ids".split(), NOBODY),
             **dict.fromkeys("name description".split(), ADMINS),
-            **dict.fromkeys("state version previous_version_id ticket_ids".split(), NOBODY),
-            # rules and analytics of the flow: their own models decide
-            **dict.fromkeys("escalation_rule_ids bottleneck_ids".split(), NOBODY),
+            **dict.fromkeys("state version previous_version_id".split(), NOBODY),
+            # no ticket moves onto or off a flow; a ticket created on it is a ticket
+            # created with its flow chosen, as administrators (who alone write flows) may
+            "ticket_ids": {None: NOBODY, "create": ADMINS},
+            # rules and analytics of the flow: their own models decide (administrators
+            # write escalation rules, nobody the bottlenecks)
+            "escalation_rule_ids": ADMINS,
+            "bottleneck_ids": NOBODY,
             "recommendation_ids": ADMINS,
         },
         "create": ADMINS,
@@ -303,33 +301,27 @@ TABLE = {
     },
 }
 
-# how a refused write, create or unlink may be told; anything else is a crash
-REFUSALS = re.compile(
-    "|".join(
-        [
-            r"not allowed to (access|modify|create|delete)",
-            r"doesn't have '\w+' access",
-            r"is set by CrossDept's engine",
-            r"You cannot (change|reassign|add)",
-            r"cannot change once its flow has started",
-            r"cannot change while it is",
-            r"cannot be deleted",
-            r"cannot be removed",
-            r"they can be ticked off, not added, renamed or removed",
-            r"ticks off its deliverables",
-            r"is not a draft",
-            r"runs? on it",
-            r"use New Version",
-            r"stays on its ticket",
-            r"not have enough rights to access the fields",
-            r"append-only log",
-        ]
-    )
-)
+# CrossDept's fields on Odoo's models (those of crossdept_purchase are in its tests);
+# "hr_officer" is an HR officer without CrossDept rights
+ODOO_TABLE = {
+    "hr.department": {
+        # the department form shows them to CrossDept administrators only; Odoo lets
+        # every employee write departments
+        **dict.fromkeys(
+            "crossdept_assign_method crossdept_max_open_steps crossdept_when_unavailable "
+            "crossdept_expert_user_ids".split(),
+            ADMINS,
+        ),
+        # the round-robin position
+        "crossdept_last_assigned_user_id": NOBODY,
+    },
+    # the employee form's HR settings
+    "hr.employee": {"crossdept_max_open_steps": frozenset({"hr_officer"})},
+}
 
 
 @tagged("post_install", "-at_install")
-class TestEngineGuard(CrossdeptFlowCase):
+class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
     """Every role tries every stored field of every CrossDept model that the UI does
     not let it edit, over the ORM as RPC would, and tries to create and delete
     records: each attempt is refused, with a message, leaving nothing half-written
@@ -338,17 +330,15 @@ class TestEngineGuard(CrossdeptFlowCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin_user = new_test_user(cls.env, "cd_admin", groups=ADMIN, name="CD Admin")
-        cls.member = cls._make_user("it_member", USER, cls.dept_it)
-        cls.users = {
-            "other": cls.finance_user,
-            "member": cls.member,
-            "responsible": cls.it_user,
-            "approver": cls.approver_1,
-            "manager": cls.it_manager,
-            "admin": cls.admin_user,
-            "portal": cls.portal_a,
-        }
+        cls.users = cls._guard_users()
+        cls.member = cls.users["member"]
+        cls.admin_user = cls.users["admin"]
+        # a second company to move records to, which every internal role belongs to:
+        # a refusal must come from the guard, not from a company the user lacks
+        cls.other_company = cls.env["res.company"].create({"name": "Guard Company (test)"})
+        for role, user in cls.users.items():
+            if role != "portal":
+                user.company_ids |= cls.other_company
         skill_type = cls.env["hr.skill.type"].create(
             {
                 "name": "Languages (guard test)",
@@ -487,6 +477,8 @@ class TestEngineGuard(CrossdeptFlowCase):
                 }
             )
             cls.fixtures["crossdept.webhook"] = webhook
+            # another subscription a delivery could be moved to
+            webhook.copy({"name": "Guard hook 2"})
             cls.fixtures["crossdept.webhook.event.type"] = event_type
             cls.fixtures["crossdept.webhook.delivery"] = (
                 env["crossdept.webhook.delivery"]
@@ -502,100 +494,8 @@ class TestEngineGuard(CrossdeptFlowCase):
                 )
             )
 
-    # ------------------------------------------------------------------
-    # Values to try
-    # ------------------------------------------------------------------
-
-    def _other_value(self, record, field):
-        """A value different from the record's, of the field's type (None: none)."""
-        current = record[field.name]
-        match field.type:
-            case "char" | "text":
-                return f"{current or ''}x"
-            case "html":
-                return "<p>Changed</p>"
-            case "boolean":
-                return not current
-            case "integer":
-                return (current or 0) + 1
-            case "float" | "monetary":
-                return (current or 0.0) + 1.5
-            case "date":
-                return fields.Date.to_string(datetime(2031, 3, 4))
-            case "datetime":
-                return fields.Datetime.to_string(datetime(2031, 3, 4, 10, 0))
-            case "selection":
-                options = [
-                    key for key, _label in field._description_selection(self.env) if key != current
-                ]
-                return options[0] if options else None
-            case "many2one":
-                other = (
-                    self.env[field.comodel_name]
-                    .sudo()
-                    .search([("id", "not in", current.ids)], limit=1)
-                )
-                return other.id or None
-            case "many2many" | "one2many":
-                # clearing nothing changes nothing
-                return [Command.clear()] if current else None
-            case "reference":
-                return f"res.partner,{self.customer_b.id}"
-            case _:
-                return None
-
-    # ------------------------------------------------------------------
-    # Attempts
-    # ------------------------------------------------------------------
-
-    def _events(self):
-        return self.env["crossdept.ticket.event"].sudo().search_count([])
-
-    def _refused(self, what, attempt, check_unchanged=None):
-        """The problem with a refusal that should happen, or None; whatever the
-        attempt did is undone."""
-        events = self._events()
-        problems = []
-        with self.env.cr.savepoint() as savepoint:
-            try:
-                attempt()
-            except (AccessError, UserError, ValidationError) as error:
-                if not REFUSALS.search(str(error)):
-                    problems.append(f"{what}: refused with an unexpected error: {error}")
-            else:
-                problems.append(f"{what}: not refused")
-            self.env.flush_all()
-            self.env.invalidate_all()
-            if check_unchanged and not check_unchanged():
-                problems.append(f"{what}: half-written")
-            if self._events() != events:
-                problems.append(f"{what}: an event was written")
-            savepoint.rollback()
-        self.env.invalidate_all()
-        return problems[0] if problems else None
-
-    def _allowed(self, what, attempt):
-        """The problem with a change that should be allowed, or None; the change is
-        undone."""
-        problem = None
-        with self.env.cr.savepoint() as savepoint:
-            try:
-                attempt()
-                self.env.flush_all()
-            except (AccessError, UserError, ValidationError) as error:
-                # a value the business rules refuse is no refusal of the right to edit
-                if REFUSALS.search(str(error)):
-                    problem = f"{what}: refused: {error}"
-            savepoint.rollback()
-        self.env.invalidate_all()
-        return problem
-
-    def _assert_refused(self, what, attempt, check_unchanged=None):
-        problem = self._refused(what, attempt, check_unchanged)
-        self.assertFalse(problem, problem)
-
     def test_every_role_every_field_of_every_model(self):
-        problems, covered = [], 0
+        problems, covered, untried = [], 0, []
         for model_name, expected in TABLE.items():
             if model_name not in self.env:
                 continue
@@ -614,30 +514,12 @@ class TestEngineGuard(CrossdeptFlowCase):
             # without the context of the engine that may have made the fixture
             record = self.fixtures[model_name][:1].with_env(self.env)
             self.assertTrue(record, f"{model_name}: no record to attack")
-            for name in sorted(stored):
-                field = Model._fields[name]
-                value = self._other_value(record, field)
-                if value is None:
-                    continue
-                original = field.convert_to_cache(record[name], record)
-
-                def unchanged(record=record, name=name, original=original, field=field):
-                    return field.convert_to_cache(record[name], record) == original
-
-                for role in ROLES:
-                    target = record.with_user(self.users[role]).with_context(
-                        crossdept_reason="Guard test"
-                    )
-                    what = f"{model_name}.{name} written by {role}"
-                    covered += 1
-
-                    def attempt(target=target, name=name, value=value):
-                        target.write({name: value})
-
-                    if role not in expected["write"][name]:
-                        problems.append(self._refused(what, attempt, unchanged))
-                    elif field.type not in ("one2many", "many2many"):
-                        problems.append(self._allowed(what, attempt))
+            found, count, missed = self._attack_fields(
+                record, expected["write"], self.users, stored
+            )
+            problems += found
+            covered += count
+            untried += missed
             vals = record.sudo().copy_data()[0]
             for role in ROLES:
                 user = self.users[role]
@@ -660,6 +542,7 @@ class TestEngineGuard(CrossdeptFlowCase):
                     )
         problems = [problem for problem in problems if problem]
         self.assertFalse(problems, "\n".join(problems))
+        self.assertFalse(untried, "fields with no value to try")
         self.assertGreater(covered, 1000)
 
     def test_reporting_views_are_read_only_for_everyone(self):
@@ -701,6 +584,63 @@ class TestEngineGuard(CrossdeptFlowCase):
             and model.startswith("crossdept.")
         }
         self.assertFalse(tables - set(TABLE), sorted(tables - set(TABLE)))
+
+    def test_crossdept_fields_of_odoo_models(self):
+        """Every role, and an HR officer, writes every CrossDept field of the HR
+        models: the engine's are refused to all, the settings allowed to who should."""
+        hr_officer = new_test_user(
+            self.env, "guard_hr", groups="base.group_user,hr.group_hr_user", name="HR Officer"
+        )
+        users = {**self.users, "hr_officer": hr_officer}
+        self.dept_it.write(
+            {
+                "crossdept_expert_user_ids": [Command.set(self.it_manager.ids)],
+                "crossdept_max_open_steps": 4,
+            }
+        )
+        self.dept_it._engine().crossdept_last_assigned_user_id = self.it_user
+        records = {
+            "hr.department": self.dept_it,
+            "hr.employee": self.it_user.employee_ids[:1],
+        }
+        problems, covered, untried = [], 0, []
+        for model_name, expected in ODOO_TABLE.items():
+            Model = self.env[model_name]
+            names = self._crossdept_fields(Model)
+            self.assertEqual(names, set(expected), f"{model_name}: fields nobody decided")
+            record = records[model_name]
+            self.assertTrue(record, f"{model_name}: no record to attack")
+            found, count, missed = self._attack_fields(record, expected, users, names)
+            problems += found
+            covered += count
+            untried += missed
+        # nor may a department be created with them by anybody but an administrator
+        # (who may not create departments at all)
+        for role, user in users.items():
+            for name, value in (
+                ("crossdept_assign_method", "score"),
+                ("crossdept_last_assigned_user_id", self.it_user.id),
+            ):
+                problems.append(
+                    self._refused(
+                        f"hr.department created with {name} by {role}",
+                        lambda user=user, name=name, value=value: (
+                            self.env["hr.department"]
+                            .with_user(user)
+                            .create({"name": "Guard (test)", name: value})
+                        ),
+                    )
+                )
+        problems.append(
+            self._allowed(
+                "hr.department created by hr_officer",
+                lambda: self.env["hr.department"].with_user(hr_officer).create({"name": "Plain"}),
+            )
+        )
+        problems = [problem for problem in problems if problem]
+        self.assertFalse(problems, "\n".join(problems))
+        self.assertFalse(untried, "fields with no value to try")
+        self.assertGreater(covered, 40)
 
     def test_the_holder_ticks_deliverables_through_the_step(self):
         deliverable = self.work.deliverable_ids
