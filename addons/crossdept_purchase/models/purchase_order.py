@@ -77,6 +77,8 @@ class PurchaseOrder(models.Model):
             "crossdept_ticket_id": submit,
             "crossdept_approval_amount": submit,
             "crossdept_approval_snapshot": submit,
+            # the approval tickets point to their order when it is submitted
+            "crossdept_ticket_ids": submit,
         }
 
     def write(self, vals):

@@ -4,3 +4,4 @@ from . import test_purchase_settings
 from . import test_purchase_tour
 from . import test_translation
 from . import test_purchase_gate
+from . import test_purchase_guard
