@@ -112,10 +112,10 @@ class GuardAttempts:
         """Values of a plausible new record of the field's comodel: a copy of one it
         holds or of any other (None: there is none)."""
         comodel = self.env[field.comodel_name].sudo()
-        model = current[:1].sudo() or comodel.search([], limit=1)
-        if not model:
+        sample = current[:1].sudo() or comodel.search([], limit=1)
+        if not sample:
             return None
-        vals = model.copy_data()[0]
+        vals = sample.copy_data()[0]
         if field.type == "one2many":
             vals.pop(field.inverse_name, None)
         return vals

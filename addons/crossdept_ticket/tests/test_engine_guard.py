@@ -325,7 +325,9 @@ class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
     """Every role tries every stored field of every CrossDept model that the UI does
     not let it edit, over the ORM as RPC would, and tries to create and delete
     records: each attempt is refused, with a message, leaving nothing half-written
-    and no event behind."""
+    and no event behind. An x2many field is cleared, linked to (a user links
+    themself in), set, and given or changed a line through; every field gets a
+    value to try (see tests/guard.py)."""
 
     @classmethod
     def setUpClass(cls):
