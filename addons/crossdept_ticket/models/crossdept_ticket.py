@@ -59,7 +59,15 @@ class CrossdeptTicket(models.Model):
     # customers reply from the portal on tickets they can read
     _mail_post_access = "read"
 
-    name = fields.Char("Number", readonly=True, copy=False, index="trigram", default="/")
+    # a new ticket is numbered when it is saved; until then it shows "New", as a new
+    # sale order does
+    name = fields.Char(
+        "Number",
+        readonly=True,
+        copy=False,
+        index="trigram",
+        default=lambda self: self.env._("New"),
+    )
     title = fields.Char(required=True, tracking=True)
     description = fields.Html()
     type_id = fields.Many2one(

@@ -13,8 +13,10 @@ class CrossdeptTicket(models.Model):
     def _assign_numbers(self, vals_list):
         """Number tickets from their company's sequence, in one query per company."""
         by_company = defaultdict(list)
+        # the default "New" (in the creator's language) or the former "/"
+        unnumbered = {False, "/", "New", self.env._("New")}
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
+            if vals.get("name", False) in unnumbered:
                 vals.pop("name", None)
                 by_company[vals.get("company_id") or self.env.company.id].append(vals)
         for company_id, company_vals in by_company.items():

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import is_html_empty
 
 from .crossdept_ticket import SUBMITTERS
 
@@ -69,4 +70,95 @@ class CrossdeptTicket(models.Model):
         (self - with_flow).action_open()
         if with_flow:
             with_flow.action_start_flow()
+            with_flow._finish_requester_steps()
+        if len(self) == 1:
+            return self._submitted_notification()
         return True
+
+    def _requester_steps(self):
+        """The steps that are the submitting requester's own part of the flow: ready
+        tasks whose flow step names the requester as Responsible, held by the
+        requester (or by nobody else), on tickets the current user requested."""
+        user = self.env.user
+        return self.step_ids.filtered(
+            lambda step: (
+                step.kind == "task"
+                and step.state == "ready"
+                and step.ticket_id.requester_id == user
+                and step.user_id in (user, user.browse())
+                and any(
+                    line.role == "responsible" and line.holder_type == "requester"
+                    for line in step.flow_step_id.raci_ids
+                )
+            )
+        )
+
+    def _finish_requester_steps(self):
+        """Submitting a request completes what its requester had to do: their own
+        first steps (see ``_requester_steps``) are finished by the step's Finish, as
+        if they had clicked it, so the flow moves on to the next holders at once.
+
+        What those steps require comes from the ticket: their required inputs and
+        attachment as Finish checks them, and their deliverables from the request's
+        Description (Submit ticks them off when it is filled). What is missing is
+        refused by name, and nothing of the Submit is kept."""
+        steps = self._requester_steps()
+        for step in steps:
+            missing = step._missing_for_completion(deliverables=step.deliverable_ids.browse())
+            if step.deliverable_ids and is_html_empty(step.ticket_id.description):
+                missing.append(
+                    self.env._(
+                        "input: %(field)s, which carries the deliverables %(deliverables)s",
+                        field=self._fields["description"]._description_string(self.env),
+                        deliverables=", ".join(step.deliverable_ids.mapped("name")),
+                    )
+                )
+            if missing:
+                raise UserError(
+                    self.env._(
+                        "Submit also finishes step %(step)s, which is yours as the "
+                        "requester, and it still needs:\n%(missing)s",
+                        step=step.display_name,
+                        missing="\n".join(f"- {item}" for item in missing),
+                    )
+                )
+        if steps:
+            steps.deliverable_ids.filtered(lambda line: not line.done).write({"done": True})
+            steps.action_finish()
+
+    def _submitted_notification(self):
+        """A notification naming who the submitted ticket waits on now (the form
+        reloads behind it)."""
+        self.ensure_one()
+        steps = self._current_steps()
+        waits_on = [
+            self.env._(
+                "%(holders)s (%(step)s)",
+                holders=", ".join(step._current_holders().mapped("name"))
+                or self.env._(
+                    "the queue of %(department)s", department=step.department_id.display_name
+                ),
+                step=step.name,
+            )
+            for step in steps
+        ]
+        if not waits_on and self.user_id:
+            waits_on = [self.user_id.name]
+        if waits_on:
+            message = self.env._(
+                "%(ticket)s now waits on %(holders)s.",
+                ticket=self.display_name,
+                holders=", ".join(waits_on),
+            )
+        else:
+            message = self.env._("%(ticket)s is open for work.", ticket=self.display_name)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("Submitted"),
+                "message": message,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

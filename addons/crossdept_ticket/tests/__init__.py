@@ -41,3 +41,4 @@ from . import test_step_bus
 from . import test_ticket_current
 from . import test_clerk_day_tour
 from . import test_engine_conflicts
+from . import test_ticket_submit
