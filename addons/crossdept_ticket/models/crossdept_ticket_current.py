@@ -66,7 +66,8 @@ class CrossdeptTicket(models.Model):
     )
     next_action = fields.Json(
         compute="_compute_next_action",
-        help="What the reader may do on the ticket now, as the header offers it.",
+        help="What you can do on this ticket now. When the button is greyed out, the "
+        "text beside it says what is still missing.",
     )
     can_submit = fields.Boolean(compute="_compute_reader_rights")
     can_work = fields.Boolean(compute="_compute_reader_rights")

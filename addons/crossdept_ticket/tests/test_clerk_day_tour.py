@@ -6,6 +6,7 @@ from .common import USER
 
 TITLE = "Tour: offer for 40 standing desks"
 REASON = "Too expensive: ask two more suppliers"
+DETAILS = "40 height-adjustable desks for the sales floor, delivered by March"
 
 
 def assert_no_stale_activity(case, tickets):
@@ -55,11 +56,25 @@ class TestClerkDayTour(HttpCase):
             }
         )
         FlowStep = cls.env["crossdept.flow.step"]
+        # the requester's own part, as in the demo's change requests: Submit does it
+        cls.request = FlowStep.create(
+            {
+                "flow_id": cls.flow.id,
+                "sequence": 5,
+                "name": "Submit offer request",
+                "department_id": cls.sales.id,
+                "sla_hours": 4,
+                "assignment": "raci",
+                "raci_ids": [Command.create({"role": "responsible", "holder_type": "requester"})],
+                "deliverable_ids": [Command.create({"name": "Offer details", "sequence": 1})],
+            }
+        )
         cls.feasibility = FlowStep.create(
             {
                 "flow_id": cls.flow.id,
                 "sequence": 10,
                 "name": "Technical feasibility",
+                "predecessor_ids": [Command.set(cls.request.ids)],
                 "department_id": cls.it.id,
                 "sla_hours": 16,
                 "assignment": "raci",
@@ -106,7 +121,7 @@ class TestClerkDayTour(HttpCase):
         ticket = (
             self.env["crossdept.ticket"]
             .with_user(self.clerk)
-            .create({"title": TITLE, "type_id": self.ticket_type.id})
+            .create({"title": TITLE, "type_id": self.ticket_type.id, "description": DETAILS})
         )
         ticket.action_submit()
         return ticket.with_user(self.env.user)
@@ -131,6 +146,15 @@ class TestClerkDayTour(HttpCase):
         self.assertEqual(ticket.state, "in_progress")
         self.assertEqual(ticket.department_id, self.sales, "the clerk's department")
         self.assertEqual(ticket.flow_id, self.flow)
+        # Submit did the clerk's own step, as its Finish does, in the clerk's name
+        request = self._step(ticket, "Submit offer request")
+        self.assertEqual(request.state, "done")
+        self.assertEqual(request.deliverable_ids.mapped("done"), [True])
+        done = ticket.event_ids.filtered(
+            lambda e: e.step_id == request and e.event_type in ("step_start", "step_done")
+        )
+        self.assertEqual(sorted(done.mapped("event_type")), ["step_done", "step_start"])
+        self.assertEqual(done.actor_id, self.clerk)
         step = self._step(ticket, "Technical feasibility")
         self.assertEqual(step.state, "ready")
         self.assertEqual(
@@ -139,6 +163,18 @@ class TestClerkDayTour(HttpCase):
         )
         todos = assert_no_stale_activity(self, ticket)
         self.assertEqual(todos.user_id, self.engineer)
+
+    def test_my_requests_keep_what_the_clerk_asked_for(self):
+        Ticket = self.env["crossdept.ticket"].with_user(self.clerk)
+        dropped = Ticket.create({"title": "Tour: a request dropped"})
+        dropped.action_cancel()
+        held = self._submitted()
+        self.assertEqual(held.user_id, self.engineer, "IT holds it")
+        self.start_tour(
+            "/odoo/action-crossdept_ticket.crossdept_ticket_action_my",
+            "crossdept_clerk_requests_tour",
+            login="tour_clerk",
+        )
 
     def test_the_holder_ticks_off_and_finishes_from_the_ticket(self):
         ticket = self._submitted()

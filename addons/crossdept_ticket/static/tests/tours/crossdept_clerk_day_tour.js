@@ -1,8 +1,9 @@
 import { registry } from "@web/core/registry";
 
 // A clerk's day, one tour per person (see tests/test_clerk_day_tour.py for the
-// flow they run on: "Technical feasibility" by the engineer, then "Management
-// approval" by the approver, a refusal returning to the feasibility).
+// flow they run on: "Submit offer request", the clerk's own part that Submit does,
+// then "Technical feasibility" by the engineer, then "Management approval" by the
+// approver, a refusal returning to the feasibility).
 
 const TITLE = "Tour: offer for 40 standing desks";
 const HEADER_ACTION = ".o_form_statusbar button[name='action_next_step']";
@@ -22,6 +23,10 @@ registry.category("web_tour.tours").add("crossdept_clerk_submit_tour", {
             content: "Create a ticket",
             trigger: ".o_list_button_add",
             run: "click",
+        },
+        {
+            content: "A new ticket has no number yet: it says New",
+            trigger: ".o_form_editable .oe_title .o_field_widget[name='name']:contains('New')",
         },
         {
             content: "The requesting department is the clerk's",
@@ -45,25 +50,72 @@ registry.category("web_tour.tours").add("crossdept_clerk_submit_tour", {
         {
             content: "Before submitting, the form shows the flow that will run and its steps",
             trigger:
-                ".o_crossdept_flow_preview:contains('Offer flow (tour)') .o_data_row:contains('Technical feasibility')",
+                ".o_crossdept_flow_preview:contains('Offer flow (tour)') .o_data_row:contains('Submit offer request')",
         },
         {
-            content: "The second step is there too",
-            trigger: ".o_crossdept_flow_preview .o_data_row:contains('Management approval')",
+            content: "The engineer's step is there too",
+            trigger: ".o_crossdept_flow_preview .o_data_row:contains('Technical feasibility')",
+        },
+        // an empty read-only field has no size: the tour looks for it in its group
+        {
+            content: "The flow fills the assignee: not for the clerk to type",
+            trigger: ".o_inner_group:has(.o_field_widget[name='user_id'].o_readonly_modifier)",
         },
         {
-            content: "One Submit: it opens the ticket and starts its flow",
+            content: "Nor the handling department",
+            trigger:
+                ".o_inner_group:has(.o_field_widget[name='assigned_department_id'].o_readonly_modifier)",
+        },
+        {
+            content: "Nor the deadline",
+            trigger:
+                ".o_inner_group:has(.o_field_widget[name='date_deadline'].o_readonly_modifier)",
+        },
+        {
+            content: "The header action explains itself in a sentence for the user",
+            trigger:
+                ".o_crossdept_header_action[data-tooltip-info*='What you can do on this ticket now']",
+        },
+        {
+            content: "Submit without saying what is needed",
             trigger: `${HEADER_ACTION}[data-crossdept-action='submit']`,
             run: "click",
         },
         {
-            content: "The current step is shown at the top, with whom it waits on",
+            content: "Submit names what the clerk's own step still needs",
+            trigger: ".modal:contains('Submit offer request'):contains('Offer details')",
+        },
+        {
+            content: "Close the message",
+            trigger: ".modal .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "Describe the request",
+            trigger: ".o_field_widget[name='description'] .odoo-editor-editable",
+            run: "editor 40 height-adjustable desks for the sales floor, delivered by March",
+        },
+        {
+            content: "One Submit: it opens the ticket, starts its flow and does the clerk's part",
+            trigger: `${HEADER_ACTION}[data-crossdept-action='submit']`,
+            run: "click",
+        },
+        {
+            content: "The clerk is told who has the request now",
+            trigger: ".o_notification:contains('now waits on Tour Engineer')",
+        },
+        {
+            content: "The current step is shown at the top, with the name of whom it waits on",
             trigger:
-                ".o_crossdept_current_steps .o_kanban_record:contains('Technical feasibility'):has(.o_field_many2many_avatar_user img)",
+                ".o_crossdept_current_steps .o_kanban_record:contains('Technical feasibility') .o_field_widget[name='waiting_on_user_ids'] .o_tag:has(img) .o_tag_badge_text:contains('Tour Engineer')",
         },
         {
             content: "The ticket is assigned to the step's holder",
             trigger: ".o_field_widget[name='user_id']:contains('Tour Engineer')",
+        },
+        {
+            content: "The ticket has its number",
+            trigger: ".oe_title .o_field_widget[name='name']:not(:contains('New'))",
         },
         {
             content: "The clerk has nothing to do on it now",
@@ -72,6 +124,35 @@ registry.category("web_tour.tours").add("crossdept_clerk_submit_tour", {
         {
             content: "In progress",
             trigger: ".o_statusbar_status button.o_arrow_button_current:contains('In Progress')",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("crossdept_clerk_requests_tour", {
+    url: "/odoo/action-crossdept_ticket.crossdept_ticket_action_my",
+    steps: () => [
+        {
+            content: "My Tickets: what is assigned to the clerk; IT holds the request",
+            trigger: `.o_action_manager:not(:has(.o_data_row:contains('${TITLE}')))`,
+        },
+        {
+            content: "Open the Tickets menu",
+            trigger: ".o_main_navbar .dropdown-toggle:contains('Tickets')",
+            run: "click",
+        },
+        {
+            content: "My Requests",
+            trigger: ".dropdown-menu .dropdown-item:contains('My Requests')",
+            run: "click",
+        },
+        {
+            content: "The request IT holds is there, the newest first",
+            trigger: `.o_list_renderer .o_data_row:first-child:contains('${TITLE}'):contains('Tour Engineer')`,
+        },
+        {
+            content: "The dropped request too",
+            trigger:
+                ".o_list_renderer .o_data_row:nth-child(2):contains('Tour: a request dropped'):contains('Cancelled')",
         },
     ],
 });
