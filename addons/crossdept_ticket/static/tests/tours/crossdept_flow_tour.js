@@ -170,7 +170,11 @@ registry.category("web_tour.tours").add("crossdept_flow_run_tour", {
             trigger: ".o_notebook a:contains('Flow')",
             run: "click",
         },
-        ...doStep("Collect"),
+        {
+            content: "Submit did Collect, the requester's own first step",
+            trigger:
+                ".o_field_widget[name='step_ids'] .o_data_row:contains('Collect'):contains('Done')",
+        },
         ...doStep("Branch left"),
         ...doStep("Branch right"),
         {
