@@ -5,6 +5,7 @@ import re
 from datetime import UTC, datetime
 
 import psycopg2
+from psycopg2.errors import QueryCanceled
 from werkzeug.exceptions import abort
 
 from odoo import SUPERUSER_ID, http
@@ -230,6 +231,10 @@ class CrossdeptApi(http.Controller):
             # e.g. two requests with the same Idempotency-Key at once
             message = request.env._("The request conflicts with data saved meanwhile.")
             return ApiError(409, "conflict", message).response()
+        except QueryCanceled:
+            # past the statement timeout of user requests (see crossdept_ticket's ir.http)
+            message = str(request.env["ir.http"]._crossdept_statement_timeout_error())
+            ApiError(503, "timeout", message).abort()
         except psycopg2.OperationalError as error:
             if error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
                 # a serialization failure: Odoo retries the whole request

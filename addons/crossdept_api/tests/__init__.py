@@ -8,3 +8,4 @@ from . import test_outage
 from . import test_rpc
 from . import test_translation
 from . import test_webhook
+from . import test_api_timeout

@@ -39,3 +39,4 @@ from . import crossdept_escalation_rule
 from . import crossdept_dispatch_schedule
 from . import res_lang
 from . import crossdept_ticket_step_bus
+from . import ir_http
