@@ -43,3 +43,4 @@ from . import test_clerk_day_tour
 from . import test_engine_conflicts
 from . import test_ticket_submit
 from . import test_statement_timeout
+from . import test_read_path_queries
