@@ -147,3 +147,14 @@ class TestDemoData(TransactionCase):
                 continue
             stuck.append(f"{step.display_name} ({step.state}, {step.kind})")
         self.assertFalse(stuck, "open steps nobody can act on")
+
+    def test_staff_are_notified_in_odoo(self):
+        """The demo staff's addresses are made up: they are notified in their Inbox,
+        where their to-dos and messages wait, not by e-mails that cannot be delivered."""
+        demo = self.env["ir.model.data"].search(
+            [("module", "=", "crossdept_ticket"), ("model", "=", "res.users")]
+        )
+        staff = self.env["res.users"].browse(demo.mapped("res_id")).filtered(lambda u: not u.share)
+        self.assertGreaterEqual(len(staff), 14)
+        for user in staff:
+            self.assertEqual(user.notification_type, "inbox", user.login)
