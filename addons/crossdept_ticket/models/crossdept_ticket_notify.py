@@ -14,6 +14,8 @@ class CrossdeptTicket(models.Model):
             self._send_rating_request()
         if vals.get("requester_id"):
             self._subscribe_requesters()
+        if "active" in vals and not vals["active"]:
+            self._close_refusal_activities()
         return res
 
     @api.model_create_multi
@@ -40,6 +42,22 @@ class CrossdeptTicket(models.Model):
                     kwargs["author_id"] = author.id
         return super().message_post(**kwargs)
 
+    def message_subscribe(self, partner_ids=None, subtype_ids=None):
+        # the members of a department get a to-do for each step waiting in its queue;
+        # they do not follow the ticket for that (the one who takes it does)
+        if self.env.context.get("crossdept_queue_todo"):
+            return True
+        return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
+
+    def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
+        # people who get a message of their own about the same thing (a requester
+        # whose ticket a refusal ended, in their language) are left out of this one
+        recipients = super()._notify_get_recipients(message, msg_vals, **kwargs)
+        skip = self.env.context.get("crossdept_notify_skip_partner_ids")
+        if skip:
+            recipients = [recipient for recipient in recipients if recipient["id"] not in skip]
+        return recipients
+
     def _subscribe_requesters(self):
         """The requester follows the ticket's milestones (default subtypes); the
         creator already does. One subscription per requester for a whole batch."""
@@ -54,12 +72,21 @@ class CrossdeptTicket(models.Model):
 
     def _on_state_change(self, before, reason):
         res = super()._on_state_change(before, reason)
+        self.filtered(lambda t: before[t.id] == "cancelled")._close_refusal_activities()
         for ticket in self.filtered(lambda t: t.state == "done"):
             ticket.message_post(
                 body=self.env._("Ticket %(ticket)s is done.", ticket=ticket.display_name),
                 subtype_xmlid="crossdept_ticket.mt_ticket_done",
             )
         return res
+
+    def _close_refusal_activities(self):
+        """The requester's to-do about a refusal that ended the ticket goes when they
+        reset the ticket to draft (to submit it again) or archive it."""
+        steps = self.with_context(active_test=False).step_ids.filtered(
+            lambda step: step.state == "rejected"
+        )
+        steps._close_activities()
 
     # ------------------------------------------------------------------
     # Automation (server actions usable in automation rules)

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import plaintext2html
 
 
 class CrossdeptTicketStep(models.Model):
@@ -92,9 +93,12 @@ class CrossdeptTicketStep(models.Model):
     def _notify_refusal(self, reason, target=None):
         """The refusal and its reason go to the ticket's followers of the "Step
         Refused" milestone (its requester among them) and to whoever takes the work
-        back."""
+        back. A refusal that ends the ticket reaches its requester in a message of
+        their own instead (see ``_notify_requester_refusal``)."""
         self.ensure_one()
+        reason = _sentence(reason)
         holders = (target.user_id | target.responsible_ids) if target else self.env["res.users"]
+        ticket = self.ticket_id
         if target:
             body = self.env._(
                 "%(user)s refused step %(step)s: %(reason)s. Back to %(target)s (%(holder)s).",
@@ -111,8 +115,58 @@ class CrossdeptTicketStep(models.Model):
                 step=self.name,
                 reason=reason,
             )
-        self.ticket_id.message_post(
+            requester = self._refusal_requester()
+            if requester:
+                ticket = ticket.with_context(
+                    crossdept_notify_skip_partner_ids=requester.partner_id.ids
+                )
+        ticket.message_post(
             body=body,
             partner_ids=(holders - self.env.user).partner_id.ids,
             subtype_xmlid="crossdept_ticket.mt_ticket_step_refused",
         )
+
+    def _refusal_requester(self):
+        """The requester who hears of a refusal ending their ticket in a message and a
+        to-do of their own (nobody, if they refused it themselves)."""
+        requester = self.ticket_id.requester_id
+        if not requester.active or requester == self.env.user:
+            return self.env["res.users"]
+        return requester
+
+    def _notify_requester_refusal(self, reason):
+        """A refusal ended the ticket: its requester gets a message in their own
+        language and, unless they are a portal customer, a to-do on the ticket, so that
+        the cancelled ticket does not silently drop out of their lists. The to-do
+        closes when the ticket is reset to draft or archived."""
+        self.ensure_one()
+        requester = self._refusal_requester()
+        if not requester:
+            return
+        ticket = self.ticket_id
+        # their language, not the approver's: the reason stays as the approver wrote it
+        env = self.with_context(lang=requester.lang or self.env.lang).env
+        body = env._(
+            "%(user)s refused step %(step)s of your ticket %(ticket)s: %(reason)s. The "
+            "ticket is cancelled; reset it to draft to change it and submit it again.",
+            user=self.env.user.name,
+            step=self.name,
+            ticket=ticket.display_name,
+            reason=_sentence(reason),
+        )
+        ticket.message_post(
+            body=body,
+            partner_ids=requester.partner_id.ids,
+            subtype_xmlid="mail.mt_note",
+        )
+        if not requester.share:
+            today = fields.Date.context_today(self)
+            summary = env._("Refused: %(ticket)s", ticket=ticket.display_name)
+            ticket._schedule_activities_batch(
+                [(ticket, requester, summary, today, self, plaintext2html(body))]
+            )
+
+
+def _sentence(reason):
+    """The reason without its closing full stop: the messages end the sentence."""
+    return (reason or "").strip().rstrip(".。").rstrip() or "-"

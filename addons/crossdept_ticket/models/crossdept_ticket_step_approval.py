@@ -16,6 +16,49 @@ class CrossdeptTicketStep(models.Model):
 
     _inherit = "crossdept.ticket.step"
 
+    # a step a refusal sent back: by whom, from which step and why (from the log)
+    is_returned = fields.Boolean(compute="_compute_returned")
+    returned_by_id = fields.Many2one("res.users", compute="_compute_returned")
+    returned_from_step_id = fields.Many2one(
+        "crossdept.ticket.step", "Returned From", compute="_compute_returned"
+    )
+    return_reason = fields.Text("Why Returned", compute="_compute_returned")
+
+    @api.depends("state", "date_ready")
+    def _compute_returned(self):
+        """A step is returned from the last refusal that sent the work back to it
+        until it is done again; read from the events of the whole batch at once."""
+        # the reader reads these steps; why one came back is part of it (portal
+        # customers reading a step have no access to the log itself)
+        events = (
+            self.env["crossdept.ticket.event"]
+            .sudo()
+            .search(
+                [
+                    "|",
+                    "&",
+                    ("event_type", "=", "step_return"),
+                    ("target_step_id", "in", self.ids),
+                    "&",
+                    ("event_type", "=", "step_done"),
+                    ("step_id", "in", self.ids),
+                ],
+                order="id",
+            )
+        )
+        returns = {}
+        for event in events:
+            if event.event_type == "step_return":
+                returns[event.target_step_id.id] = event
+            else:
+                returns.pop(event.step_id.id, None)
+        for step in self:
+            event = returns.get(step._origin.id)
+            step.is_returned = bool(event)
+            step.returned_by_id = event.actor_id.id if event else False
+            step.returned_from_step_id = event.step_id.id if event else False
+            step.return_reason = event.reason if event else False
+
     @api.depends_context("uid")
     @api.depends("approval_state", "state", "approver_ids", "decision_ids", "ticket_id.state")
     def _compute_can_decide(self):
@@ -258,6 +301,7 @@ class CrossdeptTicketStep(models.Model):
         self._notify_refusal(reason, target)
         if not target:
             ticket._set_state("cancelled", step=self, reason=reason)
+            self._notify_requester_refusal(reason)
             return
         downstream = target._successors_closure()
         downstream._close_activities()

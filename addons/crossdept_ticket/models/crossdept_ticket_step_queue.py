@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -133,7 +135,55 @@ class CrossdeptTicketStep(models.Model):
             ]
         )
         self._replan_deadline()
+        # the queue's to-dos go for everyone: the step is the taker's now
+        self._close_activities()
+        self._schedule_holder_activities()
         self.ticket_id._sync_current_step()
+
+    def _schedule_holder_activities(self):
+        res = super()._schedule_holder_activities()
+        self._schedule_queue_activities()
+        return res
+
+    def _schedule_queue_activities(self):
+        """Each member of a queued step's department, who could take it, gets a to-do
+        for it, removed for all when one of them takes it (or dispatch assigns it):
+        the queue shows in their activities, not only in the queue's list."""
+        queued = self.filtered_domain(self._queue_domain())
+        if not queued:
+            return
+        # who belongs to a department is HR data the person moving the step may not
+        # read; it is read for the to-dos only
+        employees = (
+            self.env["hr.employee"]
+            .sudo()
+            .search(
+                [
+                    ("department_id", "in", queued.department_id.ids),
+                    ("user_id", "!=", False),
+                    ("user_id.share", "=", False),
+                ]
+            )
+        )
+        members = defaultdict(lambda: self.env["res.users"])
+        for employee in employees:
+            members[employee.department_id.id] |= employee.user_id
+        self.with_context(crossdept_queue_todo=True)._schedule_activities_batch(
+            [
+                (
+                    step,
+                    members[step.department_id.id],
+                    self.env._(
+                        "Take from the %(department)s queue: %(step)s",
+                        department=step.department_id.name,
+                        step=step.name,
+                    ),
+                    False,
+                )
+                for step in queued
+                if members[step.department_id.id]
+            ]
+        )
 
     @api.model
     def _cron_dispatch_queue(self, batch_size=500):
@@ -158,6 +208,8 @@ class CrossdeptTicketStep(models.Model):
         steps = self.search(domain, order="priority desc, date_ready, id", limit=batch_size)
         remaining = self.search_count(domain) - len(steps) if len(steps) == batch_size else 0
         assigned = Dispatcher._assign(steps, from_queue=True)
+        # dispatch removed the queue's to-dos: the assignee gets theirs
+        assigned._schedule_holder_activities()
         self.env["ir.cron"]._notify_progress(
             done=len(assigned), remaining=remaining if assigned else 0
         )

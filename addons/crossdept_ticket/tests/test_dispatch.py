@@ -56,7 +56,10 @@ class TestDispatch(CrossdeptDispatchCase):
         event = overflow.ticket_id.event_ids.filtered(lambda e: e.event_type == "assign")
         self.assertFalse(event.to_user_id)
         self.assertIn(f"{self.agents[1].name}: at capacity (1 of 1)", event.reason)
-        self.assertFalse(overflow.ticket_id.activity_ids.filtered(lambda a: a.summary))
+        # nothing for the manager; each agent has a to-do to take it from the queue
+        todos = overflow.ticket_id.activity_ids
+        self.assertNotIn(self.support_manager, todos.user_id)
+        self.assertEqual(todos.user_id, self.agents)
 
     def test_unavailable_to_the_manager_when_the_department_says_so(self):
         self.support.crossdept_max_open_steps = 1

@@ -1,9 +1,13 @@
+from ast import literal_eval
 from collections import Counter
 
 from odoo import Command
 from odoo.tests import tagged
 
 from .common_flow import CrossdeptFlowCase
+
+# the Chinese messages' colon
+COLON = "\N{FULLWIDTH COLON}"
 
 
 @tagged("post_install", "-at_install")
@@ -148,3 +152,132 @@ class TestEngineNotifications(CrossdeptFlowCase):
         self.assertEqual(done.author_id, self.finance_user.partner_id)
         self.assertEqual(done.email_from, self.env.ref("base.partner_root").email_formatted)
         self.assertTrue(done.email_from)
+
+    def _sign_flow(self):
+        """A one-step approval flow whose refusal cancels the ticket (the default)."""
+        flow, _steps = self._make_flow(
+            [{"name": "Sign", "kind": "approval", "approvers": self.approver_1}]
+        )
+        return self._run(flow)
+
+    def _refusal_messages(self, ticket):
+        refused = self.env.ref("crossdept_ticket.mt_ticket_step_refused")
+        return ticket.message_ids.filtered(lambda m: m.subtype_id == refused)
+
+    def _load_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["crossdept_ticket"], ["zh_CN"], overwrite=True
+        )
+
+    def test_a_refusal_that_ends_a_ticket_tells_the_requester_in_their_language(self):
+        """The approver refuses in English; the requester, who reads Chinese, gets a
+        message of their own in Chinese and a to-do on the cancelled ticket, closed
+        when they reset it to draft to submit it again."""
+        self._load_chinese()
+        requester = self.it_user
+        requester.lang = "zh_CN"
+        ticket = self._sign_flow()
+        sign = self._step(ticket, "Sign")
+        sign.with_user(self.approver_1).with_context(lang="en_US").action_reject("Wrong amount.")
+        self.assertEqual(ticket.state, "cancelled")
+        refusal = self._refusal_messages(ticket)
+        self.assertEqual(len(refusal), 1)
+        self.assertIn(
+            "Approver 1 refused step Sign: Wrong amount. The ticket is cancelled.",
+            refusal.body,
+        )
+        self.assertNotIn("..", refusal.body)
+        self.assertNotIn(requester.partner_id, refusal.notified_partner_ids, self._story(ticket))
+        # the requester's own message, in Chinese, with the reason as it was written
+        own = ticket.message_ids.filtered(lambda m: requester.partner_id in m.partner_ids)
+        self.assertEqual(len(own), 1, self._story(ticket))
+        self.assertIn(
+            f"Approver 1 驳回了您的工单 {ticket.display_name} 的步骤 Sign{COLON}Wrong amount。"
+            "工单已取消",
+            own.body,
+        )
+        self.assertEqual(own.notified_partner_ids, requester.partner_id)
+        # their to-do, as they see it
+        todo = (
+            self.env["mail.activity"]
+            .with_user(requester)
+            .search([("user_id", "=", requester.id), ("res_id", "=", ticket.id)])
+        )
+        self.assertEqual(len(todo), 1)
+        self.assertEqual(todo.res_model, "crossdept.ticket")
+        self.assertEqual(todo.summary, f"已驳回{COLON}{ticket.display_name}")
+        ticket.with_user(requester).action_draft()
+        self.assertFalse(todo.exists(), "reset to draft: the to-do is done with")
+
+    def test_a_chinese_refusal_ends_its_sentence_once(self):
+        """A reason ending with 。 gets no second full stop; the English requester
+        reads their message in English."""
+        self._load_chinese()
+        ticket = self._sign_flow()
+        self._step(ticket, "Sign").with_user(self.approver_1).with_context(
+            lang="zh_CN"
+        ).action_reject("金额错误。")
+        refusal = self._refusal_messages(ticket)
+        self.assertIn(f"Approver 1 驳回了步骤 Sign{COLON}金额错误。工单已取消。", refusal.body)
+        self.assertNotIn("。。", refusal.body)
+        own = ticket.message_ids.filtered(lambda m: self.it_user.partner_id in m.partner_ids)
+        self.assertIn("refused step Sign of your ticket", own.body)
+        self.assertIn("金额错误. The ticket is cancelled;", own.body)
+
+    def test_an_archived_ticket_closes_the_requesters_to_do(self):
+        ticket = self._sign_flow()
+        self._step(ticket, "Sign").with_user(self.approver_1).action_reject("No budget")
+        todos = self._todos(ticket)
+        self.assertEqual(todos.user_id, self.it_user)
+        self.assertIn("No budget. The ticket is cancelled;", todos.note)
+        # the requester may not archive a ticket; a manager of its department may
+        ticket.with_user(self.it_manager).action_archive()
+        self.assertFalse(todos.exists())
+
+    def test_a_returned_step_says_who_returned_it_from_where_and_why(self):
+        flow, steps = self._make_flow(
+            [
+                {"name": "Draft", "user": self.finance_user},
+                {
+                    "name": "Sign",
+                    "kind": "approval",
+                    "preds": ["Draft"],
+                    "approvers": self.approver_1,
+                },
+            ],
+            activate=False,
+        )
+        steps["Sign"].write({"reject_action": "return", "reject_return_step_id": steps["Draft"].id})
+        flow.action_activate()
+        ticket = self._run(flow)
+        self._do(ticket, "Draft", self.finance_user)
+        draft = self._step(ticket, "Draft").with_user(self.finance_user)
+        self.assertFalse(draft.is_returned)
+        sign = self._step(ticket, "Sign")
+        sign.with_user(self.approver_1).action_reject("Wrong amount.")
+        # the holder reads their step on the ticket's card and in My Steps
+        card = ticket.with_user(self.finance_user).current_step_ids
+        self.assertEqual(card, draft)
+        self.assertEqual(
+            (card.is_returned, card.returned_by_id, card.returned_from_step_id, card.return_reason),
+            (True, self.approver_1, sign, "Wrong amount."),
+        )
+        # My Steps: the action's domain, read as the holder
+        my_steps = self.env.ref("crossdept_ticket.crossdept_ticket_step_action_my")
+        rows = (
+            self.env["crossdept.ticket.step"]
+            .with_user(self.finance_user)
+            .search_read(literal_eval(my_steps.domain), ["returned_by_id", "return_reason"])
+        )
+        self.assertIn(
+            {
+                "id": draft.id,
+                "returned_by_id": (self.approver_1.id, "Approver 1"),
+                "return_reason": "Wrong amount.",
+            },
+            rows,
+        )
+        # done again, it is no longer a returned step
+        self._do(ticket, "Draft", self.finance_user)
+        self.assertFalse(draft.is_returned)

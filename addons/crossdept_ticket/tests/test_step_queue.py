@@ -48,7 +48,8 @@ class TestStepQueue(CrossdeptDispatchCase):
         )
         for agent in self.agents:
             self.assertIn(f"{agent.name}: outside working hours", event.reason)
-        self.assertFalse(step.ticket_id.activity_ids, "nothing for the manager")
+        # the members hear of it (below); the manager, of another department, does not
+        self.assertNotIn(self.support_manager, step.ticket_id.activity_ids.user_id)
         self.assertEqual(step.assignment_data["outcome"], "queued")
 
     def test_whole_team_on_leave_goes_to_the_queue(self):
@@ -117,6 +118,45 @@ class TestStepQueue(CrossdeptDispatchCase):
         # a colleague who still had the queue open is told it is gone
         with self.assertRaisesRegex(UserError, "is not waiting in the department queue"):
             step.with_user(self.agents[1]).action_take()
+
+    def _todos(self, user):
+        """The to-dos ``user`` sees in their activities (their systray counter)."""
+        return self.env["mail.activity"].with_user(user).search([("user_id", "=", user.id)])
+
+    def test_each_member_has_a_to_do_for_each_queued_step(self):
+        """Four steps wait in the department queue: each agent sees four to-dos (they
+        do not follow the tickets for that), and when one agent takes a step its to-do
+        goes for everyone, the taker getting theirs as its holder."""
+        steps = self._start(count=4, when=SATURDAY)
+        self.assertEqual(steps.mapped("state"), ["ready"] * 4)
+        self.assertFalse(steps.user_id)
+        for agent in self.agents:
+            todos = self._todos(agent)
+            self.assertEqual(todos.crossdept_step_id, steps, agent.name)
+            self.assertEqual(len(todos), 4, agent.name)
+            self.assertIn("Take from the Support (test) queue: Handle", todos.mapped("summary"))
+            self.assertNotIn(agent.partner_id, steps.ticket_id.message_partner_ids)
+        self.assertFalse(self._todos(self.support_manager), "not a member of Support")
+        taker, other = self.agents[0], self.agents[1]
+        step = steps[0]
+        with freeze_time("2026-11-21 11:00:00"):
+            step.with_user(taker).action_take()
+        self.assertEqual(self._todos(other).crossdept_step_id, steps - step)
+        mine = self._todos(taker).filtered(lambda a: a.crossdept_step_id == step)
+        self.assertEqual(mine.summary, "Step Handle is yours")
+
+    def test_the_queue_cron_hands_the_to_dos_to_the_assignee(self):
+        step = self._start(when=SATURDAY)
+        self.assertEqual(len(self._todos(self.agents[3])), 1)
+        with freeze_time(MONDAY_9AM):
+            self.env["crossdept.ticket.step"]._cron_dispatch_queue()
+        self.assertTrue(step.user_id)
+        for agent in self.agents - step.user_id:
+            self.assertFalse(self._todos(agent).filtered(lambda a: a.crossdept_step_id == step))
+        self.assertEqual(
+            self._todos(step.user_id).filtered(lambda a: a.crossdept_step_id == step).summary,
+            "Step Handle is yours",
+        )
 
     def test_the_choice_is_set_by_the_engine_only(self):
         step = self._start()
