@@ -135,7 +135,7 @@ class CrossdeptTicketStep(models.Model):
             ]
         )
         self._replan_deadline()
-        # the queue's to-dos go for everyone: the step is the taker's now
+        # the queue's to-dos go for everyone: the step is the holder's now
         self._close_activities()
         self._schedule_holder_activities()
         self.ticket_id._sync_current_step()
