@@ -44,3 +44,4 @@ from . import test_engine_conflicts
 from . import test_ticket_submit
 from . import test_statement_timeout
 from . import test_read_path_queries
+from . import test_step_holder_access
