@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import Command, api, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .crossdept_ticket import ADMIN_GROUP, CLOSED_STATES, WORKING_STATES
@@ -28,6 +28,27 @@ class CrossdeptTicket(models.Model):
     may do and change."""
 
     _inherit = "crossdept.ticket"
+
+    # the record rules read it: one indexed table instead of a walk through every
+    # step's assignee and Responsible holders
+    step_holder_ids = fields.Many2many(
+        "res.users",
+        "crossdept_ticket_step_holder_rel",
+        "ticket_id",
+        "user_id",
+        string="Step Holders",
+        compute="_compute_step_holder_ids",
+        store=True,
+        help="Who holds or held a step of the ticket (its assignee or a Responsible): "
+        "they keep reading the ticket once their step is done.",
+    )
+
+    @api.depends("step_ids.user_id", "step_ids.responsible_ids")
+    def _compute_step_holder_ids(self):
+        # the steps of an earlier run (archived) were worked too
+        for ticket in self.with_context(active_test=False):
+            steps = ticket.step_ids
+            ticket.step_holder_ids = steps.user_id | steps.responsible_ids
 
     @api.constrains("state", "raci_ids")
     def _check_raci(self, removed_lines=None):
