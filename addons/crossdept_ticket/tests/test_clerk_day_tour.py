@@ -190,6 +190,20 @@ class TestClerkDayTour(HttpCase):
         todos = assert_no_stale_activity(self, ticket)
         self.assertEqual(todos.user_id, self.approver)
 
+    def test_ticking_the_last_deliverable_saves_and_offers_finish(self):
+        ticket = self._submitted()
+        feasibility = self._step(ticket, "Technical feasibility")
+        feasibility.with_user(self.engineer).action_start()
+        self.start_tour(
+            "/odoo/action-crossdept_ticket.crossdept_ticket_action",
+            "crossdept_holder_tick_saves_tour",
+            login="tour_engineer",
+        )
+        self.env.invalidate_all()
+        self.assertEqual(feasibility.deliverable_ids.mapped("done"), [True, True], "saved")
+        self.assertEqual(feasibility.state, "in_progress", "finishing is still the holder's")
+        self.assertFalse(feasibility.with_user(self.engineer).finish_blocked_reason)
+
     def test_the_approver_approves_from_my_approvals(self):
         ticket = self._at_approval()
         self.start_tour(

@@ -294,3 +294,48 @@ registry.category("web_tour.tours").add("crossdept_requester_reads_refusal_tour"
         },
     ],
 });
+
+registry.category("web_tour.tours").add("crossdept_holder_tick_saves_tour", {
+    url: "/odoo/action-crossdept_ticket.crossdept_ticket_action",
+    steps: () => [
+        {
+            content: "List view",
+            trigger: ".o_switch_view.o_list",
+            run: "click",
+        },
+        openTicket(),
+        {
+            content: "Finish waits for the deliverables",
+            trigger: `${HEADER_ACTION}:disabled:contains('Finish: Technical feasibility')`,
+        },
+        {
+            content: "Tick off the assessment",
+            trigger:
+                ".o_field_widget[name='current_deliverable_ids'] .o_data_row:contains('Feasibility assessment') td[name='done'] input",
+            run: "click",
+        },
+        {
+            content: "Ticked and saved: nothing waits for the save icon",
+            trigger:
+                ".o_form_view:has(.o_form_status_indicator_buttons.invisible) .o_data_row:contains('Feasibility assessment') td[name='done'] input:checked",
+        },
+        {
+            content: "Finish still names the estimate",
+            trigger: ".o_crossdept_next_action_blocked:contains('Effort estimate')",
+        },
+        {
+            content: "Tick off the last deliverable",
+            trigger:
+                ".o_field_widget[name='current_deliverable_ids'] .o_data_row:contains('Effort estimate') td[name='done'] input",
+            run: "click",
+        },
+        {
+            content: "The ticket is saved and Finish is offered at once",
+            trigger: `.o_form_view:has(.o_form_status_indicator_buttons.invisible) ${HEADER_ACTION}:enabled:contains('Finish: Technical feasibility')`,
+        },
+        {
+            content: "Nothing is missing any more",
+            trigger: ".o_form_view:not(:has(.o_crossdept_next_action_blocked))",
+        },
+    ],
+});
