@@ -21,6 +21,10 @@ EVENT_COLUMNS = [
     "from_state", "to_state", "from_user_id", "to_user_id", "from_department_id",
     "to_department_id",
 ]  # fmt: skip
+RACI_COLUMNS = [
+    "ticket_id", "company_id", "role", "user_id", "holder_user_id", "create_date",
+    "write_date", "create_uid", "write_uid",
+]  # fmt: skip
 NULL = "\\N"
 CROSSDEPT_USER = "crossdept_ticket.group_crossdept_ticket_user"
 # approval gate of an approval step in each step state
@@ -56,10 +60,13 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         refresh=True,
         end=None,
         progress=None,
+        running=True,
     ):
         """Create `tickets` tickets spread over the last `months` months; returns
         {"tickets": n, "steps": n, "events": n}. Deterministic for a seed (given
-        the same flows, departments and users)."""
+        the same flows, departments and users). With `running` False, every ticket
+        is finished by `end` (the demo's history: it fills the analytics, not the
+        lists of work waiting on the demo's people)."""
         if tickets <= 0 or months <= 0:
             raise UserError(
                 self.env._("The history needs a positive number of tickets and months.")
@@ -72,7 +79,9 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         totals = defaultdict(int)
         for offset in range(0, tickets, batch_size):
             count = min(batch_size, tickets - offset)
-            plans = [self._plan_ticket(rng, context, start, end) for _index in range(count)]
+            plans = [
+                self._plan_ticket(rng, context, start, end, running) for _index in range(count)
+            ]
             written = self._write_plans(plans, context, full_events, rng)
             for key, value in written.items():
                 totals[key] += value
@@ -89,8 +98,13 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         # writes in SQL, around the ORM's access rules: administrators only
         if not self.env.user.has_group("crossdept_ticket.group_crossdept_ticket_admin"):
             raise AccessError(self.env._("Only CrossDept administrators can generate history."))
-        self.generate()
+        self._generate_demo()
         return {"type": "ir.actions.client", "tag": "reload"}
+
+    @api.model
+    def _generate_demo(self):
+        """The demo's six months of history, all finished."""
+        return self.generate(running=False)
 
     def _history_context(self):
         company = self.env.company
@@ -138,6 +152,8 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                             "department_id": step.department_id.id,
                             "sla_hours": step.sla_hours or 8.0,
                             "skip_when_urgent": step.skip_when_urgent,
+                            # linked as the engine links a ticket's steps
+                            "predecessor_ids": step.predecessor_ids.ids,
                             # mean waiting and working hours; one bottleneck per flow
                             "wait": rng.uniform(1.0, 6.0) * (4 if index == bottleneck else 1),
                             "work": rng.uniform(0.5, 4.0),
@@ -153,6 +169,13 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
             "users": {
                 dept: users_by_department.get(dept) or [fallback] for dept in departments.ids
             },
+            # the Accountable of a ticket, as the engine names one by default: the
+            # requesting department's manager, else the requester
+            "managers": {
+                department.id: department.manager_id.user_id.id
+                for department in departments
+                if department.manager_id.user_id
+            },
             # the handling department of the first flow's first step sees its
             # transfer rate rise month after month
             "rising_department_id": flows[0].step_ids.sorted("sequence")[:1].department_id.id
@@ -160,7 +183,17 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
             "uid": self.env.uid,
         }
 
-    def _plan_ticket(self, rng, context, start, end):
+    def _plan_ticket(self, rng, context, start, end, running=True):
+        """One ticket's plan; unless `running`, drawn again until it is finished
+        by `end` (a few draws at most: the flows take hours, the history months)."""
+        plan = self._plan_one_ticket(rng, context, start, end)
+        for _attempt in range(100):
+            if running or plan["state"] == "done":
+                break
+            plan = self._plan_one_ticket(rng, context, start, end)
+        return plan
+
+    def _plan_one_ticket(self, rng, context, start, end):
         span = (end - start).total_seconds()
         created = start + timedelta(seconds=int(rng.random() * span))
         flow = rng.choice(context["flows"])

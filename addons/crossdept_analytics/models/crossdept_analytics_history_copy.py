@@ -1,7 +1,7 @@
 import itertools
 from datetime import timedelta
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .crossdept_analytics_history import (
@@ -9,6 +9,7 @@ from .crossdept_analytics_history import (
     ESCALATION_RATE,
     EVENT_COLUMNS,
     NULL,
+    RACI_COLUMNS,
     STEP_COLUMNS,
     TICKET_COLUMNS,
 )
@@ -69,6 +70,8 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         ticket_id = self._reserve_ids("crossdept_ticket", len(plans))
         step_id = self._reserve_ids("crossdept_ticket_step", sum(len(p["steps"]) for p in plans))
         tickets, steps, events, approvers = [], [], [], []
+        predecessors, raci, holders = [], [], []
+        stamp = _ts(fields.Datetime.now())
 
         def event(ticket, step, event_type, when, **vals):
             events.append(
@@ -107,8 +110,18 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
             event(ticket_id, None, "state", created, from_state="draft", to_state="in_progress")
             started_steps = []
             current = None  # the open step due first: the running ticket follows it
+            instance_of = {}  # flow step id -> the ticket's step
+            ticket_holders = set()
             for step in plan["steps"]:
                 spec = step["spec"]
+                instance_of[spec["id"]] = step_id
+                ticket_holders.add(step["user_id"])
+                # a step follows its flow step's predecessors (listed before it)
+                predecessors += [
+                    f"{step_id}\t{instance_of[pred]}\n"
+                    for pred in spec["predecessor_ids"]
+                    if pred in instance_of
+                ]
                 late = step["done"] and step["deadline"] and step["done"] > step["deadline"]
                 steps.append(
                     "\t".join(
@@ -185,6 +198,7 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                         # an open approval waits for an approver who is not its requester
                         holder = self._history_approver(step, plan, context)
                         approvers.append(f"{step_id}\t{holder}\n")
+                        ticket_holders.add(holder)
                     if current is None or step["deadline"] < current[1]["deadline"]:
                         current = (holder, step)
                 step_id += 1
@@ -204,6 +218,14 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                 )
             if plan["state"] == "done":
                 event(ticket_id, None, "state", closed, from_state="in_progress", to_state="done")
+            # the RACI the engine gives a running ticket: its default Accountable, and
+            # its first step's assignee as Responsible
+            accountable = context["managers"].get(plan["department_id"]) or plan["requester_id"]
+            responsible = plan["steps"][0]["user_id"]
+            for role, user in (("accountable", accountable), ("responsible", responsible)):
+                line = [str(ticket_id), str(company), role, str(user), str(user)]
+                raci.append("\t".join([*line, stamp, stamp, str(uid), str(uid)]) + "\n")
+            holders += [f"{ticket_id}\t{user}\n" for user in sorted(ticket_holders - {None})]
             tickets.append(
                 "\t".join(
                     [
@@ -244,6 +266,11 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         self._copy("crossdept_ticket_step", STEP_COLUMNS, steps)
         self._copy("crossdept_ticket_event", EVENT_COLUMNS, event_lines)
         self._copy("crossdept_ticket_step_approver_rel", ["step_id", "user_id"], approvers)
+        self._copy(
+            "crossdept_ticket_step_predecessor_rel", ["step_id", "predecessor_id"], predecessors
+        )
+        self._copy("crossdept_ticket_step_holder_rel", ["ticket_id", "user_id"], holders)
+        self._copy("crossdept_ticket_raci", RACI_COLUMNS, raci)
         return {"tickets": len(tickets), "steps": len(steps), "events": len(event_lines)}
 
     @api.model

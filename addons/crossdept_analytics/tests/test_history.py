@@ -1,3 +1,7 @@
+import random
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -71,6 +75,97 @@ class TestHistory(CrossdeptAnalyticsCase):
                     self.assertTrue(step.with_user(holder).can_act, step.display_name)
                 checked.add(step.kind)
         self.assertEqual(checked, {"task", "approval"})
+
+    def _linked_flow(self):
+        flow, steps = self._make_flow(
+            [
+                {"name": "Draft offer"},
+                {
+                    "name": "Sign offer",
+                    "kind": "approval",
+                    "preds": ["Draft offer"],
+                    "approvers": self.approver_1,
+                    "reject_action": "return",
+                },
+                {"name": "Send offer", "preds": ["Sign offer"]},
+            ],
+            activate=False,
+        )
+        steps["Sign offer"].reject_return_step_id = steps["Draft offer"]
+        flow.action_activate()
+        return flow
+
+    def _running(self, flow, current):
+        """Generated tickets of ``flow`` still running on ``current``: the generator's
+        own plans, of this flow only, started in the last two days."""
+        context = self.History._history_context()
+        context["flows"] = [spec for spec in context["flows"] if spec["id"] == flow.id]
+        rng = random.Random(5)
+        end = fields.Datetime.now()
+        plans = [
+            self.History._plan_ticket(rng, context, end - timedelta(days=2), end)
+            for _index in range(40)
+        ]
+        before = self.env["crossdept.ticket"].search([]).ids
+        self.History._write_plans(plans, context, True, rng)
+        self.env.invalidate_all()
+        tickets = self.env["crossdept.ticket"].search([("id", "not in", before)])
+        return tickets.filtered(
+            lambda t: t.state == "in_progress" and t.current_step_ids.mapped("name") == [current]
+        )
+
+    def test_history_steps_are_linked_as_the_engine_links_them(self):
+        self._linked_flow()
+        before = self.env["crossdept.ticket"].search([]).ids
+        self.History.generate(tickets=300, months=1, seed=3, refresh=False)
+        tickets = self.env["crossdept.ticket"].search([("id", "not in", before)])
+        self.assertTrue(tickets.filtered(lambda t: t.state == "in_progress"), "some still run")
+        self.assertTrue(tickets.step_ids.predecessor_ids)
+        for step in tickets.step_ids:
+            self.assertEqual(
+                step.predecessor_ids.flow_step_id,
+                step.flow_step_id.predecessor_ids,
+                step.display_name,
+            )
+            self.assertLessEqual(step.predecessor_ids.ticket_id, step.ticket_id, "same ticket")
+        for ticket in tickets:
+            roles = ticket.raci_ids.mapped("role")
+            self.assertEqual(roles.count("accountable"), 1, ticket.name)
+            self.assertIn("responsible", roles, ticket.name)
+
+    def test_finishing_a_history_task_readies_only_its_successor(self):
+        flow = self._linked_flow()
+        ticket = self._running(flow, "Draft offer")[:1]
+        self.assertTrue(ticket, "a generated ticket waits on its first task")
+        draft = ticket.current_step_ids
+        draft.with_user(draft._current_holders()[:1]).action_finish()
+        self.assertEqual(
+            {step.name: step.state for step in ticket.step_ids},
+            {"Draft offer": "done", "Sign offer": "ready", "Send offer": "pending"},
+        )
+
+    def test_the_approver_refuses_a_history_approval_back_to_its_default_target(self):
+        flow = self._linked_flow()
+        ticket = self._running(flow, "Sign offer")[:1]
+        self.assertTrue(ticket, "a generated ticket waits on its approval")
+        sign = ticket.current_step_ids
+        approver = sign._current_holders()[:1]
+        self.assertTrue(sign.with_user(approver).can_decide)
+        sign.with_user(approver).action_reject("Prices are a year old")
+        self.assertEqual(
+            {step.name: step.state for step in ticket.step_ids},
+            {"Draft offer": "ready", "Sign offer": "pending", "Send offer": "pending"},
+        )
+        returned = ticket.event_ids.filtered(lambda e: e.event_type == "step_return")
+        self.assertEqual(returned.target_step_id.name, "Draft offer")
+
+    def test_the_demo_history_is_all_finished(self):
+        before = self.env["crossdept.ticket"].search([]).ids
+        self.History.generate(tickets=60, months=1, seed=3, refresh=False, running=False)
+        tickets = self.env["crossdept.ticket"].search([("id", "not in", before)])
+        self.assertEqual(len(tickets), 60)
+        self.assertEqual(set(tickets.mapped("state")), {"done"})
+        self.assertFalse(tickets.step_ids.filtered(lambda s: s.state in ("ready", "in_progress")))
 
     def test_history_is_deterministic(self):
         def shape(tickets):
