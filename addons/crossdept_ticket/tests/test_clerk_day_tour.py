@@ -190,6 +190,27 @@ class TestClerkDayTour(HttpCase):
         todos = assert_no_stale_activity(self, ticket)
         self.assertEqual(todos.user_id, self.approver)
 
+    def test_a_responsible_who_is_not_the_assignee_finishes_from_the_ticket(self):
+        """The step (and the ticket's Responsible role) went to a colleague; the
+        engineer holds it as its Responsible and finishes it: once the ticket has gone on to the approver's department, the
+        form still shows him what happened and who holds the ticket now."""
+        ticket = self._submitted()
+        step = self._step(ticket, "Technical feasibility")
+        colleague = self._user("tour_colleague", "Tour Colleague", self.it)
+        step._engine().write({"user_id": colleague.id})
+        responsible = ticket.raci_ids.filtered(lambda line: line.role == "responsible")
+        responsible._engine().write({"user_id": colleague.id})
+        self.assertIn(self.engineer, step.responsible_ids)
+        self.assertNotIn(self.engineer, ticket.raci_ids.holder_user_id)
+        self.start_tour(
+            "/odoo/action-crossdept_ticket.crossdept_ticket_action",
+            "crossdept_holder_finish_tour",
+            login="tour_engineer",
+        )
+        self.assertEqual(step.state, "done")
+        self.assertEqual(ticket.user_id, self.approver)
+        self.assertEqual(ticket.assigned_department_id, self.management)
+
     def test_ticking_the_last_deliverable_saves_and_offers_finish(self):
         ticket = self._submitted()
         feasibility = self._step(ticket, "Technical feasibility")

@@ -223,6 +223,15 @@ registry.category("web_tour.tours").add("crossdept_holder_finish_tour", {
             trigger: ".o_crossdept_current_steps .o_kanban_record:contains('Management approval')",
         },
         {
+            content: "The ticket says who holds it now",
+            trigger: ".o_field_widget[name='user_id']:contains('Tour Approver')",
+        },
+        {
+            content: "The engineer's step is done, in the flow",
+            trigger:
+                ".o_notebook .o_field_widget[name='step_ids'] .o_data_row:contains('Technical feasibility'):contains('Done')",
+        },
+        {
             content: "Nothing left for the engineer",
             trigger: ".o_form_statusbar:not(:has(button[name='action_next_step']))",
         },
