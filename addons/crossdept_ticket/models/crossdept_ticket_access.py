@@ -2,6 +2,8 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+from odoo.tools.sql import table_exists
 
 from .crossdept_ticket import ADMIN_GROUP, CLOSED_STATES, WORKING_STATES
 
@@ -30,25 +32,35 @@ class CrossdeptTicket(models.Model):
     _inherit = "crossdept.ticket"
 
     # the record rules read it: one indexed table instead of a walk through every
-    # step's assignee and Responsible holders
+    # step's assignee and Responsible holders; written by the steps themselves
+    # (crossdept.ticket.step._store_holders), and never emptied
     step_holder_ids = fields.Many2many(
         "res.users",
         "crossdept_ticket_step_holder_rel",
         "ticket_id",
         "user_id",
         string="Step Holders",
-        compute="_compute_step_holder_ids",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Who holds or held a step of the ticket (its assignee or a Responsible): "
         "they keep reading the ticket once their step is done.",
     )
 
-    @api.depends("step_ids.user_id", "step_ids.responsible_ids")
-    def _compute_step_holder_ids(self):
-        # the steps of an earlier run (archived) were worked too
-        for ticket in self.with_context(active_test=False):
-            steps = ticket.step_ids
-            ticket.step_holder_ids = steps.user_id | steps.responsible_ids
+    def init(self):
+        super().init()
+        # the holders of the steps there were before the table
+        cr = self.env.cr
+        if not table_exists(cr, "crossdept_ticket_step"):
+            return
+        cr.execute(SQL("SELECT 1 FROM crossdept_ticket_step_holder_rel LIMIT 1"))
+        if not cr.fetchone():
+            cr.execute(self.env["crossdept.ticket.step"]._store_holders_query())
+
+    def _engine_fields(self):
+        return {
+            **super()._engine_fields(),
+            "step_holder_ids": self.env._("the assignment of its steps"),
+        }
 
     @api.constrains("state", "raci_ids")
     def _check_raci(self, removed_lines=None):

@@ -1,8 +1,12 @@
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..tools.calendar import HOLIDAY, ON_LEAVE
 from .crossdept_ticket_step import OPEN_STATES
+
+# who holds a step: its assignee and its Responsible holders
+HOLDER_FIELDS = {"user_id", "responsible_ids"}
 
 
 class CrossdeptTicketStep(models.Model):
@@ -10,6 +14,55 @@ class CrossdeptTicketStep(models.Model):
     event, and rework that skips a holder who is away."""
 
     _inherit = "crossdept.ticket.step"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        steps = super().create(vals_list)
+        steps._store_holders()
+        return steps
+
+    def write(self, vals):
+        res = super().write(vals)
+        if names := vals.keys() & HOLDER_FIELDS:
+            self._store_holders(names)
+        return res
+
+    def _store_holders(self, names=HOLDER_FIELDS):
+        """Whoever is given a step (its assignee or a Responsible) is a step holder
+        of its ticket for good: the record rules let them read the ticket after
+        their step is done or handed over (``step_holder_ids``). One insert, from
+        the values of ``names`` just written (nothing is flushed for it)."""
+        pairs = {
+            (step.ticket_id.id, user.id) for step in self for name in names for user in step[name]
+        }
+        if not pairs:
+            return
+        self.env.cr.execute(self._store_holders_query(sorted(pairs)))
+        self.ticket_id.invalidate_recordset(["step_holder_ids"])
+
+    @api.model
+    def _store_holders_query(self, pairs=None):
+        """Adds the (ticket, user) ``pairs``, or the holders of every step."""
+        if pairs:
+            rows = SQL(
+                "SELECT * FROM (VALUES %s) AS holders (ticket_id, user_id)",
+                SQL(", ").join(SQL("(%s, %s)", ticket, user) for ticket, user in pairs),
+            )
+        else:
+            rows = SQL(
+                """
+                SELECT ticket_id, user_id FROM crossdept_ticket_step WHERE user_id IS NOT NULL
+                 UNION
+                SELECT s.ticket_id, r.user_id
+                  FROM crossdept_ticket_step s
+                  JOIN crossdept_ticket_step_responsible_rel r ON r.step_id = s.id
+                """
+            )
+        return SQL(
+            "INSERT INTO crossdept_ticket_step_holder_rel (ticket_id, user_id) %s "
+            "ON CONFLICT DO NOTHING",
+            rows,
+        )
 
     def action_reassign(self, user, reason):
         """Give the steps to ``user``: the holder hands over, or the Accountable, a

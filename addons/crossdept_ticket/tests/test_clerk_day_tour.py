@@ -192,8 +192,9 @@ class TestClerkDayTour(HttpCase):
 
     def test_a_responsible_who_is_not_the_assignee_finishes_from_the_ticket(self):
         """The step (and the ticket's Responsible role) went to a colleague; the
-        engineer holds it as its Responsible and finishes it: once the ticket has gone on to the approver's department, the
-        form still shows him what happened and who holds the ticket now."""
+        engineer holds it as its Responsible and finishes it: once the ticket has
+        gone on to the approver's department, the form still shows him what
+        happened and who holds the ticket now."""
         ticket = self._submitted()
         step = self._step(ticket, "Technical feasibility")
         colleague = self._user("tour_colleague", "Tour Colleague", self.it)

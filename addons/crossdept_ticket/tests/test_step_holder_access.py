@@ -1,4 +1,5 @@
-from odoo.exceptions import AccessError
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from .common import USER
@@ -66,3 +67,26 @@ class TestStepHolderAccess(CrossdeptFlowCase):
         self.env.invalidate_all()
         with self.assertRaisesRegex(AccessError, "crossdept.ticket"):
             ticket.with_user(self.legal_other).read(["name"])
+
+    def test_who_handed_a_step_over_still_reads_its_ticket(self):
+        ticket = self._run(self.flow)
+        review = self._step(ticket, "Review")
+        # dispatched to a colleague who is no Responsible of the step, who hands over
+        review._engine().write({"user_id": self.legal_other.id})
+        review.with_user(self.legal_other).action_reassign(self.legal_lead, "On holiday")
+        self.assertNotIn(self.legal_other, review.user_id | review.responsible_ids)
+        ticket.with_user(self.legal_lead).action_next_step(review.id, "finish")
+        self.env.invalidate_all()
+        self.assertEqual(ticket.assigned_department_id, self.dept_finance)
+        self.assertEqual(
+            ticket.with_user(self.legal_other).read(["user_id"])[0]["user_id"][0],
+            self.finance_user.id,
+        )
+
+    def test_nobody_writes_the_step_holders(self):
+        ticket = self._run(self.flow)
+        with self.assertRaisesRegex(UserError, "use the assignment of its steps"):
+            ticket.with_user(self.it_user).write(
+                {"step_holder_ids": [Command.link(self.legal_other.id)]}
+            )
+        self.assertNotIn(self.legal_other, ticket.step_holder_ids)
