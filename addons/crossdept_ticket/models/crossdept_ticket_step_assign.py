@@ -6,7 +6,7 @@ from ..tools.calendar import HOLIDAY, ON_LEAVE
 from .crossdept_ticket_step import OPEN_STATES
 
 # who holds a step: its assignee and its Responsible holders
-HOLDER_FIELDS = {"user_id", "responsible_ids"}
+HOLDER_FIELDS = frozenset({"user_id", "responsible_ids"})
 
 
 class CrossdeptTicketStep(models.Model):

@@ -37,7 +37,7 @@ TABLE = {
             **dict.fromkeys(
                 "state date_closed name step_ids event_ids schedule_id schedule_period "
                 "schedule_target dispatch_target_ref rating_last_value "
-                "resolved_with_knowledge access_token".split(),
+                "resolved_with_knowledge access_token step_holder_ids".split(),
                 NOBODY,
             ),
             # bridges and companions (when installed)
