@@ -104,3 +104,72 @@ class TestDashboardTour(HttpCase):
         self.start_tour(
             "/odoo/crossdept-dashboard", "crossdept_analytics_dashboard_tour", login="tour_analyst"
         )
+
+    def test_bars_are_as_high_as_their_values(self):
+        """Two tickets closed in two weeks, after 6 and 7 hours: the bars of the
+        handling time chart are 6/7 of each other, not drawn at one height."""
+        company = self.env["res.company"].create({"name": "Tour Bars Co"})
+        manager = new_test_user(
+            self.env,
+            "tour_bars",
+            groups="crossdept_ticket.group_crossdept_ticket_manager",
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+        )
+        department = self.env["hr.department"].create(
+            {"name": "Bars department", "company_id": company.id}
+        )
+        self.env["hr.employee"].create(
+            {"name": "Bars manager", "user_id": manager.id, "company_id": company.id}
+        )
+        flow = self.env["crossdept.flow"].create(
+            {"name": "Bars flow", "code": "TOURBAR", "company_id": company.id}
+        )
+        self.env["crossdept.flow.step"].create(
+            {
+                "flow_id": flow.id,
+                "name": "Bars review",
+                "department_id": department.id,
+                "assignment": "raci",
+                "raci_ids": [
+                    Command.create(
+                        {"role": "responsible", "holder_type": "user", "user_id": manager.id}
+                    )
+                ],
+            }
+        )
+        flow.action_activate()
+        Ticket = self.env["crossdept.ticket"].with_company(company)
+        # 3 and 10 days ago: two different Monday-to-Sunday weeks of the last 30 days
+        for days, hours in ((3, 6), (10, 7)):
+            opened = datetime.combine(fields.Date.today() - timedelta(days=days), time(8))
+            with freeze_time(opened):
+                ticket = Ticket.create(
+                    {
+                        "title": f"Bars ticket {hours} h",
+                        "company_id": company.id,
+                        "department_id": department.id,
+                        "assigned_department_id": department.id,
+                        "flow_id": flow.id,
+                    }
+                )
+                self.env.flush_all()
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE crossdept_ticket SET create_date = %s WHERE id = %s",
+                        opened,
+                        ticket.id,
+                    )
+                )
+                ticket.invalidate_recordset(["create_date"])
+                ticket.action_start_flow()
+                ticket.step_ids.with_user(manager).action_start()
+            with freeze_time(opened + timedelta(hours=hours)):
+                ticket.step_ids.with_user(manager).action_finish()
+            self.assertEqual(ticket.state, "done")
+        self.env["crossdept.analytics.ticket"]._cron_refresh()
+        self.start_tour(
+            "/odoo/crossdept-dashboard",
+            "crossdept_analytics_dashboard_bars_tour",
+            login="tour_bars",
+        )

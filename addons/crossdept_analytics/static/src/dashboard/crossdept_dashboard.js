@@ -5,6 +5,8 @@ import { useService } from "@web/core/utils/hooks";
 import { EMPTY, formatHours, formatNumber, formatPercent } from "@crossdept_ticket/views/duration";
 
 const KPI_MODEL = "crossdept.analytics.kpi";
+// the shortest bar drawn for a value above zero, in % of the longest
+const MIN_BAR_SIZE = 2;
 
 /** A KPI value in its unit, "–" when nothing was measured. */
 export function formatKpi(value, unit) {
@@ -56,14 +58,19 @@ export class CrossdeptKpiChart extends Component {
     static template = "crossdept_analytics.KpiChart";
     static props = { chart: Object, onOpen: Function };
 
+    /** Each bar's length in % of the longest, in proportion to its value; a value
+     * above zero keeps a sliver so that it does not look like nothing. */
     get bars() {
         const { bars, unit } = this.props.chart;
         const max = Math.max(...bars.map((bar) => bar.value || 0)) || 1;
-        return bars.map((bar) => ({
-            ...bar,
-            display: formatKpi(bar.value, unit),
-            size: Math.round((100 * (bar.value || 0)) / max),
-        }));
+        return bars.map((bar) => {
+            const value = Math.max(bar.value || 0, 0);
+            return {
+                ...bar,
+                display: formatKpi(bar.value, unit),
+                size: value ? Math.max((100 * value) / max, MIN_BAR_SIZE) : 0,
+            };
+        });
     }
 }
 

@@ -80,3 +80,34 @@ registry.category("web_tour.tours").add("crossdept_analytics_dashboard_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("crossdept_analytics_dashboard_bars_tour", {
+    url: "/odoo/crossdept-dashboard",
+    steps: () => [
+        {
+            content: "Each bar of the handling time is as high as its value says",
+            trigger:
+                ".o_crossdept_chart[data-kpi='median_hours'] .o_crossdept_bar[data-value='7'] .o_crossdept_bar_fill",
+            run() {
+                const chart = document.querySelector(".o_crossdept_chart[data-kpi='median_hours']");
+                const height = (value) =>
+                    chart
+                        .querySelector(
+                            `.o_crossdept_bar[data-value='${value}'] .o_crossdept_bar_fill`,
+                        )
+                        .getBoundingClientRect().height;
+                const [six, seven] = [height("6"), height("7")];
+                // 6.0 h and 7.0 h: the shorter bar is 6/7 of the taller one, not as high
+                if (!seven || Math.abs(six / seven - 6 / 7) > 0.02) {
+                    throw new Error(`Bars of 6.0 h and 7.0 h are ${six}px and ${seven}px high`);
+                }
+                const area = chart.querySelector(".o_crossdept_bar_fill").parentElement;
+                if (Math.abs(seven - area.getBoundingClientRect().height) > 1) {
+                    throw new Error(
+                        `The longest bar is ${seven}px high, not its area's full height`,
+                    );
+                }
+            },
+        },
+    ],
+});
