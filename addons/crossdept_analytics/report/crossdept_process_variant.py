@@ -24,7 +24,27 @@ class CrossdeptProcessVariant(models.Model):
     def _table_query(self):
         return SQL(
             """
-            WITH paths AS (
+            WITH paths AS (%s)
+            SELECT MIN(p.ticket_id) AS id,
+                   p.flow_id AS flow_id,
+                   p.company_id AS company_id,
+                   p.variant AS variant,
+                   MAX(p.step_count) AS step_count,
+                   COUNT(*) AS ticket_count,
+                   100.0 * COUNT(*)
+                       / SUM(COUNT(*)) OVER (PARTITION BY p.flow_id, p.company_id) AS frequency,
+                   PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY p.hours) AS median_hours
+              FROM paths p
+             WHERE p.variant IS NOT NULL
+          GROUP BY p.flow_id, p.company_id, p.variant
+            """,
+            self._paths_query(),
+        )
+
+    def _paths_query(self):
+        """One row per finished ticket: its flow, company, path and cycle time."""
+        return SQL(
+            """
                 SELECT t.id AS ticket_id, t.flow_id, t.company_id,
                        STRING_AGG(s.name, ' → ' ORDER BY e.event_date, e.id)
                            FILTER (WHERE e.event_type = 'step_done') AS variant,
@@ -39,18 +59,34 @@ class CrossdeptProcessVariant(models.Model):
                   JOIN crossdept_ticket_step s ON s.id = e.step_id
                  WHERE t.state = 'done' AND t.flow_id IS NOT NULL
               GROUP BY t.id, t.flow_id, t.company_id
-            )
-            SELECT MIN(p.ticket_id) AS id,
-                   p.flow_id AS flow_id,
-                   p.company_id AS company_id,
-                   p.variant AS variant,
-                   MAX(p.step_count) AS step_count,
-                   COUNT(*) AS ticket_count,
-                   100.0 * COUNT(*)
-                       / SUM(COUNT(*)) OVER (PARTITION BY p.flow_id, p.company_id) AS frequency,
-                   PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY p.hours) AS median_hours
-              FROM paths p
-             WHERE p.variant IS NOT NULL
-          GROUP BY p.flow_id, p.company_id, p.variant
             """
         )
+
+    def action_open_tickets(self):
+        """The finished tickets that followed this path, as a list of tickets
+        (whose own access rules then apply)."""
+        self.ensure_one()
+        paths = self._paths_query()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT p.ticket_id
+                  FROM (%s) p
+                 WHERE p.flow_id = %s AND p.company_id = %s AND p.variant = %s
+              ORDER BY p.ticket_id
+                """,
+                paths,
+                self.flow_id.id,
+                self.company_id.id,
+                self.variant,
+            )
+        )
+        ticket_ids = [row[0] for row in self.env.cr.fetchall()]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Tickets of the path %(path)s", path=self.variant),
+            "res_model": "crossdept.ticket",
+            "views": [[False, "list"], [False, "form"]],
+            "domain": [("id", "in", ticket_ids)],
+            "context": {"create": False},
+        }

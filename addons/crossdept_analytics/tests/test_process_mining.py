@@ -1,3 +1,5 @@
+from odoo.tests import new_test_user
+
 from .common_process import CrossdeptProcessCase
 
 
@@ -95,3 +97,37 @@ class TestProcessMining(CrossdeptProcessCase):
                 frozenset(("IT (test)", "Legal (test)")): (1, 1),
             },
         )
+
+    def test_variant_opens_the_tickets_that_followed_it(self):
+        admin = new_test_user(
+            self.env, "variant_admin", groups="crossdept_ticket.group_crossdept_ticket_admin"
+        )
+        Variant = self.env["crossdept.process.variant"].with_user(admin)
+        variants = Variant.search([("flow_id", "=", self.flow.id)])
+        loop = variants.filtered(lambda v: v.variant == "A → A → B → C")
+        action = loop.action_open_tickets()
+        self.assertEqual(action["res_model"], "crossdept.ticket")
+        tickets = self.env["crossdept.ticket"].with_user(admin).search(action["domain"])
+        returned = (
+            self.env["crossdept.ticket.event"]
+            .search([("event_type", "=", "step_return"), ("ticket_id.flow_id", "=", self.flow.id)])
+            .ticket_id
+        )
+        self.assertEqual(len(returned), 1)
+        self.assertEqual(tickets, returned, "the one ticket B sent back to A")
+        main = (variants - loop).action_open_tickets()
+        others = self.env["crossdept.ticket"].with_user(admin).search(main["domain"])
+        self.assertEqual(len(others), 3)
+        self.assertFalse(others & returned)
+        # the list is of tickets: a manager of another department still sees none of them
+        mine = self.env["crossdept.ticket"].with_user(self.it_manager).search(main["domain"])
+        self.assertFalse(mine)
+
+    def test_empty_rework_list_says_why_it_is_empty(self):
+        action = (
+            self.env["ir.actions.actions"]
+            .with_user(self.it_manager)
+            ._for_xml_id("crossdept_analytics.crossdept_process_rework_action")
+        )
+        self.assertIn("No rework loop in this period", action["help"])
+        self.assertIn("No step was done again or returned to an earlier step.", action["help"])
