@@ -188,7 +188,7 @@ class CrossdeptPilot(models.Model):
             samples[pilot_id, arm]["ratings"].append(rating)
         return samples
 
-    @api.depends_context("lang")
+    @api.depends_context("lang", "uid")
     @api.depends(
         "ticket_ids.state",
         "ticket_ids.pilot_arm",
@@ -246,17 +246,27 @@ class CrossdeptPilot(models.Model):
         if p_value >= SIGNIFICANCE:
             return _("No significant difference: %(figures)s.", figures=figures)
         if difference < 0:
-            return _("The variant is faster: %(figures)s. Promote it.", figures=figures)
+            # only those whom the Promote Variant button is shown to are told to press it
+            if self._may_promote():
+                return _("The variant is faster: %(figures)s. Promote it.", figures=figures)
+            return _(
+                "The variant is faster: %(figures)s. An administrator can promote it.",
+                figures=figures,
+            )
         return _("The variant is slower: %(figures)s. Keep the control.", figures=figures)
 
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
 
-    def _check_pilot_admin(self):
-        if not self.env.su and not self.env.user.has_group(
+    def _may_promote(self):
+        """Whether the current user may start, stop and promote pilots."""
+        return self.env.su or self.env.user.has_group(
             "crossdept_ticket.group_crossdept_ticket_admin"
-        ):
+        )
+
+    def _check_pilot_admin(self):
+        if not self._may_promote():
             raise AccessError(
                 self.env._(
                     "Only CrossDept administrators start, stop and promote pilots: they "

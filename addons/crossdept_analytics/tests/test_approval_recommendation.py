@@ -1,3 +1,5 @@
+from lxml import etree
+
 from odoo.exceptions import AccessError
 
 from odoo.addons.crossdept_ticket.tests.refusal import acl_refusal
@@ -188,3 +190,9 @@ class TestApprovalRecommendation(CrossdeptProcessCase):
         self.assertIn("1.0 小时", chinese)
         self.assertNotIn("repeats", chinese)
         self.assertEqual(merge.with_context(lang="zh_CN").display_name, "合并: Finance + Board")
+
+    def test_the_list_shows_whole_flow_names(self):
+        Recommendation = self.env["crossdept.approval.recommendation"].with_user(self.it_manager)
+        arch = Recommendation.get_views([(False, "list")])["views"]["list"]["arch"]
+        flow = etree.fromstring(arch).find(".//field[@name='flow_id']")
+        self.assertIn("text-wrap", flow.get("class", "").split(), "wrapped, not cut off")

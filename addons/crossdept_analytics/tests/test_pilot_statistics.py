@@ -2,6 +2,8 @@ import random
 
 from scipy import stats
 
+from odoo.tests import new_test_user
+
 from odoo.addons.crossdept_analytics.tools import process_stats
 
 from .common_process import CrossdeptProcessCase
@@ -116,6 +118,20 @@ class TestPilotResults(CrossdeptProcessCase):
         self.assertIn("The variant is faster", pilot.verdict)
         shown = "p < 0.0001" if expected.pvalue < 0.0001 else f"p = {expected.pvalue:.4f}"
         self.assertIn(shown, pilot.verdict)
+
+    def test_only_those_who_may_promote_are_told_to(self):
+        admin = new_test_user(
+            self.env, "pilot_admin", groups="crossdept_ticket.group_crossdept_ticket_admin"
+        )
+        self.assertIn("The variant is faster", self.pilot.with_user(admin).verdict)
+        self.assertIn("Promote it.", self.pilot.with_user(admin).verdict)
+        # a manager sees no Promote Variant button: they are not told to press it
+        verdict = self.pilot.with_user(self.it_manager).verdict
+        self.assertIn("The variant is faster", verdict)
+        self.assertIn("An administrator can promote it.", verdict)
+        self.assertNotIn("Promote it.", verdict)
+        verdict_zh = self.pilot.with_user(self.it_manager).with_context(lang="zh_CN").verdict
+        self.assertIn("管理员可以推广它。", verdict_zh)
 
     def test_small_samples_get_no_verdict(self):
         pilot = self.env["crossdept.pilot"].create(
