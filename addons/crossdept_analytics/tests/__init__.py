@@ -14,3 +14,4 @@ from . import test_process_mining
 from . import test_process_tour
 from . import test_simulation
 from . import test_translation
+from . import test_menus
