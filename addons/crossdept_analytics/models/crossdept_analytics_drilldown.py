@@ -177,15 +177,17 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             )
         )
         rows = self.env.cr.fetchall()
-        # the flow step's name in the reader's language (instances keep a copy)
-        names = {
-            step.id: step.name
+        # the flow step's name in the reader's language (instances keep a copy), and
+        # its flow version: two versions of a flow have steps of the same name
+        steps = {
+            step.id: step
             for step in self.env["crossdept.flow.step"].browse([row[0] for row in rows])
         }
         return [
             {
                 "flow_step_id": step_id,
-                "name": names.get(step_id) or name,
+                "name": steps[step_id].name if step_id in steps else name,
+                "flow": steps[step_id].flow_id.display_name if step_id in steps else "",
                 "count": count,
                 "waiting_hours": waiting,
                 "working_hours": working,

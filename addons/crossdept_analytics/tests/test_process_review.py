@@ -1,6 +1,8 @@
+import subprocess
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
+from lxml import etree
 from markupsafe import escape
 
 from odoo import fields
@@ -166,6 +168,52 @@ class TestProcessReviewProcessSections(CrossdeptProcessCase):
         self.assertIn("19.5", html)
         self.assertIn(str(escape(self.pilot.verdict)), html)
         self.assertNotIn("Pilot of 2020", html)
+
+    def test_pdf_has_header_page_numbers_and_each_step_once_with_its_flow(self):
+        """Both pilot arms have a step named Review: the PDF names each with its
+        flow version, once, from the top of a page with a one-line header and a
+        footer that number the pages."""
+        self.env["crossdept.analytics.ticket"]._cron_refresh()
+        data = {"date_from": "2024-01-01", "date_to": "2024-03-31"}
+        Report = self.env["ir.actions.report"]
+        html, _format = Report._render_qweb_html(
+            "crossdept_analytics.report_process_review", self.env.company.ids, data=data
+        )
+        # what wkhtmltopdf gets as the header and footer of every page
+        _bodies, _ids, header, footer, _args = Report._prepare_html(html)
+        header, footer = str(header), str(footer)
+        self.assertIn(self.env.company.name, header)
+        self.assertIn('class="topage"', header)
+        self.assertIn("Quarterly Process Review", footer)
+        self.assertIn('class="page"', footer)
+        self.assertIn('class="topage"', footer)
+        pdf, report_format = Report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            "crossdept_analytics.report_process_review", self.env.company.ids, data=data
+        )
+        self.assertEqual(report_format, "pdf")
+        words = subprocess.run(
+            ["pdftotext", "-bbox", "-f", "1", "-l", "1", "-", "-"],
+            input=pdf,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        page = etree.fromstring(words.encode(), etree.HTMLParser()).find(".//page")
+        title = next(word for word in page.iter("word") if word.text == "Process")
+        # the title starts the page: no third of it kept blank for a letterhead
+        self.assertLess(float(title.get("ymin")), float(page.get("height")) / 8)
+        self.assertGreater(float(title.get("xmin")), 14.0, "a left margin")
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        bottlenecks = text.split("Top bottleneck steps")[1].split("Open health alerts")[0]
+        review_lines = [line for line in bottlenecks.splitlines() if "Review" in line]
+        self.assertEqual(len(review_lines), 2, bottlenecks)
+        for flow in (self.control, self.variant):
+            self.assertEqual(
+                len([line for line in review_lines if flow.display_name in line]),
+                1,
+                f"{flow.display_name}: {bottlenecks}",
+            )
 
     def test_earlier_quarter_shows_its_own_pilots_only(self):
         self.recommendation.action_dismiss()
