@@ -22,6 +22,7 @@
         "security/crossdept_ticket_security.xml",
         "data/crossdept_ticket_data.xml",
         "data/crossdept_mail_data.xml",
+        "data/crossdept_mail_gateway_data.xml",
         "data/crossdept_ticket_cron.xml",
         "data/crossdept_automation_data.xml",
         "data/crossdept_rating_data.xml",

@@ -1,6 +1,7 @@
 from . import crossdept_engine_mixin
 from . import crossdept_approval_mixin
 from . import crossdept_ticket_type
+from . import crossdept_ticket_type_alias
 from . import crossdept_ticket_tag
 from . import crossdept_ticket_event
 from . import crossdept_ticket_event_label
@@ -27,6 +28,9 @@ from . import crossdept_ticket_step_activity
 from . import crossdept_ticket_step_decision
 from . import crossdept_ticket_step_deliverable
 from . import crossdept_skill_requirement
+
+# the alias first: hr_department.py's guard then sees the alias fields written
+from . import hr_department_alias
 from . import hr_department
 from . import hr_employee
 from . import mail_activity
@@ -40,3 +44,5 @@ from . import crossdept_dispatch_schedule
 from . import res_lang
 from . import crossdept_ticket_step_bus
 from . import ir_http
+from . import crossdept_ticket_mail
+from . import mail_thread

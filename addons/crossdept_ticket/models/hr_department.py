@@ -8,6 +8,11 @@ DISPATCH_SETTINGS = (
     "crossdept_max_open_steps",
     "crossdept_when_unavailable",
     "crossdept_expert_user_ids",
+    # the department's mail alias (hr_department_alias.py) makes tickets
+    "alias_name",
+    "alias_domain_id",
+    "alias_contact",
+    "alias_defaults",
 )
 
 
@@ -114,8 +119,8 @@ class HrDepartment(models.Model):
         return super().write(vals)
 
     def _check_crossdept_settings(self, names):
-        """Refuse a change of the dispatch settings ``names`` by anybody but a
-        CrossDept administrator."""
+        """Refuse a change of the dispatch or mail alias settings ``names`` by
+        anybody but a CrossDept administrator."""
         if (
             not names
             or self.env.su
@@ -124,7 +129,8 @@ class HrDepartment(models.Model):
             return
         raise AccessError(
             self.env._(
-                "Only CrossDept administrators change how departments dispatch steps (%(fields)s).",
+                "Only CrossDept administrators change how departments dispatch steps "
+                "and receive tickets by email (%(fields)s).",
                 fields=", ".join(
                     self._fields[name]._description_string(self.env) for name in sorted(names)
                 ),

@@ -45,3 +45,4 @@ from . import test_ticket_submit
 from . import test_statement_timeout
 from . import test_read_path_queries
 from . import test_step_holder_access
+from . import test_mail_gateway
