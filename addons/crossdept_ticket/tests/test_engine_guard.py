@@ -37,7 +37,8 @@ TABLE = {
             **dict.fromkeys(
                 "state date_closed name step_ids event_ids schedule_id schedule_period "
                 "schedule_target dispatch_target_ref rating_last_value "
-                "resolved_with_knowledge access_token step_holder_ids".split(),
+                "resolved_with_knowledge access_token step_holder_ids "
+                "previous_ticket_id".split(),
                 NOBODY,
             ),
             # bridges and companions (when installed)
@@ -103,7 +104,7 @@ TABLE = {
     "crossdept.ticket.type": {
         "write": dict.fromkeys(
             "accountable_user_id active code company_id description expert_user_ids name "
-            "sequence skill_requirement_ids".split(),
+            "sequence skill_requirement_ids alias_id".split(),
             ADMINS,
         ),
         "create": ADMINS,

@@ -1,11 +1,9 @@
 import base64
-from datetime import timedelta
 from email.header import Header
 from itertools import count
 
 from freezegun import freeze_time
 
-from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 
@@ -175,3 +173,188 @@ class TestMailGateway(CrossdeptFlowCase, MockEmail):
         with self.assertRaisesRegex(AccessError, r"Only CrossDept .* by email \(Alias Name\)"):
             self.dept_finance.with_user(self.finance_manager).alias_name = "other-test"
         self.assertEqual(self.dept_finance.alias_name, "finance-test")
+
+    # ------------------------------------------------------------------
+    # Replies
+    # ------------------------------------------------------------------
+
+    def _reply(self, ticket, body="Any news?", **options):
+        """A reply of the customer to the ticket's first mail."""
+        first = ticket.message_ids.filtered(lambda m: m.message_type == "email")[-1:]
+        self._process(
+            rfc822(
+                self.type_alias,
+                subject=f"Re: {ticket.title}",
+                body=body,
+                in_reply_to=first.message_id,
+                **options,
+            )
+        )
+
+    def _customer_messages(self, ticket):
+        return ticket.message_ids.filtered(lambda m: m.author_id == ticket.partner_id)
+
+    def test_reply_threads_into_ticket(self):
+        ticket = self._new_ticket()
+        self._reply(ticket, body="The smoke is gone.")
+        self.assertFalse(self._ticket("Re: Printer on fire"), "a reply is no new ticket")
+        self.assertEqual(len(self._customer_messages(ticket)), 2)
+        self.assertIn("The smoke is gone.", self._customer_messages(ticket)[0].body)
+        self.assertEqual(ticket.state, "in_progress")
+
+    def test_reply_resumes_waiting_ticket(self):
+        ticket = self._new_ticket()
+        ticket.with_user(self.it_user).action_wait()
+        self.assertEqual(self._step(ticket, "Fix").state, "ready")
+        self._reply(ticket, body="Here is the serial number.")
+        self.assertEqual(ticket.state, "in_progress")
+        event = ticket.event_ids.sorted("id")[-1]
+        self.assertEqual(
+            (event.event_type, event.from_state, event.to_state, event.reason),
+            ("state", "waiting", "in_progress", "The customer replied by email."),
+        )
+
+    def _done_ticket(self, title="Printer on fire"):
+        with freeze_time("2026-12-01 10:00:00"):
+            ticket = self._new_ticket(title)
+            self._do(ticket, "Fix")
+        self.assertEqual(ticket.state, "done")
+        return ticket
+
+    def test_reply_reopens_recently_done_ticket(self):
+        ticket = self._done_ticket()
+        with freeze_time("2026-12-07 10:00:00"):
+            self._reply(ticket, body="It burns again.")
+        self.assertEqual(ticket.state, "in_progress")
+        self.assertEqual(self._step(ticket, "Fix").state, "ready")
+        self.assertIn("It burns again.", self._customer_messages(ticket)[0].body)
+        self.assertEqual(self.Ticket.search_count([("previous_ticket_id", "=", ticket.id)]), 0)
+
+    def test_reply_to_ticket_done_long_ago_opens_new_ticket(self):
+        ticket = self._done_ticket()
+        with freeze_time("2026-12-09 10:00:01"):
+            self._reply(ticket, body="It burns again.")
+        self.assertEqual(ticket.state, "done")
+        new = self.Ticket.search([("previous_ticket_id", "=", ticket.id)])
+        self.assertEqual(len(new), 1)
+        self.assertEqual(
+            (new.title, new.type_id, new.partner_id, new.state),
+            ("Re: Printer on fire", self.ticket_type, ticket.partner_id, "in_progress"),
+        )
+        self.assertNotEqual(new.name, ticket.name)
+        self.assertIn("It burns again.", self._customer_messages(new).body)
+        self.assertEqual(len(self._customer_messages(ticket)), 1)
+
+    def test_reopen_days_is_a_system_parameter(self):
+        self.env["ir.config_parameter"].set_param("crossdept_ticket.mail_reopen_days", "30")
+        ticket = self._done_ticket()
+        with freeze_time("2026-12-20 10:00:00"):
+            self._reply(ticket)
+        self.assertEqual(ticket.state, "in_progress")
+
+    # ------------------------------------------------------------------
+    # Loops and junk
+    # ------------------------------------------------------------------
+
+    AUTOMATIC_HEADERS = [
+        "Auto-Submitted: auto-replied",
+        "Auto-Submitted: auto-generated",
+        "X-Autoreply: yes",
+        "X-Autorespond: Out of office",
+        "Precedence: auto_reply",
+        "Precedence: bulk",
+        "Precedence: junk",
+        "Precedence: list",
+    ]
+
+    def test_auto_replies_make_no_ticket(self):
+        for number, header in enumerate(self.AUTOMATIC_HEADERS):
+            with self.subTest(header=header):
+                title = f"Out of office {number}"
+                msg_id = f"<auto-{number}@customer.example.com>"
+                self._process(rfc822(self.type_alias, subject=title, extra=[header], msg_id=msg_id))
+                self.assertFalse(self._ticket(title))
+                self.assertFalse(self._mails, "nothing answers an automatic mail")
+                self.assertFalse(self.env["mail.message"].search([("message_id", "=", msg_id)]))
+
+    def test_auto_submitted_no_is_a_person(self):
+        self._new_ticket(extra=["Auto-Submitted: no"])
+
+    def test_delivery_report_makes_no_ticket(self):
+        self._process(
+            rfc822(
+                self.type_alias,
+                subject="Undelivered Mail Returned to Sender",
+                content_type="multipart/report; report-type=delivery-status",
+                attachment=("details.txt", b"550 unknown user"),
+            )
+        )
+        self.assertFalse(self._ticket("Undelivered Mail Returned to Sender"))
+        self.assertFalse(self._mails)
+
+    def test_auto_reply_neither_resumes_nor_reopens(self):
+        waiting = self._new_ticket()
+        waiting.with_user(self.it_user).action_wait()
+        self._reply(waiting, body="I am on holiday.", extra=["Auto-Submitted: auto-replied"])
+        self.assertEqual(waiting.state, "waiting")
+        self.assertEqual(len(self._customer_messages(waiting)), 1)
+        done = self._done_ticket("Toner empty")
+        with freeze_time("2026-12-02 10:00:00"):
+            self._reply(done, body="I am on holiday.", extra=["X-Autoreply: yes"])
+        self.assertEqual(done.state, "done")
+        self.assertFalse(self.Ticket.search([("previous_ticket_id", "=", done.id)]))
+
+    def test_unknown_sender_to_partners_alias_bounced_once(self):
+        self.ticket_type.alias_contact = "partners"
+        self._process(rfc822(self.type_alias, subject="Who am I"))
+        self.assertFalse(self._ticket("Who am I"))
+        self.assertEqual(len(self._mails), 1)
+        self.assertEqual(self._mails[0]["email_to"], ["ann.smith@customer.example.com"])
+        # its auto-reply to the bounce gets no answer
+        self._process(
+            rfc822(self.type_alias, subject="Who am I", extra=["Auto-Submitted: auto-replied"])
+        )
+        self.assertFalse(self._mails)
+        self.assertFalse(self._ticket("Who am I"))
+
+    def test_flooding_sender_throttled(self):
+        set_param = self.env["ir.config_parameter"].set_param
+        set_param("mail.gateway.loop.minutes", "60")
+        set_param("mail.gateway.loop.threshold", "3")
+        for number in range(3):
+            self._new_ticket(f"Flood {number}")
+        self._process(rfc822(self.type_alias, subject="Flood 3"))
+        self.assertFalse(self._ticket("Flood 3"))
+        # Odoo's gateway tells the sender once, in a mail whose replies it ignores
+        self.assertEqual(len(self._mails), 1)
+        self.assertEqual(self._mails[0]["email_to"], ["ann.smith@customer.example.com"])
+        self.assertIn("loop-detection-bounce-email", self._mails[0]["references"])
+        # another sender is not throttled
+        self._new_ticket("Not a flood", email_from="bob@customer.example.com")
+
+    # ------------------------------------------------------------------
+    # Encodings and size
+    # ------------------------------------------------------------------
+
+    def test_gbk_mail(self):
+        for charset in ("gbk", "gb18030"):
+            with self.subTest(charset=charset):
+                title = f"打印机着火了 {charset}"
+                self._process(
+                    rfc822(
+                        self.type_alias,
+                        subject=title,
+                        body="今天早上开始冒烟。请尽快处理。",
+                        charset=charset,
+                    )
+                )
+                ticket = self._ticket(title)
+                self.assertEqual(len(ticket), 1)
+                self.assertIn("今天早上开始冒烟。请尽快处理。", ticket.description)
+
+    def test_big_body(self):
+        lines = [f"Line {number}: the printer logs another paper jam." for number in range(8000)]
+        ticket = self._new_ticket("Long log", body="\n".join(lines))
+        self.assertGreater(len("\n".join(lines)), 300_000)
+        self.assertIn("Line 7999: the printer logs another paper jam.", ticket.description)
+        self.assertIn("Line 0: the printer", ticket.description)
