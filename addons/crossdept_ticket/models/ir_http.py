@@ -73,10 +73,14 @@ class IrHttp(models.AbstractModel):
         try:
             result = super()._dispatch(endpoint)
             # what the endpoint changed is written under the same limit
-            request.env.flush_all()
+            if not cr._closed:  # pylint: disable=protected-access
+                request.env.flush_all()
         except QueryCanceled as error:
             raise cls._crossdept_statement_timeout_error() from error
         # back to the session's default for what follows in this transaction (the
-        # commit, and in tests the test's own transaction that the request shares)
-        cr.execute(SQL("SET LOCAL statement_timeout TO DEFAULT"))
+        # commit, and in tests the test's own transaction that the request shares);
+        # XML-RPC and /jsonrpc close the request's cursor and work in their own (the
+        # test cursor has no public ``closed``)
+        if not cr._closed:  # pylint: disable=protected-access
+            cr.execute(SQL("SET LOCAL statement_timeout TO DEFAULT"))
         return result
