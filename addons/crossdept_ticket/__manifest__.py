@@ -41,6 +41,7 @@
         "wizard/crossdept_ticket_step_reject_views.xml",
         "wizard/crossdept_ticket_step_transfer_views.xml",
         "wizard/crossdept_ticket_step_approver_views.xml",
+        "wizard/crossdept_ticket_step_hand_over_views.xml",
         "views/crossdept_ticket_menus.xml",
         "views/crossdept_ticket_step_queue_views.xml",
     ],

@@ -111,6 +111,19 @@ class CrossdeptApprovalMixin(models.AbstractModel):
     def _on_approval_added(self, users, reason):
         """``users`` may now decide too."""
 
+    def _approval_replace_approver(self, old, new):
+        """``new`` decides instead of ``old`` (a hand-over)."""
+        raise NotImplementedError
+
+    def _approval_colleague_refusal(self, user):
+        """Why ``user`` cannot take over an approval of these records, or False."""
+        if not user.active or user.share:
+            return self.env._("%(user)s is not an active internal user.", user=user.name)
+        return False
+
+    def _on_approval_handed_over(self, old, new, reason):
+        """``new`` decides instead of ``old``."""
+
     # ------------------------------------------------------------------
     # The gate
     # ------------------------------------------------------------------
@@ -252,6 +265,57 @@ class CrossdeptApprovalMixin(models.AbstractModel):
         self._on_approval_added(new, reason)
         if self.approval_state == "pending":
             self._approval_apply_outcome()
+        return True
+
+    def _approval_hand_over(self, user, reason):
+        """The current user, an approver who has not decided yet, hands their
+        decision to the colleague ``user`` (转交): ``user`` replaces them, so the
+        number of approvers, and the policy's count, stay the same."""
+        self.ensure_one()
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Handing over an approval needs a reason."))
+        me = self.env.user
+        self._approval_lock()
+        self._approval_check_open()
+        if me not in self._approval_effective_approvers() or self._approval_decision_of(me):
+            raise UserError(
+                self.env._(
+                    "Only an approver of %(record)s who has not decided yet can hand it over.",
+                    record=self.display_name,
+                )
+            )
+        if user == me:
+            raise UserError(self.env._("Hand the approval over to somebody else than yourself."))
+        if self._approval_decision_of(user):
+            raise UserError(
+                self.env._(
+                    "%(user)s already decided on %(record)s.",
+                    user=user.name,
+                    record=self.display_name,
+                )
+            )
+        if user in self._approval_approvers():
+            raise UserError(
+                self.env._(
+                    "%(user)s is already an approver of %(record)s.",
+                    user=user.name,
+                    record=self.display_name,
+                )
+            )
+        if not self._approval_requester_may_decide() and user in self._approval_requester():
+            raise UserError(
+                self.env._(
+                    "%(user)s requested %(record)s and cannot approve it.",
+                    user=user.name,
+                    record=self.display_name,
+                )
+            )
+        refusal = self._approval_colleague_refusal(user)
+        if refusal:
+            raise UserError(refusal)
+        self._approval_replace_approver(me, user)
+        self._on_approval_handed_over(me, user, reason)
         return True
 
     def _approval_check_granted(self, action):

@@ -39,6 +39,7 @@ class CrossdeptTicketEvent(models.Model):
             ("escalation", "Escalation"),
             ("step_cancel", "Step cancelled"),
             ("approver_add", "Approver added"),
+            ("approver_hand_over", "Approval handed over"),
             ("approval_blocked", "Approval cannot be decided"),
         ],
         required=True,

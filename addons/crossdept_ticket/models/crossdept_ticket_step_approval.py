@@ -113,6 +113,28 @@ class CrossdeptTicketStep(models.Model):
             "context": {"default_step_id": self.id},
         }
 
+    def action_hand_over_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Hand Over (转交)"),
+            "res_model": "crossdept.ticket.step.hand.over",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_step_id": self.id},
+        }
+
+    def action_hand_over(self, user, reason):
+        """The current user, a pending approver of the step, hands their decision
+        to a colleague (转交)."""
+        self.ensure_one()
+        self._check_approval_step()
+        res = self._approval_hand_over(
+            self.env["res.users"].browse(getattr(user, "id", user)), reason
+        )
+        self.ticket_id._sync_current_step()
+        return res
+
     def action_add_approvers(self, users, reason):
         """Let more people decide the step (the Accountable, a manager of the ticket's
         departments or an administrator)."""
@@ -246,6 +268,42 @@ class CrossdeptTicketStep(models.Model):
         if self.state in OPEN_STATES:
             self._notify_approvers(users)
         self.ticket_id._sync_current_step()
+
+    def _approval_replace_approver(self, old, new):
+        self._engine().write({"approver_ids": [Command.unlink(old.id), Command.link(new.id)]})
+
+    def _approval_colleague_refusal(self, user):
+        refusal = super()._approval_colleague_refusal(user)
+        if not refusal and not user.has_group("crossdept_ticket.group_crossdept_ticket_user"):
+            refusal = self.env._("%(user)s has no access to CrossDept.", user=user.name)
+        return refusal
+
+    def _on_approval_handed_over(self, old, new, reason):
+        self.ticket_id._log_events(
+            [
+                {
+                    "ticket_id": self.ticket_id.id,
+                    "step_id": self.id,
+                    "event_type": "approver_hand_over",
+                    "from_user_id": old.id,
+                    "to_user_id": new.id,
+                    "to_department_id": self.department_id.id,
+                    "reason": reason,
+                }
+            ]
+        )
+        self._close_activities(users=old)
+        self._notify_approvers(new)
+        self.ticket_id.message_post(
+            body=self.env._(
+                "Approval of step %(step)s handed over from %(old)s to %(new)s: %(reason)s",
+                step=self.name,
+                old=old.name,
+                new=new.name,
+                reason=reason,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _approval_open(self):
         """A ready approval step asks its approvers, resolved now from its flow
