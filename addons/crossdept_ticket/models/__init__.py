@@ -46,3 +46,4 @@ from . import crossdept_ticket_step_bus
 from . import ir_http
 from . import crossdept_ticket_mail
 from . import mail_thread
+from . import crossdept_ticket_withdraw

@@ -40,6 +40,7 @@ class CrossdeptTicketEvent(models.Model):
             ("step_cancel", "Step cancelled"),
             ("approver_add", "Approver added"),
             ("approver_hand_over", "Approval handed over"),
+            ("withdraw", "Withdrawn by the requester"),
             ("approval_blocked", "Approval cannot be decided"),
         ],
         required=True,

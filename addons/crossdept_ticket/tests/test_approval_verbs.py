@@ -1,3 +1,4 @@
+import json
 import re
 import xmlrpc.client
 
@@ -11,7 +12,7 @@ from .common_flow import CrossdeptFlowCase
 @tagged("post_install", "-at_install")
 class TestApprovalVerbs(HttpCase, CrossdeptFlowCase):
     """The OA verbs of an approval step, offered to whom they concern and recorded
-    with who, whom and why: hand over (转交)."""
+    with who, whom and why: hand over (转交), withdraw (撤回)."""
 
     @classmethod
     def setUpClass(cls):
@@ -144,3 +145,84 @@ class TestApprovalVerbs(HttpCase, CrossdeptFlowCase):
         self.assertEqual(step.approver_ids, self.approver_2 | self.approver_3)
         event = ticket.event_ids.filtered(lambda e: e.event_type == "approver_hand_over")
         self.assertEqual((event.actor_id, event.reason), (self.approver_1, "Over XML-RPC"))
+
+    # ------------------------------------------------------------------
+    # 撤回 Withdraw
+    # ------------------------------------------------------------------
+
+    def test_withdraw_cancels_the_ticket_through_the_engine(self):
+        ticket, step = self._waiting_step()
+        self.assertTrue(ticket.with_user(self.it_user).can_withdraw)
+        self.assertFalse(ticket.with_user(self.approver_1).can_withdraw)
+        ticket.with_user(self.it_user).action_withdraw(" Bought it myself ")
+        self.assertEqual(ticket.state, "cancelled")
+        self.assertEqual(step.state, "cancelled")
+        self.assertFalse(self._todo_users(step), "the approvers' to-dos are closed")
+        event = ticket.event_ids.filtered(lambda e: e.event_type == "withdraw")
+        self.assertEqual(
+            (event.actor_id, event.reason),
+            (self.it_user, "Withdrawn by the requester: Bought it myself"),
+        )
+        state = ticket.event_ids.filtered(
+            lambda e: e.event_type == "state" and e.to_state == "cancelled"
+        )
+        self.assertEqual(state.reason, "Withdrawn by the requester: Bought it myself")
+
+    def test_withdraw_is_refused_once_decided_or_to_others(self):
+        ticket, step = self._waiting_step()
+        with self.assertRaisesRegex(
+            UserError, r"Only the requester of .* \(It User\) can withdraw it"
+        ):
+            ticket.with_user(self.approver_1).action_withdraw("not mine")
+        with self.assertRaisesRegex(UserError, "Withdrawing a request needs a reason"):
+            ticket.with_user(self.it_user).action_withdraw(" ")
+        step.with_user(self.approver_2).action_approve()
+        with self.assertRaisesRegex(
+            UserError, "cannot be withdrawn: Approver 2 already decided on it"
+        ):
+            ticket.with_user(self.it_user).action_withdraw("too late")
+        self.assertEqual(ticket.state, "in_progress")
+        self.assertFalse(ticket.event_ids.filtered(lambda e: e.event_type == "withdraw"))
+
+    def test_withdraw_over_jsonrpc_as_the_requester(self):
+        ticket, step = self._waiting_step()
+        key = (
+            self.env["res.users.apikeys"]
+            .with_user(self.it_user)
+            .sudo()  # a key without expiration date needs it
+            ._generate("rpc", "test", None)
+        )
+
+        def call(reason):
+            return self.url_open(
+                "/jsonrpc",
+                data=json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "call",
+                        "params": {
+                            "service": "object",
+                            "method": "execute_kw",
+                            "args": [
+                                self.env.cr.dbname,
+                                self.it_user.id,
+                                key,
+                                "crossdept.ticket",
+                                "action_withdraw",
+                                [[ticket.id], reason],
+                            ],
+                        },
+                    }
+                ).encode(),
+                headers={"Content-Type": "application/json"},
+            ).json()
+
+        with mute_logger("odoo.http"):
+            refused = call("")
+        self.assertIn("needs a reason", refused["error"]["data"]["message"])
+        self.assertTrue(call("Over JSON-RPC")["result"])
+        ticket.invalidate_recordset()
+        step.invalidate_recordset()
+        self.assertEqual((ticket.state, step.state), ("cancelled", "cancelled"))
+        event = ticket.event_ids.filtered(lambda e: e.event_type == "withdraw")
+        self.assertEqual(event.actor_id, self.it_user)
