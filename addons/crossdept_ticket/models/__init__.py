@@ -39,6 +39,7 @@ from . import crossdept_ticket_step_queue
 from . import crossdept_ticket_step_inbox
 from . import crossdept_ticket_current
 from . import crossdept_ticket_submit
+from . import crossdept_ticket_output
 from . import crossdept_escalation_rule
 from . import crossdept_dispatch_schedule
 from . import res_lang

@@ -1,5 +1,15 @@
 from odoo import api, fields, models
 
+# what a step's output holds: "check" is ticked off, the others carry a value
+VALUE_TYPES = [
+    ("check", "Checkbox"),
+    ("amount", "Amount"),
+    ("text", "Text"),
+    ("date", "Date"),
+    ("boolean", "Yes/No"),
+    ("file", "File"),
+]
+
 
 class CrossdeptFlowStepDeliverable(models.Model):
     _name = "crossdept.flow.step.deliverable"
@@ -9,6 +19,16 @@ class CrossdeptFlowStepDeliverable(models.Model):
     step_id = fields.Many2one("crossdept.flow.step", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, translate=True)
+    value_type = fields.Selection(
+        VALUE_TYPES,
+        default="check",
+        required=True,
+        help="What the step's holder gives: a tick, or a value (an amount with its "
+        "currency, a text, a date, yes or no, a file) that later steps and approvers see.",
+    )
+    required = fields.Boolean(
+        default=True, help="The step cannot be finished until this output is given."
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -160,6 +160,12 @@ class CrossdeptTicket(models.Model):
             "step_ids.decision_ids",
             "step_ids.deliverable_ids.done",
             "current_deliverable_ids.done",
+            # the outputs' values, before the form is saved
+            "current_deliverable_ids.value_amount",
+            "current_deliverable_ids.value_text",
+            "current_deliverable_ids.value_date",
+            "current_deliverable_ids.value_yes_no",
+            "current_deliverable_ids.value_file",
             "raci_ids.holder_user_id",
         ]
     )

@@ -168,7 +168,17 @@ class CrossdeptTicket(models.Model):
             "portal_visible": flow_step.portal_visible
             or (names_requester and self.requester_id.share),
             "deliverable_ids": [
-                Command.create({"name": line.name, "sequence": line.sequence})
+                Command.create(
+                    {
+                        "name": line.name,
+                        "sequence": line.sequence,
+                        "value_type": line.value_type,
+                        "required": line.required,
+                        "currency_id": self.company_id.currency_id.id
+                        if line.value_type == "amount"
+                        else False,
+                    }
+                )
                 for line in flow_step.deliverable_ids
             ],
         }

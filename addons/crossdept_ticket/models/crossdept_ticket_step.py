@@ -8,6 +8,7 @@ from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
 from ..tools.graph import descendants
 from .crossdept_escalation_rule import LEVELS
+from .crossdept_ticket_step_deliverable import HOLDER_FIELDS
 
 STEP_STATES = [
     ("pending", "Pending"),
@@ -183,13 +184,13 @@ class CrossdeptTicketStep(models.Model):
         return super().unlink()
 
     def _check_deliverable_commands(self, commands):
-        """Through its step, a deliverable can only be ticked or unticked."""
+        """Through its step, a deliverable can only be ticked off or given its value."""
         for command in commands:
             if not (
                 isinstance(command, (list, tuple))
                 and (
                     command[0] == Command.LINK
-                    or (command[0] == Command.UPDATE and set(command[2]) <= {"done"})
+                    or (command[0] == Command.UPDATE and set(command[2]) <= HOLDER_FIELDS)
                 )
             ):
                 raise UserError(
@@ -297,7 +298,9 @@ class CrossdeptTicketStep(models.Model):
             [("res_model", "=", "crossdept.ticket"), ("res_id", "=", ticket._origin.id)], limit=1
         ):
             missing.append(self.env._("input: an attachment on the ticket"))
-        for deliverable in deliverables.filtered(lambda line: not line.done):
+        for deliverable in deliverables.filtered(
+            lambda line: line.required and not line._is_filled()
+        ):
             missing.append(self.env._("deliverable: %(name)s", name=deliverable.name))
         return missing
 

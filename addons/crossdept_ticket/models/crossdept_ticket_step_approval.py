@@ -364,7 +364,11 @@ class CrossdeptTicketStep(models.Model):
         downstream = target._successors_closure()
         downstream._close_activities()
         downstream._approval_reset()
-        downstream.deliverable_ids.sudo()._engine().write({"done": False})
+        # the steps to do again are ticked off again; the values given stay, to be
+        # kept or changed
+        downstream.deliverable_ids.filtered(
+            lambda line: line.value_type == "check"
+        ).sudo()._engine().write({"done": False})
         downstream._engine().write(
             {
                 "state": "pending",

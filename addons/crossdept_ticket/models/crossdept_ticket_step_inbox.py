@@ -50,7 +50,15 @@ class CrossdeptTicketStep(models.Model):
                 names.append(self.env._("an attachment on the ticket"))
             step.input_names = ", ".join(names) or False
 
-    @api.depends("state", "kind", "deliverable_ids.done")
+    @api.depends(
+        "state",
+        "kind",
+        "deliverable_ids.done",
+        "deliverable_ids.value_text",
+        "deliverable_ids.value_date",
+        "deliverable_ids.value_yes_no",
+        "deliverable_ids.value_file",
+    )
     def _compute_finish_blocked_reason(self):
         for step in self:
             step.finish_blocked_reason = step._finish_blocked_reason()

@@ -47,3 +47,4 @@ from . import test_read_path_queries
 from . import test_step_holder_access
 from . import test_mail_gateway
 from . import test_approval_verbs
+from . import test_step_outputs

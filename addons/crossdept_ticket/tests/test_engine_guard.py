@@ -78,7 +78,17 @@ TABLE = {
         "write": {
             # the holder ticks them off; nobody else, administrators included
             "done": frozenset({"responsible"}),
-            **dict.fromkeys("company_id name sequence step_id ticket_id".split(), NOBODY),
+            # and gives the values of its outputs
+            **dict.fromkeys(
+                "value_amount currency_id value_text value_date value_yes_no value_file "
+                "value_filename".split(),
+                frozenset({"responsible"}),
+            ),
+            **dict.fromkeys(
+                "company_id name sequence step_id ticket_id value_type required filled_by_id "
+                "date_filled".split(),
+                NOBODY,
+            ),
         },
         "create": NOBODY,
         "unlink": NOBODY,
@@ -168,7 +178,7 @@ TABLE = {
         "unlink": NOBODY,
     },
     "crossdept.flow.step.deliverable": {
-        "write": dict.fromkeys("name sequence step_id".split(), NOBODY),
+        "write": dict.fromkeys("name sequence step_id value_type required".split(), NOBODY),
         "create": NOBODY,
         "unlink": NOBODY,
     },
