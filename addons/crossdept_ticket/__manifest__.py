@@ -45,6 +45,7 @@
         "wizard/crossdept_ticket_withdraw_views.xml",
         "views/crossdept_ticket_menus.xml",
         "views/crossdept_ticket_step_queue_views.xml",
+        "views/crossdept_ticket_output_views.xml",
     ],
     "demo": [
         "demo/crossdept_ticket_demo.xml",

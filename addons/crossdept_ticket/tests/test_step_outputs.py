@@ -3,7 +3,7 @@ from datetime import date
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import USER
 from .common_flow import CrossdeptFlowCase
@@ -142,6 +142,19 @@ class TestStepOutputs(CrossdeptFlowCase):
         estimate.action_finish()
         self.assertEqual(self.estimate.state, "done")
 
+    def test_the_ticket_form_follows_a_value_before_it_is_saved(self):
+        self.estimate.with_user(self.finance_user).action_start()
+        form = Form(self.ticket.with_user(self.finance_user))
+        self.assertEqual(
+            form.next_action[0]["blocked"], "Still missing: deliverable: Estimated cost"
+        )
+        with form.current_deliverable_ids.edit(0) as line:
+            line.value_amount = 420.0
+        self.assertFalse(form.next_action[0]["blocked"])
+        form.save()
+        self.assertEqual(self.outputs["Estimated cost"].value_amount, 420.0)
+        self.assertEqual(self.outputs["Estimated cost"].filled_by_id, self.finance_user)
+
     def test_only_the_holder_gives_values_while_the_step_is_open(self):
         refusal = (
             r"Only the holder of step .*Estimate ticks off its deliverables and gives its "
@@ -205,3 +218,12 @@ class TestStepOutputs(CrossdeptFlowCase):
         # the next holder reads the values but does not change them
         with self.assertRaisesRegex(UserError, "Only the holder of step .*Estimate"):
             self.outputs["Estimated cost"].with_user(self.buyer).write({"value_amount": 1.0})
+
+    def test_the_step_form_gives_a_value(self):
+        self.estimate.with_user(self.finance_user).action_start()
+        form = Form(self.estimate.with_user(self.finance_user))
+        with form.deliverable_ids.edit(0) as line:
+            line.value_amount = 75.0
+        self.assertFalse(form.finish_blocked_reason)
+        form.save()
+        self.assertEqual(self.outputs["Estimated cost"].value_amount, 75.0)
