@@ -32,4 +32,5 @@ class CrossdeptTicketStep(models.Model):
                 }
                 for decision in self.decision_ids
             ],
+            "outputs": [output._api_data() for output in self.deliverable_ids],
         }

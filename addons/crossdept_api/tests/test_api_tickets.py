@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta
 
+from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -83,6 +84,92 @@ class TestApiTickets(CrossdeptApiCase):
         decision = data["steps"][1]["decisions"][0]
         self.assertEqual(decision["approver"]["id"], self.approver_1.id)
         self.assertEqual(decision["decision"], "approve")
+
+    def test_get_ticket_shows_the_steps_outputs(self):
+        flow, _steps = self._make_flow(
+            [
+                {
+                    "name": "Estimate",
+                    "user": self.finance_user,
+                    "deliverable_ids": [
+                        Command.create({"name": "Estimated cost", "value_type": "amount"}),
+                        Command.create(
+                            {"name": "In budget", "value_type": "boolean", "required": False}
+                        ),
+                        Command.create(
+                            {"name": "Delivery", "value_type": "date", "required": False}
+                        ),
+                        Command.create({"name": "Priced", "value_type": "check"}),
+                    ],
+                },
+                {
+                    "name": "Sign",
+                    "kind": "approval",
+                    "approvers": self.approver_1,
+                    "preds": ["Estimate"],
+                },
+            ]
+        )
+        ticket = self._run(flow)
+        estimate = self._step(ticket, "Estimate").with_user(self.finance_user)
+        cost, budget, _delivery, priced = estimate.deliverable_ids
+        estimate.action_start()
+        estimate.write(
+            {
+                "deliverable_ids": [
+                    Command.update(cost.id, {"value_amount": 1250.5}),
+                    Command.update(budget.id, {"value_yes_no": "no"}),
+                    Command.update(priced.id, {"done": True}),
+                ]
+            }
+        )
+        estimate.action_finish()
+        response = self._call(f"/tickets/{ticket.id}", key=self.it_key)
+        self.assertEqual(response.status_code, 200, response.text)
+        outputs = response.json()["steps"][0]["outputs"]
+        given_by = {"id": self.finance_user.id, "name": self.finance_user.name}
+        self.assertEqual(
+            [
+                {key: output[key] for key in ("name", "type", "required", "filled", "value")}
+                for output in outputs
+            ],
+            [
+                {
+                    "name": "Estimated cost",
+                    "type": "amount",
+                    "required": True,
+                    "filled": True,
+                    "value": 1250.5,
+                },
+                {
+                    "name": "In budget",
+                    "type": "boolean",
+                    "required": False,
+                    "filled": True,
+                    "value": False,
+                },
+                {
+                    "name": "Delivery",
+                    "type": "date",
+                    "required": False,
+                    "filled": False,
+                    "value": None,
+                },
+                {
+                    "name": "Priced",
+                    "type": "check",
+                    "required": True,
+                    "filled": True,
+                    "value": True,
+                },
+            ],
+        )
+        self.assertEqual(outputs[0]["currency"], self.env.company.currency_id.name)
+        self.assertIsNone(outputs[1]["currency"])
+        self.assertEqual(outputs[0]["filled_by"], given_by)
+        self.assertTrue(outputs[0]["date_filled"].endswith("Z"))
+        self.assertIsNone(outputs[2]["filled_by"])
+        self.assertEqual(response.json()["steps"][1]["outputs"], [])
 
     def test_bad_json(self):
         before = self._ticket_count()

@@ -193,6 +193,42 @@ class TestWebhook(CrossdeptApiCase):
         # tracking messages are not comments
         self.assertEqual(len(self._deliveries(ticket, "ticket.comment")), 1)
 
+    def test_step_done_carries_the_outputs(self):
+        flow, _steps = self._make_flow(
+            [
+                {
+                    "name": "Estimate",
+                    "user": self.finance_user,
+                    "deliverable_ids": [
+                        Command.create({"name": "Estimated cost", "value_type": "amount"}),
+                        Command.create({"name": "Notes", "value_type": "text"}),
+                    ],
+                },
+            ]
+        )
+        ticket = self._run(flow)
+        estimate = self._step(ticket, "Estimate").with_user(self.finance_user)
+        cost, notes = estimate.deliverable_ids
+        estimate.action_start()
+        cost.with_user(self.finance_user).value_amount = 980.0
+        notes.with_user(self.finance_user).value_text = "Two licences"
+        estimate.action_finish()
+        done = self._deliveries(ticket, "step.done")
+        self.assertEqual(len(done), 1)
+        step = json.loads(done.payload)["data"]["step"]
+        self.assertEqual(step["name"], "Estimate")
+        self.assertEqual(
+            [
+                (output["name"], output["type"], output["value"], output["filled_by"]["id"])
+                for output in step["outputs"]
+            ],
+            [
+                ("Estimated cost", "amount", 980.0, self.finance_user.id),
+                ("Notes", "text", "Two licences", self.finance_user.id),
+            ],
+        )
+        self.assertEqual(step["outputs"][0]["currency"], self.env.company.currency_id.name)
+
     def test_cancelled_steps_and_added_approvers(self):
         ticket = self._create_ticket(type_id=self.ticket_type.id, start_flow=True)
         self._do(ticket, "Analyse")
