@@ -1,3 +1,4 @@
+import base64
 import re
 from datetime import datetime
 
@@ -93,6 +94,8 @@ class GuardAttempts:
                 return other.id or None
             case "reference":
                 return f"res.partner,{self.customer_b.id}"
+            case "binary":
+                return base64.b64encode(b"Guard test").decode()
             case "json":
                 if isinstance(current, list):
                     return [*current, "guard"]
