@@ -156,7 +156,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             SQL(
                 """
                 SELECT d.flow_step_id,
-                       min(d.name),
+                       min(d.name->>'en_US'),
                        sum(d.step_count)::bigint,
                        sum(d.waiting_hours) / NULLIF(sum(d.waiting_count), 0),
                        sum(d.working_hours) / NULLIF(sum(d.working_count), 0),

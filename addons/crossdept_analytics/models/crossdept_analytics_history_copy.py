@@ -1,4 +1,5 @@
 import itertools
+import json
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -69,6 +70,7 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         uid = context["uid"]
         ticket_id = self._reserve_ids("crossdept_ticket", len(plans))
         step_id = self._reserve_ids("crossdept_ticket_step", sum(len(p["steps"]) for p in plans))
+        first_step_id = step_id
         tickets, steps, events, approvers = [], [], [], []
         predecessors, raci, holders = [], [], []
         stamp = _ts(fields.Datetime.now())
@@ -130,7 +132,8 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                             str(ticket_id),
                             str(spec["id"]),
                             str(company),
-                            _text(spec["name"]),
+                            # the English name; every language follows below
+                            _text(json.dumps({"en_US": spec["name"]})),
                             str(spec["sequence"]),
                             spec["kind"],
                             plan["priority"],
@@ -264,6 +267,11 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         ]
         self._copy("crossdept_ticket", TICKET_COLUMNS, tickets)
         self._copy("crossdept_ticket_step", STEP_COLUMNS, steps)
+        if steps:
+            # the flow steps' names in every language, as the engine's steps have them
+            self.env["crossdept.ticket.step"]._copy_flow_names(
+                SQL("s.id BETWEEN %s AND %s", first_step_id, step_id - 1)
+            )
         self._copy("crossdept_ticket_event", EVENT_COLUMNS, event_lines)
         self._copy("crossdept_ticket_step_approver_rel", ["step_id", "user_id"], approvers)
         self._copy(

@@ -24,7 +24,7 @@ class CrossdeptAnalyticsStep(models.Model):
     step_id = fields.Many2one("crossdept.ticket.step", "Step Instance", readonly=True)
     ticket_id = fields.Many2one("crossdept.ticket", readonly=True)
     flow_step_id = fields.Many2one("crossdept.flow.step", "Step", readonly=True)
-    name = fields.Char("Step Name", readonly=True)
+    name = fields.Char("Step Name", readonly=True, translate=True)
     state = fields.Selection(STEP_STATES, readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     department_id = fields.Many2one("hr.department", readonly=True)

@@ -23,7 +23,7 @@ class CrossdeptAnalyticsStepDay(models.Model):
     flow_step_id = fields.Many2one("crossdept.flow.step", "Step", readonly=True)
     flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
     department_id = fields.Many2one("hr.department", readonly=True)
-    name = fields.Char("Step Name", readonly=True)
+    name = fields.Char("Step Name", readonly=True, translate=True)
     step_count = fields.Integer("Steps", readonly=True)
     waiting_count = fields.Integer("Steps with Waiting Time", readonly=True)
     waiting_hours = fields.Float("Waiting Hours (sum)", readonly=True)
@@ -45,7 +45,7 @@ class CrossdeptAnalyticsStepDay(models.Model):
                            s.flow_step_id,
                            s.flow_id,
                            s.department_id,
-                           min(s.name) AS name,
+                           (array_agg(s.name))[1] AS name,
                            count(*) AS step_count,
                            count(s.waiting_hours) AS waiting_count,
                            sum(s.waiting_hours) AS waiting_hours,

@@ -46,7 +46,10 @@ class CrossdeptProcessVariant(models.Model):
         return SQL(
             """
                 SELECT t.id AS ticket_id, t.flow_id, t.company_id,
-                       STRING_AGG(s.name, ' → ' ORDER BY e.event_date, e.id)
+                       STRING_AGG(
+                           COALESCE(s.name->>%s, s.name->>'en_US'), ' → '
+                           ORDER BY e.event_date, e.id
+                       )
                            FILTER (WHERE e.event_type = 'step_done') AS variant,
                        COUNT(*) FILTER (WHERE e.event_type = 'step_done') AS step_count,
                        EXTRACT(EPOCH FROM
@@ -59,7 +62,9 @@ class CrossdeptProcessVariant(models.Model):
                   JOIN crossdept_ticket_step s ON s.id = e.step_id
                  WHERE t.state = 'done' AND t.flow_id IS NOT NULL
               GROUP BY t.id, t.flow_id, t.company_id
-            """
+            """,
+            # the path in the reader's language
+            self.env.lang or "en_US",
         )
 
     def action_open_tickets(self):

@@ -69,15 +69,10 @@ class CrossdeptPortal(CustomerPortal):
         return ticket.step_ids.filtered("portal_visible")
 
     def _portal_step_names(self, ticket):
-        """The steps' names in the customer's language: a step keeps a copy of its
-        flow step's name, taken in the language of whoever started the flow."""
-        steps = self._portal_steps(ticket)
-        # sudo: flow definitions are internal; only the names of the steps this
-        # customer already sees are read
-        return {
-            step.id: step.flow_step_id.sudo().with_context(lang=request.env.lang).name or step.name
-            for step in steps
-        }
+        """The steps' names in the customer's language (a step holds its flow step's
+        name in every language)."""
+        steps = self._portal_steps(ticket).with_context(lang=request.env.lang)
+        return {step.id: step.name for step in steps}
 
     @http.route(["/my/tickets/new"], type="http", auth="user", website=True)
     def portal_new_crossdept_ticket(self, **post):

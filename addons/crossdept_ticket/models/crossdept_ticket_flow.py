@@ -119,6 +119,8 @@ class CrossdeptTicket(models.Model):
                 vals_list.append(ticket._prepare_step_vals(flow_step))
                 keys.append((ticket.id, flow_step.id))
         steps = self.env["crossdept.ticket.step"]._engine().create(vals_list)
+        # the names in every language, not only in the language of who starts the flow
+        steps._copy_flow_names()
         step_of = dict(zip(keys, steps.ids, strict=True))
         links = [
             (step_of[ticket_id, flow_step_id], step_of[ticket_id, pred.id])
@@ -170,6 +172,7 @@ class CrossdeptTicket(models.Model):
             "deliverable_ids": [
                 Command.create(
                     {
+                        "flow_deliverable_id": line.id,
                         "name": line.name,
                         "sequence": line.sequence,
                         "value_type": line.value_type,

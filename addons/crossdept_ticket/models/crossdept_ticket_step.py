@@ -41,7 +41,9 @@ class CrossdeptTicketStep(models.Model):
     )
     flow_step_id = fields.Many2one("crossdept.flow.step", required=True, readonly=True, index=True)
     company_id = fields.Many2one(related="ticket_id.company_id", store=True, index=True)
-    name = fields.Char(required=True, readonly=True)
+    # the flow step's name in every language (copied with its translations when the
+    # step is created): each reader sees their own, reports read the stored column
+    name = fields.Char(required=True, readonly=True, translate=True)
     sequence = fields.Integer(readonly=True)
     kind = fields.Selection(related="flow_step_id.kind", store=True)
     priority = fields.Selection(related="ticket_id.priority", store=True)
@@ -121,6 +123,30 @@ class CrossdeptTicketStep(models.Model):
                 "WHERE state IN ('ready', 'in_progress')"
             )
         )
+        # steps created before their names were translatable hold the language of who
+        # started the flow: once every table is up to date, give them every language
+        self.pool.post_init(self._init_flow_names)
+
+    def _init_flow_names(self):
+        # deliverables copied before they named their flow deliverable: the one of the
+        # same flow step that bears their name in one of its languages
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crossdept_ticket_step_deliverable d
+                   SET flow_deliverable_id = fd.id
+                  FROM crossdept_ticket_step s, crossdept_flow_step_deliverable fd
+                 WHERE d.flow_deliverable_id IS NULL
+                   AND s.id = d.step_id
+                   AND fd.step_id = s.flow_step_id
+                   AND EXISTS (
+                       SELECT 1 FROM jsonb_each_text(fd.name) t
+                        WHERE t.value = d.name->>'en_US'
+                   )
+                """
+            )
+        )
+        self._copy_flow_names(SQL("TRUE"))
 
     @api.depends_context("uid")
     @api.depends("user_id", "responsible_ids", "state", "ticket_id.state")
@@ -136,6 +162,35 @@ class CrossdeptTicketStep(models.Model):
 
     def _is_worker(self, user):
         return user == self.user_id or user in self.responsible_ids
+
+    def _copy_flow_names(self, where=None):
+        """Give these steps (or those ``where`` selects, an SQL condition on the step
+        ``s``) and their deliverables the names of their flow step and flow deliverables
+        in every language, in two queries."""
+        if where is None:
+            if not self:
+                return
+            where = SQL("s.id IN %s", tuple(self.ids))
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crossdept_ticket_step s SET name = fs.name "
+                "FROM crossdept_flow_step fs "
+                "WHERE fs.id = s.flow_step_id AND %s AND s.name IS DISTINCT FROM fs.name",
+                where,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crossdept_ticket_step_deliverable d SET name = fd.name "
+                "FROM crossdept_ticket_step s, crossdept_flow_step_deliverable fd "
+                "WHERE s.id = d.step_id AND fd.id = d.flow_deliverable_id AND %s "
+                "AND d.name IS DISTINCT FROM fd.name",
+                where,
+            )
+        )
+        self.env["crossdept.ticket.step"].invalidate_model(["name", "display_name"])
+        self.env["crossdept.ticket.step.deliverable"].invalidate_model(["name", "step_name"])
 
     @api.depends("name", "ticket_id.name")
     def _compute_display_name(self):

@@ -37,8 +37,12 @@ class CrossdeptTicketStepDeliverable(models.Model):
     # tick them off and finish (a One2many needs the ticket on the line)
     ticket_id = fields.Many2one(related="step_id.ticket_id", store=True, index=True)
     company_id = fields.Many2one(related="step_id.company_id", store=True)
+    flow_deliverable_id = fields.Many2one(
+        "crossdept.flow.step.deliverable", readonly=True, ondelete="set null", index=True
+    )
     sequence = fields.Integer()
-    name = fields.Char(required=True)
+    # the flow deliverable's name in every language, as the step's name
+    name = fields.Char(required=True, translate=True)
     value_type = fields.Selection(VALUE_TYPES, default="check", required=True)
     required = fields.Boolean(default=True)
     # ticked off, or (for a value) given: kept by write
@@ -105,7 +109,10 @@ class CrossdeptTicketStepDeliverable(models.Model):
         filled = self.env._("the value given by the step's holder")
         return {
             **super()._engine_fields(),
-            **dict.fromkeys(["step_id", "sequence", "name", "value_type", "required"], flow),
+            **dict.fromkeys(
+                ["step_id", "flow_deliverable_id", "sequence", "name", "value_type", "required"],
+                flow,
+            ),
             **dict.fromkeys(["filled_by_id", "date_filled"], filled),
         }
 

@@ -158,3 +158,19 @@ class TestDemoData(TransactionCase):
         self.assertGreaterEqual(len(staff), 14)
         for user in staff:
             self.assertEqual(user.notification_type, "inbox", user.login)
+
+    def test_each_reader_sees_the_demo_steps_in_their_language(self):
+        ticket = self.env.ref("crossdept_ticket.ticket_change")
+        feasibility = self.env.ref("crossdept_ticket.change_feasibility")
+        for xmlid, name, flow in (
+            ("user_sales_manager", "Technical feasibility", "Change request"),
+            ("user_it_engineer", "技术可行性评估", "变更请求"),
+        ):
+            reader = self.env.ref(f"crossdept_ticket.{xmlid}")
+            step = (
+                ticket.with_user(reader)
+                .with_context(lang=reader.lang)
+                .step_ids.filtered(lambda s: s.flow_step_id == feasibility)
+            )
+            self.assertEqual(step.name, name, reader.name)
+            self.assertEqual(step.ticket_id.flow_id.name, flow, reader.name)
