@@ -1,5 +1,9 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.tools import plaintext2html
+
+from ..tools.local_time import format_for_reader, local_date, reader_tz
 
 
 class CrossdeptTicketStep(models.Model):
@@ -33,7 +37,10 @@ class CrossdeptTicketStep(models.Model):
                     step.ticket_id,
                     user,
                     summary,
-                    step.date_deadline.date() if step.date_deadline else today,
+                    # the day the deadline falls on for the person
+                    local_date(step.date_deadline, user.partner_id)
+                    if step.date_deadline
+                    else today,
                     step,
                     note,
                 )
@@ -55,19 +62,25 @@ class CrossdeptTicketStep(models.Model):
     def _notify_approvers(self, users):
         """Approvers hear of a step as soon as it waits for them: a to-do each and
         a message on the ticket."""
+        # the message speaks to its readers: one per language and time zone among them
+        readers = defaultdict(lambda: self.env["res.partner"])
+        for partner in users.partner_id:
+            readers[partner.lang or self.env.lang, reader_tz(partner)] |= partner
         for step in self:
             step._schedule_activities(
                 users, self.env._("Approve or refuse: %(step)s", step=step.name)
             )
-            step.ticket_id.message_post(
-                body=self.env._(
-                    "Step %(step)s waits for your decision (deadline %(deadline)s).",
-                    step=step.name,
-                    deadline=step.date_deadline or "-",
-                ),
-                partner_ids=users.partner_id.ids,
-                subtype_xmlid="mail.mt_note",
-            )
+            for (lang, _tz), partners in readers.items():
+                reader = step.with_context(lang=lang)
+                step.ticket_id.message_post(
+                    body=reader.env._(
+                        "Step %(step)s waits for your decision (deadline %(deadline)s).",
+                        step=reader.name,
+                        deadline=format_for_reader(reader.env, step.date_deadline, partners[0]),
+                    ),
+                    partner_ids=partners.ids,
+                    subtype_xmlid="mail.mt_note",
+                )
 
     def _close_activities(self, users=None, done=False):
         """Close the steps' to-dos (of ``users`` only, if given). With ``done``, the

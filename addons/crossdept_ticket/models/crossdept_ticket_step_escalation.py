@@ -2,6 +2,8 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
+from ..tools.local_time import format_for_reader, local_date
+
 
 class CrossdeptTicketStep(models.Model):
     """Escalation of running steps under the escalation rules, and the step server
@@ -100,18 +102,18 @@ class CrossdeptTicketStep(models.Model):
             level = step.escalation_level
             if level == "0" and now < step.date_deadline:
                 users, summary, label = step._escalation_warn()
-                new_level = "1"
+                new_level, kind = "1", "warn"
             elif level in ("0", "1"):
                 users, summary, label = step._escalation_level1(rule)
-                new_level = "2"
+                new_level, kind = "2", "missed"
             elif level == "2":
                 users, summary, label = step._escalation_level2()
-                new_level = "3"
+                new_level, kind = "3", "overdue"
             else:
                 continue
             step._engine().escalation_level = new_level
             events.append(step._escalation_event(label, users))
-            notices.append((step, users, summary))
+            notices.append((step, users, summary, kind))
         self._schedule_escalation(rules)
         self.env["crossdept.ticket"]._log_events(events)
         self._post_escalation_notices(notices)
@@ -129,49 +131,89 @@ class CrossdeptTicketStep(models.Model):
                 "%(level)s: %(step)s, due %(deadline)s; notified %(users)s.",
                 level=level_label,
                 step=self.name,
-                deadline=self.date_deadline,
+                deadline=format_for_reader(
+                    self.env,
+                    self.date_deadline,
+                    self._ticket_reader(),
+                    lang=self.env.lang or "en_US",
+                ),
                 users=", ".join(users.mapped("name")) or "-",
             ),
         }
 
     @api.model
     def _post_escalation_notices(self, notices):
-        """One activity per person told and a note in each ticket's chatter, created
-        for the whole batch at once (the activity shows in the person's to-do list)."""
+        """One activity per person told, its summary written for them (their language,
+        the deadline in their time zone and on their day), and a note in each ticket's
+        chatter, created for the whole batch at once (the activity shows in the
+        person's to-do list)."""
         if not notices:
             return
-        today = fields.Date.context_today(self)
         self.env["crossdept.ticket"]._schedule_activities_batch(
             [
-                (step.ticket_id, user, summary, today)
-                for step, users, summary in notices
+                (
+                    step.ticket_id,
+                    user,
+                    step._escalation_summary(kind, user.partner_id),
+                    local_date(fields.Datetime.now(), user.partner_id),
+                )
+                for step, users, _summary, kind in notices
                 for user in users
             ]
         )
         tickets = self.env["crossdept.ticket"].browse(
-            [step.ticket_id.id for step, _users, _summary in notices]
+            [step.ticket_id.id for step, _users, _summary, _kind in notices]
         )
         tickets._message_log_batch(
-            bodies={step.ticket_id.id: summary for step, _users, summary in notices}
+            bodies={step.ticket_id.id: summary for step, _users, summary, _kind in notices}
+        )
+
+    def _ticket_reader(self):
+        """Whom the notes on the step's ticket are written for: its requester (the
+        deadline in their time zone, the zone named), else the step's holder."""
+        self.ensure_one()
+        return (self.ticket_id.requester_id or self.user_id or self.env.user).partner_id
+
+    def _ticket_note(self, kind):
+        """The escalation's note on the ticket, read by all its followers: in the
+        current language, the deadline in the time zone of the ticket's requester
+        (the zone named)."""
+        return self._escalation_summary(kind, self._ticket_reader(), lang=self.env.lang or "en_US")
+
+    def _escalation_summary(self, kind, partner, lang=None):
+        """The summary of the escalation (``kind``: warn, missed or overdue) written
+        for ``partner``: in their language (or ``lang``), the deadline in their time
+        zone."""
+        self.ensure_one()
+        lang = lang or partner.lang or self.env.lang or "en_US"
+        step = self.with_context(lang=lang)
+        deadline = format_for_reader(step.env, self.date_deadline, partner, lang=lang)
+        if kind == "warn":
+            return step.env._(
+                "Step %(step)s is close to its deadline (%(deadline)s).",
+                step=step.name,
+                deadline=deadline,
+            )
+        if kind == "missed":
+            return step.env._(
+                "Step %(step)s missed its deadline (%(deadline)s).",
+                step=step.name,
+                deadline=deadline,
+            )
+        return step.env._(
+            "Step %(step)s is still overdue since %(deadline)s.",
+            step=step.name,
+            deadline=deadline,
         )
 
     def _escalation_warn(self):
         users = self.user_id | self.responsible_ids | self.accountable_id
-        summary = self.env._(
-            "Step %(step)s is close to its deadline (%(deadline)s).",
-            step=self.name,
-            deadline=self.date_deadline,
-        )
-        return users, summary, self.env._("Warning")
+        return users, self._ticket_note("warn"), self.env._("Warning")
 
     def _escalation_level1(self, rule):
         manager = self.department_id.manager_id.user_id
         users = self.accountable_id | manager
-        summary = self.env._(
-            "Step %(step)s missed its deadline (%(deadline)s).",
-            step=self.name,
-            deadline=self.date_deadline,
-        )
+        summary = self._ticket_note("missed")
         target = self.env["res.users"]
         if rule.level1_reassign == "manager":
             target = manager
@@ -199,9 +241,4 @@ class CrossdeptTicketStep(models.Model):
         users = (
             manager_employee.parent_id.user_id or self.department_id.parent_id.manager_id.user_id
         )
-        summary = self.env._(
-            "Step %(step)s is still overdue since %(deadline)s.",
-            step=self.name,
-            deadline=self.date_deadline,
-        )
-        return users, summary, self.env._("Escalation level 2")
+        return users, self._ticket_note("overdue"), self.env._("Escalation level 2")

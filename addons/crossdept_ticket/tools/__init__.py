@@ -3,3 +3,4 @@ from . import calendar
 from . import dates
 from . import dispatch
 from . import graph
+from . import local_time
