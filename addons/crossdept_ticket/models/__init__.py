@@ -48,3 +48,4 @@ from . import ir_http
 from . import crossdept_ticket_mail
 from . import mail_thread
 from . import crossdept_ticket_withdraw
+from . import ir_module_module
