@@ -174,3 +174,18 @@ class TestDemoData(TransactionCase):
             )
             self.assertEqual(step.name, name, reader.name)
             self.assertEqual(step.ticket_id.flow_id.name, flow, reader.name)
+
+    def test_people_read_times_in_their_own_time_zone(self):
+        staff = self.env["ir.model.data"].search(
+            [("module", "=", "crossdept_ticket"), ("model", "=", "res.users")]
+        )
+        users = self.env["res.users"].browse(staff.mapped("res_id"))
+        self.assertTrue(users)
+        for user in users:
+            if user.lang == "zh_CN":
+                self.assertEqual(user.tz, "Asia/Shanghai", user.login)
+            else:
+                self.assertIn((user.tz or "UTC").split("/")[0], ("Europe", "America"), user.login)
+        # the Chinese customer's portal account follows their contact
+        customer = self.env["res.users"].search([("login", "=", "portal.zh")])
+        self.assertEqual((customer.lang, customer.tz), ("zh_CN", "Asia/Shanghai"))
