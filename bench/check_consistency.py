@@ -64,7 +64,7 @@ class Data:
         }
         cr.execute(
             """
-            SELECT s.id, s.ticket_id, s.name, s.state, s.kind,
+            SELECT s.id, s.ticket_id, s.name->>'en_US', s.state, s.kind,
                    f.approval_policy, f.approval_min_count, f.approval_min_percent,
                    COALESCE(f.allow_requester_approval, FALSE)
               FROM crossdept_ticket_step s
