@@ -117,13 +117,15 @@ class ConcurrencyCase(TransactionCase):
             cr.execute(
                 SQL("SELECT MAX(id) FROM crossdept_ticket_event WHERE ticket_id = %s", ticket.id)
             )
+            # fetched at once: reading the steps below may query on the same cursor
+            last_event = cr.fetchone()[0]
             ids = {
                 "users": [u.id for u in users],
                 "steps": {step.name: step.id for step in ticket.step_ids},
                 "ticket": ticket.id,
                 "flow": flow.id,
                 "type": ticket_type.id,
-                "last_event": cr.fetchone()[0],
+                "last_event": last_event,
             }
         self.addCleanup(self._cleanup, ids)
         return ids
