@@ -85,8 +85,8 @@ TABLE = {
                 frozenset({"responsible"}),
             ),
             **dict.fromkeys(
-                "company_id flow_deliverable_id name sequence step_id ticket_id value_type required "
-                "filled_by_id date_filled".split(),
+                "company_id flow_deliverable_id name sequence step_id ticket_id value_type "
+                "required filled_by_id date_filled".split(),
                 NOBODY,
             ),
         },
