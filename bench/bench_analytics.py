@@ -29,6 +29,7 @@ import time
 from datetime import date, timedelta
 
 import benchargs
+import psycopg2
 
 import odoo
 from odoo import SUPERUSER_ID, Command, api
@@ -154,7 +155,13 @@ def p95(func):
 def copy_database(source, target):
     with odoo.sql_db.db_connect("postgres").cursor() as cr:
         cr._cnx.autocommit = True
-        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
+        try:
+            cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
+        except psycopg2.errors.InsufficientPrivilege:
+            # FORCE may not end a process of a role we are not (an autovacuum worker
+            # busy with the freshly loaded tables); a plain DROP stops such a worker
+            # itself and waits a few seconds for the others
+            cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(target)))
         cr.execute(
             SQL("CREATE DATABASE %s TEMPLATE %s", SQL.identifier(target), SQL.identifier(source))
         )
@@ -207,7 +214,13 @@ def drop_database(target):
     odoo.sql_db.close_db(target)
     with odoo.sql_db.db_connect("postgres").cursor() as cr:
         cr._cnx.autocommit = True
-        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
+        try:
+            cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
+        except psycopg2.errors.InsufficientPrivilege:
+            # FORCE may not end a process of a role we are not (an autovacuum worker
+            # busy with the freshly loaded tables); a plain DROP stops such a worker
+            # itself and waits a few seconds for the others
+            cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(target)))
 
 
 def main():
