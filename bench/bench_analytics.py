@@ -152,16 +152,21 @@ def p95(func):
     return statistics.quantiles(timings, n=20, method="inclusive")[-1], statistics.median(timings)
 
 
+def _drop(cr, target):
+    """Drop the database ``target`` on an autocommit cursor."""
+    try:
+        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
+    except psycopg2.errors.InsufficientPrivilege:
+        # FORCE may not end a process of a role we are not (an autovacuum worker
+        # busy with the freshly loaded tables); a plain DROP stops such a worker
+        # itself and waits a few seconds for the others
+        cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(target)))
+
+
 def copy_database(source, target):
     with odoo.sql_db.db_connect("postgres").cursor() as cr:
         cr._cnx.autocommit = True
-        try:
-            cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
-        except psycopg2.errors.InsufficientPrivilege:
-            # FORCE may not end a process of a role we are not (an autovacuum worker
-            # busy with the freshly loaded tables); a plain DROP stops such a worker
-            # itself and waits a few seconds for the others
-            cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(target)))
+        _drop(cr, target)
         cr.execute(
             SQL("CREATE DATABASE %s TEMPLATE %s", SQL.identifier(target), SQL.identifier(source))
         )
@@ -214,13 +219,7 @@ def drop_database(target):
     odoo.sql_db.close_db(target)
     with odoo.sql_db.db_connect("postgres").cursor() as cr:
         cr._cnx.autocommit = True
-        try:
-            cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(target)))
-        except psycopg2.errors.InsufficientPrivilege:
-            # FORCE may not end a process of a role we are not (an autovacuum worker
-            # busy with the freshly loaded tables); a plain DROP stops such a worker
-            # itself and waits a few seconds for the others
-            cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(target)))
+        _drop(cr, target)
 
 
 def main():
