@@ -123,7 +123,7 @@ def bottlenecks_from_step_facts(env, date_from, date_to, limit=5):
     env.cr.execute(
         SQL(
             """
-            SELECT s.flow_step_id, min(s.name), count(*), avg(s.waiting_hours),
+            SELECT s.flow_step_id, min(s.name->>'en_US'), count(*), avg(s.waiting_hours),
                    avg(s.working_hours),
                    100.0 * sum(s.total_hours) / NULLIF(sum(sum(s.total_hours)) OVER (), 0)
               FROM crossdept_analytics_step s
