@@ -11,7 +11,7 @@ from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tools import SQL
 
-from .common import USER
+from .common import USER, delete_committed_ticket_type
 
 STEP = "crossdept.ticket.step"
 # how long a transaction waits for the others (a loaded 2-core machine is slow)
@@ -134,7 +134,7 @@ class ConcurrencyCase(TransactionCase):
         with self.registry.cursor() as cr:
             cr.execute(SQL("DELETE FROM crossdept_ticket WHERE id = %s", ids["ticket"]))
             cr.execute(SQL("DELETE FROM crossdept_flow WHERE id = %s", ids["flow"]))
-            cr.execute(SQL("DELETE FROM crossdept_ticket_type WHERE id = %s", ids["type"]))
+            delete_committed_ticket_type(cr, ids["type"])
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["res.users"].browse(ids["users"]).write({"active": False})
 

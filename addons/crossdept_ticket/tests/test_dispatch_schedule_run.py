@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
+from .common import delete_committed_ticket_type
 from .common_flow import CrossdeptFlowCase
 from .refusal import refused
 
@@ -251,7 +252,7 @@ class TestDispatchScheduleCrash(TransactionCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["crossdept.dispatch.schedule"].browse(ids["schedule"]).unlink()
             cr.execute(SQL("DELETE FROM crossdept_flow WHERE id = %s", ids["flow"]))
-            cr.execute(SQL("DELETE FROM crossdept_ticket_type WHERE id = %s", ids["type"]))
+            delete_committed_ticket_type(cr, ids["type"])
             env["res.users"].browse(ids["user"]).active = False
             env["crossdept.dispatch.schedule"].browse(ids["inactive"]).write({"active": True})
 

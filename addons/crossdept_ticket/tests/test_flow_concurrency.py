@@ -5,7 +5,7 @@ from odoo.service.model import retrying
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
-from .common import USER
+from .common import USER, delete_committed_ticket_type
 
 
 @tagged("post_install", "-at_install")
@@ -68,7 +68,7 @@ class TestFlowConcurrency(TransactionCase):
         with self.registry.cursor() as cr:
             cr.execute(SQL("DELETE FROM crossdept_ticket WHERE id = %s", ids["ticket"]))
             cr.execute(SQL("DELETE FROM crossdept_flow WHERE id = %s", ids["flow"]))
-            cr.execute(SQL("DELETE FROM crossdept_ticket_type WHERE id = %s", ids["type"]))
+            delete_committed_ticket_type(cr, ids["type"])
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["res.users"].browse(ids["users"]).write({"active": False})
 

@@ -10,7 +10,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
-from .common import MANAGER, USER
+from .common import MANAGER, USER, delete_committed_ticket_type
 from .common_dispatch import MONDAY_9AM, CrossdeptDispatchCase
 
 SATURDAY = "2026-11-21 10:00:00"
@@ -443,7 +443,7 @@ class TestStepQueueConcurrency(TransactionCase):
         with self.registry.cursor() as cr:
             cr.execute(SQL("DELETE FROM crossdept_ticket WHERE id = %s", ids["ticket"]))
             cr.execute(SQL("DELETE FROM crossdept_flow WHERE id = %s", ids["flow"]))
-            cr.execute(SQL("DELETE FROM crossdept_ticket_type WHERE id = %s", ids["type"]))
+            delete_committed_ticket_type(cr, ids["type"])
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["hr.employee"].browse(ids["employees"]).unlink()
             env["hr.department"].browse(ids["department"]).unlink()
