@@ -187,6 +187,11 @@ class TestProcessReviewProcessSections(CrossdeptProcessCase):
         self.assertIn("Quarterly Process Review", footer)
         self.assertIn('class="page"', footer)
         self.assertIn('class="topage"', footer)
+        # wkhtmltopdf would fetch the report's stylesheets from this test server, whose
+        # request waits for the registry the test holds (and wkhtmltopdf with it, for
+        # ever): a closed loopback port refuses at once, and the page is laid out by
+        # the report's paper format (margins, header spacing), which is what is checked
+        self.env["ir.config_parameter"].set_param("report.url", "http://127.0.0.1:9")
         pdf, report_format = Report.with_context(force_report_rendering=True)._render_qweb_pdf(
             "crossdept_analytics.report_process_review", self.env.company.ids, data=data
         )
