@@ -403,6 +403,7 @@ class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
                 "next_run": "2030-01-07 06:00:00",
             }
         )
+        cls._second_records()
         cls.fixtures = {
             "crossdept.ticket": cls.ticket,
             "crossdept.ticket.step": cls.work,
@@ -424,6 +425,27 @@ class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
             "crossdept.dispatch.schedule": cls.schedule,
         }
         cls._companion_fixtures()
+
+    @classmethod
+    def _second_records(cls):
+        """Another ticket type (with its mail alias), flow (with a deliverable), ticket
+        and rating, so that every field has a record to be moved, linked or set to,
+        demo data or not (a production install has none of these)."""
+        other_type = cls.env["crossdept.ticket.type"].create({"name": "Guard type 2"})
+        other_flow, _steps = cls._make_flow(
+            [{"name": "Other", "deliverable_ids": [Command.create({"name": "Other report"})]}],
+            type_ids=[Command.set(other_type.ids)],
+        )
+        other_ticket = cls._run(other_flow, type_id=other_type.id)
+        cls.env["rating.rating"].create(
+            {
+                "res_model_id": cls.env["ir.model"]._get_id("crossdept.ticket"),
+                "res_id": other_ticket.id,
+                "partner_id": cls.customer_b.id,
+                "rating": 5,
+                "consumed": True,
+            }
+        )
 
     @classmethod
     def _companion_fixtures(cls):
