@@ -106,6 +106,12 @@ class CrossdeptFlowStep(models.Model):
     escalation_rule_ids = fields.One2many(
         "crossdept.escalation.rule", "flow_step_id", "Escalation Rules"
     )
+    diagram_x = fields.Integer(
+        "Diagram X", copy=True, help="Position of the step on the flow's diagram (pixels)."
+    )
+    diagram_y = fields.Integer(
+        "Diagram Y", copy=True, help="Position of the step on the flow's diagram (pixels)."
+    )
 
     @api.depends("kind")
     def _compute_value_adding(self):
