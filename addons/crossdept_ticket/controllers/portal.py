@@ -56,12 +56,32 @@ class CrossdeptPortal(CustomerPortal):
                 "steps": self._portal_steps(ticket),
                 "step_names": self._portal_step_names(ticket),
                 "page_name": "crossdept_ticket",
+                # right after the customer sent it: what happens next
+                "just_created": kw.get("created") == "1",
+                "expected_reply": self._portal_expected_reply(ticket),
             },
             "my_crossdept_tickets_history",
             False,
             **kw,
         )
         return request.render("crossdept_ticket.portal_my_crossdept_ticket", values)
+
+    def _portal_expected_reply(self, ticket):
+        """When the customer can expect an answer: the earliest deadline of the steps
+        being worked on, else the ticket's own deadline."""
+        current = ticket.sudo().step_ids.filtered(
+            lambda step: step.state in ("ready", "in_progress") and step.date_deadline
+        )
+        return min(current.mapped("date_deadline"), default=ticket.date_deadline)
+
+    def _portal_ticket_types(self):
+        """The types a customer may choose on the portal, in their company."""
+        return request.env["crossdept.ticket.type"].search(
+            [
+                ("portal_available", "=", True),
+                ("company_id", "in", [False, request.env.user.company_id.id]),
+            ]
+        )
 
     def _portal_steps(self, ticket):
         """The steps the customer follows. The ticket may come sudo-ed from an access
@@ -87,6 +107,7 @@ class CrossdeptPortal(CustomerPortal):
                 "post": post,
                 "max_attachments": MAX_ATTACHMENTS,
                 "max_attachment_mb": MAX_ATTACHMENT_SIZE // (1024 * 1024),
+                "ticket_types": self._portal_ticket_types().with_context(lang=request.env.lang),
             }
         )
         if request.httprequest.method == "POST":
@@ -97,11 +118,16 @@ class CrossdeptPortal(CustomerPortal):
                 if upload.filename
             ]
             error = self._check_portal_ticket(title, files)
+            ticket_type = self._portal_ticket_type(post.get("type_id"))
+            if not error and ticket_type is None:
+                error = request.env._("Choose one of the listed request types.")
             if error:
                 values["error"] = error
             else:
-                ticket = self._create_portal_ticket(title, post.get("description") or "", files)
-                return request.redirect(ticket.access_url)
+                ticket = self._create_portal_ticket(
+                    title, post.get("description") or "", files, ticket_type=ticket_type
+                )
+                return request.redirect(f"{ticket.access_url}?created=1")
         return request.render("crossdept_ticket.portal_new_crossdept_ticket", values)
 
     def _check_portal_ticket(self, title, files):
@@ -119,6 +145,18 @@ class CrossdeptPortal(CustomerPortal):
                 )
         return ""
 
+    def _portal_ticket_type(self, type_id):
+        """The type the customer chose: an empty record when they chose none, None
+        when it is not one they may choose."""
+        types = self._portal_ticket_types()
+        if not type_id:
+            return types.browse()
+        try:
+            chosen = types.browse(int(type_id))
+        except ValueError:
+            return None
+        return chosen if chosen in types else None
+
     @staticmethod
     def _upload_size(upload):
         stream = upload.stream
@@ -128,7 +166,7 @@ class CrossdeptPortal(CustomerPortal):
         stream.seek(position)
         return size
 
-    def _create_portal_ticket(self, title, description, files=()):
+    def _create_portal_ticket(self, title, description, files=(), ticket_type=None):
         user = request.env.user
         # portal users have no create right on tickets: the ticket is created here,
         # with the customer forced to the portal user's own partner
@@ -141,12 +179,14 @@ class CrossdeptPortal(CustomerPortal):
                     "description": plaintext2html(description) if description.strip() else False,
                     "partner_id": user.partner_id.id,
                     "requester_id": user.id,
-                    "state": "open",
+                    "type_id": ticket_type.id if ticket_type else False,
                 }
             )
         )
         if files:
             self._post_portal_attachments(ticket, files)
+        # submitted as the form and the mail gateway submit: a flow that matches runs
+        ticket.action_submit()
         return ticket
 
     def _post_portal_attachments(self, ticket_sudo, files):

@@ -31,6 +31,10 @@ class CrossdeptTicketType(models.Model):
     skill_requirement_ids = fields.One2many(
         "crossdept.skill.requirement", "type_id", "Required Skills"
     )
+    portal_available = fields.Boolean(
+        "Customers Can Request",
+        help="Portal customers may choose this type when they open a ticket on the portal.",
+    )
     ticket_count = fields.Integer(compute="_compute_ticket_count")
 
     _sql_constraints = [

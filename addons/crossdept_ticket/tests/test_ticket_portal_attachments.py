@@ -63,7 +63,7 @@ class TestTicketPortalAttachments(CrossdeptFlowCase, HttpCase):
         )
         ticket = self.env["crossdept.ticket"].search([("title", "=", "Wrong invoice amount")])
         self.assertEqual(len(ticket), 1)
-        self.assertTrue(response.url.endswith(f"/my/tickets/{ticket.id}"), response.url)
+        self.assertTrue(response.url.endswith(f"/my/tickets/{ticket.id}?created=1"), response.url)
         self.assertEqual(ticket.partner_id, self.customer_a)
         # plain text kept readable (line break, link) with markup escaped
         self.assertIn("<br>", ticket.description)

@@ -172,8 +172,69 @@ class TestTicketPortalSteps(CrossdeptFlowCase, HttpCase):
         ticket = self.env["crossdept.ticket"].search([("title", "=", "Wrong size delivered")])
         self.assertEqual(ticket.partner_id, self.customer_a)
         self.assertEqual(ticket.requester_id, self.portal_a)
-        self.assertTrue(response.url.endswith(f"/my/tickets/{ticket.id}"), response.url)
+        self.assertTrue(response.url.endswith(f"/my/tickets/{ticket.id}?created=1"), response.url)
         listing = self.url_open("/my/tickets")
         self.assertIn("Wrong size delivered", listing.text)
         self.assertIn("Broken delivery A", listing.text)
         self.assertNotIn("Broken delivery B", listing.text)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalNewTicketConfirmation(CrossdeptFlowCase, HttpCase):
+    """A customer chooses the type of their request on the portal; the page they land
+    on says what they asked for, when to expect an answer, and shows the progress."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ticket_type.portal_available = True
+        cls.internal_type = cls.env["crossdept.ticket.type"].create({"name": "Internal audit"})
+        cls.flow, cls.flow_steps = cls._make_flow(
+            [
+                {"name": "Answer the customer", "portal_visible": True, "sla": 4},
+                {"name": "Fix it", "preds": ["Answer the customer"]},
+            ]
+        )
+
+    def _post_new_ticket(self, **data):
+        form = self.url_open("/my/tickets/new")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        return form, self.url_open("/my/tickets/new", data={"csrf_token": token, **data})
+
+    def test_customer_chooses_a_type_and_lands_on_a_confirmation(self):
+        self.authenticate("portal_a", "portal_a")
+        form, page = self._post_new_ticket(
+            title="Printer on fire", type_id=str(self.ticket_type.id), description="Smoke"
+        )
+        self.assertIn(f'value="{self.ticket_type.id}"', form.text)
+        self.assertNotIn(
+            f'value="{self.internal_type.id}"', form.text, "only types offered to customers"
+        )
+        ticket = self.env["crossdept.ticket"].search([("title", "=", "Printer on fire")])
+        self.assertEqual(ticket.type_id, self.ticket_type)
+        self.assertEqual(ticket.flow_id, self.flow, "the type's flow runs, as for the form")
+        answer = self._step(ticket, "Answer the customer")
+        self.assertEqual(answer.state, "ready")
+        self.assertTrue(page.url.endswith(f"/my/tickets/{ticket.id}?created=1"), page.url)
+        self.assertIn("Request received:", page.text)
+        self.assertIn(ticket.name, page.text)
+        self.assertIn(self.ticket_type.name, page.text)
+        self.assertIn("Expected reply by:", page.text)
+        self.assertIn("Answer the customer", page.text, "the progress is shown")
+        # the confirmation is shown once, right after sending
+        again = self.url_open(f"/my/tickets/{ticket.id}")
+        self.assertNotIn("Request received:", again.text)
+
+    def test_a_type_not_offered_to_customers_is_refused(self):
+        self.authenticate("portal_a", "portal_a")
+        count = self.env["crossdept.ticket"].search_count([])
+        _form, page = self._post_new_ticket(title="Let me in", type_id=str(self.internal_type.id))
+        self.assertIn("Choose one of the listed request types.", page.text)
+        self.assertEqual(self.env["crossdept.ticket"].search_count([]), count)
+
+    def test_without_a_type_the_customer_is_told_we_reply_soon(self):
+        self.authenticate("portal_a", "portal_a")
+        _form, page = self._post_new_ticket(title="Just a question")
+        ticket = self.env["crossdept.ticket"].search([("title", "=", "Just a question")])
+        self.assertEqual(ticket.state, "open")
+        self.assertIn("We will reply as soon as possible.", page.text)
