@@ -191,7 +191,11 @@ class CrossdeptTicket(models.Model):
 
     @api.model
     def _read_group_expand_state(self, states, domain):
-        return [key for key, _label in STATES]
+        """The columns of the kanban: the states work goes through always, a draft or
+        closed column only when it holds tickets of the search (else a phone opens on
+        an empty Draft column)."""
+        always = {"open", "in_progress", "waiting"}
+        return [key for key, _label in STATES if key in always or key in states]
 
     @api.constrains("date_deadline")
     def _check_dates(self):

@@ -50,3 +50,4 @@ from . import test_approval_verbs
 from . import test_step_outputs
 from . import test_flow_names_translation
 from . import test_local_time
+from . import test_phone_tour
