@@ -2,6 +2,7 @@ import { Component, onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+import { useSetupAction } from "@web/search/action_hook";
 import { EMPTY, formatHours, formatNumber, formatPercent } from "@crossdept_ticket/views/duration";
 
 const KPI_MODEL = "crossdept.analytics.kpi";
@@ -112,13 +113,21 @@ export class CrossdeptDashboard extends Component {
         this.orm = useService("orm");
         this.action = useService("action");
         this.title = _t("Process Dashboard");
+        // coming back from a drill-through restores the filters it was opened with
+        const filters = this.props.state?.crossdeptFilters || {};
         this.state = useState({
             data: null,
-            period: "30d",
-            dateFrom: "",
-            dateTo: "",
-            departmentId: 0,
-            flowId: 0,
+            period: filters.period || "30d",
+            dateFrom: filters.dateFrom || "",
+            dateTo: filters.dateTo || "",
+            departmentId: filters.departmentId || 0,
+            flowId: filters.flowId || 0,
+        });
+        useSetupAction({
+            getLocalState: () => {
+                const { period, dateFrom, dateTo, departmentId, flowId } = this.state;
+                return { crossdeptFilters: { period, dateFrom, dateTo, departmentId, flowId } };
+            },
         });
         onWillStart(() => this.load());
     }

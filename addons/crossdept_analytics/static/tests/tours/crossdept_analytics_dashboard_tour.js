@@ -48,6 +48,11 @@ registry.category("web_tour.tours").add("crossdept_analytics_dashboard_tour", {
         },
         backToDashboard,
         {
+            content: "Back on the dashboard, the department filter is still set",
+            trigger:
+                ".o_crossdept_filter_department:has(option:selected:contains('Tour department'))",
+        },
+        {
             content: "Open the tickets measured by the median handling time",
             trigger: ".o_crossdept_tile[data-kpi='median_hours']",
             run: "click",
@@ -69,6 +74,15 @@ registry.category("web_tour.tours").add("crossdept_analytics_dashboard_tour", {
                 ".o_list_view .o_data_row:contains('Tour review'):contains('1.0 h'):contains('5.0 h')",
         },
         backToDashboard,
+        {
+            content: "The company-wide alert is not one of the department's: all departments again",
+            trigger: ".o_crossdept_filter_department",
+            run: "selectByLabel All departments",
+        },
+        {
+            content: "The company-wide alert is listed again",
+            trigger: ".o_crossdept_alert:contains('Tour transfers')",
+        },
         {
             content: "Open the alerts",
             trigger: ".o_crossdept_alerts_title",
