@@ -1,4 +1,5 @@
 from . import approval
+from . import bpmn_export
 from . import calendar
 from . import dates
 from . import dispatch
