@@ -51,7 +51,7 @@ APPROVERS = 3
 FLOW_CODE = "BENCH"
 REJECT_SHARE = 0.05
 API = "/api/crossdept/v1"
-WRITES = {"create", "start", "finish", "approve", "reject"}
+WRITES = {"create", "start", "finish", "approve", "reject", "partner_create", "partner_write"}
 RETRIES = 6  # a create that got no answer or a 5xx is sent again, same Idempotency-Key
 
 
@@ -130,6 +130,27 @@ def setup(url, db, workers, admin_login="admin", admin_password="admin"):
     }
 
 
+def setup_plain(url, db, clients, admin_login="admin", admin_password="admin"):
+    """Users of the plain-Odoo load: internal users who may create contacts."""
+    admin = Client(url, db).login(admin_login, admin_password)
+    groups = [admin.ref("base.group_user"), admin.ref("base.group_partner_manager")]
+    logins = [f"bench_plain_{i}" for i in range(clients)]
+    for login in logins:
+        _find_or_create(
+            admin,
+            "res.users",
+            [("login", "=", login)],
+            {
+                "name": login.replace("_", " ").title(),
+                "login": login,
+                "password": PASSWORD,
+                "groups_id": [(4, group) for group in groups],
+                "tz": "UTC",
+            },
+        )
+    return {"url": url, "db": db, "plain": logins}
+
+
 def _make_flow(admin, type_id, dept, uids, approver_logins):
     requester = {"role": "responsible", "holder_type": "requester"}
 
@@ -195,11 +216,15 @@ def _make_flow(admin, type_id, dept, uids, approver_logins):
 
 
 class Recorder:
-    def __init__(self, path):
+    """Every request of a run; with a ``limit``, sets ``stop`` once that many are in."""
+
+    def __init__(self, path, limit=None, stop=None):
         self.lock = threading.Lock()
         self.rows = []
         self.file = open(path, "w") if path else None
         self.t0 = time.monotonic()
+        self.limit = limit
+        self.stop = stop
 
     def add(self, row):
         with self.lock:
@@ -207,6 +232,8 @@ class Recorder:
             if self.file:
                 self.file.write(json.dumps(row) + "\n")
                 self.file.flush()
+            if self.limit and len(self.rows) >= self.limit and self.stop:
+                self.stop.set()
 
     def close(self):
         if self.file:
@@ -317,6 +344,22 @@ class Agent:
                 return None
             time.sleep(backoff(attempt))
         return None
+
+
+def plain_loop(agent, deadline, stop):
+    """Plain Odoo, to compare with: create a contact and write one field on it, over
+    the same JSON-RPC route as the engine's step actions."""
+    serial = 0
+    while time.monotonic() < deadline and not stop.is_set():
+        serial += 1
+        ok, partner_id = agent.rpc(
+            "partner_create",
+            "res.partner",
+            "create",
+            {"name": f"Bench {agent.login} #{serial}", "email": f"{agent.login}.{serial}@bench"},
+        )
+        if ok:
+            agent.rpc("partner_write", "res.partner", "write", [partner_id], {"phone": str(serial)})
 
 
 def worker_loop(agent, deadline, stop):
@@ -491,11 +534,33 @@ def run(
     admin_login="admin",
     admin_password="admin",
     plan=None,
+    workload="engine",
+    limit=None,
 ):
+    """One load of ``duration`` seconds (or ``limit`` requests): ``workload`` "engine"
+    (tickets through their flow, see the module's help) or "plain" (each client
+    creates a contact and writes one field on it)."""
+    stop = stop or threading.Event()
+    if workload == "plain":
+        plan = plan or setup_plain(url, db, clients, admin_login, admin_password)
+        recorder = Recorder(record, limit, stop)
+        agents = [Agent(plan, login, recorder, timeout) for login in plan["plain"][:clients]]
+        recorder.t0 = time.monotonic()
+        deadline = recorder.t0 + duration
+        threads = [
+            threading.Thread(target=plain_loop, args=(agent, deadline, stop), daemon=True)
+            for agent in agents
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=duration + timeout + 30)
+        elapsed = time.monotonic() - recorder.t0
+        recorder.close()
+        return recorder.rows, elapsed, plan
     workers = max(clients - APPROVERS, 1)
     plan = plan or setup(url, db, workers, admin_login, admin_password)
-    recorder = Recorder(record)
-    stop = stop or threading.Event()
+    recorder = Recorder(record, limit, stop)
     agents = []
     for login in plan["workers"][:workers]:
         agent = Agent(plan, login, recorder, timeout)
