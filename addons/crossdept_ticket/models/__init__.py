@@ -38,6 +38,7 @@ from . import mail_activity
 from . import crossdept_dispatcher
 from . import crossdept_ticket_step_queue
 from . import crossdept_ticket_step_inbox
+from . import crossdept_ticket_step_review
 from . import crossdept_ticket_current
 from . import crossdept_ticket_submit
 from . import crossdept_ticket_output

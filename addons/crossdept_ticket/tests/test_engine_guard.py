@@ -114,7 +114,7 @@ TABLE = {
     "crossdept.ticket.type": {
         "write": dict.fromkeys(
             "accountable_user_id active code company_id description expert_user_ids name "
-            "sequence skill_requirement_ids alias_id".split(),
+            "sequence skill_requirement_ids alias_id portal_available".split(),
             ADMINS,
         ),
         "create": ADMINS,
@@ -166,7 +166,7 @@ TABLE = {
             "department_id flow_id kind name portal_visible predecessor_ids raci_ids "
             "reject_action reject_return_step_id require_attachment required_field_ids "
             "sequence skill_requirement_ids skip_when_urgent sla_hours value_adding "
-            "escalation_rule_ids".split(),
+            "escalation_rule_ids diagram_x diagram_y".split(),
             NOBODY,
         ),
         "create": NOBODY,

@@ -62,6 +62,8 @@ class TestFlowVersion(CrossdeptFlowCase):
                 "department_id": self.dept_it.id,
                 "assignment": "auto",
                 "sla_hours": 2.5,
+                "diagram_x": 260,
+                "diagram_y": 30,
                 "calendar_id": self.calendar.id,
                 "required_field_ids": [Command.set(self.field_partner.ids)],
                 "require_attachment": True,
