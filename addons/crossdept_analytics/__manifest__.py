@@ -9,6 +9,7 @@
     "license": "LGPL-3",
     "depends": ["crossdept_ticket"],
     "data": [
+        "security/crossdept_analytics_groups.xml",
         "security/ir.model.access.csv",
         "security/crossdept_analytics_security.xml",
         "data/crossdept_analytics_cron.xml",

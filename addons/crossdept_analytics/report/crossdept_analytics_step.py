@@ -27,7 +27,19 @@ class CrossdeptAnalyticsStep(models.Model):
     name = fields.Char("Step Name", readonly=True, translate=True)
     state = fields.Selection(STEP_STATES, readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    department_id = fields.Many2one("hr.department", readonly=True)
+    department_id = fields.Many2one(
+        "hr.department", readonly=True, help="The department of the step."
+    )
+    # whose facts these are: the ticket's departments, as the ticket rules read them
+    ticket_department_id = fields.Many2one(
+        "hr.department",
+        "Ticket's Department",
+        readonly=True,
+        help="The department handling the step's ticket (assigned, else requesting).",
+    )
+    requesting_department_id = fields.Many2one(
+        "hr.department", "Ticket's Requesting Department", readonly=True
+    )
     user_id = fields.Many2one("res.users", "Assignee", readonly=True)
     flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
     flow_code = fields.Char("Flow", readonly=True)
@@ -91,7 +103,9 @@ class CrossdeptAnalyticsStep(models.Model):
                    END AS sla_met,
                    COALESCE(ev.transfer_count, 0) AS transfer_count,
                    COALESCE(ev.escalation_count, 0) AS escalation_count,
-                   COALESCE(fs.value_adding, FALSE) AS value_adding
+                   COALESCE(fs.value_adding, FALSE) AS value_adding,
+                   COALESCE(t.assigned_department_id, t.department_id) AS ticket_department_id,
+                   t.department_id AS requesting_department_id
               FROM crossdept_ticket_step s
               JOIN crossdept_ticket t ON t.id = s.ticket_id
               JOIN crossdept_flow_step fs ON fs.id = s.flow_step_id
@@ -120,6 +134,9 @@ class CrossdeptAnalyticsStep(models.Model):
         tools.create_index(
             cr, f"{self._table}_flow_step_idx", self._table, ["flow_step_id", "date"]
         )
+        # the record rules read the ticket's departments
+        for field in ("ticket_department_id", "requesting_department_id"):
+            tools.create_index(cr, f"{self._table}_{field}_date_idx", self._table, [field, "date"])
 
     @api.model
     def _refresh(self, concurrently=True):

@@ -5,8 +5,9 @@ from .refresh import refresh_materialized_view
 
 
 class CrossdeptAnalyticsStepDay(models.Model):
-    """The finished step instances summed per day, company, flow step and the
-    step's department: the sums
+    """The finished step instances summed per day, company, flow step, the
+    step's department and its ticket's departments (whose facts these are, as the
+    record rules read them): the sums
     and counts the averages and shares of the bottleneck tile are made of.
 
     Materialized over the step facts and refreshed right after them. At 5 million
@@ -22,7 +23,18 @@ class CrossdeptAnalyticsStepDay(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     flow_step_id = fields.Many2one("crossdept.flow.step", "Step", readonly=True)
     flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
-    department_id = fields.Many2one("hr.department", readonly=True)
+    department_id = fields.Many2one(
+        "hr.department", readonly=True, help="The department of the steps."
+    )
+    ticket_department_id = fields.Many2one(
+        "hr.department",
+        "Ticket's Department",
+        readonly=True,
+        help="The department handling the steps' tickets (assigned, else requesting).",
+    )
+    requesting_department_id = fields.Many2one(
+        "hr.department", "Ticket's Requesting Department", readonly=True
+    )
     name = fields.Char("Step Name", readonly=True, translate=True)
     step_count = fields.Integer("Steps", readonly=True)
     waiting_count = fields.Integer("Steps with Waiting Time", readonly=True)
@@ -45,6 +57,8 @@ class CrossdeptAnalyticsStepDay(models.Model):
                            s.flow_step_id,
                            s.flow_id,
                            s.department_id,
+                           s.ticket_department_id,
+                           s.requesting_department_id,
                            (array_agg(s.name))[1] AS name,
                            count(*) AS step_count,
                            count(s.waiting_hours) AS waiting_count,
@@ -54,7 +68,8 @@ class CrossdeptAnalyticsStepDay(models.Model):
                            sum(s.total_hours) AS total_hours
                       FROM crossdept_analytics_step s
                      WHERE s.state = 'done'
-                     GROUP BY s.date, s.company_id, s.flow_step_id, s.flow_id, s.department_id
+                     GROUP BY s.date, s.company_id, s.flow_step_id, s.flow_id, s.department_id,
+                              s.ticket_department_id, s.requesting_department_id
                      ORDER BY s.date
                 )
                 """,
@@ -63,6 +78,8 @@ class CrossdeptAnalyticsStepDay(models.Model):
         )
         tools.create_unique_index(cr, f"{self._table}_id_uniq", self._table, ["id"])
         tools.create_index(cr, f"{self._table}_date_idx", self._table, ["date"])
+        for field in ("ticket_department_id", "requesting_department_id"):
+            tools.create_index(cr, f"{self._table}_{field}_date_idx", self._table, [field, "date"])
 
     @api.model
     def _refresh(self, concurrently=True):

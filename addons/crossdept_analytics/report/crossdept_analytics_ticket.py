@@ -149,7 +149,8 @@ class CrossdeptAnalyticsTicket(models.Model):
             ["date_deadline"],
             where="state NOT IN ('done', 'cancelled')",
         )
-        for field in ("department_id", "flow_id", "type_id"):
+        # the record rules read the handling and the requesting department
+        for field in ("department_id", "requesting_department_id", "flow_id", "type_id"):
             tools.create_index(cr, f"{self._table}_{field}_date_idx", self._table, [field, "date"])
 
     @api.model
