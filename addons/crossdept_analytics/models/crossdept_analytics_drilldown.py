@@ -165,6 +165,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                  WHERE d.company_id IN %(companies)s
                    AND d.date BETWEEN %(date_from)s AND %(date_to)s
                    AND %(filters)s
+                   AND %(rules)s
                  GROUP BY d.flow_step_id
                  ORDER BY sum(d.total_hours) DESC NULLS LAST, d.flow_step_id
                  LIMIT %(limit)s
@@ -173,6 +174,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 date_from=date_from,
                 date_to=date_to,
                 filters=self._filter_condition(filters, "d"),
+                # the steps of the tickets the reader may see (record rules)
+                rules=self._rule_condition("crossdept.analytics.step.day", "d"),
                 limit=limit,
             )
         )

@@ -2,7 +2,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
+from odoo.tools.query import Query
 
 from odoo.addons.crossdept_ticket.tools.duration import (
     format_hours,
@@ -127,6 +129,27 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         return SQL("%s = %s", SQL.identifier(alias, column), scope_id)
 
     @api.model
+    def _rule_condition(self, model, alias):
+        """What the record rules of ``model`` let the reader see, as a condition on
+        the rows of its table under ``alias``: the raw SQL of the dashboard, the
+        reports and the review counts exactly the facts (or tickets) the reader
+        may open. A reader without read access to ``model`` is refused."""
+        records = self.env[model]
+        records.check_access("read")
+        if self.env.su:
+            return SQL("TRUE")
+        # the rules as _apply_ir_rules writes them, on the raw query's alias
+        domain = self.env["ir.rule"]._compute_domain(model, "read")
+        if not domain:
+            return SQL("TRUE")
+        query = Query(self.env, alias, SQL.identifier(records._table))
+        expression.expression(domain, records.sudo(), alias, query)
+        if query._joins:
+            # a rule reaching another table through a join: filter by its ids
+            return SQL("%s IN %s", SQL.identifier(alias, "id"), records._search([]).subselect())
+        return query.where_clause
+
+    @api.model
     def _filter_condition(self, filters, alias="a"):
         """The dashboard's department and flow version filters on facts (ticket
         facts: the handling department; step facts and their daily sums: the
@@ -144,7 +167,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         self, kpis=None, scope="all", scope_id=False, date_from=None, date_to=None, company_ids=None
     ):
         """Return {kpi: value} for the tickets of the scope whose period day is in
-        [date_from, date_to] (both included). Open overdue is a live count, not
+        [date_from, date_to] (both included), among those the reader may see (the
+        facts' and the tickets' record rules). Open overdue is a live count, not
         bound to the period. Values are None where there is nothing to measure."""
         kpis = list(kpis or KPIS)
         self._check_kpis(kpis)
@@ -170,6 +194,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                  WHERE a.company_id IN %(companies)s
                    AND a.date BETWEEN %(date_from)s AND %(date_to)s
                    AND %(scope)s
+                   AND %(rules)s
                 """,
                 # the count keeps the query an aggregate even for live KPIs only
                 columns=SQL(", ").join([SQL("count(*)"), *columns]),
@@ -177,6 +202,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 date_from=date_from,
                 date_to=date_to,
                 scope=self._scope_condition(scope, scope_id, "a"),
+                rules=self._rule_condition("crossdept.analytics.ticket", "a"),
             )
         )
         return dict(zip(kpis, self.env.cr.fetchone()[1:], strict=True))
@@ -191,10 +217,13 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 AND t.active
                 AND t.date_deadline < now() AT TIME ZONE 'UTC'
                 AND t.company_id IN %s
+                AND %s
                 AND %s)
             """,
             tuple(company_ids),
             self._scope_condition(scope, scope_id, "t"),
+            # the tickets the reader may open, as the dashboard's live count
+            self._rule_condition("crossdept.ticket", "t"),
         )
 
     @api.model
@@ -232,11 +261,13 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                        AND t.date_deadline < now() AT TIME ZONE 'UTC'
                        AND t.company_id IN %(companies)s
                        AND %(where)s
+                       AND %(rules)s
                      GROUP BY 2
                     """,
                     live=live,
                     companies=tuple(company_ids),
                     where=live_where,
+                    rules=self._rule_condition("crossdept.ticket", "t"),
                 )
             )
             return {
@@ -266,6 +297,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                     ON a.date BETWEEN w.date_from AND w.date_to
                  WHERE a.company_id IN %(companies)s
                    AND %(where)s
+                   AND %(rules)s
                  GROUP BY 1, 2
                 """,
                 group=group or SQL("NULL::integer"),
@@ -273,6 +305,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 values=values,
                 companies=tuple(company_ids),
                 where=where or SQL("TRUE"),
+                # the facts the reader may read: their departments' (record rules)
+                rules=self._rule_condition("crossdept.analytics.ticket", "a"),
             )
         )
         return {

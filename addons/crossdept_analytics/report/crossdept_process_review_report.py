@@ -11,6 +11,7 @@ from odoo.addons.crossdept_ticket.tools.duration import (
 
 from ..wizard.crossdept_process_review_wizard import previous_quarter
 
+ALL_DEPARTMENTS_GROUP = "crossdept_analytics.group_crossdept_analytics_all"
 REVIEW_KPIS = [
     "ticket_count",
     "avg_hours",
@@ -26,7 +27,9 @@ REVIEW_KPIS = [
 class ReportCrossdeptProcessReview(models.AbstractModel):
     """Quarterly process review: KPIs overall and per department, the steps
     taking most of the time, the open health alerts, and optional sections other
-    addons add through ``_process_review_sections``."""
+    addons add through ``_process_review_sections``. Every figure is read as the
+    reader: the facts of the departments whose tickets they see, of every
+    department with "Analytics: all departments"."""
 
     _name = "report.crossdept_analytics.report_process_review"
     _description = "Quarterly Process Review"
@@ -60,6 +63,8 @@ class ReportCrossdeptProcessReview(models.AbstractModel):
             "labels": labels,
             "overall": overall,
             "per_department": per_department,
+            # the figures are those of the departments the reader may see
+            "all_departments": self.env.user.has_group(ALL_DEPARTMENTS_GROUP),
             "bottlenecks": Kpi.get_bottlenecks(date_from, date_to, limit=10),
             "alerts": self.env["crossdept.health.alert"].search([("state", "=", "open")]),
             "sections": self._process_review_sections(date_from, date_to),

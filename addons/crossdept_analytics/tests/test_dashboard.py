@@ -60,6 +60,9 @@ class TestDashboard(CrossdeptAnalyticsCase):
         cls.overdue_it = cls._overdue(cls.dept_it)
         cls.overdue_finance = cls._overdue(cls.dept_finance)
         cls._refresh()
+        # the IT manager reads every department's figures (an administrator granted
+        # it), while opening only the tickets of IT (test_visibility: without it)
+        cls.it_manager.groups_id += cls.env.ref("crossdept_analytics.group_crossdept_analytics_all")
         cls.Kpi = cls.env["crossdept.analytics.kpi"].with_user(cls.it_manager)
 
     @classmethod
