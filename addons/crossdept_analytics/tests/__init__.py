@@ -15,3 +15,4 @@ from . import test_process_tour
 from . import test_simulation
 from . import test_translation
 from . import test_menus
+from . import test_visibility
