@@ -32,13 +32,15 @@ class TestDashboardTour(HttpCase):
         department = self.env["hr.department"].create(
             {"name": "Tour department", "company_id": company.id}
         )
-        self.env["hr.employee"].create(
+        employees = self.env["hr.employee"].create(
             [
                 {"name": "Tour analyst", "user_id": manager.id, "company_id": company.id},
                 {"name": "Tour worker", "user_id": worker.id, "company_id": company.id},
             ]
         )
-        department.manager_id = manager.employee_id
+        # the manager's employee of the tour's company (manager.employee_id is the one
+        # of the current company): the analytics show a manager their departments
+        department.manager_id = employees[0]
         flow = self.env["crossdept.flow"].create(
             {"name": "Tour flow", "code": "TOURAN", "company_id": company.id}
         )
@@ -97,6 +99,8 @@ class TestDashboardTour(HttpCase):
                 "operator": ">",
                 "threshold": 20.0,
                 "window_days": 30,
+                # a company-wide alert is read by whom it notifies
+                "user_id": manager.id,
             }
         )
         rule._run()
@@ -119,7 +123,7 @@ class TestDashboardTour(HttpCase):
         department = self.env["hr.department"].create(
             {"name": "Bars department", "company_id": company.id}
         )
-        self.env["hr.employee"].create(
+        department.manager_id = self.env["hr.employee"].create(
             {"name": "Bars manager", "user_id": manager.id, "company_id": company.id}
         )
         flow = self.env["crossdept.flow"].create(
