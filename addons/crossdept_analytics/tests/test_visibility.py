@@ -218,6 +218,30 @@ class TestAnalyticsVisibility(VisibilityCase):
         self.assertEqual(Alert.with_user(self.analyst).search(domain), alerts)
         self.assertNotIn(other_alert, Alert.with_user(self.it_manager).search(domain))
 
+    def test_manager_runs_the_company_wide_health_check(self):
+        """Evaluate Now measures every department, whoever presses it, and finds
+        the alert its reader cannot see instead of opening it twice."""
+        rule = self.env["crossdept.health.rule"].create(
+            {
+                "name": "Tickets (all)",
+                "kpi": "ticket_count",
+                "scope": "all",
+                "mode": "threshold",
+                "operator": ">",
+                "threshold": 3.0,
+                "window_days": 31,
+            }
+        )
+        alert = rule._run(date(2020, 3, 31))
+        self.assertEqual(alert.value, 4.0, "the four tickets of every department")
+        Alert = self.env["crossdept.health.alert"]
+        action = rule.with_user(self.it_manager).action_evaluate()
+        # no ticket in the last 31 days: the alert closes; the IT manager, whom it
+        # does not notify, does not read it
+        self.assertEqual(alert.state, "closed")
+        self.assertEqual(Alert.search(action["domain"]), alert)
+        self.assertFalse(Alert.with_user(self.it_manager).search(action["domain"]))
+
     def test_plain_member_reads_no_fact(self):
         """The facts stay for managers, as before: a member is refused, by name."""
         for model in (
