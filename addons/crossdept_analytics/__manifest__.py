@@ -32,6 +32,7 @@
         "views/crossdept_simulation_views.xml",
         "views/crossdept_ticket_views.xml",
         "views/crossdept_analytics_process_menus.xml",
+        "wizard/crossdept_process_mining_export_wizard_views.xml",
     ],
     "demo": [
         "demo/crossdept_analytics_demo.xml",

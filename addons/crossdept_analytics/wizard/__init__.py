@@ -1,1 +1,2 @@
 from . import crossdept_process_review_wizard
+from . import crossdept_process_mining_export_wizard
