@@ -16,3 +16,4 @@ from . import test_simulation
 from . import test_translation
 from . import test_menus
 from . import test_visibility
+from . import test_process_mining_export
