@@ -145,6 +145,25 @@ class CrossdeptProcessMiningExport(models.AbstractModel):
         if filters.get("date_from") and filters.get("date_to"):
             if filters["date_from"] > filters["date_to"]:
                 raise UserError(self.env._("The export period ends before it starts."))
+        # checked now, while a refusal can still be the whole answer: a streamed
+        # export cannot fail half-way for a flow the user may not read
+        for key, model in (
+            ("flow_id", "crossdept.flow"),
+            ("version_id", "crossdept.flow"),
+            ("department_id", "hr.department"),
+        ):
+            if key in filters:
+                record = self.env[model].browse(filters[key]).exists()
+                if not record:
+                    raise UserError(
+                        self.env._(
+                            "The export filter %(filter)s names a record that does not exist "
+                            "(%(id)s).",
+                            filter=key,
+                            id=filters[key],
+                        )
+                    )
+                record.check_access("read")
         return filters
 
     @api.model

@@ -411,3 +411,11 @@ class TestProcessMiningExport(HttpCase, CrossdeptFlowCase):
         response = self._get(f"{ROUTE}/csv")
         self.assertEqual(response.status_code, 400)
         self.assertIn("Unknown export format csv", response.text)
+        response = self._get(f"{ROUTE}/xes", flow_id="seven")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("The export filters are not valid", response.text)
+        response = self._get(f"{ROUTE}/xes", version_id=0 - self.flow.id)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn(
+            "The export filter version_id names a record that does not exist", response.text
+        )
