@@ -13,3 +13,4 @@ from . import crossdept_approval_recommendation
 from . import crossdept_pilot
 from . import crossdept_simulation
 from . import crossdept_process_mining_export
+from . import crossdept_process_conformance
