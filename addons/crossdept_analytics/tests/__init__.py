@@ -17,3 +17,4 @@ from . import test_translation
 from . import test_menus
 from . import test_visibility
 from . import test_process_mining_export
+from . import test_process_conformance
