@@ -33,6 +33,7 @@
         "views/crossdept_ticket_views.xml",
         "views/crossdept_analytics_process_menus.xml",
         "wizard/crossdept_process_mining_export_wizard_views.xml",
+        "wizard/crossdept_process_conformance_wizard_views.xml",
     ],
     "demo": [
         "demo/crossdept_analytics_demo.xml",

@@ -16,6 +16,8 @@ PROCESS = [
     "crossdept_process_pingpong_menu",
     "crossdept_approval_recommendation_menu",
     "crossdept_simulation_menu",
+    "crossdept_process_conformance_wizard_menu",
+    "crossdept_process_mining_export_wizard_menu",
 ]
 CONFIGURATION = ["crossdept_health_rule_menu", "crossdept_pilot_menu"]
 

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.crossdept_ticket.tests.common_flow import CrossdeptFlowCase
@@ -193,3 +196,19 @@ class TestConformanceOfEngineTickets(CrossdeptFlowCase):
         result = Conformance._check([("flow_id", "=", self.flow.id)])
         self.assertEqual(result["checked"], 0)
         self.assertIsNone(result["rate"])
+
+    def test_the_wizard_lists_deviations_and_the_rate(self):
+        Wizard = self.env["crossdept.process.conformance.wizard"].with_user(self.it_manager)
+        wizard = Wizard.create({"flow_id": self.flow.id, "version_id": self.flow.id})
+        wizard.action_check()
+        self.assertEqual((wizard.checked_count, wizard.conforming_count), (2, 1))
+        self.assertEqual(wizard.conformance_rate, 50.0)
+        self.assertEqual(
+            [(line.kind, line.ticket_id, line.steps) for line in wizard.line_ids],
+            [("rework_loop", self.returned, "Prepare")],
+        )
+        wizard.date_from = self.returned.date_closed.date() + timedelta(days=1)
+        wizard.action_check()
+        self.assertEqual((wizard.checked_count, len(wizard.line_ids)), (0, 0))
+        with self.assertRaisesRegex(ValidationError, "The checked period ends before it starts"):
+            wizard.date_to = self.returned.date_closed.date()

@@ -1,2 +1,4 @@
 from . import crossdept_process_review_wizard
 from . import crossdept_process_mining_export_wizard
+from . import crossdept_process_conformance_wizard
+from . import crossdept_process_conformance_line
