@@ -107,10 +107,10 @@ class CrossdeptFlowStep(models.Model):
         "crossdept.escalation.rule", "flow_step_id", "Escalation Rules"
     )
     diagram_x = fields.Integer(
-        "Diagram X", copy=True, help="Position of the step on the flow's diagram (pixels)."
+        copy=True, help="Position of the step on the flow's diagram (pixels)."
     )
     diagram_y = fields.Integer(
-        "Diagram Y", copy=True, help="Position of the step on the flow's diagram (pixels)."
+        copy=True, help="Position of the step on the flow's diagram (pixels)."
     )
 
     @api.depends("kind")
