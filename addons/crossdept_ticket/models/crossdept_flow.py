@@ -19,7 +19,8 @@ FINISHED_TICKET_STATES = ("done", "cancelled")
 class CrossdeptFlow(models.Model):
     _name = "crossdept.flow"
     _description = "Flow Template"
-    _inherit = ["crossdept.engine.mixin"]
+    # the chatter keeps what happened to the flow, e.g. the report of a BPMN import
+    _inherit = ["crossdept.engine.mixin", "mail.thread"]
     _order = "code, version desc, id desc"
 
     name = fields.Char(required=True, translate=True)
