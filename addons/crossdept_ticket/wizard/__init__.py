@@ -4,3 +4,4 @@ from . import crossdept_ticket_step_transfer
 from . import crossdept_ticket_step_approver
 from . import crossdept_ticket_step_hand_over
 from . import crossdept_ticket_withdraw
+from . import crossdept_flow_bpmn_import
