@@ -53,3 +53,4 @@ from . import test_local_time
 from . import test_phone_tour
 from . import test_flow_bpmn_export
 from . import test_step_review
+from . import test_flow_bpmn_import
