@@ -154,6 +154,8 @@ TABLE = {
             "escalation_rule_ids": ADMINS,
             "bottleneck_ids": NOBODY,
             "recommendation_ids": ADMINS,
+            # the chatter (reports of BPMN imports): who may write the flow
+            **dict.fromkeys(MAIL_FIELDS, ADMINS),
         },
         "create": ADMINS,
         "unlink": NOBODY,

@@ -17,6 +17,11 @@ NOT_COPIED = {
         # crossdept_analytics: figures measured on each version's own tickets
         "bottleneck_ids": "measured per version",
         "recommendation_ids": "measured per version",
+        # the chatter of each version is its own (e.g. the report of its BPMN import)
+        "message_ids": "chatter of the predecessor",
+        "message_follower_ids": "chatter of the predecessor",
+        "website_message_ids": "chatter of the predecessor",
+        "rating_ids": "chatter of the predecessor",
     },
 }
 MAGIC = {"id", "create_uid", "create_date", "write_uid", "write_date"}
