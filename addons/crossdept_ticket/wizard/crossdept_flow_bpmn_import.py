@@ -92,7 +92,7 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
         def taken(code):
             return bool(
                 Flow.with_context(active_test=False).search_count(
-                    [("code", "=", code), ("version", "=", 1), ("company_id", "=", company.id)],
+                    [("code", "=", code), ("company_id", "in", (company.id, False))],
                     limit=1,
                 )
             )
