@@ -54,3 +54,4 @@ from . import test_phone_tour
 from . import test_flow_bpmn_export
 from . import test_step_review
 from . import test_flow_bpmn_import
+from . import test_flow_bpmn_roundtrip
