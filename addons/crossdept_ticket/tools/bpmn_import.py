@@ -54,6 +54,7 @@ REJECT_ACTIONS = ("return", "cancel")
 
 _PROLOG_END = re.compile(rb"<[A-Za-z_:]")
 _EXTERNAL_ENTITY = re.compile(rb"<!ENTITY[^>]*\b(SYSTEM|PUBLIC)\b")
+_EXTERNAL_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*\b(SYSTEM|PUBLIC)\b")
 
 
 def _q(ns, tag):
@@ -73,9 +74,9 @@ def _ns(element):
 # ----------------------------------------------------------------------
 
 
-def _refuse_doctype(env, text):
+def _refuse_doctype(env, external=False, entities=False):
     """Refuse a document type declaration, naming what it declares."""
-    if _EXTERNAL_ENTITY.search(text) or b"SYSTEM" in text or b"PUBLIC" in text:
+    if external:
         raise UserError(
             env._(
                 "The file declares an external entity or document type (DOCTYPE with "
@@ -83,7 +84,7 @@ def _refuse_doctype(env, text):
                 "the network, so it is refused. BPMN files have no DOCTYPE."
             )
         )
-    if b"<!ENTITY" in text:
+    if entities:
         raise UserError(
             env._(
                 "The file declares entities in a DOCTYPE: nested entities can expand to "
@@ -112,7 +113,11 @@ def parse_xml(env, data, max_bytes=DEFAULT_MAX_BYTES, max_depth=MAX_DEPTH):
     match = _PROLOG_END.search(data)
     prolog = data[: match.start()] if match else data
     if b"<!DOCTYPE" in prolog:
-        _refuse_doctype(env, prolog)
+        _refuse_doctype(
+            env,
+            external=bool(_EXTERNAL_DOCTYPE.search(prolog) or _EXTERNAL_ENTITY.search(prolog)),
+            entities=b"<!ENTITY" in prolog,
+        )
     depth = 0
     try:
         events = etree.iterparse(
@@ -151,20 +156,27 @@ def parse_xml(env, data, max_bytes=DEFAULT_MAX_BYTES, max_depth=MAX_DEPTH):
                 )
             ) from None
         if "entit" in message.lower():
-            raise UserError(
-                env._(
-                    "The file declares entities in a DOCTYPE: nested entities can expand to "
-                    "billions of characters (“billion laughs”), so it is refused. BPMN files "
-                    "have no DOCTYPE."
-                )
-            ) from None
+            try:
+                _refuse_doctype(env, external="external" in message.lower(), entities=True)
+            except UserError as refusal:
+                raise refusal from None
         raise UserError(
             env._("The file is not well-formed XML: %(error)s", error=message)
         ) from None
     # an encoding other than ASCII's (UTF-16) hides the DOCTYPE from the look above
     docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        _refuse_doctype(env, docinfo.doctype.encode() if docinfo.doctype else b"")
+    dtd = docinfo.internalDTD
+    if docinfo.doctype or dtd is not None:
+        entities = list(dtd.iterentities()) if dtd is not None else []
+        _refuse_doctype(
+            env,
+            external=bool(
+                docinfo.system_url
+                or docinfo.public_id
+                or any(entity.system_url for entity in entities)
+            ),
+            entities=bool(entities),
+        )
     if root.tag != _q(BPMN, "definitions"):
         raise UserError(
             env._(
