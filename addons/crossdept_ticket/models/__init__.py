@@ -50,4 +50,6 @@ from . import ir_http
 from . import crossdept_ticket_mail
 from . import mail_thread
 from . import crossdept_ticket_withdraw
+from . import crossdept_ticket_urge
+from . import crossdept_ticket_step_urge
 from . import ir_module_module

@@ -1,7 +1,14 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.approval import can_be_met, outcome
+from ..tools.local_time import format_for_reader
+
+# hours between two urges (催办) of the same approval, unless its flow says otherwise
+URGE_INTERVAL_PARAM = "crossdept_ticket.urge_interval_hours"
+URGE_INTERVAL_DEFAULT = 4.0
 
 APPROVAL_STATES = [
     ("none", "Not Submitted"),
@@ -332,3 +339,70 @@ class CrossdeptApprovalMixin(models.AbstractModel):
                         )[record.approval_state],
                     )
                 )
+
+    # ------------------------------------------------------------------
+    # 催办 Urge
+    # ------------------------------------------------------------------
+
+    def _approval_urge_interval(self):
+        """Hours between two urges of this approval (0: no limit), by default the
+        system parameter ``crossdept_ticket.urge_interval_hours``."""
+        value = self.env["ir.config_parameter"].sudo().get_param(URGE_INTERVAL_PARAM)
+        try:
+            return float(value) if value not in (None, False, "") else URGE_INTERVAL_DEFAULT
+        except ValueError:
+            return URGE_INTERVAL_DEFAULT
+
+    def _approval_last_urge(self):
+        """When the approvers of this record were last urged, or False."""
+        return False
+
+    def _on_approval_urged(self, users, note):
+        """``users``, the approvers who have not decided yet, are urged to decide."""
+        raise NotImplementedError
+
+    def _approval_waiting_approvers(self):
+        """The people who may decide now and have not decided yet."""
+        self.ensure_one()
+        decisions = self._approval_decisions()
+        return self._approval_effective_approvers().filtered(lambda user: user not in decisions)
+
+    def _approval_urge(self, note=None):
+        """The requester urges the approvers who have not decided yet (催办), at most
+        once per ``_approval_urge_interval`` hours."""
+        self.ensure_one()
+        note = (note or "").strip()
+        me = self.env.user
+        if me not in self._approval_requester():
+            raise UserError(
+                self.env._(
+                    "Only the requester of %(record)s can urge its approvers.",
+                    record=self.display_name,
+                )
+            )
+        self._approval_lock()
+        self._approval_check_open()
+        waiting = self._approval_waiting_approvers()
+        if not waiting:
+            raise UserError(
+                self.env._(
+                    "Nobody is left to decide on %(record)s: there is nobody to urge.",
+                    record=self.display_name,
+                )
+            )
+        interval = self._approval_urge_interval()
+        last = self._approval_last_urge()
+        if interval > 0 and last:
+            next_urge = last + timedelta(hours=interval)
+            if fields.Datetime.now() < next_urge:
+                raise UserError(
+                    self.env._(
+                        "The approvers of %(record)s were urged on %(last)s: you can urge "
+                        "them again from %(next)s.",
+                        record=self.display_name,
+                        last=format_for_reader(self.env, last, me.partner_id),
+                        next=format_for_reader(self.env, next_urge, me.partner_id),
+                    )
+                )
+        self._on_approval_urged(waiting, note)
+        return True

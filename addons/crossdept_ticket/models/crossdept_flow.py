@@ -63,6 +63,12 @@ class CrossdeptFlow(models.Model):
         help="Not a draft, or tickets still run on it: its configuration cannot change.",
     )
     diagram = fields.Html(compute="_compute_diagram", sanitize=False)
+    urge_interval_hours = fields.Float(
+        "Urge Interval (hours)",
+        help="How long a requester waits between two urges (催办) of the same approval step; "
+        "0 uses the system parameter crossdept_ticket.urge_interval_hours (4 hours unless "
+        "set).",
+    )
 
     _sql_constraints = [
         (

@@ -41,6 +41,7 @@ class CrossdeptTicketEvent(models.Model):
             ("approver_add", "Approver added"),
             ("approver_hand_over", "Approval handed over"),
             ("withdraw", "Withdrawn by the requester"),
+            ("approval_urge", "Approvers urged"),
             ("approval_blocked", "Approval cannot be decided"),
         ],
         required=True,
