@@ -5,3 +5,4 @@ from . import test_purchase_tour
 from . import test_translation
 from . import test_purchase_gate
 from . import test_purchase_guard
+from . import test_purchase_urge

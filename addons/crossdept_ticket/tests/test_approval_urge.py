@@ -1,4 +1,3 @@
-import json
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
@@ -8,32 +7,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .common_flow import CrossdeptFlowCase
-
-
-def jsonrpc_execute(case, user, model, method, args):
-    """``model.method(*args)`` over JSON-RPC as ``user`` (with an API key): the
-    answer's result, or its error."""
-    key = (
-        case.env["res.users.apikeys"]
-        .with_user(user)
-        .sudo()  # a key without expiration date needs it
-        ._generate("rpc", "test", None)
-    )
-    return case.url_open(
-        "/jsonrpc",
-        data=json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {
-                    "service": "object",
-                    "method": "execute_kw",
-                    "args": [case.env.cr.dbname, user.id, key, model, method, args],
-                },
-            }
-        ).encode(),
-        headers={"Content-Type": "application/json"},
-    ).json()
+from .rpc import jsonrpc_execute
 
 
 @tagged("post_install", "-at_install")
