@@ -42,6 +42,7 @@
         "wizard/crossdept_ticket_step_transfer_views.xml",
         "wizard/crossdept_ticket_step_approver_views.xml",
         "wizard/crossdept_ticket_step_hand_over_views.xml",
+        "wizard/crossdept_ticket_step_approve_views.xml",
         "wizard/crossdept_ticket_withdraw_views.xml",
         "wizard/crossdept_flow_bpmn_import_views.xml",
         "views/crossdept_ticket_menus.xml",

@@ -52,4 +52,6 @@ from . import mail_thread
 from . import crossdept_ticket_withdraw
 from . import crossdept_ticket_urge
 from . import crossdept_ticket_step_urge
+from . import crossdept_ticket_step_comment
+from . import crossdept_ticket_decision_comment
 from . import ir_module_module

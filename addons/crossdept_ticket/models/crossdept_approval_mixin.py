@@ -92,9 +92,14 @@ class CrossdeptApprovalMixin(models.AbstractModel):
         """{user: 'approve' or 'reject'} of the current round."""
         return {}
 
-    def _approval_record(self, user, decision, reason):
-        """Store a decision of the current round."""
+    def _approval_record(self, user, decision, reason, attachments=None):
+        """Store a decision of the current round, with its comment (``reason``) and
+        ``attachments`` (ir.attachment)."""
         raise NotImplementedError
+
+    def _approval_comment_required(self):
+        """Whether every decision needs a comment (审批意见); a refusal always does."""
+        return False
 
     def _approval_archive_decisions(self):
         """Close the current round: its decisions stay in the history."""
@@ -179,17 +184,28 @@ class CrossdeptApprovalMixin(models.AbstractModel):
         purchase order approved by the flow of its approval ticket)."""
         self._engine().write({"approval_state": state})
 
-    def _approval_decide(self, decision, reason=None, user=None):
+    def _approval_decide(self, decision, reason=None, user=None, attachments=None):
         """Record ``user``'s decision ('approve' or 'reject') and apply the outcome.
 
-        ``user`` is the current user unless a trusted channel that authenticated
-        somebody else (a chat callback) passes them. A second identical decision
-        changes nothing (a double click, a retried request)."""
+        ``reason`` is the decision's comment (审批意见), kept with ``attachments``
+        (ir.attachment the user uploaded for it) on the decision. ``user`` is the
+        current user unless a trusted channel that authenticated somebody else (a
+        chat callback) passes them. A second identical decision changes nothing (a
+        double click, a retried request)."""
         self.ensure_one()
         user = user or self.env.user
         reason = (reason or "").strip()
+        attachments = attachments or self.env["ir.attachment"]
         if decision == "reject" and not reason:
             raise UserError(self.env._("A refusal needs a reason."))
+        if not reason and self._approval_comment_required():
+            raise UserError(
+                self.env._(
+                    "A decision on %(record)s needs a comment: say why you approve it.",
+                    record=self.display_name,
+                )
+            )
+        self._approval_check_attachments(attachments, user)
         self._approval_lock()
         previous = self._approval_decision_of(user)
         if previous == decision:
@@ -213,9 +229,29 @@ class CrossdeptApprovalMixin(models.AbstractModel):
                     record=self.display_name,
                 )
             )
-        self._approval_record(user, decision, reason)
+        self._approval_record(user, decision, reason, attachments)
         self._approval_apply_outcome(user, reason)
         return True
+
+    def _approval_check_attachments(self, attachments, user):
+        """Only files ``user`` uploaded and that belong to no record yet go with a
+        decision (an id sent over RPC must not take another record's file)."""
+        # sudo: who uploaded a file and where it belongs is read whatever the rules
+        for attachment in attachments.sudo():
+            if attachment.create_uid != user or (
+                attachment.res_id and attachment.res_model not in self._approval_upload_models()
+            ):
+                raise UserError(
+                    self.env._(
+                        "File %(file)s cannot go with a decision: only files you uploaded "
+                        "for it can.",
+                        file=attachment.name,
+                    )
+                )
+
+    def _approval_upload_models(self):
+        """Models whose (transient) records hold files uploaded for a decision."""
+        return ()
 
     def _approval_check_open(self):
         """Raise unless the record waits for decisions now."""

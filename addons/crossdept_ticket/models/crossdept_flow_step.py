@@ -93,6 +93,11 @@ class CrossdeptFlowStep(models.Model):
         "request is never theirs to approve."
     )
     approval_min_percent = fields.Float("Minimum Percentage", default=50.0)
+    require_decision_comment = fields.Boolean(
+        "Comment Required",
+        help="Approvers give a comment (审批意见) with every decision, approvals included; "
+        "a refusal always needs one.",
+    )
     reject_action = fields.Selection(
         [("return", "Return to an earlier step"), ("cancel", "Cancel the ticket")],
         default="cancel",

@@ -70,14 +70,18 @@ class CrossdeptTicketStep(models.Model):
     # Actions (buttons)
     # ------------------------------------------------------------------
 
-    def action_approve(self):
+    def action_approve(self, comment=None, attachment_ids=None):
+        """Approve the steps, with a comment (审批意见) and files (ir.attachment ids
+        the current user uploaded) where given; a step whose flow step requires a
+        comment refuses an approval without one."""
+        attachments = self._decision_attachments(attachment_ids)
         for step in self:
             step._check_approval_step()
-            step._approval_decide("approve")
+            step._approval_decide("approve", comment, attachments=attachments)
         self.ticket_id._sync_current_step()
         return True
 
-    def action_reject(self, reason, return_step=None):
+    def action_reject(self, reason, return_step=None, attachment_ids=None):
         """Refuse the step; ``return_step`` (a step before it) overrides the earlier
         step its flow returns to."""
         self.ensure_one()
@@ -86,7 +90,7 @@ class CrossdeptTicketStep(models.Model):
         if target:
             self._check_return_target(target)
         res = self.with_context(crossdept_return_step_id=target.id)._approval_decide(
-            "reject", reason
+            "reject", reason, attachments=self._decision_attachments(attachment_ids)
         )
         self.ticket_id._sync_current_step()
         return res
@@ -207,12 +211,28 @@ class CrossdeptTicketStep(models.Model):
     def _approval_lock(self):
         self.ticket_id._lock()
 
-    def _approval_record(self, user, decision, reason):
+    def _approval_record(self, user, decision, reason, attachments=None):
         # decisions are written by the engine for the approver: users have no right
         # to create them, so the record of who decided what cannot be forged
-        self.env["crossdept.ticket.step.decision"].sudo()._engine().create(
-            {"step_id": self.id, "user_id": user.id, "decision": decision, "reason": reason}
+        record = (
+            self.env["crossdept.ticket.step.decision"]
+            .sudo()
+            ._engine()
+            .create(
+                {
+                    "step_id": self.id,
+                    "user_id": user.id,
+                    "decision": decision,
+                    "reason": reason,
+                    "attachment_ids": [Command.set(attachments.ids)] if attachments else False,
+                }
+            )
         )
+        if attachments:
+            # the files now belong to the decision: whoever reads it reads them
+            attachments.sudo().write(
+                {"res_model": record._name, "res_id": record.id, "res_field": False}
+            )
         self.invalidate_recordset(["decision_ids"])
         if self.state == "ready":
             self._start()

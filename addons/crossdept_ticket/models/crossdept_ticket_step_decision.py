@@ -21,7 +21,10 @@ class CrossdeptTicketStepDecision(models.Model):
     company_id = fields.Many2one(related="step_id.company_id", store=True)
     user_id = fields.Many2one("res.users", "Approver", required=True)
     decision = fields.Selection([("approve", "Approved"), ("reject", "Refused")], required=True)
-    reason = fields.Text()
+    reason = fields.Text("Comment", help="The approver's comment (审批意见); a refusal's reason.")
+    attachment_ids = fields.Many2many(
+        "ir.attachment", string="Files", help="Files the approver gave with the decision."
+    )
     date = fields.Datetime(default=fields.Datetime.now, required=True)
     active = fields.Boolean(default=True)
 

@@ -69,7 +69,7 @@ TABLE = {
     },
     "crossdept.ticket.step.decision": {
         "write": dict.fromkeys(
-            "active company_id date decision reason step_id user_id".split(), NOBODY
+            "active attachment_ids company_id date decision reason step_id user_id".split(), NOBODY
         ),
         "create": NOBODY,
         "unlink": NOBODY,
@@ -145,6 +145,8 @@ TABLE = {
             # an active flow is locked: its structure changes through New Version
             **dict.fromkeys("code company_id domain step_ids type_ids".split(), NOBODY),
             **dict.fromkeys("name description".split(), ADMINS),
+            # how often a requester may urge (催办) is a setting, not the structure
+            "urge_interval_hours": ADMINS,
             **dict.fromkeys("state version previous_version_id".split(), NOBODY),
             # no ticket moves onto or off a flow; a ticket created on it is a ticket
             # created with its flow chosen, as administrators (who alone write flows) may
@@ -168,6 +170,7 @@ TABLE = {
             "department_id flow_id kind name portal_visible predecessor_ids raci_ids "
             "reject_action reject_return_step_id require_attachment required_field_ids "
             "sequence skill_requirement_ids skip_when_urgent sla_hours value_adding "
+            "require_decision_comment "
             "escalation_rule_ids diagram_x diagram_y".split(),
             NOBODY,
         ),

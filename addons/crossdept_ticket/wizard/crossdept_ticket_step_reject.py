@@ -7,6 +7,7 @@ class CrossdeptTicketStepReject(models.TransientModel):
 
     step_id = fields.Many2one("crossdept.ticket.step", required=True)
     reason = fields.Text(required=True)
+    attachment_ids = fields.Many2many("ir.attachment", string="Files")
     allowed_return_step_ids = fields.Many2many(
         "crossdept.ticket.step", compute="_compute_allowed_return_step_ids"
     )
@@ -42,5 +43,7 @@ class CrossdeptTicketStepReject(models.TransientModel):
 
     def action_reject(self):
         self.ensure_one()
-        self.step_id.action_reject(self.reason, return_step=self.return_step_id)
+        self.step_id.action_reject(
+            self.reason, return_step=self.return_step_id, attachment_ids=self.attachment_ids
+        )
         return {"type": "ir.actions.act_window_close"}
