@@ -45,6 +45,12 @@ class CrossdeptApprovalRecommendation(models.Model):
     saving_hours = fields.Float(
         "Expected Saving (h)", help="Median hours per ticket the change would save."
     )
+    dedup_saved_count = fields.Integer(
+        "Decisions Saved",
+        compute="_compute_dedup_saved_count",
+        help="Approvals of these steps taken automatically because the approver had already "
+        "approved an earlier step of the same ticket (审批人去重 on the flow).",
+    )
     amount_threshold = fields.Float(
         help="Drop the approval for tickets under this amount (0: the step never rejected)."
     )
@@ -53,6 +59,30 @@ class CrossdeptApprovalRecommendation(models.Model):
         default="new",
         required=True,
     )
+
+    @api.depends("step_ids")
+    def _compute_dedup_saved_count(self):
+        # counts only, from the engine's log, which analytics readers may not browse
+        counts = {
+            step.id: count
+            for step, count in self.env["crossdept.ticket.event"]
+            .sudo()
+            ._read_group(
+                [
+                    ("event_type", "=", "approval_dedup"),
+                    ("step_id.flow_step_id", "in", self.step_ids.ids),
+                ],
+                ["step_id"],
+                ["__count"],
+            )
+        }
+        saved = {}
+        steps = self.env["crossdept.ticket.step"].sudo().browse(counts)
+        for step in steps:
+            key = step.flow_step_id.id
+            saved[key] = saved.get(key, 0) + counts[step.id]
+        for rec in self:
+            rec.dedup_saved_count = sum(saved.get(step.id, 0) for step in rec.step_ids)
 
     @api.depends("kind", "step_ids.name")
     def _compute_name(self):

@@ -18,3 +18,4 @@ from . import test_menus
 from . import test_visibility
 from . import test_process_mining_export
 from . import test_process_conformance
+from . import test_approval_dedup_saved

@@ -54,4 +54,5 @@ from . import crossdept_ticket_urge
 from . import crossdept_ticket_step_urge
 from . import crossdept_ticket_step_comment
 from . import crossdept_ticket_decision_comment
+from . import crossdept_ticket_step_dedup
 from . import ir_module_module

@@ -442,3 +442,32 @@ class CrossdeptApprovalMixin(models.AbstractModel):
                 )
         self._on_approval_urged(waiting, note)
         return True
+
+    # ------------------------------------------------------------------
+    # 审批人去重 Approver de-duplication
+    # ------------------------------------------------------------------
+
+    def _approval_prior_approvals(self):
+        """{user: why their approval here is taken already} for the people whose
+        earlier approval counts for this record (审批人去重); none by default."""
+        return {}
+
+    def _on_approval_deduplicated(self, user, reason):
+        """``user``'s approval was taken automatically, for ``reason``."""
+
+    def _approval_take_prior_approvals(self):
+        """Record, as theirs, the approval of each approver who already approved
+        earlier (see ``_approval_prior_approvals``), then apply the outcome."""
+        for record in self:
+            if record.approval_state != "pending" or not record._approval_is_open():
+                continue
+            prior = record._approval_prior_approvals()
+            users = record._approval_waiting_approvers().filtered(
+                lambda user, prior=prior: user in prior
+            )
+            for user in users:
+                # recorded as the approver's own decision, as if they had approved
+                record.with_user(user)._approval_record(user, "approve", prior[user])
+                record._on_approval_deduplicated(user, prior[user])
+            if users:
+                record._approval_apply_outcome(users[-1], prior[users[-1]])

@@ -63,6 +63,19 @@ class CrossdeptFlow(models.Model):
         help="Not a draft, or tickets still run on it: its configuration cannot change.",
     )
     diagram = fields.Html(compute="_compute_diagram", sanitize=False)
+    approver_dedup = fields.Selection(
+        [
+            ("never", "Never"),
+            ("consecutive", "Consecutive steps only"),
+            ("always", "Always"),
+        ],
+        "Approver De-duplication",
+        default="never",
+        required=True,
+        help="When an approver already approved an earlier step of the same ticket, their "
+        "approval of a later step is taken automatically (审批人去重): never, only when the "
+        "earlier step comes right before, or always.",
+    )
     urge_interval_hours = fields.Float(
         "Urge Interval (hours)",
         help="How long a requester waits between two urges (催办) of the same approval step; "

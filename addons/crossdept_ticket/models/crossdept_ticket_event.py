@@ -42,6 +42,7 @@ class CrossdeptTicketEvent(models.Model):
             ("approver_hand_over", "Approval handed over"),
             ("withdraw", "Withdrawn by the requester"),
             ("approval_urge", "Approvers urged"),
+            ("approval_dedup", "Approval taken automatically (same approver)"),
             ("approval_blocked", "Approval cannot be decided"),
         ],
         required=True,

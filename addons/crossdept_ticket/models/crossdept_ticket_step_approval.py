@@ -335,9 +335,10 @@ class CrossdeptTicketStep(models.Model):
                 approvers |= line._resolve(step.ticket_id)
             step._engine().write({"approver_ids": [Command.set(approvers.ids)]})
         res = super()._approval_open()
+        self._approval_take_prior_approvals()
         for step in self.filtered(lambda s: s.approval_state == "pending"):
             if not step._approval_blocked_message():
-                step._notify_approvers(step._approval_effective_approvers())
+                step._notify_approvers(step._approval_waiting_approvers())
         return res
 
     # ------------------------------------------------------------------

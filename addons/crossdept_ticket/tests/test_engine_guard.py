@@ -147,6 +147,7 @@ TABLE = {
             **dict.fromkeys("name description".split(), ADMINS),
             # how often a requester may urge (催办) is a setting, not the structure
             "urge_interval_hours": ADMINS,
+            "approver_dedup": ADMINS,
             **dict.fromkeys("state version previous_version_id".split(), NOBODY),
             # no ticket moves onto or off a flow; a ticket created on it is a ticket
             # created with its flow chosen, as administrators (who alone write flows) may
