@@ -55,4 +55,5 @@ from . import crossdept_ticket_step_urge
 from . import crossdept_ticket_step_comment
 from . import crossdept_ticket_decision_comment
 from . import crossdept_ticket_step_dedup
+from . import crossdept_ticket_step_timeout
 from . import ir_module_module

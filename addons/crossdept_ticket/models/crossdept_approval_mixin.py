@@ -471,3 +471,30 @@ class CrossdeptApprovalMixin(models.AbstractModel):
                 record._on_approval_deduplicated(user, prior[user])
             if users:
                 record._approval_apply_outcome(users[-1], prior[users[-1]])
+
+    # ------------------------------------------------------------------
+    # Timeouts
+    # ------------------------------------------------------------------
+
+    def _approval_mark_timed_out(self):
+        """Remember that the timeout of the current round was handled."""
+
+    def _on_approval_timed_out(self, action, reason):
+        """The timeout ``action`` is applied (record it)."""
+
+    def _approval_escalate(self, reason):
+        """The timeout escalates the approval (to whom is the model's business)."""
+
+    def _approval_time_out(self, action, reason):
+        """Nobody decided in time: approve, refuse or escalate, once per round."""
+        self.ensure_one()
+        self._approval_mark_timed_out()
+        self._on_approval_timed_out(action, reason)
+        if action == "approve":
+            self._approval_set("approved")
+            self._on_approval_granted(None, reason)
+        elif action == "reject":
+            self._approval_set("rejected")
+            self._on_approval_refused(None, reason)
+        elif action == "escalate":
+            self._approval_escalate(reason)

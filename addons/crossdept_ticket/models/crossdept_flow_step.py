@@ -93,6 +93,20 @@ class CrossdeptFlowStep(models.Model):
         "request is never theirs to approve."
     )
     approval_min_percent = fields.Float("Minimum Percentage", default=50.0)
+    approval_timeout_action = fields.Selection(
+        [
+            ("none", "Nothing (escalation rules only)"),
+            ("approve", "Approve automatically"),
+            ("reject", "Refuse automatically"),
+            ("escalate", "Escalate to the department manager"),
+        ],
+        "When Overdue",
+        default="none",
+        required=True,
+        help="What happens once when the approval step passes its deadline (SLA) without "
+        "being decided: approve it, refuse it (as the flow's refusal does), or let the "
+        "manager of its department decide instead of the approvers who have not decided.",
+    )
     require_decision_comment = fields.Boolean(
         "Comment Required",
         help="Approvers give a comment (审批意见) with every decision, approvals included; "

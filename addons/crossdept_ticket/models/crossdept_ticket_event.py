@@ -43,6 +43,7 @@ class CrossdeptTicketEvent(models.Model):
             ("withdraw", "Withdrawn by the requester"),
             ("approval_urge", "Approvers urged"),
             ("approval_dedup", "Approval taken automatically (same approver)"),
+            ("approval_timeout", "Approval overdue: timeout action"),
             ("approval_blocked", "Approval cannot be decided"),
         ],
         required=True,

@@ -61,7 +61,7 @@ TABLE = {
             "date_ready date_started decision_ids deliverable_ids department_id "
             "escalation_level flow_step_id kind name portal_visible predecessor_ids "
             "priority responsible_ids sequence skip_reason sla_hours sla_status state "
-            "ticket_id user_id sla_paused_hours assignment_data".split(),
+            "ticket_id user_id sla_paused_hours assignment_data approval_timed_out".split(),
             NOBODY,
         ),
         "create": NOBODY,
@@ -171,7 +171,7 @@ TABLE = {
             "department_id flow_id kind name portal_visible predecessor_ids raci_ids "
             "reject_action reject_return_step_id require_attachment required_field_ids "
             "sequence skill_requirement_ids skip_when_urgent sla_hours value_adding "
-            "require_decision_comment "
+            "require_decision_comment approval_timeout_action "
             "escalation_rule_ids diagram_x diagram_y".split(),
             NOBODY,
         ),
