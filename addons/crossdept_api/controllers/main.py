@@ -209,6 +209,47 @@ class CrossdeptApi(http.Controller):
     def post_comment(self, ticket_id, **_params):
         return self._call(self._post_comment, ticket_id)
 
+    # the approval verbs: each runs the engine's method as the key's user, with the
+    # same checks as a click; the answer is the ticket as it now is
+
+    @http.route(
+        f"{PREFIX}/tickets/<ticket_id>/withdraw",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def withdraw_ticket(self, ticket_id, **_params):
+        return self._call(self._ticket_verb, ticket_id, "withdraw")
+
+    @http.route(
+        f"{PREFIX}/tickets/<ticket_id>/urge",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def urge_ticket(self, ticket_id, **_params):
+        return self._call(self._ticket_verb, ticket_id, "urge")
+
+    @http.route(
+        [
+            f"{PREFIX}/tickets/<ticket_id>/steps/<step_id>/approve",
+            f"{PREFIX}/tickets/<ticket_id>/steps/<step_id>/refuse",
+            f"{PREFIX}/tickets/<ticket_id>/steps/<step_id>/hand_over",
+        ],
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def step_verb(self, ticket_id, step_id, **_params):
+        verb = request.httprequest.path.rsplit("/", 1)[-1]
+        return self._call(self._step_verb, ticket_id, step_id, verb)
+
     # ------------------------------------------------------------------
     # Plumbing
     # ------------------------------------------------------------------
@@ -608,6 +649,76 @@ class CrossdeptApi(http.Controller):
             "next_offset": next_offset,
         }
         return data, 200, None
+
+    def _verb_body(self, allowed, required=()):
+        """The JSON body of a verb: only ``allowed`` fields, ``required`` ones given."""
+        body = self._json_body()
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            raise self._invalid(
+                unknown[0], request.env._("Unknown field: %(field)s", field=unknown[0])
+            )
+        for name in required:
+            if name not in body:
+                raise self._invalid(name, request.env._("%(field)s is required.", field=name))
+        return body
+
+    def _ticket_verb(self, ticket_id, verb):
+        """POST /tickets/<id>/withdraw {"reason"} (撤回), /urge {"note"} (催办)."""
+        self._query()
+        ticket = self._visible_ticket(ticket_id)
+        if verb == "withdraw":
+            body = self._verb_body({"reason"}, required=("reason",))
+            reason = self._parse_text("reason", body["reason"], TEXT_MAX, required=True)
+            with request.env.cr.savepoint():
+                ticket.action_withdraw(reason)
+        else:
+            body = self._verb_body({"note"})
+            note = self._parse_text("note", body.get("note", ""), TEXT_MAX)
+            with request.env.cr.savepoint():
+                ticket.action_urge(note)
+        return ticket._api_data(with_steps=True), 200, None
+
+    def _step_verb(self, ticket_id, step_id, verb):
+        """POST /tickets/<id>/steps/<id>/approve {"comment"}, /refuse {"reason"},
+        /hand_over {"user_id", "reason"} (转交)."""
+        self._query()
+        ticket = self._visible_ticket(ticket_id)
+        step_id = self._parse_id("step_id", int(step_id) if INTEGER.fullmatch(step_id) else step_id)
+        step = ticket.step_ids.filtered(lambda s: s.id == step_id)
+        if not step:
+            raise ApiError(
+                404,
+                "not_found",
+                request.env._(
+                    "Step %(step)s of ticket %(ticket)s not found.",
+                    step=step_id,
+                    ticket=ticket.id,
+                ),
+            )
+        if verb == "approve":
+            body = self._verb_body({"comment"})
+            comment = self._parse_text("comment", body.get("comment", ""), TEXT_MAX)
+            with request.env.cr.savepoint():
+                step.action_approve(comment)
+        elif verb == "refuse":
+            body = self._verb_body({"reason"}, required=("reason",))
+            reason = self._parse_text("reason", body["reason"], TEXT_MAX, required=True)
+            with request.env.cr.savepoint():
+                step.action_reject(reason)
+        else:
+            body = self._verb_body({"user_id", "reason"}, required=("user_id", "reason"))
+            user_id = self._parse_id("user_id", body["user_id"])
+            reason = self._parse_text("reason", body["reason"], TEXT_MAX, required=True)
+            user = request.env["res.users"].browse(user_id)
+            if not user.sudo().exists():  # sudo: whether the id names a user at all
+                raise self._unprocessable(
+                    "user_id", request.env._("User %(id)s does not exist.", id=user_id)
+                )
+            with request.env.cr.savepoint():
+                step.action_hand_over(user, reason)
+        ticket.invalidate_recordset()
+        return ticket._api_data(with_steps=True), 200, None
 
     def _post_comment(self, ticket_id):
         self._query()

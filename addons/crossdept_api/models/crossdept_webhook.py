@@ -27,6 +27,11 @@ EVENT_CODES = {
     "step_cancel": "step.cancelled",
     "approver_add": "approval.approver_added",
     "approval_blocked": "approval.blocked",
+    "approver_hand_over": "approval.handed_over",
+    "withdraw": "ticket.withdrawn",
+    "approval_urge": "approval.urged",
+    "approval_dedup": "approval.deduplicated",
+    "approval_timeout": "approval.timed_out",
 }
 COMMENT_CODE = "ticket.comment"
 

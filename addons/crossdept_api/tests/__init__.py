@@ -9,3 +9,4 @@ from . import test_rpc
 from . import test_translation
 from . import test_webhook
 from . import test_api_timeout
+from . import test_api_approval_verbs
