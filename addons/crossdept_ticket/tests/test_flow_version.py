@@ -55,6 +55,7 @@ class TestFlowVersion(CrossdeptFlowCase):
                 "type_ids": [Command.set(self.ticket_type.ids)],
                 "domain": "[('priority', '!=', '0')]",
                 "description": "<p>All the settings</p>",
+                "urge_interval_hours": 6,
                 "company_id": self.company.id,
             }
         )
@@ -111,6 +112,7 @@ class TestFlowVersion(CrossdeptFlowCase):
                 "approval_min_count": 2,
                 "approval_min_percent": 75,
                 "allow_requester_approval": True,
+                "require_decision_comment": True,
                 "value_adding": True,
                 "reject_action": "return",
                 "reject_return_step_id": intake.id,
