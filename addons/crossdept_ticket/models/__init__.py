@@ -1,5 +1,6 @@
 from . import crossdept_engine_mixin
 from . import crossdept_approval_mixin
+from . import crossdept_approval_mixin_sign
 from . import crossdept_ticket_type
 from . import crossdept_ticket_type_alias
 from . import crossdept_ticket_tag
@@ -56,4 +57,6 @@ from . import crossdept_ticket_step_comment
 from . import crossdept_ticket_decision_comment
 from . import crossdept_ticket_step_dedup
 from . import crossdept_ticket_step_timeout
+from . import crossdept_ticket_step_signer
+from . import crossdept_ticket_step_sign
 from . import ir_module_module

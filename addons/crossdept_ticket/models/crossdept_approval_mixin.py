@@ -151,6 +151,22 @@ class CrossdeptApprovalMixin(models.AbstractModel):
     def _approval_decision_of(self, user):
         return self._approval_decisions().get(user)
 
+    def _approval_deciders(self):
+        """Who takes part in the decisions: the approvers the policy counts, and
+        whoever an extension lets decide with them (加签 before or after one)."""
+        return self._approval_effective_approvers()
+
+    def _approval_check_turn(self, user):
+        """Raise if ``user``, a decider, must wait for somebody else first."""
+
+    def _approval_counted_decisions(self, approvers):
+        """{approver: 'approve' or 'reject'}: what the policy counts of ``approvers``."""
+        return {
+            person: choice
+            for person, choice in self._approval_decisions().items()
+            if person in approvers
+        }
+
     def _approval_blocked_message(self):
         """Why the policy cannot be met by the people who may decide, or False."""
         self.ensure_one()
@@ -215,7 +231,7 @@ class CrossdeptApprovalMixin(models.AbstractModel):
                 self.env._("You already decided on %(record)s.", record=self.display_name)
             )
         self._approval_check_open()
-        if user not in self._approval_effective_approvers():
+        if user not in self._approval_deciders():
             if user in self._approval_requester() and user in self._approval_approvers():
                 raise UserError(
                     self.env._(
@@ -229,6 +245,7 @@ class CrossdeptApprovalMixin(models.AbstractModel):
                     record=self.display_name,
                 )
             )
+        self._approval_check_turn(user)
         self._approval_record(user, decision, reason, attachments)
         self._approval_apply_outcome(user, reason)
         return True
@@ -269,11 +286,7 @@ class CrossdeptApprovalMixin(models.AbstractModel):
     def _approval_apply_outcome(self, user=None, reason=None):
         self.ensure_one()
         approvers = self._approval_effective_approvers()
-        decisions = {
-            person: choice
-            for person, choice in self._approval_decisions().items()
-            if person in approvers
-        }
+        decisions = self._approval_counted_decisions(approvers)
         result = outcome(
             self._approval_needed(len(approvers)),
             len(approvers),
