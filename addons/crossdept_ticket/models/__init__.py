@@ -60,3 +60,7 @@ from . import crossdept_ticket_step_timeout
 from . import crossdept_ticket_step_signer
 from . import crossdept_ticket_step_sign
 from . import ir_module_module
+from . import crossdept_flow_cc
+from . import crossdept_flow_step_cc
+from . import crossdept_ticket_cc
+from . import crossdept_ticket_step_cc

@@ -6,3 +6,4 @@ from . import crossdept_ticket_step_hand_over
 from . import crossdept_ticket_step_approve
 from . import crossdept_ticket_withdraw
 from . import crossdept_flow_bpmn_import
+from . import crossdept_ticket_cc
