@@ -46,6 +46,7 @@
         "wizard/crossdept_ticket_withdraw_views.xml",
         "wizard/crossdept_flow_bpmn_import_views.xml",
         "wizard/crossdept_ticket_cc_views.xml",
+        "views/crossdept_approval_delegation_views.xml",
         "views/crossdept_ticket_menus.xml",
         "views/crossdept_ticket_step_queue_views.xml",
         "views/crossdept_ticket_output_views.xml",

@@ -64,3 +64,6 @@ from . import crossdept_flow_cc
 from . import crossdept_flow_step_cc
 from . import crossdept_ticket_cc
 from . import crossdept_ticket_step_cc
+from . import crossdept_approval_mixin_delegation
+from . import crossdept_approval_delegation
+from . import crossdept_ticket_step_delegation
