@@ -126,26 +126,30 @@ class CrossdeptApprovalDelegation(models.Model):
                 )
             )
 
-    @api.constrains("user_id")
-    def _check_own(self):
+    def _check_own(self, vals_list):
+        """Refuse, before anything is written, a delegation of somebody else's
+        approvals (CrossDept administrators record them for anybody)."""
         if self.env.su or self.env.user.has_group(ADMIN_GROUP):
             return
-        for delegation in self:
-            if delegation.user_id != self.env.user:
+        for vals in vals_list:
+            if vals.get("user_id", self.env.uid) != self.env.uid:
                 raise ValidationError(
                     self.env._(
                         "You can delegate your own approvals only, not those of %(user)s.",
-                        user=delegation.user_id.name,
+                        user=self.env["res.users"].browse(vals["user_id"]).sudo().name,
                     )
                 )
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_own(vals_list)
         delegations = super().create(vals_list)
         delegations._apply_to_open_approvals()
         return delegations
 
     def write(self, vals):
+        if "user_id" in vals:
+            self._check_own([vals])
         res = super().write(vals)
         self._apply_to_open_approvals()
         return res

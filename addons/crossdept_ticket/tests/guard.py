@@ -33,6 +33,7 @@ REFUSALS = re.compile(
             r"not have enough rights to access the fields",
             r"append-only log",
             r"Only CrossDept administrators change how departments dispatch",
+            r"You can delegate your own approvals only",
         ]
     )
 )

@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from .common_flow import CrossdeptFlowCase
 
@@ -94,12 +94,15 @@ class TestApprovalDelegation(HttpCase, CrossdeptFlowCase):
         self.assertIn(self.approver_1, ticket.cc_user_ids)
 
     def test_the_cron_moves_them_once_the_period_begins(self):
-        ticket, step = self._waiting_step()
+        _ticket, step = self._waiting_step()
         delegation = self._delegate(self.approver_1, self.approver_3, days_from=1)
+        # the period begins: time passes, as the cron will see it
         self.env.cr.execute(
-            "UPDATE crossdept_approval_delegation SET date_from = now() at time zone 'utc' "
-            "- interval '1 minute' WHERE id = %s",
-            [delegation.id],
+            SQL(
+                "UPDATE crossdept_approval_delegation SET date_from = %s WHERE id = %s",
+                fields.Datetime.now() - timedelta(minutes=1),
+                delegation.id,
+            )
         )
         delegation.invalidate_recordset()
         self.env["crossdept.approval.delegation"]._cron_apply()

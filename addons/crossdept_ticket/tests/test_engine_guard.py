@@ -38,7 +38,7 @@ TABLE = {
                 "state date_closed name step_ids event_ids schedule_id schedule_period "
                 "schedule_target dispatch_target_ref rating_last_value "
                 "resolved_with_knowledge access_token step_holder_ids "
-                "previous_ticket_id".split(),
+                "previous_ticket_id cc_user_ids".split(),
                 NOBODY,
             ),
             # bridges and companions (when installed)
@@ -61,7 +61,8 @@ TABLE = {
             "date_ready date_started decision_ids deliverable_ids department_id "
             "escalation_level flow_step_id kind name portal_visible predecessor_ids "
             "priority responsible_ids sequence skip_reason sla_hours sla_status state "
-            "ticket_id user_id sla_paused_hours assignment_data approval_timed_out".split(),
+            "ticket_id user_id sla_paused_hours assignment_data approval_timed_out "
+            "signer_ids".split(),
             NOBODY,
         ),
         "create": NOBODY,
@@ -92,6 +93,26 @@ TABLE = {
         },
         "create": NOBODY,
         "unlink": NOBODY,
+    },
+    "crossdept.ticket.step.signer": {
+        "write": dict.fromkeys(
+            "active approver_id company_id position reason state step_id user_id".split(),
+            NOBODY,
+        ),
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
+    # the delegator (the approver here) records and changes their own delegation
+    "crossdept.approval.delegation": {
+        "write": {
+            **dict.fromkeys(
+                "active date_from date_to delegate_id flow_ids note scope".split(),
+                frozenset({"approver", "admin"}),
+            ),
+            "user_id": ADMINS,
+        },
+        "create": frozenset({"approver", "admin"}),
+        "unlink": frozenset({"approver", "admin"}),
     },
     "crossdept.ticket.raci": {
         "write": {
@@ -148,6 +169,12 @@ TABLE = {
             # how often a requester may urge (催办) is a setting, not the structure
             "urge_interval_hours": ADMINS,
             "approver_dedup": ADMINS,
+            # who is copied (抄送) at submit and at the end
+            **dict.fromkeys(
+                "cc_submit_user_ids cc_submit_department_ids cc_end_user_ids "
+                "cc_end_department_ids".split(),
+                ADMINS,
+            ),
             **dict.fromkeys("state version previous_version_id".split(), NOBODY),
             # no ticket moves onto or off a flow; a ticket created on it is a ticket
             # created with its flow chosen, as administrators (who alone write flows) may
@@ -172,7 +199,7 @@ TABLE = {
             "reject_action reject_return_step_id require_attachment required_field_ids "
             "sequence skill_requirement_ids skip_when_urgent sla_hours value_adding "
             "require_decision_comment approval_timeout_action "
-            "escalation_rule_ids diagram_x diagram_y".split(),
+            "escalation_rule_ids diagram_x diagram_y cc_user_ids cc_department_ids".split(),
             NOBODY,
         ),
         "create": NOBODY,
@@ -429,6 +456,29 @@ class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
             "crossdept.skill.requirement": cls.flow_steps["Work"].skill_requirement_ids,
             "crossdept.escalation.rule": cls.rule,
             "crossdept.dispatch.schedule": cls.schedule,
+            "crossdept.ticket.step.signer": cls.env["crossdept.ticket.step.signer"]
+            .sudo()
+            ._engine()
+            .create(
+                {
+                    "step_id": cls.sign.id,
+                    "approver_id": cls.approver_1.id,
+                    "user_id": cls.approver_2.id,
+                    "position": "before",
+                    "state": "done",
+                }
+            ),
+            "crossdept.approval.delegation": cls.env["crossdept.approval.delegation"]
+            .with_user(cls.approver_1)
+            .create(
+                {
+                    "delegate_id": cls.it_manager.id,
+                    "date_from": "2031-01-01 00:00:00",
+                    "date_to": "2031-06-01 00:00:00",
+                    "scope": "flows",
+                    "flow_ids": [Command.set(cls.flow.ids)],
+                }
+            ),
         }
         cls._companion_fixtures()
 
