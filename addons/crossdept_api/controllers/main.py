@@ -57,6 +57,10 @@ TICKET_FIELDS = {
     "start_flow": ("bool", None),
 }
 PRIORITIES = ("0", "1", "2", "3")
+# 加签: where the added approvers stand (see crossdept.approval.mixin)
+SIGN_POSITIONS = ("before", "alongside", "after")
+# the most people or departments one request adds or copies
+MAX_REFS = 50
 JSON_TYPE = "application/json"
 # seconds a client waits before it repeats a request answered 503 (database unavailable)
 RETRY_AFTER = "5"
@@ -249,6 +253,39 @@ class CrossdeptApi(http.Controller):
     def step_verb(self, ticket_id, step_id, **_params):
         verb = request.httprequest.path.rsplit("/", 1)[-1]
         return self._call(self._step_verb, ticket_id, step_id, verb)
+
+    @http.route(
+        f"{PREFIX}/tickets/<ticket_id>/steps/<step_id>/approvers",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def add_step_approvers(self, ticket_id, step_id, **_params):
+        return self._call(self._add_step_approvers, ticket_id, step_id)
+
+    @http.route(
+        f"{PREFIX}/tickets/<ticket_id>/cc",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def copy_ticket(self, ticket_id, **_params):
+        return self._call(self._copy_ticket, ticket_id)
+
+    @http.route(
+        f"{PREFIX}/delegations",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def create_delegation(self, **_params):
+        return self._call(self._create_delegation)
 
     # ------------------------------------------------------------------
     # Plumbing
@@ -750,4 +787,111 @@ class CrossdeptApi(http.Controller):
             "internal": internal,
             "date": message.date.isoformat(timespec="seconds") + "Z",
         }
+        return data, 201, None
+
+    def _check_fields(self, body, allowed, required=()):
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            raise self._invalid(
+                unknown[0], request.env._("Unknown field: %(field)s", field=unknown[0])
+            )
+        for field in required:
+            if field not in body:
+                raise self._invalid(field, request.env._("%(field)s is required.", field=field))
+
+    def _parse_refs(self, field, value, model):
+        """A list of at most MAX_REFS distinct record ids the user may read: 400 when
+        malformed, 422 naming the first that does not exist (or is not readable)."""
+        if not isinstance(value, list) or len(value) > MAX_REFS:
+            raise self._invalid(
+                field,
+                request.env._(
+                    "%(field)s must be a list of at most %(max)s ids.", field=field, max=MAX_REFS
+                ),
+            )
+        ids = [self._parse_id(field, item) for item in value]
+        records = request.env[model].browse(list(dict.fromkeys(ids)))
+        for record in records:
+            if not record.exists() or not record.has_access("read"):
+                raise self._unprocessable(
+                    field,
+                    request.env._(
+                        "%(field)s: no record with id %(id)s.", field=field, id=record.id
+                    ),
+                )
+        return records
+
+    def _add_step_approvers(self, ticket_id, step_id):
+        """加签: the key's user, a pending approver of the step, adds people before,
+        after or alongside them."""
+        self._query()
+        ticket = self._visible_ticket(ticket_id)
+        step_id = self._parse_id("step_id", int(step_id) if INTEGER.fullmatch(step_id) else step_id)
+        step = ticket.step_ids.filtered(lambda s: s.id == step_id)
+        if not step:
+            raise ApiError(
+                404,
+                "not_found",
+                request.env._(
+                    "Ticket %(ticket)s has no step %(id)s.", ticket=ticket.id, id=step_id
+                ),
+            )
+        body = self._json_body()
+        self._check_fields(body, ("user_ids", "position", "reason"), ("user_ids", "reason"))
+        users = self._parse_refs("user_ids", body["user_ids"], "res.users")
+        if not users:
+            raise self._invalid(
+                "user_ids", request.env._("%(field)s must name somebody.", field="user_ids")
+            )
+        position = body.get("position", "alongside")
+        if position not in SIGN_POSITIONS:
+            raise self._invalid(
+                "position",
+                request.env._('position must be "before", "alongside" or "after".'),
+            )
+        reason = self._parse_text("reason", body["reason"], TEXT_MAX, required=True)
+        with request.env.cr.savepoint():
+            step.action_add_sign(users, position, reason)
+            data = step._api_data()
+        return data, 200, None
+
+    def _copy_ticket(self, ticket_id):
+        """抄送: copy people and departments on the ticket; they read it."""
+        self._query()
+        ticket = self._visible_ticket(ticket_id)
+        body = self._json_body()
+        self._check_fields(body, ("user_ids", "department_ids", "reason"), ("reason",))
+        users = self._parse_refs("user_ids", body.get("user_ids", []), "res.users")
+        departments = self._parse_refs(
+            "department_ids", body.get("department_ids", []), "hr.department"
+        )
+        reason = self._parse_text("reason", body["reason"], TEXT_MAX, required=True)
+        with request.env.cr.savepoint():
+            ticket.action_cc(users, departments, reason)
+            data = ticket._api_data(with_steps=True)
+        return data, 200, None
+
+    def _create_delegation(self):
+        """委托: the key's user delegates their approvals for a period."""
+        self._query()
+        body = self._json_body()
+        self._check_fields(
+            body,
+            ("delegate_id", "date_from", "date_to", "flow_ids", "note"),
+            ("delegate_id", "date_from", "date_to"),
+        )
+        delegate = self._parse_refs("delegate_id", [body["delegate_id"]], "res.users")
+        vals = {
+            "delegate_id": delegate.id,
+            "date_from": self._parse_datetime("date_from", body["date_from"]),
+            "date_to": self._parse_datetime("date_to", body["date_to"]),
+        }
+        flows = self._parse_refs("flow_ids", body.get("flow_ids", []), "crossdept.flow")
+        if flows:
+            vals.update(scope="flows", flow_ids=flows.ids)
+        if body.get("note") is not None:
+            vals["note"] = self._parse_text("note", body["note"], TEXT_MAX)
+        with request.env.cr.savepoint():
+            delegation = request.env["crossdept.approval.delegation"].create(vals)
+            data = delegation._api_data()
         return data, 201, None

@@ -6,3 +6,4 @@ from . import crossdept_ticket_event
 from . import crossdept_ticket_step
 from . import crossdept_ticket_step_deliverable
 from . import ir_http
+from . import crossdept_approval_delegation

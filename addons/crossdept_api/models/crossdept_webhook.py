@@ -32,6 +32,10 @@ EVENT_CODES = {
     "approval_urge": "approval.urged",
     "approval_dedup": "approval.deduplicated",
     "approval_timeout": "approval.timed_out",
+    "approver_add_before": "approval.approver_added_before",
+    "approver_add_after": "approval.approver_added_after",
+    "approval_delegate": "approval.delegated",
+    "cc": "ticket.copied",
 }
 COMMENT_CODE = "ticket.comment"
 

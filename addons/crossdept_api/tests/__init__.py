@@ -1,5 +1,6 @@
 from . import test_api_auth
 from . import test_api_comments
+from . import test_api_approval_verbs
 from . import test_api_hostile_input
 from . import test_api_schemathesis
 from . import test_api_tickets
@@ -9,4 +10,4 @@ from . import test_rpc
 from . import test_translation
 from . import test_webhook
 from . import test_api_timeout
-from . import test_api_approval_verbs
+from . import test_api_sign_cc_delegation
