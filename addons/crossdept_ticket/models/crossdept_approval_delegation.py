@@ -35,7 +35,6 @@ class CrossdeptApprovalDelegation(models.Model):
     )
     delegate_id = fields.Many2one(
         "res.users",
-        "Delegate",
         required=True,
         index=True,
         domain=[("share", "=", False)],

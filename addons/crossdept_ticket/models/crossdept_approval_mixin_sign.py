@@ -83,7 +83,7 @@ class CrossdeptApprovalMixin(models.AbstractModel):
         return True
 
     def _approval_check_turn(self, user):
-        super()._approval_check_turn(user)
+        res = super()._approval_check_turn(user)
         lines = self._approval_sign_lines()
         decisions = self._approval_decisions()
         for line in lines:
@@ -122,6 +122,7 @@ class CrossdeptApprovalMixin(models.AbstractModel):
                     record=self.display_name,
                 )
             )
+        return res
 
     def _approval_counted_decisions(self, approvers):
         """An approver's approval counts once the people added after them approved;

@@ -118,7 +118,9 @@ class TestApprovalSign(HttpCase, CrossdeptFlowCase):
         _ticket, step = self._waiting_step(self.flow_any)
         action = step.with_user(self.approver_1).action_add_approvers_wizard()
         wizard = Form(
-            self.env[action["res_model"]].with_user(self.approver_1).with_context(action["context"])
+            self.env[action["res_model"]]
+            .with_user(self.approver_1)
+            .with_context(**action["context"])
         )
         self.assertTrue(wizard.is_approver)
         wizard.position = "after"
