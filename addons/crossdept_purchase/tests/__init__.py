@@ -6,3 +6,4 @@ from . import test_translation
 from . import test_purchase_gate
 from . import test_purchase_guard
 from . import test_purchase_urge
+from . import test_purchase_approval_verbs
