@@ -5,8 +5,6 @@ from odoo.tools import SQL
 from .crossdept_ticket_step import OPEN_STATES
 
 ADMIN_GROUP = "crossdept_ticket.group_crossdept_ticket_admin"
-# first key of the advisory locks that serialise the checks of delegations per user
-LOCK_KEY = 22_0002
 
 
 class CrossdeptApprovalDelegation(models.Model):
@@ -155,10 +153,14 @@ class CrossdeptApprovalDelegation(models.Model):
 
     def _lock_users(self):
         """Serialise the checks of delegations touching the same people: two
-        delegations saved at once (A to B, B to A) would each miss the other."""
-        user_ids = sorted(set((self.user_id | self.delegate_id).ids))
-        for user_id in user_ids:
-            self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)", LOCK_KEY, user_id))
+        delegations saved at once (A to B, B to A) would each miss the other. Each
+        transaction updates the rows of the people concerned, in id order: the
+        second waits for the first, then fails to serialise and is run again by
+        Odoo (RPC and HTTP retry it), and its check sees the first delegation."""
+        for user_id in sorted(set((self.user_id | self.delegate_id).ids)):
+            self.env.cr.execute(
+                SQL("UPDATE res_users SET write_date = write_date WHERE id = %s", user_id)
+            )
 
     @api.model
     def _delegations_for(self, users, moment=None):

@@ -54,6 +54,7 @@ from . import test_approval_timeout
 from . import test_approval_sign
 from . import test_approval_cc
 from . import test_approval_delegation
+from . import test_approval_delegation_concurrency
 from . import test_step_outputs
 from . import test_flow_names_translation
 from . import test_local_time
