@@ -58,12 +58,12 @@ class CrossdeptTicketStep(models.Model):
             if event.to_user_id in approvers
         }
 
-    def _approval_record(self, user, decision, reason):
+    def _approval_record(self, user, decision, reason, attachments=None):
         delegator = self._approval_delegators().get(user)
         if delegator:
             behalf = self.env._("On behalf of %(user)s", user=delegator.name)
             reason = f"{behalf}: {reason}" if reason else behalf
-        return super()._approval_record(user, decision, reason)
+        return super()._approval_record(user, decision, reason, attachments)
 
     def _on_approval_delegated(self, delegator, delegate, delegation):
         ticket = self.ticket_id

@@ -56,6 +56,10 @@ class TestFlowVersion(CrossdeptFlowCase):
                 "domain": "[('priority', '!=', '0')]",
                 "description": "<p>All the settings</p>",
                 "urge_interval_hours": 6,
+                "cc_submit_user_ids": [Command.set(self.finance_user.ids)],
+                "cc_submit_department_ids": [Command.set(self.dept_finance.ids)],
+                "cc_end_user_ids": [Command.set(self.it_manager.ids)],
+                "cc_end_department_ids": [Command.set(self.dept_it.ids)],
                 "company_id": self.company.id,
             }
         )
@@ -113,6 +117,8 @@ class TestFlowVersion(CrossdeptFlowCase):
                 "approval_min_percent": 75,
                 "allow_requester_approval": True,
                 "require_decision_comment": True,
+                "cc_user_ids": [Command.set(self.finance_manager.ids)],
+                "cc_department_ids": [Command.set(self.dept_finance.ids)],
                 "value_adding": True,
                 "reject_action": "return",
                 "reject_return_step_id": intake.id,
