@@ -18,6 +18,7 @@ from . import ir_sequence
 from . import crossdept_flow
 from . import crossdept_flow_version
 from . import crossdept_flow_bpmn
+from . import crossdept_flow_designer
 from . import crossdept_flow_step
 from . import crossdept_flow_step_raci
 from . import crossdept_flow_step_deliverable

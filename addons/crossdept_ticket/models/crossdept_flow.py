@@ -328,42 +328,78 @@ class CrossdeptFlow(models.Model):
         return ""
 
     def _check_activation(self):
+        """Refuse to activate a flow with a problem, naming the first one."""
         self.ensure_one()
+        errors = self._activation_errors()
+        if errors:
+            raise ValidationError(errors[0][1])
+
+    def _activation_errors(self):
+        """Every problem that refuses the activation of the flow, in the order the
+        activation meets them: [(step or an empty recordset, message)]. The designer
+        shows them on the canvas; ``_check_activation`` raises the first."""
+        self.ensure_one()
+        errors = []
+        no_step = self.env["crossdept.flow.step"]
+
+        def collect(step, check):
+            try:
+                check()
+            except ValidationError as error:
+                errors.append((step, error.args[0]))
+
         steps = self.step_ids
         if not steps:
-            raise ValidationError(self.env._("Flow %(flow)s has no step.", flow=self.display_name))
-        self._check_domain()
-        steps._check_settings()
+            return [(no_step, self.env._("Flow %(flow)s has no step.", flow=self.display_name))]
+        collect(no_step, self._check_domain)
+        for step in steps:
+            collect(step, step._check_settings)
         for step in steps:
             outside = step.predecessor_ids - steps
             if outside:
-                raise ValidationError(
-                    self.env._(
-                        "Step %(step)s: its predecessor %(other)s belongs to another flow.",
-                        step=step.name,
-                        other=outside[0].name,
+                errors.append(
+                    (
+                        step,
+                        self.env._(
+                            "Step %(step)s: its predecessor %(other)s belongs to another flow.",
+                            step=step.name,
+                            other=outside[0].name,
+                        ),
                     )
                 )
             if step.kind == "approval":
-                step._check_approval_policy()
+                collect(step, step._check_approval_policy)
         preds = {step.id: set(step.predecessor_ids.ids) for step in steps}
         cycle = graph.find_cycle(preds)
         if cycle:
             cycle_steps = self.env["crossdept.flow.step"].browse(cycle)
-            raise ValidationError(
-                self.env._(
-                    "Step %(step)s: it is part of a cycle (%(cycle)s).",
-                    step=cycle_steps[0].name,
-                    cycle=" → ".join(cycle_steps.mapped("name")),
-                )
+            message = self.env._(
+                "Step %(step)s: it is part of a cycle (%(cycle)s).",
+                step=cycle_steps[0].name,
+                cycle=" → ".join(cycle_steps.mapped("name")),
             )
+            errors.extend((step, message) for step in cycle_steps)
         starts = [step.id for step in steps if not step.predecessor_ids]
         reachable = graph.descendants(starts, preds)
         for step in steps.filtered(lambda step: step.id not in reachable):
-            raise ValidationError(
-                self.env._("Step %(step)s: it cannot be reached from a start step.", step=step.name)
-            )
-        steps._check_return_step()
+            if step.id not in cycle:
+                errors.append(
+                    (
+                        step,
+                        self.env._(
+                            "Step %(step)s: it cannot be reached from a start step.",
+                            step=step.name,
+                        ),
+                    )
+                )
+        for step in steps:
+            collect(step, step._check_return_step)
+        # an approval's policy check already checks its return step
+        unique = []
+        for error in errors:
+            if error not in unique:
+                unique.append(error)
+        return unique
 
     # ------------------------------------------------------------------
     # Matching

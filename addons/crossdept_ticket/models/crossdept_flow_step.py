@@ -248,14 +248,18 @@ class CrossdeptFlowStep(models.Model):
             {vals.get("flow_id") for vals in vals_list if vals.get("flow_id")}
         )
         flows._check_editable()
-        return super().create(vals_list)
+        steps = super().create(vals_list)
+        steps.flow_id._designer_touch()
+        return steps
 
     def write(self, vals):
         flows = self.flow_id
         if vals.get("flow_id"):
             flows |= self.env["crossdept.flow"].browse(vals["flow_id"])
         flows._check_editable()
-        return super().write(vals)
+        res = super().write(vals)
+        flows._designer_touch()
+        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_locked_flow(self):
@@ -264,6 +268,7 @@ class CrossdeptFlowStep(models.Model):
     def unlink(self):
         flows = self.flow_id
         res = super().unlink()
+        flows._designer_touch()
         # the steps left must still reach the steps their rejections return to
         flows.step_ids._check_return_step()
         return res

@@ -63,3 +63,5 @@ from . import test_flow_bpmn_export
 from . import test_step_review
 from . import test_flow_bpmn_import
 from . import test_flow_bpmn_roundtrip
+from . import test_flow_designer
+from . import test_flow_designer_concurrency

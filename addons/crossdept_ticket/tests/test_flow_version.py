@@ -22,6 +22,8 @@ NOT_COPIED = {
         "message_follower_ids": "chatter of the predecessor",
         "website_message_ids": "chatter of the predecessor",
         "rating_ids": "chatter of the predecessor",
+        "designer_revision": "counts the changes of each version's own steps",
+        "designer_write_uid": "who last changed each version's own steps",
     },
 }
 MAGIC = {"id", "create_uid", "create_date", "write_uid", "write_date"}

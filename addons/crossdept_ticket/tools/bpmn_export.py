@@ -140,6 +140,21 @@ def _stored_bands(steps, positions, lanes):
     return bands
 
 
+def _positions(steps, preds, lanes):
+    if any(step["x"] or step["y"] for step in steps):
+        positions = {step["id"]: (step["x"], step["y"]) for step in steps}
+        return positions, _stored_bands(steps, positions, lanes)
+    return _auto_positions(steps, preds, lanes)
+
+
+def step_positions(steps):
+    """{step id: (x, y)} as ``build`` draws the steps: their stored positions, or
+    the automatic layout when every step is at (0, 0)."""
+    by_id = {step["id"]: step for step in steps}
+    preds = {step["id"]: [p for p in step["preds"] if p in by_id] for step in steps}
+    return _positions(steps, preds, _lane_order(steps))[0]
+
+
 def build(flow, steps):
     """The BPMN 2.0 document (UTF-8 bytes with an XML declaration).
 
@@ -210,12 +225,7 @@ def build(flow, steps):
 
     # ---- layout ----
     layout = _Layout()
-    stored = any(step["x"] or step["y"] for step in steps)
-    if stored:
-        positions = {step["id"]: (step["x"], step["y"]) for step in steps}
-        bands = _stored_bands(steps, positions, lanes)
-    else:
-        positions, bands = _auto_positions(steps, preds, lanes)
+    positions, bands = _positions(steps, preds, lanes)
     for node, (x, y) in positions.items():
         layout.put(step_ids[node], x, y, TASK_W, TASK_H)
         middle = y + TASK_H / 2

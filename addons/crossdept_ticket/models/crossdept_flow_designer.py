@@ -1,0 +1,280 @@
+from odoo import Command, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from ..tools import bpmn_export
+
+ADMIN_GROUP = "crossdept_ticket.group_crossdept_ticket_admin"
+STEP_KINDS = ("task", "approval")
+
+
+class CrossdeptFlow(models.Model):
+    """The designer's server side: the canvas sends operations, they go through the
+    ORM and its guards, and the canvas is redrawn from what was saved.
+
+    Every change of a flow's steps counts one revision. The designer sends the
+    revision it drew; a change made meanwhile by someone else (designer or form)
+    refuses the operations, naming who made it, instead of overwriting it."""
+
+    _inherit = "crossdept.flow"
+
+    designer_revision = fields.Integer(
+        default=0, readonly=True, copy=False, help="Counts the changes of the flow's steps."
+    )
+    designer_write_uid = fields.Many2one(
+        "res.users",
+        "Steps Last Changed By",
+        readonly=True,
+        copy=False,
+    )
+
+    def _engine_fields(self):
+        return {
+            **super()._engine_fields(),
+            "designer_revision": "designer_apply",
+            "designer_write_uid": "designer_apply",
+        }
+
+    def _designer_touch(self):
+        """Count a change of the steps of these flows, made by the current user."""
+        flows = self.filtered(lambda flow: isinstance(flow.id, int))
+        if not flows:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crossdept_flow
+                   SET designer_revision = COALESCE(designer_revision, 0) + 1,
+                       designer_write_uid = %s
+                 WHERE id IN %s
+                """,
+                self.env.uid,
+                tuple(flows.ids),
+            )
+        )
+        flows.invalidate_recordset(["designer_revision", "designer_write_uid"])
+
+    def _check_designer_access(self):
+        if not self.env.user.has_group(ADMIN_GROUP):
+            raise AccessError(
+                self.env._("Only CrossDept administrators may design flows and check them.")
+            )
+
+    # ------------------------------------------------------------------
+    # Calls of the canvas
+    # ------------------------------------------------------------------
+
+    def designer_load(self):
+        """What the canvas draws: the BPMN XML, the revision, the problems."""
+        self.ensure_one()
+        self._check_designer_access()
+        return self._designer_state()
+
+    def designer_validate(self):
+        """The problems that refuse the activation, per step (the same checks)."""
+        self.ensure_one()
+        self._check_designer_access()
+        return self._designer_errors()
+
+    def designer_apply(self, revision, operations):
+        """Apply the canvas's ``operations`` (list of dicts, see ``_designer_op_*``)
+        if the flow is still at ``revision``; return the new state and the
+        operations that undo these."""
+        self.ensure_one()
+        self._check_designer_access()
+        self.check_access("write")
+        # serialise the designers of this flow: whoever comes second waits here,
+        # then reads the revision the first one left
+        self.env.cr.execute(
+            SQL(
+                "SELECT designer_revision, designer_write_uid FROM crossdept_flow"
+                " WHERE id = %s FOR NO KEY UPDATE",
+                self.id,
+            )
+        )
+        current, writer_id = self.env.cr.fetchone()
+        current = current or 0
+        self.invalidate_recordset(["designer_revision", "designer_write_uid"])
+        self._check_editable()
+        if current != revision:
+            writer = self.env["res.users"].browse(writer_id)
+            raise UserError(
+                self.env._(
+                    "Flow %(flow)s was changed by %(user)s after the designer drew it: your "
+                    "change was not saved. Reload the designer to see their change, then "
+                    "make yours again.",
+                    flow=self.display_name,
+                    user=writer.name or self.env._("another user"),
+                )
+            )
+        if not isinstance(operations, list) or not all(isinstance(o, dict) for o in operations):
+            raise UserError(self.env._("The designer sent operations that are not a list."))
+        self._designer_fix_layout()
+        undo, created = [], []
+        for operation in operations:
+            handler = getattr(self, f"_designer_op_{operation.get('op')}", None)
+            if operation.get("op") not in DESIGNER_OPS or not handler:
+                raise UserError(
+                    self.env._(
+                        "The designer sent an unknown operation: %(op)s.", op=operation.get("op")
+                    )
+                )
+            inverse, new_steps = handler(operation)
+            undo = inverse + undo
+            created += new_steps.ids
+        state = self._designer_state()
+        state.update(undo=undo, created=created)
+        return state
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    def _designer_state(self):
+        self.invalidate_recordset(["designer_revision", "designer_write_uid", "locked"])
+        return {
+            "xml": self._bpmn_export().decode(),
+            "revision": self.designer_revision,
+            "locked": self.locked,
+            "errors": self._designer_errors(),
+        }
+
+    def _designer_errors(self):
+        return [
+            {
+                "step_id": step.id or False,
+                "element": bpmn_export.element_id("Step", step.id) if step else False,
+                "message": message,
+            }
+            for step, message in self._activation_errors()
+        ]
+
+    def _designer_fix_layout(self):
+        """Store the automatic layout before the first edit, so that moving one step
+        leaves the others where the canvas shows them."""
+        steps = self.step_ids
+        if not steps or any(step.diagram_x or step.diagram_y for step in steps):
+            return
+        positions = bpmn_export.step_positions([self._bpmn_step_values(s) for s in steps])
+        for step in steps:
+            x, y = positions[step.id]
+            step.write({"diagram_x": x, "diagram_y": y})
+
+    def _designer_step(self, value):
+        step = self.env["crossdept.flow.step"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            step = step.browse(value).exists()
+        if not step or step.flow_id != self:
+            raise UserError(
+                self.env._(
+                    "Step %(step)s is not a step of flow %(flow)s (any more): reload the designer.",
+                    step=value,
+                    flow=self.display_name,
+                )
+            )
+        return step
+
+    def _designer_int(self, operation, key):
+        value = operation.get(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise UserError(
+                self.env._(
+                    "The designer sent %(key)s=%(value)s, which is not a number.",
+                    key=key,
+                    value=value,
+                )
+            )
+        return round(value)
+
+    # ------------------------------------------------------------------
+    # Operations: each returns (the operations that undo it, steps it created)
+    # ------------------------------------------------------------------
+
+    def _designer_op_add_step(self, operation):
+        kind = operation.get("kind") or "task"
+        if kind not in STEP_KINDS:
+            raise UserError(self.env._("A step is a task or an approval, not %(kind)s.", kind=kind))
+        names = {"task": self.env._("New task"), "approval": self.env._("New approval")}
+        step = self.env["crossdept.flow.step"].create(
+            {
+                "flow_id": self.id,
+                "name": operation.get("name") or names[kind],
+                "kind": kind,
+                "sequence": max(self.step_ids.mapped("sequence"), default=0) + 1,
+                "diagram_x": self._designer_int(operation, "x"),
+                "diagram_y": self._designer_int(operation, "y"),
+            }
+        )
+        return [{"op": "delete_step", "step": step.id}], step
+
+    def _designer_op_delete_step(self, operation):
+        step = self._designer_step(operation.get("step"))
+        successors = self.step_ids.filtered(lambda other: step in other.predecessor_ids)
+        returners = self.step_ids.filtered(lambda other: other.reject_return_step_id == step)
+        vals = step.copy_data()[0]
+        vals["name"] = step.name
+        step.unlink()
+        inverse = {
+            "op": "restore_step",
+            "vals": vals,
+            "successors": successors.ids,
+            "returners": returners.ids,
+        }
+        return [inverse], self.env["crossdept.flow.step"]
+
+    def _designer_op_restore_step(self, operation):
+        """Undo of a deletion: the step again (a new record), with its links."""
+        vals = dict(operation.get("vals") or {}, flow_id=self.id)
+        successors = self.step_ids.browse(
+            [i for i in operation.get("successors", []) if isinstance(i, int)]
+        ).exists()
+        returners = self.step_ids.browse(
+            [i for i in operation.get("returners", []) if isinstance(i, int)]
+        ).exists()
+        step = self.env["crossdept.flow.step"].create(vals)
+        successors.filtered(lambda s: s.flow_id == self).write(
+            {"predecessor_ids": [Command.link(step.id)]}
+        )
+        returners.filtered(lambda s: s.flow_id == self).write({"reject_return_step_id": step.id})
+        return [{"op": "delete_step", "step": step.id}], step
+
+    def _designer_op_link(self, operation):
+        source = self._designer_step(operation.get("source"))
+        target = self._designer_step(operation.get("target"))
+        if source == target:
+            raise UserError(self.env._("Step %(step)s cannot come after itself.", step=target.name))
+        if source in target.predecessor_ids:
+            return [], source.browse()
+        target.write({"predecessor_ids": [Command.link(source.id)]})
+        return [{"op": "unlink", "source": source.id, "target": target.id}], source.browse()
+
+    def _designer_op_unlink(self, operation):
+        source = self._designer_step(operation.get("source"))
+        target = self._designer_step(operation.get("target"))
+        if source not in target.predecessor_ids:
+            return [], source.browse()
+        target.write({"predecessor_ids": [Command.unlink(source.id)]})
+        return [{"op": "link", "source": source.id, "target": target.id}], source.browse()
+
+    def _designer_op_move(self, operation):
+        step = self._designer_step(operation.get("step"))
+        before = {"op": "move", "step": step.id, "x": step.diagram_x, "y": step.diagram_y}
+        step.write(
+            {
+                "diagram_x": self._designer_int(operation, "x"),
+                "diagram_y": self._designer_int(operation, "y"),
+            }
+        )
+        return [before], step.browse()
+
+    def _designer_op_rename(self, operation):
+        step = self._designer_step(operation.get("step"))
+        name = (operation.get("name") or "").strip()
+        if not name:
+            raise UserError(self.env._("Step %(step)s needs a name.", step=step.name))
+        before = {"op": "rename", "step": step.id, "name": step.name}
+        step.write({"name": name})
+        return [before], step.browse()
+
+
+DESIGNER_OPS = ("add_step", "delete_step", "restore_step", "link", "unlink", "move", "rename")

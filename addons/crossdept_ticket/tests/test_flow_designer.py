@@ -1,0 +1,170 @@
+import json
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import MANAGER
+from .common_flow import CrossdeptFlowCase
+from .refusal import refused
+
+ADMIN = "crossdept_ticket.group_crossdept_ticket_admin"
+
+
+@tagged("post_install", "-at_install")
+class TestFlowDesigner(CrossdeptFlowCase):
+    """The canvas's edits, as the administrator who draws: they go through the ORM
+    and its guards, and come back as the state the canvas redraws."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = new_test_user(cls.env, "designer_admin", groups=ADMIN, name="Designer Admin")
+        cls.flow, cls.steps = cls._make_flow(
+            [{"name": "Receive"}, {"name": "Fix", "preds": ["Receive"]}], activate=False
+        )
+
+    def _apply(self, *operations, flow=None):
+        flow = (flow or self.flow).with_user(self.admin)
+        return flow.designer_apply(flow.designer_revision, list(operations))
+
+    def test_add_connect_move_and_delete(self):
+        state = self._apply({"op": "add_step", "kind": "approval", "x": 700, "y": 40})
+        (vote,) = self.env["crossdept.flow.step"].browse(state["created"])
+        self.assertEqual(
+            (vote.kind, vote.name, vote.flow_id), ("approval", "New approval", self.flow)
+        )
+        self.assertEqual((vote.diagram_x, vote.diagram_y), (700, 40))
+        self.assertIn(f'id="Step_{vote.id}"', state["xml"])
+        self.assertEqual(state["undo"], [{"op": "delete_step", "step": vote.id}])
+        self.assertEqual(state["revision"], self.flow.designer_revision)
+        # the first edit stored the automatic layout of the steps drawn before
+        self.assertTrue(self.steps["Fix"].diagram_x > self.steps["Receive"].diagram_x > 0)
+        fix = self.steps["Fix"]
+        state = self._apply(
+            {"op": "link", "source": fix.id, "target": vote.id},
+            {"op": "move", "step": fix.id, "x": 420, "y": 300},
+        )
+        self.assertEqual(vote.predecessor_ids, fix)
+        self.assertEqual((fix.diagram_x, fix.diagram_y), (420, 300))
+        self.assertEqual(state["undo"][1], {"op": "unlink", "source": fix.id, "target": vote.id})
+        # undo: the move back, then the link removed
+        self._apply(*state["undo"])
+        self.assertFalse(vote.predecessor_ids)
+        self.assertNotEqual((fix.diagram_x, fix.diagram_y), (420, 300))
+        state = self._apply({"op": "delete_step", "step": fix.id})
+        self.assertFalse(fix.exists())
+        self.assertEqual(self.flow.step_ids, self.steps["Receive"] | vote)
+        # undoing a deletion brings the step back (a new record) after Receive
+        state = self._apply(*state["undo"])
+        (again,) = self.env["crossdept.flow.step"].browse(state["created"])
+        self.assertEqual((again.name, again.predecessor_ids), ("Fix", self.steps["Receive"]))
+
+    def test_bad_operations_are_named(self):
+        _other, other_steps = self._make_flow([{"name": "Elsewhere"}], activate=False)
+        with refused(self, UserError, r"Step \d+ is not a step of flow Test flow \(v1\)"):
+            self._apply({"op": "move", "step": other_steps["Elsewhere"].id, "x": 1, "y": 1})
+        with refused(self, UserError, "The designer sent an unknown operation: drop_table"):
+            self._apply({"op": "drop_table"})
+        with refused(self, UserError, "The designer sent x=left, which is not a number"):
+            self._apply({"op": "move", "step": self.steps["Fix"].id, "x": "left", "y": 1})
+        with refused(self, UserError, "Step Fix cannot come after itself"):
+            fix = self.steps["Fix"].id
+            self._apply({"op": "link", "source": fix, "target": fix})
+
+    def test_active_flow_is_edited_through_new_version(self):
+        self.flow.action_activate()
+        with refused(
+            self,
+            UserError,
+            r"Flow Test flow \(v1\) is Active, so its configuration is locked: use New Version",
+        ):
+            self._apply({"op": "add_step", "kind": "task", "x": 10, "y": 10})
+        self.assertEqual(len(self.flow.step_ids), 2)
+
+    def test_stale_revision_names_who_changed_the_flow(self):
+        revision = self.flow.designer_revision
+        self.steps["Fix"].with_user(self.admin).name = "Repair"  # a form save counts too
+        with refused(
+            self,
+            UserError,
+            r"Flow Test flow \(v1\) was changed by Designer Admin after the designer drew it: "
+            "your change was not saved",
+        ):
+            self.flow.with_user(self.admin).designer_apply(
+                revision, [{"op": "rename", "step": self.steps["Fix"].id, "name": "Mend"}]
+            )
+        self.assertEqual(self.steps["Fix"].name, "Repair")
+
+    def test_validation_lists_every_problem_per_step(self):
+        state = self._apply(
+            {"op": "add_step", "kind": "approval", "x": 700, "y": 40},
+            {"op": "add_step", "kind": "task", "x": 700, "y": 240},
+        )
+        vote, lone = self.env["crossdept.flow.step"].browse(state["created"])
+        self._apply(
+            {"op": "link", "source": lone.id, "target": vote.id},
+            {"op": "link", "source": vote.id, "target": lone.id},
+        )
+        errors = self.flow.with_user(self.admin).designer_validate()
+        by_element = {}
+        for error in errors:
+            by_element.setdefault(error["element"], []).append(error["message"])
+        approvers, cycle = by_element[f"Step_{vote.id}"]
+        self.assertEqual(
+            approvers,
+            "Step New approval: an approval step needs approvers (Responsible RACI lines).",
+        )
+        self.assertRegex(
+            cycle,
+            r"^Step New (task|approval): it is part of a cycle "
+            r"\((New task → New approval|New approval → New task)\)\.$",
+        )
+        # both steps of the cycle are marked, neither as unreachable besides
+        self.assertEqual(by_element[f"Step_{lone.id}"], [cycle])
+        self.assertNotIn(f"Step_{self.steps['Fix'].id}", by_element)
+        # activation refuses with the first of them, the message it always gave
+        with refused(self, ValidationError, "^Step New approval: an approval step needs approvers"):
+            self.flow.with_user(self.admin).action_activate()
+
+    def test_validation_refused_to_non_administrators(self):
+        manager = self.it_manager
+        self.assertTrue(manager.has_group(MANAGER))
+        flow = self.flow.with_user(manager)
+        flow.check_access("read")  # managers read flows, but do not design them
+        message = "Only CrossDept administrators may design flows and check them."
+        with refused(self, AccessError, message):
+            flow.designer_validate()
+        with refused(self, AccessError, message):
+            flow.designer_apply(flow.designer_revision, [])
+
+
+@tagged("post_install", "-at_install")
+class TestFlowDesignerRpc(HttpCase):
+    """The validation endpoint called over JSON-RPC by a manager, not an
+    administrator: refused with its message."""
+
+    def test_manager_refused_over_rpc(self):
+        new_test_user(self.env, "designer_rpc_manager", groups=MANAGER)
+        flow = self.env["crossdept.flow"].create({"name": "Rpc", "code": "RPC"})
+        self.authenticate("designer_rpc_manager", "designer_rpc_manager")
+        response = self.url_open(
+            "/web/dataset/call_kw/crossdept.flow/designer_validate",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "model": "crossdept.flow",
+                        "method": "designer_validate",
+                        "args": [[flow.id]],
+                        "kwargs": {},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        error = response.json()["error"]["data"]
+        self.assertEqual(error["name"], "odoo.exceptions.AccessError")
+        self.assertEqual(
+            error["message"], "Only CrossDept administrators may design flows and check them."
+        )
