@@ -111,8 +111,9 @@ class CrossdeptFlow(models.Model):
             raise UserError(self.env._("The designer sent operations that are not a list."))
         self._designer_fix_layout()
         undo, created = [], []
+        flow = self.with_context(crossdept_designer_created=created)
         for operation in operations:
-            handler = getattr(self, f"_designer_op_{operation.get('op')}", None)
+            handler = getattr(flow, f"_designer_op_{operation.get('op')}", None)
             if operation.get("op") not in DESIGNER_OPS or not handler:
                 raise UserError(
                     self.env._(
@@ -137,6 +138,22 @@ class CrossdeptFlow(models.Model):
             "revision": self.designer_revision,
             "locked": self.locked,
             "errors": self._designer_errors(),
+            "steps": [
+                {
+                    "id": step.id,
+                    "element": bpmn_export.element_id("Step", step.id),
+                    "kind": step.kind,
+                    "department": step.department_id.name or "",
+                    "sla_hours": step.sla_hours,
+                    "approval_policy": step.kind == "approval"
+                    and dict(step._fields["approval_policy"]._description_selection(self.env))[
+                        step.approval_policy
+                    ],
+                    "condition": (step.condition_domain or "[]").strip() != "[]",
+                    "skip_when_urgent": step.skip_when_urgent,
+                }
+                for step in self.step_ids
+            ],
         }
 
     def _designer_errors(self):
@@ -161,7 +178,13 @@ class CrossdeptFlow(models.Model):
             step.write({"diagram_x": x, "diagram_y": y})
 
     def _designer_step(self, value):
+        """The step a canvas operation names: its id, or "new:<n>" for the n-th step
+        the same call created (a task appended and connected in one gesture)."""
         step = self.env["crossdept.flow.step"]
+        created = self.env.context.get("crossdept_designer_created") or []
+        if isinstance(value, str) and value.startswith("new:") and value[4:].isdigit():
+            index = int(value[4:])
+            value = created[index] if index < len(created) else value
         if isinstance(value, int) and not isinstance(value, bool):
             step = step.browse(value).exists()
         if not step or step.flow_id != self:

@@ -1,0 +1,28 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+ADMIN = "crossdept_ticket.group_crossdept_ticket_admin"
+
+
+@tagged("post_install", "-at_install")
+class TestFlowDesignerTour(HttpCase):
+    """An administrator edits a draft on the canvas: the records follow."""
+
+    def test_designer_edits_the_draft(self):
+        new_test_user(self.env, "designer_tour_admin", groups=ADMIN, name="Designer Admin")
+        flow = self.env["crossdept.flow"].create({"name": "Designer tour", "code": "DTOUR"})
+        Step = self.env["crossdept.flow.step"]
+        receive = Step.create({"flow_id": flow.id, "name": "Receive"})
+        fix = Step.create(
+            {"flow_id": flow.id, "name": "Fix", "predecessor_ids": [(6, 0, receive.ids)]}
+        )
+        self.start_tour(
+            f"/odoo/action-crossdept_ticket.crossdept_flow_action/{flow.id}",
+            "crossdept_flow_designer_tour",
+            login="designer_tour_admin",
+        )
+        steps = flow.step_ids
+        self.assertEqual(sorted(steps.mapped("name")), ["Final sign-off", "Fix", "Receive"])
+        approval = steps.filtered(lambda step: step.kind == "approval")
+        self.assertEqual(approval.predecessor_ids, fix)
+        self.assertEqual(approval.diagram_x, 900 - 50, "the shape's centre was dropped at 900")
+        self.assertTrue(all(step.diagram_x for step in steps), "positions are stored")
