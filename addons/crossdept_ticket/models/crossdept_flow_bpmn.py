@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 from ..tools import bpmn_export
 
@@ -64,3 +64,43 @@ class CrossdeptFlow(models.Model):
             "attrs": attrs,
             "approvers": approvers,
         }
+
+    def diagram_data(self, ticket_id=False):
+        """What a read-only diagram draws: the BPMN of the flow version, the facts
+        of its steps, and for a ticket the state of each of its steps. Read with
+        the reader's own rights on the flow and on the ticket."""
+        self.ensure_one()
+        self.check_access("read")
+        steps = self.step_ids
+        data = {
+            "xml": self._bpmn_export().decode(),
+            "steps": [
+                {
+                    "element": bpmn_export.element_id("Step", step.id),
+                    "kind": step.kind,
+                    "department": step.department_id.name or "",
+                    "sla_hours": step.sla_hours,
+                    "skip_when_urgent": step.skip_when_urgent,
+                    "condition": (step.condition_domain or "[]").strip() != "[]",
+                }
+                for step in steps
+            ],
+            "states": {},
+        }
+        if ticket_id:
+            ticket = self.env["crossdept.ticket"].browse(ticket_id)
+            ticket.check_access("read")
+            labels = dict(
+                self.env["crossdept.ticket.step"]._fields["state"]._description_selection(self.env)
+            )
+            for run in ticket.step_ids.filtered(lambda run: run.flow_step_id in steps):
+                data["states"][bpmn_export.element_id("Step", run.flow_step_id.id)] = {
+                    "state": run.state,
+                    "label": labels[run.state],
+                    "sla_status": run.sla_status or False,
+                    "holder": run.user_id.name or "",
+                    "deadline": fields.Datetime.to_string(run.date_deadline)
+                    if run.date_deadline
+                    else False,
+                }
+        return data

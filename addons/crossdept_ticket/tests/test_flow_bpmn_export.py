@@ -1,5 +1,6 @@
 from lxml import etree
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..tools.bpmn_export import BPMN, BPMNDI, CROSSDEPT, DC, DI, XSI
@@ -248,6 +249,28 @@ class TestFlowBpmnExport(CrossdeptFlowCase):
                 ("Gateway_End", "EndEvent_1"),
             },
         )
+
+    def test_read_only_diagram_of_a_ticket(self):
+        """A user of the ticket reads its flow's diagram with each step's state."""
+        flow, steps = self._make_flow(
+            [{"name": "First"}, {"name": "Second", "preds": ["First"], "skip_when_urgent": True}]
+        )
+        ticket = self._run(flow)
+        self._do(ticket, "First")
+        data = flow.with_user(self.it_user).diagram_data(ticket_id=ticket.id)
+        self.assertIn(f'id="Step_{steps["Second"].id}"', data["xml"])
+        first, second = (f"Step_{steps[name].id}" for name in ("First", "Second"))
+        self.assertEqual(
+            {element: run["state"] for element, run in data["states"].items()},
+            {first: "done", second: "ready"},
+        )
+        self.assertEqual(data["states"][second]["holder"], "It User")
+        self.assertTrue(data["states"][second]["deadline"])
+        (facts,) = [step for step in data["steps"] if step["element"] == second]
+        self.assertTrue(facts["skip_when_urgent"])
+        # another user's ticket is not theirs to read
+        with self.assertRaisesRegex(AccessError, "crossdept.ticket"):
+            flow.with_user(self.finance_user).diagram_data(ticket_id=ticket.id)
 
 
 @tagged("post_install", "-at_install")

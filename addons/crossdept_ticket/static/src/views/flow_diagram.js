@@ -1,0 +1,116 @@
+import { Component, onMounted, onWillUnmount, onWillUpdateProps, useRef } from "@odoo/owl";
+import { loadCSS, loadJS } from "@web/core/assets";
+import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+import { standardFieldProps } from "@web/views/fields/standard_field_props";
+
+/**
+ * A flow version drawn read-only by bpmn-js's NavigatedViewer (zoom and pan, no
+ * editing), on a many2one to crossdept.flow: the flow a new ticket will run (the
+ * steps an urgent ticket skips are marked) or the flow a ticket runs, each step
+ * coloured by its state there, with its holder and deadline.
+ * Options: ``ticket``: colour the steps by the state of this ticket's steps.
+ */
+
+const LIB = "/crossdept_ticket/static/lib/bpmn-js";
+let viewerClass = null;
+
+async function loadBpmnViewer() {
+    await Promise.all([
+        loadCSS(`${LIB}/assets/diagram-js.css`),
+        loadCSS(`${LIB}/assets/bpmn-js.css`),
+        loadCSS(`${LIB}/assets/bpmn-font/css/bpmn.css`),
+    ]);
+    if (!viewerClass) {
+        await loadJS(`${LIB}/bpmn-navigated-viewer.production.min.js`);
+        // the modeler bundle uses the same global name: keep the viewer's
+        viewerClass = window.BpmnJS;
+    }
+    return viewerClass;
+}
+
+export class CrossdeptFlowDiagram extends Component {
+    static template = "crossdept_ticket.FlowDiagram";
+    static props = { ...standardFieldProps, ticket: { type: Boolean, optional: true } };
+
+    setup() {
+        this.orm = useService("orm");
+        this.canvasRef = useRef("canvas");
+        onMounted(() => this.draw(this.props));
+        onWillUpdateProps((next) => {
+            if (this.key(next) !== this.drawnKey) {
+                this.draw(next);
+            }
+        });
+        onWillUnmount(() => this.viewer?.destroy());
+    }
+
+    key(props) {
+        const record = props.record;
+        const flow = record.data[props.name];
+        const runs = (props.ticket && record.data.step_ids?.records) || [];
+        const states = runs.map((run) => `${run.resId}:${run.data.state}:${run.data.sla_status}`);
+        return `${flow && flow.id}|${record.data.priority}|${states.join(",")}`;
+    }
+
+    async draw(props) {
+        const flow = props.record.data[props.name];
+        this.drawnKey = this.key(props);
+        if (!flow || !flow.id) {
+            return;
+        }
+        const ticketId = props.ticket && props.record.resId;
+        const data = await this.orm.call("crossdept.flow", "diagram_data", [[flow.id]], {
+            ticket_id: ticketId || false,
+        });
+        const BpmnJS = await loadBpmnViewer();
+        if (!this.viewer) {
+            this.viewer = new BpmnJS({ container: this.canvasRef.el });
+        }
+        await this.viewer.importXML(data.xml);
+        const canvas = this.viewer.get("canvas");
+        const overlays = this.viewer.get("overlays");
+        canvas.zoom("fit-viewport", "auto");
+        const urgent = props.record.data.priority === "3";
+        for (const step of data.steps) {
+            if (step.kind === "approval") {
+                canvas.addMarker(step.element, "o_crossdept_approval");
+            }
+            const run = data.states[step.element];
+            const facts = [step.department || _t("No department"), `${step.sla_hours} h`];
+            if (run) {
+                canvas.addMarker(step.element, `o_crossdept_state_${run.state}`);
+                if (run.sla_status === "breached") {
+                    canvas.addMarker(step.element, "o_crossdept_breached");
+                }
+                facts.splice(0, facts.length, run.label);
+                if (run.holder) {
+                    facts.push(run.holder);
+                }
+                if (run.deadline && ["ready", "in_progress"].includes(run.state)) {
+                    facts.push(formatDateTime(deserializeDateTime(run.deadline)));
+                }
+            } else if (step.skip_when_urgent && urgent) {
+                canvas.addMarker(step.element, "o_crossdept_skipped_urgent");
+                facts.push(_t("skipped: urgent"));
+            } else if (step.skip_when_urgent) {
+                facts.push(_t("skipped when urgent"));
+            }
+            const html = document.createElement("div");
+            html.className = "o_crossdept_step_facts";
+            html.textContent = facts.join(" · ");
+            overlays.add(step.element, "crossdept", { position: { top: 84, left: -20 }, html });
+        }
+    }
+}
+
+export const crossdeptFlowDiagram = {
+    component: CrossdeptFlowDiagram,
+    displayName: _t("Flow Diagram (CrossDept)"),
+    supportedTypes: ["many2one"],
+    extractProps: ({ options }) => ({ ticket: Boolean(options.ticket) }),
+};
+
+registry.category("fields").add("crossdept_flow_diagram", crossdeptFlowDiagram);
