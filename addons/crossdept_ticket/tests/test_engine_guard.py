@@ -176,6 +176,8 @@ TABLE = {
                 ADMINS,
             ),
             **dict.fromkeys("state version previous_version_id".split(), NOBODY),
+            # the designer's count of the changes of the steps: the engine keeps it
+            **dict.fromkeys("designer_revision designer_write_uid".split(), NOBODY),
             # no ticket moves onto or off a flow; a ticket created on it is a ticket
             # created with its flow chosen, as administrators (who alone write flows) may
             "ticket_ids": {None: NOBODY, "create": ADMINS},
