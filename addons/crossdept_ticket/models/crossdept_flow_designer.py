@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import Command, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -173,9 +175,16 @@ class CrossdeptFlow(models.Model):
         if not steps or any(step.diagram_x or step.diagram_y for step in steps):
             return
         positions = bpmn_export.step_positions([self._bpmn_step_values(s) for s in steps])
+        # one write per column and one per row, not one per step (a 200-step flow)
+        columns, rows = defaultdict(list), defaultdict(list)
         for step in steps:
             x, y = positions[step.id]
-            step.write({"diagram_x": x, "diagram_y": y})
+            columns[x].append(step.id)
+            rows[y].append(step.id)
+        for x, ids in columns.items():
+            steps.browse(ids).write({"diagram_x": x})
+        for y, ids in rows.items():
+            steps.browse(ids).write({"diagram_y": y})
 
     def _designer_step(self, value):
         """The step a canvas operation names: its id, or "new:<n>" for the n-th step

@@ -26,3 +26,22 @@ class TestFlowDesignerTour(HttpCase):
         self.assertEqual(approval.predecessor_ids, fix)
         self.assertEqual(approval.diagram_x, 900 - 50, "the shape's centre was dropped at 900")
         self.assertTrue(all(step.diagram_x for step in steps), "positions are stored")
+
+    def test_a_200_step_flow(self):
+        """200 steps in 20 parallel branches of 10: opens, is drawn, takes an edit
+        (the browser logs the times: "crossdept designer, 200 steps: ...")."""
+        new_test_user(self.env, "designer_big_admin", groups=ADMIN, name="Designer Admin")
+        flow = self.env["crossdept.flow"].create({"name": "Big flow", "code": "BIG200"})
+        steps = self.env["crossdept.flow.step"].create(
+            [{"flow_id": flow.id, "name": f"Step {n}", "sequence": n} for n in range(1, 201)]
+        )
+        for index, step in enumerate(steps):
+            if index % 10:
+                step.predecessor_ids = steps[index - 1]
+        self.start_tour(
+            f"/odoo/action-crossdept_ticket.crossdept_flow_action/{flow.id}",
+            "crossdept_flow_designer_big_tour",
+            login="designer_big_admin",
+        )
+        self.assertEqual(len(flow.step_ids), 201)
+        self.assertIn("Step 201", flow.step_ids.mapped("name"))
