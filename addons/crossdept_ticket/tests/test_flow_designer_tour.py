@@ -1,5 +1,7 @@
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from .common_flow import CrossdeptFlowCase
+
 ADMIN = "crossdept_ticket.group_crossdept_ticket_admin"
 
 
@@ -45,3 +47,18 @@ class TestFlowDesignerTour(HttpCase):
         )
         self.assertEqual(len(flow.step_ids), 201)
         self.assertIn("Step 201", flow.step_ids.mapped("name"))
+
+
+@tagged("post_install", "-at_install")
+class TestTicketDiagramTour(CrossdeptFlowCase, HttpCase):
+    """A step holder sees the ticket's flow drawn, each step in its state."""
+
+    def test_ticket_diagram(self):
+        flow, _steps = self._make_flow([{"name": "First"}, {"name": "Second", "preds": ["First"]}])
+        ticket = self._run(flow)
+        self._do(ticket, "First")
+        self.start_tour(
+            f"/odoo/action-crossdept_ticket.crossdept_ticket_action/{ticket.id}",
+            "crossdept_ticket_diagram_tour",
+            login="it_user",
+        )

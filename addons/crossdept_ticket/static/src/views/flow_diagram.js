@@ -47,22 +47,27 @@ export class CrossdeptFlowDiagram extends Component {
         onWillUnmount(() => this.viewer?.destroy());
     }
 
+    flowId(props) {
+        // a many2one's value: [id, name] (or a record-like object)
+        const value = props.record.data[props.name];
+        return (Array.isArray(value) ? value[0] : value?.id) || false;
+    }
+
     key(props) {
         const record = props.record;
-        const flow = record.data[props.name];
         const runs = (props.ticket && record.data.step_ids?.records) || [];
         const states = runs.map((run) => `${run.resId}:${run.data.state}:${run.data.sla_status}`);
-        return `${flow && flow.id}|${record.data.priority}|${states.join(",")}`;
+        return `${this.flowId(props)}|${record.data.priority}|${states.join(",")}`;
     }
 
     async draw(props) {
-        const flow = props.record.data[props.name];
+        const flowId = this.flowId(props);
         this.drawnKey = this.key(props);
-        if (!flow || !flow.id) {
+        if (!flowId) {
             return;
         }
         const ticketId = props.ticket && props.record.resId;
-        const data = await this.orm.call("crossdept.flow", "diagram_data", [[flow.id]], {
+        const data = await this.orm.call("crossdept.flow", "diagram_data", [[flowId]], {
             ticket_id: ticketId || false,
         });
         const BpmnJS = await loadBpmnViewer();

@@ -133,3 +133,27 @@ registry.category("web_tour.tours").add("crossdept_flow_designer_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("crossdept_ticket_diagram_tour", {
+    steps: () => [
+        {
+            content: "Open the ticket's Flow tab",
+            trigger: ".o_notebook .nav-link:contains('Flow')",
+            run: "click",
+        },
+        {
+            content: "The finished step is drawn as done",
+            trigger:
+                ".o_crossdept_flow_diagram_view .djs-element.o_crossdept_state_done text:contains('First')",
+        },
+        {
+            content: "The next step is drawn as ready, with its holder",
+            trigger:
+                ".o_crossdept_flow_diagram_view .djs-element.o_crossdept_state_ready text:contains('Second')",
+        },
+        {
+            content: "Its facts name its state and holder",
+            trigger: ".o_crossdept_flow_diagram_view .o_crossdept_step_facts:contains('It User')",
+        },
+    ],
+});
