@@ -125,6 +125,7 @@ class CrossdeptFlowStep(models.Model):
     escalation_rule_ids = fields.One2many(
         "crossdept.escalation.rule", "flow_step_id", "Escalation Rules"
     )
+    # labels "Diagram X" and "Diagram Y", from the field names
     diagram_x = fields.Integer(
         copy=True, help="Position of the step on the flow's diagram (pixels)."
     )
