@@ -8,6 +8,7 @@
     "author": "CrossDept",
     "license": "LGPL-3",
     "depends": ["crossdept_ticket"],
+    "external_dependencies": {"python": ["pyarrow"]},
     "data": [
         "security/crossdept_analytics_groups.xml",
         "security/ir.model.access.csv",
@@ -34,6 +35,9 @@
         "views/crossdept_analytics_process_menus.xml",
         "wizard/crossdept_process_mining_export_wizard_views.xml",
         "wizard/crossdept_process_conformance_wizard_views.xml",
+        "security/crossdept_parquet_export_security.xml",
+        "data/crossdept_parquet_export_cron.xml",
+        "views/crossdept_parquet_export_views.xml",
     ],
     "demo": [
         "demo/crossdept_analytics_demo.xml",
