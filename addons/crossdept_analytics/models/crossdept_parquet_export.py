@@ -179,7 +179,8 @@ class CrossdeptParquetExport(models.Model):
         self.flush_recordset()
         self.env.cr.execute(
             SQL(
-                "SELECT COALESCE(last_event_id, 0) FROM %s WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+                "SELECT COALESCE(last_event_id, 0) FROM %s"
+                " WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
                 SQL.identifier(self._table),
                 self.id,
             )
@@ -275,7 +276,8 @@ class CrossdeptParquetExport(models.Model):
                 if commit:
                     remaining -= len(rows)
                     self.env["ir.cron"]._notify_progress(done=written, remaining=remaining)
-                    self.env.cr.commit()
+                    # a cron batch: its files are written, its watermark is kept
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
                     watermark = self._lock()
             cr.execute(SQL("CLOSE crossdept_parquet_events"))
         if not written:

@@ -125,10 +125,10 @@ def main(argv=None):
                     cur, args.name, os.environ.get("CROSSDEPT_REPORTING_PASSWORD", "")
                 )
     except (ReportingRoleError, psycopg2.Error) as exc:
-        print(f"reporting-role: {exc}".rstrip(), file=sys.stderr)
+        print(f"reporting-role: {exc}".rstrip(), file=sys.stderr)  # pylint: disable=print-used
         return 1
     done = "dropped" if args.drop else f"may read schema {SCHEMA}"
-    print(f"reporting-role: {args.name} {done}")
+    print(f"reporting-role: {args.name} {done}")  # pylint: disable=print-used
     return 0
 
 
