@@ -6,6 +6,7 @@ from odoo.sql_db import connection_info_for
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
+from .. import uninstall_hook
 from ..report.crossdept_reporting_schema import REPORTING_VERSION
 from ..tools.reporting_role import (
     ReportingRoleError,
@@ -182,6 +183,15 @@ class TestReportingSchema(TransactionCase):
         cr.execute(SQL("ROLLBACK TO SAVEPOINT reporting_init"))
         self.assertEqual(set(privileges), set(COLUMNS))
         self.assertTrue(all(privileges.values()), privileges)
+
+    def test_uninstall_drops_the_schema(self):
+        cr = self.env.cr
+        cr.execute(SQL("SAVEPOINT reporting_uninstall"))
+        uninstall_hook(self.env)
+        cr.execute(SQL("SELECT count(*) FROM pg_namespace WHERE nspname = 'crossdept_reporting'"))
+        left = cr.fetchone()[0]
+        cr.execute(SQL("ROLLBACK TO SAVEPOINT reporting_uninstall"))
+        self.assertEqual(left, 0)
 
     def test_the_script_refuses_bad_input_by_name(self):
         admin = self._admin()
