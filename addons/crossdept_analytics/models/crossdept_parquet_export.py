@@ -39,7 +39,7 @@ _logger = logging.getLogger(__name__)
 
 PARTITIONED_TABLES = ("events", "tickets", "steps")
 PART_RE = re.compile(r"^part-(\d+)-(\d+)\.parquet$")
-DEFAULT_BATCH = 50000
+DEFAULT_BATCH = 10000
 BOOLEAN_COLUMNS = {"active"}
 FLOAT_COLUMNS = {"satisfaction"}
 INTEGER_COLUMNS = {"flow_version", "sequence"}
