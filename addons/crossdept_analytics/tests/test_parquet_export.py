@@ -16,8 +16,8 @@ from ..models.crossdept_parquet_export import PART_RE
 
 @tagged("post_install", "-at_install")
 class TestParquetExport(CrossdeptFlowCase):
-    """Tickets walked through a flow by the engine (work, an approval, a refusal
-    sent back), exported by the analytics manager, read back with pyarrow."""
+    """Tickets walked through a flow by the engine (work, an approval, a refusal),
+    exported by an analyst who sees every department, read back with pyarrow."""
 
     @classmethod
     def setUpClass(cls):
@@ -40,7 +40,11 @@ class TestParquetExport(CrossdeptFlowCase):
         cls.approved = cls._run(cls.flow)
         cls.refused = cls._run(cls.flow)
         cls.waiting = cls._run(cls.flow)
-        cls.Export = cls.env["crossdept.parquet.export"].with_user(cls.it_manager)
+        # the files hold every department: the analytics role that sees them all
+        cls.analyst = cls._make_user(
+            "analyst_all", "crossdept_analytics.group_crossdept_analytics_all", cls.dept_it
+        )
+        cls.Export = cls.env["crossdept.parquet.export"].with_user(cls.analyst)
 
     def setUp(self):
         super().setUp()
@@ -201,9 +205,11 @@ class TestParquetExport(CrossdeptFlowCase):
                 self.Export.action_export()
             writer.rollback()
 
-    def test_only_analytics_managers_export(self):
-        with self.assertRaisesRegex(AccessError, "Parquet Export"):
-            self.env["crossdept.parquet.export"].with_user(self.it_user).action_export()
+    def test_a_department_manager_does_not_export(self):
+        # the files hold every department's tickets: not for a department's manager
+        for user in (self.it_manager, self.it_user):
+            with self.assertRaisesRegex(AccessError, "Parquet Export"):
+                self.env["crossdept.parquet.export"].with_user(user).action_export()
 
     def test_bad_batch_size_is_refused_by_name(self):
         self.env["ir.config_parameter"].set_param("crossdept_analytics.parquet_batch_size", "ten")
