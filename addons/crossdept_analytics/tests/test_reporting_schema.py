@@ -169,14 +169,17 @@ class TestReportingSchema(TransactionCase):
         # the update's init, undone after (it locks the views the cleanup revokes on)
         cr.execute(SQL("SAVEPOINT reporting_init"))
         self.env["crossdept.reporting.schema"].init()
+        # by name (a catalog lookup): this transaction's snapshot of pg_class still
+        # shows the rows the admin's grant replaced, with the dropped views' oids
         cr.execute(
             SQL(
                 """
-                SELECT c.relname, has_table_privilege(%s, c.oid, 'SELECT')
-                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE n.nspname = 'crossdept_reporting'
+                SELECT v.name, has_table_privilege(%s, to_regclass(%s || '.' || v.name), 'SELECT')
+                  FROM unnest(%s::text[]) v(name)
                 """,
                 self.role,
+                "crossdept_reporting",
+                list(COLUMNS),
             )
         )
         privileges = dict(cr.fetchall())
