@@ -163,7 +163,7 @@ def run(db, directory):
             )
         )
         back_to = cr.fetchone()[0]
-        export.last_event_id = back_to
+        export._engine().last_event_id = back_to
         cr.commit()
         start = time.perf_counter()
         tail = export._export(commit=True)[env.company.id]

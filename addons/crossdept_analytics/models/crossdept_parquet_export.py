@@ -60,6 +60,7 @@ def _arrow_type(column):
 class CrossdeptParquetExport(models.Model):
     _name = "crossdept.parquet.export"
     _description = "Parquet Export"
+    _inherit = ["crossdept.engine.mixin"]
     _order = "company_id"
     _rec_name = "company_id"
 
@@ -79,6 +80,10 @@ class CrossdeptParquetExport(models.Model):
     _sql_constraints = [
         ("company_uniq", "unique(company_id)", "A company has one Parquet export."),
     ]
+
+    def _engine_fields(self):
+        # the watermark moves only with the files it stands for
+        return self._engine_all_fields(self.env._("Export Now"))
 
     def _compute_directory(self):
         directory = self._directory()
@@ -153,7 +158,7 @@ class CrossdeptParquetExport(models.Model):
     def _for_companies(self, companies):
         existing = self.search([("company_id", "in", companies.ids)])
         missing = companies - existing.company_id
-        return existing | self.create([{"company_id": company.id} for company in missing])
+        return existing | self._engine().create([{"company_id": company.id} for company in missing])
 
     def _export(self, commit=False):
         """Export each record's company; returns {company id: events written}."""
@@ -266,7 +271,7 @@ class CrossdeptParquetExport(models.Model):
                     break
                 self._write_batch(cr, directory, company, columns, rows)
                 written += len(rows)
-                self.write(
+                self._engine().write(
                     {
                         "last_event_id": rows[-1][0],
                         "last_export_date": fields.Datetime.now(),
@@ -281,7 +286,7 @@ class CrossdeptParquetExport(models.Model):
                     watermark = self._lock()
             cr.execute(SQL("CLOSE crossdept_parquet_events"))
         if not written:
-            self.write({"last_export_date": fields.Datetime.now(), "last_event_count": 0})
+            self._engine().write({"last_export_date": fields.Datetime.now(), "last_event_count": 0})
         _logger.info("Parquet export of company %s: %s events", company, written)
         return written
 

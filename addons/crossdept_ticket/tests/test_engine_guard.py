@@ -340,6 +340,14 @@ TABLE = {
         "create": NOBODY,
         "unlink": ADMINS,
     },
+    # crossdept_analytics: the Parquet export's watermark moves with its files only
+    "crossdept.parquet.export": {
+        "write": dict.fromkeys(
+            "company_id last_event_id last_export_date last_event_count".split(), NOBODY
+        ),
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
     "crossdept.webhook.event.type": {
         "write": {**dict.fromkeys("name sequence description".split(), ADMINS), "code": NOBODY},
         "create": NOBODY,
@@ -560,6 +568,10 @@ class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
                     }
                 )
             )
+        if "crossdept.parquet.export" in env:
+            cls.fixtures["crossdept.parquet.export"] = env[
+                "crossdept.parquet.export"
+            ]._for_companies(env.company)
         if "crossdept.webhook" in env:
             event_type = env["crossdept.webhook.event.type"].search([], limit=1)
             webhook = env["crossdept.webhook"].create(
