@@ -67,7 +67,7 @@ def _markdown_lines(note):
 
 def dingtalk_body(note):
     mentions = note["mentions"]
-    lines = _markdown_lines(note) + ["", f"[{note['open_label']}]({note['url']})"]
+    lines = [*_markdown_lines(note), "", f"[{note['open_label']}]({note['url']})"]
     if mentions:
         lines += ["", " ".join(f"@{user_id}" for user_id in mentions)]
     return {
@@ -116,7 +116,7 @@ def feishu_body(note):
 
 
 def wecom_body(note):
-    lines = _markdown_lines(note) + ["", f"[{note['open_label']}]({note['url']})"]
+    lines = [*_markdown_lines(note), "", f"[{note['open_label']}]({note['url']})"]
     if note["mentions"]:
         lines += ["", " ".join(f"<@{user_id}>" for user_id in note["mentions"])]
     return {"msgtype": "markdown", "markdown": {"content": "\n".join(lines)}}
