@@ -4,8 +4,6 @@ import logging
 import re
 import time
 
-import psycopg2
-
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
@@ -148,19 +146,13 @@ class CrossdeptChatCallback(http.Controller):
 
     def _use_nonce(self, channel):
         nonce = request.httprequest.headers["X-CrossDept-Nonce"]
-        try:
-            with request.env.cr.savepoint(flush=False):
-                # the nonce store is the system's: it holds no user's data
-                request.env["crossdept.chat.nonce"].sudo().create(
-                    {"channel_id": channel.id, "nonce": nonce}
-                )
-                request.env.flush_all()
-        except psycopg2.IntegrityError:
+        # the nonce store is the system's: it holds no user's data
+        if not request.env["crossdept.chat.nonce"].sudo()._claim(channel, nonce):
             raise CallbackError(
                 409,
                 "replayed",
                 request.env._("This callback was already received (same nonce): it is a replay."),
-            ) from None
+            )
 
     def _parse(self, raw):
         env = request.env

@@ -343,9 +343,16 @@ class CrossdeptChatChannel(models.Model):
         department = step.department_id or ticket.assigned_department_id
         if department:
             details.append(env._("Department: %(department)s", department=department.name))
-        holder = step.user_id or ticket.user_id
-        if holder and kind != "done":
-            details.append(env._("Holder: %(user)s", user=holder.name))
+        if kind != "done" and step.kind == "approval":
+            waiting = step.approver_ids - step.decision_ids.user_id
+            if waiting:
+                details.append(
+                    env._("Approvers: %(users)s", users=", ".join(waiting.mapped("name")))
+                )
+        elif kind != "done":
+            holder = step.user_id if step else ticket.user_id
+            if holder:
+                details.append(env._("Holder: %(user)s", user=holder.name))
         if step.date_deadline and kind != "done":
             details.append(
                 env._(

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 # a callback's timestamp may be this many seconds away from the server's clock
 WINDOW_SECONDS = 300
@@ -30,3 +31,19 @@ class CrossdeptChatNonce(models.Model):
         timestamps would be refused first."""
         limit = fields.Datetime.now() - timedelta(seconds=2 * WINDOW_SECONDS)
         self.sudo().search([("date", "<", limit)]).unlink()
+
+    @api.model
+    def _claim(self, channel, nonce):
+        """Record ``nonce`` as used on ``channel``; False when it was used already (a
+        replay). A request with the same nonce running at the same time waits for
+        this transaction on the unique index, and is a replay once it commits."""
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO crossdept_chat_nonce (channel_id, nonce, date) "
+                "VALUES (%s, %s, %s) ON CONFLICT (channel_id, nonce) DO NOTHING RETURNING id",
+                channel.id,
+                nonce,
+                fields.Datetime.now(),
+            )
+        )
+        return bool(self.env.cr.fetchone())

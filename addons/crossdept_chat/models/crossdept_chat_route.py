@@ -27,7 +27,6 @@ class CrossdeptChatRoute(models.Model):
     event = fields.Selection(EVENTS, required=True, default="approval")
     flow_step_id = fields.Many2one(
         "crossdept.flow.step",
-        "Flow Step",
         ondelete="cascade",
         index="btree_not_null",
         help="Only the events of this step of a flow (empty: any step).",
@@ -40,7 +39,6 @@ class CrossdeptChatRoute(models.Model):
         "its assigned department); empty: any department.",
     )
     mention_holders = fields.Boolean(
-        "Mention Holders",
         default=True,
         help="Mention the step's holder and, for an approval, its approvers who have "
         "not decided yet, by their chat user id (on their employee).",
@@ -86,7 +84,7 @@ class CrossdeptChatRoute(models.Model):
         users = self.mention_user_ids
         if self.mention_holders:
             step = event.step_id
-            users |= step.user_id or event.ticket_id.user_id
+            users |= step.user_id if step else event.ticket_id.user_id
             if kind == "approval" and step:
                 decided = step.decision_ids.user_id
                 users |= step.approver_ids - decided

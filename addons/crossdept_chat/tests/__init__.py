@@ -1,0 +1,1 @@
+from . import test_chat_callback, test_chat_delivery, test_translation
