@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -36,14 +38,22 @@ class CrossdeptChatNonce(models.Model):
     def _claim(self, channel, nonce):
         """Record ``nonce`` as used on ``channel``; False when it was used already (a
         replay). A request with the same nonce running at the same time waits for
-        this transaction on the unique index, and is a replay once it commits."""
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO crossdept_chat_nonce (channel_id, nonce, date) "
-                "VALUES (%s, %s, %s) ON CONFLICT (channel_id, nonce) DO NOTHING RETURNING id",
-                channel.id,
-                nonce,
-                fields.Datetime.now(),
-            )
-        )
-        return bool(self.env.cr.fetchone())
+        this transaction on the unique index; once this one commits, the other one's
+        insert conflicts with a row its snapshot cannot see, which PostgreSQL
+        reports as a serialization failure: that too is a replay."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "INSERT INTO crossdept_chat_nonce (channel_id, nonce, date) "
+                        "VALUES (%s, %s, %s) ON CONFLICT (channel_id, nonce) DO NOTHING "
+                        "RETURNING id",
+                        channel.id,
+                        nonce,
+                        fields.Datetime.now(),
+                    ),
+                    log_exceptions=False,
+                )
+                return bool(self.env.cr.fetchone())
+        except SerializationFailure:
+            return False
