@@ -106,7 +106,10 @@ class CrossdeptChatMessage(models.Model):
         domain = self._due_domain()
         messages = self.search(domain, order="next_attempt, id", limit=batch_size)
         with requests.Session() as session:
-            for message in messages:
+            # one record at a time: a commit empties the cache, and a message read in
+            # the batch's prefetch would read the whole batch again after each one
+            for message_id in messages.ids:
+                message = self.browse(message_id)
                 message._send(session)
                 if auto_commit:
                     # a cron batch: keep each outcome even if a later server hangs the job
