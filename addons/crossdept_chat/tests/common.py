@@ -30,6 +30,11 @@ class StandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
+            # keep-alive, as the platforms' servers: the sender reuses its connection
+            protocol_version = "HTTP/1.1"
+            # headers and body leave at once (no Nagle wait for the client's ACK)
+            disable_nagle_algorithm = True
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
