@@ -261,12 +261,17 @@ class CrossdeptChatChannel(models.Model):
         )
         now = fields.Datetime.now()
         vals_list = []
+        # chats of one platform and language told of one event get the same text
+        payloads = {}
         for event, kind, route in matches:
             if route not in routes:
                 continue
             channel = route.channel_id
             mentions = ids_by_platform.get((event.id, route.id), [])
-            note = channel.with_context(lang=channel.lang)._note(event, kind, mentions)
+            key = (event.id, kind, channel.platform, channel.lang, tuple(mentions))
+            if key not in payloads:
+                note = channel.with_context(lang=channel.lang)._note(event, kind, mentions)
+                payloads[key] = platforms.body(channel.platform, note)
             vals_list.append(
                 {
                     "channel_id": channel.id,
@@ -274,7 +279,7 @@ class CrossdeptChatChannel(models.Model):
                     "event": kind,
                     "ticket_id": event.ticket_id.id,
                     "step_id": event.step_id.id,
-                    "payload": platforms.body(channel.platform, note),
+                    "payload": payloads[key],
                     "next_attempt": now,
                 }
             )

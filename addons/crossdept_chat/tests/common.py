@@ -55,8 +55,6 @@ class StandIn:
         self.thread.join(5)
 
     def _handle(self, handler, raw):
-        if self.delay:
-            threading.Event().wait(self.delay)
         url = urlsplit(handler.path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         record = {
@@ -72,6 +70,9 @@ class StandIn:
             failing = self.fail > 0
             if failing:
                 self.fail -= 1
+        # recorded first: a request shows even while its answer is held
+        if self.delay:
+            threading.Event().wait(self.delay)
         if failing:
             return self._answer(handler, 503, {"error": "unavailable"})
         platform = url.path.strip("/").split("/")[0]
