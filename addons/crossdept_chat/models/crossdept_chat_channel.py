@@ -109,6 +109,7 @@ class CrossdeptChatChannel(models.Model):
 
     @api.constrains("url", "platform")
     def _check_url(self):
+        # the URL is an administrators' field: read whoever saves the channel
         for channel in self.sudo():
             url = channel.url or ""
             if not url.startswith(("http://", "https://")):
