@@ -7,7 +7,7 @@ from datetime import timedelta
 from urllib.parse import quote_plus
 
 from odoo import fields
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import DINGTALK_SECRET, FEISHU_SECRET, WEBHOOK_SECRET, WECOM_KEY, ChatCase
@@ -275,3 +275,12 @@ class TestChatDelivery(ChatCase):
             self.wecom.url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
         with self.assertRaisesRegex(ValidationError, "must start with http:// or https://"):
             self.dingtalk.url = "ftp://example.com"
+
+    def test_secrets_are_for_administrators(self):
+        channel = self.dingtalk.with_user(self.it_manager)
+        self.assertEqual(channel.failed_count, 0, "a manager follows the channel's health")
+        for field in ("url", "secret", "callback_secret"):
+            with self.assertRaisesRegex(AccessError, f'"{field}" on Chat Channel'):
+                channel.read([field])
+        with self.assertRaisesRegex(AccessError, "not allowed to modify 'Chat Channel'"):
+            channel.name = "Renamed"
