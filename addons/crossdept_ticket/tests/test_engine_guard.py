@@ -353,6 +353,41 @@ TABLE = {
         "create": NOBODY,
         "unlink": NOBODY,
     },
+    "crossdept.chat.channel": {
+        "write": dict.fromkeys(
+            "active callback_secret company_id lang max_attempts message_ids name platform "
+            "route_ids secret timeout url".split(),
+            ADMINS,
+        ),
+        "create": ADMINS,
+        "unlink": ADMINS,
+    },
+    "crossdept.chat.route": {
+        "write": dict.fromkeys(
+            "channel_id company_id department_id event flow_step_id mention_holders "
+            "mention_user_ids sequence".split(),
+            ADMINS,
+        ),
+        "create": ADMINS,
+        "unlink": ADMINS,
+    },
+    # the outbox: queued by ticket events, sent by the cron
+    "crossdept.chat.message": {
+        "write": dict.fromkeys(
+            "attempt_count channel_id company_id duration_ms event last_attempt last_error "
+            "last_status next_attempt payload response_excerpt route_id state step_id "
+            "ticket_id".split(),
+            NOBODY,
+        ),
+        "create": NOBODY,
+        "unlink": ADMINS,
+    },
+    # the callbacks' nonces: written by the callback endpoint only
+    "crossdept.chat.nonce": {
+        "write": dict.fromkeys("channel_id date nonce".split(), NOBODY),
+        "create": NOBODY,
+        "unlink": NOBODY,
+    },
 }
 
 # CrossDept's fields on Odoo's models (those of crossdept_purchase are in its tests);
@@ -370,7 +405,11 @@ ODOO_TABLE = {
         "crossdept_last_assigned_user_id": NOBODY,
     },
     # the employee form's HR settings
-    "hr.employee": {"crossdept_max_open_steps": frozenset({"hr_officer"})},
+    "hr.employee": dict.fromkeys(
+        "crossdept_max_open_steps crossdept_dingtalk_user_id crossdept_feishu_user_id "
+        "crossdept_wecom_user_id".split(),
+        frozenset({"hr_officer"}),
+    ),
 }
 
 
@@ -597,6 +636,43 @@ class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
                         "payload": "{}",
                     }
                 )
+            )
+        if "crossdept.chat.channel" in env:
+            channel = env["crossdept.chat.channel"].create(
+                {
+                    "name": "Guard chat",
+                    "platform": "webhook",
+                    "url": "http://127.0.0.1:9/chat",
+                    "active": False,
+                    # two routes: a message's route can be changed to the other
+                    "route_ids": [
+                        Command.create({"event": "done"}),
+                        Command.create({"event": "breach"}),
+                    ],
+                }
+            )
+            # another channel a route or a message could be moved to (active: the
+            # values tried are searched among active records; no route, so it hears nothing)
+            channel.copy({"name": "Guard chat 2", "active": True, "route_ids": []})
+            cls.fixtures["crossdept.chat.channel"] = channel
+            cls.fixtures["crossdept.chat.route"] = channel.route_ids[:1]
+            cls.fixtures["crossdept.chat.message"] = (
+                env["crossdept.chat.message"]
+                ._engine()
+                .create(
+                    {
+                        "channel_id": channel.id,
+                        "route_id": channel.route_ids[:1].id,
+                        "event": "done",
+                        "ticket_id": cls.ticket.id,
+                        "step_id": cls.ticket.step_ids[:1].id,
+                        "payload": "{}",
+                    }
+                )
+            )
+            env["crossdept.chat.nonce"]._claim(channel, "guard-nonce-1")
+            cls.fixtures["crossdept.chat.nonce"] = env["crossdept.chat.nonce"].search(
+                [("channel_id", "=", channel.id)]
             )
 
     def test_every_role_every_field_of_every_model(self):
