@@ -231,7 +231,8 @@ class CrossdeptChatCallback(http.Controller):
         """Act as the request's user, through the methods a click would call."""
         env = request.env
         if action == "approve":
-            step.action_approve()
+            # the text, when given, is the decision comment (审批意见)
+            step.action_approve(text.strip() or None)
             return env._("Approved: %(step)s", step=step.display_name)
         if action == "refuse":
             step.action_reject(text)

@@ -42,12 +42,13 @@ class TestChatCallback(ChatCase, HttpCase):
     def test_approve_as_the_mapped_user(self):
         ticket, step = self._approval_ready()
         response, _headers, _raw = self._post(
-            {"user_id": "ding1", "action": "approve", "step_id": step.id}
+            {"user_id": "ding1", "action": "approve", "step_id": step.id, "text": "Fine by me"}
         )
         self.assertEqual(response.status_code, 200, response.text)
         self.assertEqual(response.json()["message"], f"Approved: {step.display_name}")
         self.assertEqual(step.state, "done")
         self.assertEqual(step.decision_ids.user_id, self.approver_1)
+        self.assertEqual(step.decision_ids.reason, "Fine by me", "the decision comment")
         approval = ticket.event_ids.filtered(lambda e: e.event_type == "step_approve")
         self.assertEqual(approval.actor_id, self.approver_1, "logged as the person who pressed")
 
