@@ -33,6 +33,16 @@ import websocket
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_PASSWORDS = {"admin": "admin", "portal": "portal"}
 
+
+def open_tab(tab, selector):
+    """A ready_js that opens a form's notebook tab, then waits for ``selector``."""
+    return (
+        f"(() => {{ const tab = document.querySelector(\".o_notebook a[name='{tab}']\"); "
+        "if (tab && !tab.classList.contains('active')) tab.click(); "
+        f"return document.querySelector('{selector}'); }})()"
+    )
+
+
 # url, login, lang, output (relative to the repository), and optionally: password
 # (default: the demo's), ready (a CSS selector to wait for) or ready_js (a JavaScript
 # expression that turns true), full_page, width, height
@@ -115,6 +125,50 @@ SHOTS = [
         # the portal chatter renders its messages in a shadow root
         "ready_js": "document.querySelector('#chatterRoot')?.shadowRoot"
         "?.querySelector('.o-mail-Message')",
+        "full_page": True,
+    },
+    {
+        # the designer tab of the demo's change request flow (bpmn-js)
+        "name": "designer_en",
+        "url": "/odoo/action-crossdept_ticket.crossdept_flow_action/"
+        "{ticket:crossdept_ticket.flow_change}",
+        "login": "admin",
+        "lang": "en_US",
+        "output": "addons/crossdept_ticket/readme/screenshots/designer_en.png",
+        "ready_js": open_tab("designer", ".o_crossdept_designer .djs-container .djs-shape"),
+        "height": 1100,
+    },
+    {
+        # the designer tab of the demo's change request flow (bpmn-js)
+        "name": "designer_zh",
+        "url": "/odoo/action-crossdept_ticket.crossdept_flow_action/"
+        "{ticket:crossdept_ticket.flow_change}",
+        "login": "admin",
+        "lang": "zh_CN",
+        "output": "addons/crossdept_ticket/readme/screenshots/designer_zh.png",
+        "ready_js": open_tab("designer", ".o_crossdept_designer .djs-container .djs-shape"),
+        "height": 1100,
+    },
+    {
+        # a running ticket's flow, each step coloured by its state and SLA
+        "name": "ticket_diagram_en",
+        "url": "/odoo/action-crossdept_ticket.crossdept_ticket_action/"
+        "{ticket:crossdept_ticket.ticket_change}",
+        "login": "admin",
+        "lang": "en_US",
+        "output": "addons/crossdept_ticket/readme/screenshots/ticket_diagram_en.png",
+        "ready_js": open_tab("flow", ".o_crossdept_flow_diagram_view .djs-shape"),
+        "full_page": True,
+    },
+    {
+        # a running ticket's flow, each step coloured by its state and SLA
+        "name": "ticket_diagram_zh",
+        "url": "/odoo/action-crossdept_ticket.crossdept_ticket_action/"
+        "{ticket:crossdept_ticket.ticket_change}",
+        "login": "admin",
+        "lang": "zh_CN",
+        "output": "addons/crossdept_ticket/readme/screenshots/ticket_diagram_zh.png",
+        "ready_js": open_tab("flow", ".o_crossdept_flow_diagram_view .djs-shape"),
         "full_page": True,
     },
 ]
