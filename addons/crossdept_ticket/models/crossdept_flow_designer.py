@@ -140,6 +140,7 @@ class CrossdeptFlow(models.Model):
             "revision": self.designer_revision,
             "locked": self.locked,
             "errors": self._designer_errors(),
+            "lanes": self._designer_lanes(),
             "steps": [
                 {
                     "id": step.id,
@@ -159,14 +160,58 @@ class CrossdeptFlow(models.Model):
         }
 
     def _designer_errors(self):
+        """The problems that refuse the activation (level "error"), then the
+        designer's warnings, which do not: the steps without a department."""
+        problems = [(step, message, "error") for step, message in self._activation_errors()]
+        problems += [
+            (
+                step,
+                self.env._("Step %(step)s has no responsible department.", step=step.name),
+                "warning",
+            )
+            for step in self.step_ids.filtered(lambda step: not step.department_id)
+        ]
         return [
             {
                 "step_id": step.id or False,
                 "element": bpmn_export.element_id("Step", step.id) if step else False,
                 "message": message,
+                "level": level,
             }
-            for step, message in self._activation_errors()
+            for step, message, level in problems
         ]
+
+    def _designer_lanes(self):
+        """{lane element id: its department's id, False for "No department"}, the
+        lanes the export draws (named in the language of the flow's creator)."""
+        flow = self.with_context(lang=self.create_uid.lang or self.env.lang)
+        departments, values = {}, []
+        for step in flow.step_ids.sorted(lambda step: (step.sequence, step.id)):
+            name = step.department_id.name or ""
+            departments.setdefault(name or None, step.department_id.id)
+            values.append({"department": name})
+        return {
+            lane: departments.get(name) or False
+            for name, lane in bpmn_export.lane_element_ids(values).items()
+        }
+
+    def _designer_department(self, operation):
+        """The department of the lane a step was dropped in (none outside them)."""
+        value = operation.get("department")
+        department = self.env["hr.department"]
+        if value is False or value is None:
+            return department
+        if isinstance(value, int) and not isinstance(value, bool):
+            department = department.browse(value).exists()
+        if not department:
+            raise UserError(
+                self.env._(
+                    "The designer sent department %(department)s, which is not a department "
+                    "(any more): reload the designer.",
+                    department=value,
+                )
+            )
+        return department
 
     def _designer_fix_layout(self):
         """Store the automatic layout before the first edit, so that moving one step
@@ -235,6 +280,7 @@ class CrossdeptFlow(models.Model):
                 "sequence": max(self.step_ids.mapped("sequence"), default=0) + 1,
                 "diagram_x": self._designer_int(operation, "x"),
                 "diagram_y": self._designer_int(operation, "y"),
+                "department_id": self._designer_department(operation).id,
             }
         )
         return [{"op": "delete_step", "step": step.id}], step
@@ -291,12 +337,14 @@ class CrossdeptFlow(models.Model):
     def _designer_op_move(self, operation):
         step = self._designer_step(operation.get("step"))
         before = {"op": "move", "step": step.id, "x": step.diagram_x, "y": step.diagram_y}
-        step.write(
-            {
-                "diagram_x": self._designer_int(operation, "x"),
-                "diagram_y": self._designer_int(operation, "y"),
-            }
-        )
+        vals = {
+            "diagram_x": self._designer_int(operation, "x"),
+            "diagram_y": self._designer_int(operation, "y"),
+        }
+        if "department" in operation:  # moved into a lane: the step follows it
+            before["department"] = step.department_id.id
+            vals["department_id"] = self._designer_department(operation).id
+        step.write(vals)
         return [before], step.browse()
 
     def _designer_op_rename(self, operation):

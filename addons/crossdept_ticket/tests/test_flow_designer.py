@@ -108,7 +108,8 @@ class TestFlowDesigner(CrossdeptFlowCase):
         errors = self.flow.with_user(self.admin).designer_validate()
         by_element = {}
         for error in errors:
-            by_element.setdefault(error["element"], []).append(error["message"])
+            if error["level"] == "error":  # the warnings do not refuse the activation
+                by_element.setdefault(error["element"], []).append(error["message"])
         approvers, cycle = by_element[f"Step_{vote.id}"]
         self.assertEqual(
             approvers,
@@ -125,6 +126,93 @@ class TestFlowDesigner(CrossdeptFlowCase):
         # activation refuses with the first of them, the message it always gave
         with refused(self, ValidationError, "^Step New approval: an approval step needs approvers"):
             self.flow.with_user(self.admin).action_activate()
+
+    def test_steps_follow_the_lane_they_are_dropped_in(self):
+        self.steps["Receive"].department_id = self.dept_it
+        self.steps["Fix"].department_id = self.dept_finance
+        lanes = self.flow.with_user(self.admin).designer_load()["lanes"]
+        self.assertEqual(set(lanes.values()), {self.dept_it.id, self.dept_finance.id})
+        finance_lane = next(lane for lane, dept in lanes.items() if dept == self.dept_finance.id)
+        self.assertIn(
+            f'<bpmn:lane id="{finance_lane}" name="Finance (test)"',
+            self.flow._bpmn_export().decode(),
+        )
+        # a task dropped in the Finance lane, an approval dropped outside every lane
+        state = self._apply(
+            {
+                "op": "add_step",
+                "kind": "task",
+                "x": 700,
+                "y": 40,
+                "department": lanes[finance_lane],
+            },
+            {"op": "add_step", "kind": "approval", "x": 700, "y": 400, "department": False},
+        )
+        task, vote = self.env["crossdept.flow.step"].browse(state["created"])
+        self.assertEqual(task.department_id, self.dept_finance)
+        self.assertFalse(vote.department_id)
+        # Receive moved into the Finance lane, the approval into the IT one
+        receive = self.steps["Receive"]
+        state = self._apply(
+            {
+                "op": "move",
+                "step": receive.id,
+                "x": 260,
+                "y": 200,
+                "department": self.dept_finance.id,
+            },
+            {"op": "move", "step": vote.id, "x": 700, "y": 60, "department": self.dept_it.id},
+        )
+        self.assertEqual(receive.department_id, self.dept_finance)
+        self.assertEqual(vote.department_id, self.dept_it)
+        # their undo: the earlier positions in the earlier lanes
+        self.assertEqual(
+            [(undo["step"], undo["department"]) for undo in state["undo"]],
+            [(vote.id, False), (receive.id, self.dept_it.id)],
+        )
+        # undo puts both back in their lanes
+        self._apply(*state["undo"])
+        self.assertEqual(receive.department_id, self.dept_it)
+        self.assertFalse(vote.department_id)
+        # a move without a lane (outside every lane) leaves the department alone
+        self._apply({"op": "move", "step": receive.id, "x": 10, "y": 10})
+        self.assertEqual(receive.department_id, self.dept_it)
+        with refused(
+            self, UserError, "The designer sent department lane, which is not a department"
+        ):
+            self._apply({"op": "move", "step": receive.id, "x": 1, "y": 1, "department": "lane"})
+        self.assertEqual(receive.department_id, self.dept_it)
+
+    def test_lane_change_of_a_locked_flow_is_refused(self):
+        self.flow.action_activate()
+        fix = self.steps["Fix"]
+        with refused(
+            self,
+            UserError,
+            r"Flow Test flow \(v1\) is Active, so its configuration is locked: use New Version",
+        ):
+            self._apply(
+                {"op": "move", "step": fix.id, "x": 10, "y": 10, "department": self.dept_finance.id}
+            )
+        self.assertEqual(fix.department_id, self.dept_it)
+
+    def test_step_without_department_is_a_warning(self):
+        self.steps["Fix"].department_id = False
+        errors = self.flow.with_user(self.admin).designer_validate()
+        self.assertEqual(
+            errors,
+            [
+                {
+                    "step_id": self.steps["Fix"].id,
+                    "element": f"Step_{self.steps['Fix'].id}",
+                    "message": "Step Fix has no responsible department.",
+                    "level": "warning",
+                }
+            ],
+        )
+        # a warning of the designer only: the activation is not refused for it
+        self.flow.with_user(self.admin).action_activate()
+        self.assertEqual(self.flow.state, "active")
 
     def test_validation_refused_to_non_administrators(self):
         manager = self.it_manager

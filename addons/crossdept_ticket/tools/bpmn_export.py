@@ -104,6 +104,11 @@ def _lane_order(steps):
     return lanes
 
 
+def lane_element_ids(steps):
+    """{department name, or None for the steps without one: its lane's element id}."""
+    return {lane: element_id("Lane", index + 1) for index, lane in enumerate(_lane_order(steps))}
+
+
 def _auto_positions(steps, preds, lanes):
     """{step id: (x, y)} in layers by longest path, one band of rows per lane, and
     the y of every lane band as [(lane, top, height)]."""
@@ -170,7 +175,7 @@ def build(flow, steps):
     succs = successors_of({node: set(values) for node, values in preds.items()})
     step_ids = {node: element_id("Step", node) for node in by_id}
     lanes = _lane_order(steps)
-    lane_ids = {lane: element_id("Lane", index + 1) for index, lane in enumerate(lanes)}
+    lane_ids = lane_element_ids(steps)
     starts = [step["id"] for step in steps if not preds[step["id"]]]
     ends = [step["id"] for step in steps if not succs.get(step["id"])]
 
