@@ -110,8 +110,11 @@ function targetStepId(elementId) {
 /**
  * The operations of one edit on the canvas (the commands bpmn-js ran for it, in
  * order), for designer_apply. Steps created by the same edit are "new:<n>".
+ * ``laneOf(shape)`` is the department of the lane the shape lies in (false for
+ * the "No department" lane, undefined outside every lane): a step dropped or
+ * moved into a lane takes its department.
  */
-export function operationsOf(changes) {
+export function operationsOf(changes, laneOf = () => undefined) {
     const operations = [];
     const created = new Map();
     const deleted = new Set();
@@ -132,6 +135,7 @@ export function operationsOf(changes) {
                 name: change.shape.businessObject.name || "",
                 x: Math.round(change.shape.x),
                 y: Math.round(change.shape.y),
+                department: laneOf(change.shape) || false,
             });
         } else if (change.type === "delete" && stepId(change.id)) {
             deleted.add(stepId(change.id));
@@ -159,12 +163,17 @@ export function operationsOf(changes) {
     }
     for (const [id, shape] of moved) {
         if (!deleted.has(stepId(id))) {
-            operations.push({
+            const move = {
                 op: "move",
                 step: stepId(id),
                 x: Math.round(shape.x),
                 y: Math.round(shape.y),
-            });
+            };
+            const department = laneOf(shape);
+            if (department !== undefined) {
+                move.department = department;
+            }
+            operations.push(move);
         }
     }
     return operations;
@@ -284,7 +293,7 @@ export class CrossdeptFlowDesigner extends Component {
             }
             const changes = this.changes;
             this.changes = [];
-            const operations = operationsOf(changes);
+            const operations = operationsOf(changes, (shape) => this.laneDepartment(shape));
             this.enqueue(() => (operations.length ? this.apply(operations, "do") : this.redraw()));
         });
         eventBus.on("selection.changed", ({ newSelection }) => {
@@ -299,6 +308,29 @@ export class CrossdeptFlowDesigner extends Component {
             }
         }
         editorActions.register({ undo: () => this.undo(), redo: () => this.redo() });
+    }
+
+    /** The department of the lane around the shape's centre (see operationsOf). */
+    laneDepartment(shape) {
+        const lanes = this.lastResult?.lanes || {};
+        const x = shape.x + shape.width / 2;
+        const y = shape.y + shape.height / 2;
+        const lane = this.modeler
+            .get("elementRegistry")
+            .filter(
+                (el) =>
+                    el.type === "bpmn:Lane" &&
+                    el.id in lanes &&
+                    x >= el.x &&
+                    x <= el.x + el.width &&
+                    y >= el.y &&
+                    y <= el.y + el.height,
+            )[0];
+        return lane ? lanes[lane.id] : undefined;
+    }
+
+    get blockingErrors() {
+        return this.state.errors.filter((error) => error.level !== "warning");
     }
 
     enqueue(job) {
@@ -412,6 +444,7 @@ export class CrossdeptFlowDesigner extends Component {
                 continue;
             }
             canvas.removeMarker(step.element, "o_crossdept_error");
+            canvas.removeMarker(step.element, "o_crossdept_warning");
             if (step.kind === "approval") {
                 canvas.addMarker(step.element, "o_crossdept_approval");
             }
@@ -432,7 +465,9 @@ export class CrossdeptFlowDesigner extends Component {
         }
         for (const error of result.errors) {
             if (error.element && registry.get(error.element)) {
-                canvas.addMarker(error.element, "o_crossdept_error");
+                const marker =
+                    error.level === "warning" ? "o_crossdept_warning" : "o_crossdept_error";
+                canvas.addMarker(error.element, marker);
             }
         }
         this.state.errors = result.errors;
