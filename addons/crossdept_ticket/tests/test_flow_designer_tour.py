@@ -13,9 +13,17 @@ class TestFlowDesignerTour(HttpCase):
         new_test_user(self.env, "designer_tour_admin", groups=ADMIN, name="Designer Admin")
         flow = self.env["crossdept.flow"].create({"name": "Designer tour", "code": "DTOUR"})
         Step = self.env["crossdept.flow.step"]
-        receive = Step.create({"flow_id": flow.id, "name": "Receive"})
+        intake, repair = self.env["hr.department"].create(
+            [{"name": "Tour Intake"}, {"name": "Tour Repair"}]
+        )
+        receive = Step.create({"flow_id": flow.id, "name": "Receive", "department_id": intake.id})
         fix = Step.create(
-            {"flow_id": flow.id, "name": "Fix", "predecessor_ids": [(6, 0, receive.ids)]}
+            {
+                "flow_id": flow.id,
+                "name": "Fix",
+                "department_id": repair.id,
+                "predecessor_ids": [(6, 0, receive.ids)],
+            }
         )
         self.start_tour(
             f"/odoo/action-crossdept_ticket.crossdept_flow_action/{flow.id}",
@@ -27,6 +35,7 @@ class TestFlowDesignerTour(HttpCase):
         approval = steps.filtered(lambda step: step.kind == "approval")
         self.assertEqual(approval.predecessor_ids, fix)
         self.assertEqual(approval.diagram_x, 900 - 50, "the shape's centre was dropped at 900")
+        self.assertEqual(approval.department_id, intake, "dropped in Repair, moved to Intake")
         self.assertTrue(all(step.diagram_x for step in steps), "positions are stored")
 
     def test_a_200_step_flow(self):

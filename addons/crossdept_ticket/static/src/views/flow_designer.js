@@ -310,21 +310,18 @@ export class CrossdeptFlowDesigner extends Component {
         editorActions.register({ undo: () => this.undo(), redo: () => this.redo() });
     }
 
-    /** The department of the lane around the shape's centre (see operationsOf). */
+    /**
+     * The department of the lane band around the shape's centre (see operationsOf):
+     * lanes are rows across the pool, which bpmn-js widens to what is dropped in it.
+     */
     laneDepartment(shape) {
         const lanes = this.lastResult?.lanes || {};
-        const x = shape.x + shape.width / 2;
         const y = shape.y + shape.height / 2;
         const lane = this.modeler
             .get("elementRegistry")
             .filter(
                 (el) =>
-                    el.type === "bpmn:Lane" &&
-                    el.id in lanes &&
-                    x >= el.x &&
-                    x <= el.x + el.width &&
-                    y >= el.y &&
-                    y <= el.y + el.height,
+                    el.type === "bpmn:Lane" && el.id in lanes && y >= el.y && y <= el.y + el.height,
             )[0];
         return lane ? lanes[lane.id] : undefined;
     }

@@ -14,6 +14,10 @@ function stepNamed(name) {
     return element((el) => el.id.startsWith("Step_") && el.businessObject.name === name);
 }
 
+function laneNamed(name) {
+    return element((el) => el.type === "bpmn:Lane" && el.businessObject.name === name);
+}
+
 registry.category("web_tour.tours").add("crossdept_flow_designer_tour", {
     steps: () => [
         {
@@ -38,8 +42,29 @@ registry.category("web_tour.tours").add("crossdept_flow_designer_tour", {
                 shape.businessObject.name = "Sign-off";
                 shape.crossdeptKind = "approval";
                 const pool = element((el) => el.type === "bpmn:Participant");
-                modeler.get("modeling").createShape(shape, { x: 900, y: 120 }, pool);
+                const lane = laneNamed("Tour Repair");
+                modeler
+                    .get("modeling")
+                    .createShape(shape, { x: 900, y: lane.y + lane.height / 2 }, pool);
             },
+        },
+        {
+            content: "Dropped in the Repair lane: the approval is Repair's",
+            trigger: `${CANVAS} .o_crossdept_step_facts:contains('Tour Repair'):contains('All approvers')`,
+        },
+        {
+            content: "Move it down into the Intake lane",
+            trigger: `${CANVAS} .djs-element.o_crossdept_approval`,
+            run() {
+                const shape = stepNamed("Sign-off");
+                const lane = laneNamed("Tour Intake");
+                const dy = lane.y + lane.height / 2 - (shape.y + shape.height / 2);
+                designer().modeler.get("modeling").moveShape(shape, { x: 0, y: dy });
+            },
+        },
+        {
+            content: "The approval follows the lane: Intake's now",
+            trigger: `${CANVAS} .o_crossdept_step_facts:contains('Tour Intake'):contains('All approvers')`,
         },
         {
             content: "The server saved it: an approval, marked as a problem (no approvers)",
