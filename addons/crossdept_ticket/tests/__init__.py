@@ -47,6 +47,7 @@ from . import test_read_path_queries
 from . import test_step_holder_access
 from . import test_mail_gateway
 from . import test_approval_verbs
+from . import test_approval_verbs_tour
 from . import test_approval_urge
 from . import test_approval_comment
 from . import test_approval_dedup
