@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import Command, api, fields, models
 
 from ..tools.local_time import format_for_reader
@@ -18,6 +20,8 @@ class CrossdeptTicketStep(models.Model):
 
     @api.depends("approver_ids")
     def _compute_on_behalf_summary(self):
+        # one search for every step of a list (My Approvals reads it per row)
+        delegators = self._approval_delegators_by_step()
         for step in self:
             step.on_behalf_summary = (
                 ", ".join(
@@ -26,7 +30,7 @@ class CrossdeptTicketStep(models.Model):
                         delegate=delegate.name,
                         user=delegator.name,
                     )
-                    for delegate, delegator in step._approval_delegators().items()
+                    for delegate, delegator in delegators.get(step.id, {}).items()
                 )
                 or False
             )
@@ -40,23 +44,30 @@ class CrossdeptTicketStep(models.Model):
         return res
 
     def _approval_delegators(self):
-        if self.kind != "approval" or not self.id:
+        self.ensure_one()
+        return self._approval_delegators_by_step().get(self.id, {})
+
+    def _approval_delegators_by_step(self):
+        """{step id: {delegate: delegator}} of these approval steps, in one search."""
+        steps = self.filtered(lambda step: step.kind == "approval" and step.id)
+        if not steps:
             return {}
         # who decides on behalf of whom is part of the step the user reads
         events = (
             self.env["crossdept.ticket.event"]
             .sudo()
             .search(
-                [("step_id", "=", self.id), ("event_type", "=", "approval_delegate")],
+                [("step_id", "in", steps.ids), ("event_type", "=", "approval_delegate")],
                 order="id",
             )
         )
-        approvers = self.approver_ids
-        return {
-            event.to_user_id: event.from_user_id
-            for event in events
-            if event.to_user_id in approvers
-        }
+        approvers = {step.id: step.approver_ids for step in steps}
+        result = defaultdict(dict)
+        for event in events:
+            step_id = event.step_id.id
+            if event.to_user_id in approvers[step_id]:
+                result[step_id][event.to_user_id] = event.from_user_id
+        return result
 
     def _approval_record(self, user, decision, reason, attachments=None):
         delegator = self._approval_delegators().get(user)
