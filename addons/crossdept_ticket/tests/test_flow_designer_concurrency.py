@@ -5,7 +5,7 @@ import uuid
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from .common_concurrency import TIMEOUT, retrying
 
@@ -36,6 +36,8 @@ class TestFlowDesignerConcurrency(TransactionCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["res.users"].browse([self.alice, self.bob]).write({"active": False})
 
+    # the second transaction's serialization failure is expected (and retried)
+    @mute_logger("odoo.sql_db")
     def test_second_editor_is_told_who_changed_the_draft(self):
         env_a = api.Environment(self.registry.cursor(), self.alice, {})
         env_b = api.Environment(self.registry.cursor(), self.bob, {})
