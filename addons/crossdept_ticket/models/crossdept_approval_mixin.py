@@ -323,6 +323,30 @@ class CrossdeptApprovalMixin(models.AbstractModel):
             self._approval_apply_outcome()
         return True
 
+    def _approval_check_new_approver(self, user):
+        """Raise unless ``user`` may become an approver of this record (handed an
+        approval over, or added to it): not one already, not its requester where the
+        requester may not decide, and no refusal of the record's own."""
+        if user in self._approval_approvers():
+            raise UserError(
+                self.env._(
+                    "%(user)s is already an approver of %(record)s.",
+                    user=user.name,
+                    record=self.display_name,
+                )
+            )
+        if not self._approval_requester_may_decide() and user in self._approval_requester():
+            raise UserError(
+                self.env._(
+                    "%(user)s requested %(record)s and cannot approve it.",
+                    user=user.name,
+                    record=self.display_name,
+                )
+            )
+        refusal = self._approval_colleague_refusal(user)
+        if refusal:
+            raise UserError(refusal)
+
     def _approval_hand_over(self, user, reason):
         """The current user, an approver who has not decided yet, hands their
         decision to the colleague ``user`` (转交): ``user`` replaces them, so the
@@ -351,25 +375,7 @@ class CrossdeptApprovalMixin(models.AbstractModel):
                     record=self.display_name,
                 )
             )
-        if user in self._approval_approvers():
-            raise UserError(
-                self.env._(
-                    "%(user)s is already an approver of %(record)s.",
-                    user=user.name,
-                    record=self.display_name,
-                )
-            )
-        if not self._approval_requester_may_decide() and user in self._approval_requester():
-            raise UserError(
-                self.env._(
-                    "%(user)s requested %(record)s and cannot approve it.",
-                    user=user.name,
-                    record=self.display_name,
-                )
-            )
-        refusal = self._approval_colleague_refusal(user)
-        if refusal:
-            raise UserError(refusal)
+        self._approval_check_new_approver(user)
         self._approval_replace_approver(me, user)
         self._on_approval_handed_over(me, user, reason)
         return True

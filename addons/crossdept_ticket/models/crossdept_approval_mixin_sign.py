@@ -202,25 +202,7 @@ class CrossdeptApprovalMixin(models.AbstractModel):
         if me in users:
             raise UserError(self.env._("Add somebody else than yourself."))
         for user in users:
-            if user in self._approval_approvers():
-                raise UserError(
-                    self.env._(
-                        "%(user)s is already an approver of %(record)s.",
-                        user=user.name,
-                        record=self.display_name,
-                    )
-                )
-            if not self._approval_requester_may_decide() and user in self._approval_requester():
-                raise UserError(
-                    self.env._(
-                        "%(user)s requested %(record)s and cannot approve it.",
-                        user=user.name,
-                        record=self.display_name,
-                    )
-                )
-            refusal = self._approval_colleague_refusal(user)
-            if refusal:
-                raise UserError(refusal)
+            self._approval_check_new_approver(user)
         if position == "alongside":
             self._approval_store_approvers(users)
         else:
