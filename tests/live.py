@@ -54,8 +54,30 @@ def copy_database(name):
     return db
 
 
-def drop_database(db):
-    psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+def drop_database(db, attempts=5):
+    """Drop a test database and its filestore. A process that was just stopped (a
+    restore, a server) may still be connecting, so a refused drop is retried; the
+    last refusal is raised with what PostgreSQL said."""
+    for attempt in range(attempts):
+        result = subprocess.run(
+            [
+                "psql",
+                "-X",
+                "-tAq",
+                "-d",
+                "postgres",
+                "-c",
+                f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)',
+            ],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ),
+        )
+        if result.returncode == 0:
+            break
+        if attempt == attempts - 1:
+            raise RuntimeError(f"could not drop database {db}: {result.stderr.strip()}")
+        time.sleep(2)
     shutil.rmtree(filestore(db), ignore_errors=True)
 
 
