@@ -12,6 +12,8 @@ from odoo.addons.crossdept_ticket.tools.duration import (
     format_percent,
 )
 
+ALL_DEPARTMENTS_GROUP = "crossdept_analytics.group_crossdept_analytics_all"
+
 # KPI code -> aggregate over crossdept_analytics_ticket
 # Rates are percentages of the tickets of the period; handling times are the
 # cycle hours of tickets closed in the period.
@@ -148,6 +150,17 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             # a rule reaching another table through a join: filter by its ids
             return SQL("%s IN %s", SQL.identifier(alias, "id"), records._search([]).subselect())
         return query.where_clause
+
+    @api.model
+    def _visible_tickets_condition(self, column):
+        """A condition on a column of ticket ids: the tickets the process views
+        (variants, rework, ping-pong, bottlenecks) count for the reader. Every
+        ticket with "Analytics: all departments", else those the ticket rules let
+        the reader open, archived ones included."""
+        if self.env.su or self.env.user.has_group(ALL_DEPARTMENTS_GROUP):
+            return SQL("TRUE")
+        tickets = self.env["crossdept.ticket"].with_context(active_test=False)
+        return SQL("%s IN %s", column, tickets._search([]).subselect())
 
     @api.model
     def _filter_condition(self, filters, alias="a"):

@@ -20,6 +20,7 @@ class CrossdeptProcessPingpong(models.Model):
 
     @property
     def _table_query(self):
+        visible = self.env["crossdept.analytics.kpi"]._visible_tickets_condition(SQL("e.ticket_id"))
         return SQL(
             """
             WITH transfers AS (
@@ -32,6 +33,7 @@ class CrossdeptProcessPingpong(models.Model):
                    AND e.from_department_id IS NOT NULL
                    AND e.to_department_id IS NOT NULL
                    AND e.from_department_id <> e.to_department_id
+                   AND %s
                 WINDOW w AS (PARTITION BY e.ticket_id ORDER BY e.event_date, e.id)
             )
             SELECT MIN(tr.id) AS id,
@@ -46,5 +48,6 @@ class CrossdeptProcessPingpong(models.Model):
              WHERE tr.prev_from = tr.to_id AND tr.prev_to = tr.from_id
           GROUP BY LEAST(tr.from_id, tr.to_id), GREATEST(tr.from_id, tr.to_id),
                    t.flow_id, tr.company_id
-            """
+            """,
+            visible,
         )

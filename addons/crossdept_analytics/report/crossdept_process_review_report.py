@@ -9,9 +9,9 @@ from odoo.addons.crossdept_ticket.tools.duration import (
     format_percent,
 )
 
+from ..models.crossdept_analytics_kpi import ALL_DEPARTMENTS_GROUP
 from ..wizard.crossdept_process_review_wizard import previous_quarter
 
-ALL_DEPARTMENTS_GROUP = "crossdept_analytics.group_crossdept_analytics_all"
 REVIEW_KPIS = [
     "ticket_count",
     "avg_hours",

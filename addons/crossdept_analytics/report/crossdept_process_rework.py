@@ -23,6 +23,7 @@ class CrossdeptProcessRework(models.Model):
 
     @property
     def _table_query(self):
+        visible = self.env["crossdept.analytics.kpi"]._visible_tickets_condition(SQL("s.ticket_id"))
         return SQL(
             """
             WITH per_step AS (
@@ -31,6 +32,7 @@ class CrossdeptProcessRework(models.Model):
                        COUNT(*) FILTER (WHERE e.event_type = 'step_return') AS return_count
                   FROM crossdept_ticket_step s
                   JOIN crossdept_ticket_event e ON e.step_id = s.id
+                 WHERE %s
               GROUP BY s.id, s.flow_step_id, s.company_id
             )
             SELECT MIN(p.id) AS id,
@@ -47,5 +49,6 @@ class CrossdeptProcessRework(models.Model):
               FROM per_step p
               JOIN crossdept_flow_step fs ON fs.id = p.flow_step_id
           GROUP BY fs.flow_id, p.flow_step_id, p.company_id
-            """
+            """,
+            visible,
         )

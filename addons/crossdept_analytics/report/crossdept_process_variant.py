@@ -61,10 +61,13 @@ class CrossdeptProcessVariant(models.Model):
                     ON e.ticket_id = t.id AND e.event_type IN ('step_ready', 'step_done')
                   JOIN crossdept_ticket_step s ON s.id = e.step_id
                  WHERE t.state = 'done' AND t.flow_id IS NOT NULL
+                   AND %s
               GROUP BY t.id, t.flow_id, t.company_id
             """,
             # the path in the reader's language
             self.env.lang or "en_US",
+            # the tickets the reader may count
+            self.env["crossdept.analytics.kpi"]._visible_tickets_condition(SQL("t.id")),
         )
 
     def action_open_tickets(self):

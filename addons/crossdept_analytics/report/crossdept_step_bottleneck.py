@@ -28,6 +28,9 @@ class CrossdeptStepBottleneck(models.Model):
 
     @property
     def _table_query(self):
+        visible = self.env["crossdept.analytics.kpi"]._visible_tickets_condition(
+            SQL("ts.ticket_id")
+        )
         return SQL(
             """
             WITH durations AS (
@@ -41,6 +44,7 @@ class CrossdeptStepBottleneck(models.Model):
                  WHERE ts.state = 'done'
                    AND ts.date_ready IS NOT NULL
                    AND ts.date_done IS NOT NULL
+                   AND %s
             ), per_step AS (
                 SELECT flow_step_id,
                        COUNT(*) AS sample_count,
@@ -68,5 +72,6 @@ class CrossdeptStepBottleneck(models.Model):
                                 ORDER BY COALESCE(p.total_sum, 0) DESC) AS bottleneck_rank
               FROM crossdept_flow_step fs
          LEFT JOIN per_step p ON p.flow_step_id = fs.id
-            """
+            """,
+            visible,
         )

@@ -266,6 +266,79 @@ class TestAnalyticsVisibility(VisibilityCase):
 
 
 @tagged("post_install", "-at_install")
+class TestProcessViewVisibility(VisibilityCase):
+    """Variants, rework and bottlenecks count the tickets the reader may open (the
+    analyst: every department), not the whole company's."""
+
+    def _visible(self, user):
+        if user == self.analyst:
+            return self.tickets
+        return self.env["crossdept.ticket"].with_user(user).search([("id", "in", self.tickets.ids)])
+
+    def _readers(self):
+        """Each reader, the cache emptied before: rows of these views may have the
+        same ids for two readers and different figures (one transaction here, one
+        request each in the web client)."""
+        for user in [*self.expected, self.it_user]:
+            self.env.invalidate_all()
+            yield user
+
+    def test_variants(self):
+        flows = self.tickets.flow_id
+        for user in self._readers():
+            with self.subTest(user=user.login):
+                expected = {}
+                for ticket in self._visible(user):
+                    expected[ticket.flow_id] = expected.get(ticket.flow_id, 0) + 1
+                rows = (
+                    self.env["crossdept.process.variant"]
+                    .with_user(user)
+                    .search([("flow_id", "in", flows.ids)])
+                )
+                self.assertEqual({row.flow_id: row.ticket_count for row in rows}, expected)
+                # one step each: the path is the step's name
+                self.assertEqual(
+                    {row.flow_id: row.variant for row in rows},
+                    {flow: flow.step_ids.name for flow in expected},
+                )
+        # Finance's manager: Finance's own ticket and the one Finance asked IT for
+        self.assertEqual(
+            self._visible(self.finance_manager), self.finance_ticket | self.cross_ticket
+        )
+
+    def test_rework_rows(self):
+        for user in self._readers():
+            with self.subTest(user=user.login):
+                expected = {}
+                for ticket in self._visible(user):
+                    for step in ticket.step_ids:
+                        expected[step.flow_step_id] = expected.get(step.flow_step_id, 0) + 1
+                rows = (
+                    self.env["crossdept.process.rework"]
+                    .with_user(user)
+                    .search([("flow_step_id", "in", self.flow_steps.ids)])
+                )
+                self.assertEqual({row.flow_step_id: row.ticket_count for row in rows}, expected)
+
+    def test_bottleneck_samples(self):
+        for user in self._readers():
+            with self.subTest(user=user.login):
+                expected = dict.fromkeys(self.flow_steps, 0)
+                for ticket in self._visible(user):
+                    for step in ticket.step_ids:
+                        expected[step.flow_step_id] += 1
+                rows = (
+                    self.env["crossdept.step.bottleneck"]
+                    .with_user(user)
+                    .search([("flow_step_id", "in", self.flow_steps.ids)])
+                )
+                self.assertEqual({row.flow_step_id: row.sample_count for row in rows}, expected)
+                # three hours of work on each step counted, whoever reads them
+                for row in rows.filtered("sample_count"):
+                    self.assertAlmostEqual(row.work_hours, 3.0)
+
+
+@tagged("post_install", "-at_install")
 class TestDashboardVisibility(VisibilityCase):
     """The dashboard's figures, what its tiles and rows open, and the quarterly
     review, as each reader."""
@@ -432,6 +505,20 @@ class TestDashboardVisibilityRpc(HttpCase, VisibilityCase):
                     fields=["name"],
                 )
                 self.assertEqual({fact["name"] for fact in facts}, set(tickets.mapped("name")))
+
+    def test_variants_over_rpc(self):
+        rows = self._call(
+            self.finance_manager,
+            "crossdept.process.variant",
+            "search_read",
+            [("flow_id", "in", self.tickets.flow_id.ids)],
+            fields=["flow_id", "ticket_count"],
+        )
+        # Finance's own ticket and the one Finance requested from IT, not IT's own
+        self.assertEqual(
+            sorted((row["flow_id"][0], row["ticket_count"]) for row in rows),
+            sorted([(self.finance_ticket.flow_id.id, 1), (self.cross_ticket.flow_id.id, 1)]),
+        )
 
     def test_member_is_refused_over_rpc(self):
         with self.assertRaisesRegex(
