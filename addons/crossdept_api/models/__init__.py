@@ -1,3 +1,4 @@
+from . import crossdept_outbox_mixin
 from . import crossdept_webhook_event_type
 from . import crossdept_webhook
 from . import crossdept_webhook_delivery

@@ -338,7 +338,7 @@ class TestWebhook(CrossdeptApiCase):
             )
         )
         self.Delivery.invalidate_model()
-        self.Delivery._gc_deliveries()
+        self.Delivery._gc_outbox()
         self.assertEqual((done | failed | pending).exists(), pending)
 
     def test_subscription_form(self):
