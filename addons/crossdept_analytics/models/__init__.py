@@ -1,3 +1,4 @@
+from . import crossdept_analytics_period_mixin
 from . import crossdept_analytics_kpi
 from . import crossdept_analytics_dashboard
 from . import crossdept_analytics_drilldown

@@ -106,11 +106,33 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 end=format_date(self.env, date_to),
             ),
             "filters": filters,
+            "scopes": self._dashboard_scopes(filters),
             "options": self._dashboard_options(),
             "tiles": self._dashboard_tiles(date_from, date_to, filters),
             "charts": self._dashboard_charts(date_from, date_to, filters),
             "bottlenecks": self.get_bottlenecks(date_from, date_to, filters=filters),
             "alerts": self._dashboard_alerts(filters),
+        }
+
+    @api.model
+    def _dashboard_scopes(self, filters):
+        """What "department" means in each block: the tiles and charts count tickets
+        in the department handling them, the bottlenecks steps in the department
+        working them (on any department's tickets)."""
+        department = self.env["hr.department"].browse(filters["department_id"])
+        if not department:
+            return {
+                "tickets": self.env._("Tickets, each in the department handling it"),
+                "steps": self.env._("Steps, each in the department working it"),
+            }
+        return {
+            "tickets": self.env._(
+                "Tickets handled by %(department)s", department=department.display_name
+            ),
+            "steps": self.env._(
+                "Steps worked by %(department)s, on any department's tickets",
+                department=department.display_name,
+            ),
         }
 
     @api.model
@@ -226,6 +248,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                     "date_from": fields.Date.to_string(date_from),
                     "date_to": fields.Date.to_string(date_to),
                     "department_id": department_id,
+                    # the facts without a department, not all of them
+                    "without_department": not department_id,
                 }
                 for (_index, department_id), row in per_department.items()
             ),
@@ -234,7 +258,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         charts.append(
             {
                 "kpi": "ticket_count",
-                "label": self.env._("Tickets per department"),
+                "label": self.env._("Tickets per handling department"),
                 "unit": "count",
                 "layout": "rows",
                 "bars": bars,

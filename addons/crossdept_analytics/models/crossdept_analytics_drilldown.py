@@ -5,7 +5,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 from .crossdept_analytics_kpi import (
-    KPI_FACT_DOMAIN,
+    KPI_FACT_FILTER,
     KPI_FACT_GROUP,
 )
 
@@ -20,33 +20,12 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _fact_domain(self, date_from, date_to, filters):
-        domain = [
-            ("company_id", "in", self.env.companies.ids),
-            ("date", ">=", fields.Date.to_string(date_from)),
-            ("date", "<=", fields.Date.to_string(date_to)),
-        ]
-        for column in ("department_id", "flow_id"):
-            if filters.get(column):
-                domain.append((column, "=", filters[column]))
-        return domain
-
-    @api.model
     def _overdue_domain(self, filters):
-        domain = [
-            ("state", "not in", ("done", "cancelled")),
-            ("date_deadline", "<", fields.Datetime.to_string(fields.Datetime.now())),
-            ("company_id", "in", self.env.companies.ids),
-        ]
+        """The live tickets the open overdue tile counts, in the terms of the facets
+        its list opens with (the handling department, as in the ticket facts)."""
+        domain = [("is_overdue", "=", True), ("company_id", "in", self.env.companies.ids)]
         if filters.get("department_id"):
-            # the handling department, as in the ticket facts
-            domain += [
-                "|",
-                ("assigned_department_id", "=", filters["department_id"]),
-                "&",
-                ("assigned_department_id", "=", False),
-                ("department_id", "=", filters["department_id"]),
-            ]
+            domain.append(("handling_department_id", "=", filters["department_id"]))
         if filters.get("flow_id"):
             domain.append(("flow_id", "=", filters["flow_id"]))
         return domain
@@ -60,24 +39,60 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         return domain
 
     @api.model
-    def action_open_kpi(self, kpi, date_from, date_to, department_id=False, flow_id=False):
+    def _drill_context(self, model, date_from, date_to, filters, department_field):
+        """The search facets of what a tile, bar or row opens: its period and the
+        dashboard's filters, shown as chips the reader sees and may remove
+        ("Period: 2026-11-07 ~ 2026-12-06", "Handled by: IT"). An action's own
+        domain would restrict the list unseen."""
+        context = {"create": False}
+        if date_from:
+            context["search_default_date_range"] = self.env[model]._date_range_value(
+                date_from, date_to
+            )
+        if filters.get("department_id"):
+            context[f"search_default_{department_field}"] = filters["department_id"]
+        if filters.get("flow_id"):
+            context["search_default_flow_id"] = filters["flow_id"]
+        return context
+
+    @api.model
+    def action_open_kpi(
+        self,
+        kpi,
+        date_from,
+        date_to,
+        department_id=False,
+        flow_id=False,
+        without_department=False,
+    ):
         """The records a tile or a bar counts: the ticket facts of the window the
         KPI is measured on (grouped by what a rate counts), or, for open overdue
-        tickets, the live tickets themselves."""
+        tickets, the live tickets themselves; every restriction is a facet.
+        ``without_department``: the facts no department handles (a bar of the
+        tickets per department)."""
         self._check_kpis([kpi])
         filters = self._dashboard_filters(department_id, flow_id)
         label = self._kpi_label(kpi)
         if kpi == "open_overdue":
+            context = self._drill_context(
+                "crossdept.ticket", False, False, filters, "handling_department_id"
+            )
             return {
                 "type": "ir.actions.act_window",
                 "name": label,
                 "res_model": "crossdept.ticket",
                 "views": [[False, "list"], [False, "form"]],
-                "domain": self._overdue_domain(filters),
-                "context": {"create": False},
+                "domain": [("company_id", "in", self.env.companies.ids)],
+                "context": {**context, "search_default_overdue": 1},
             }
         date_from, date_to = fields.Date.to_date(date_from), fields.Date.to_date(date_to)
-        context = {"create": False}
+        context = self._drill_context(
+            "crossdept.analytics.ticket", date_from, date_to, filters, "department_id"
+        )
+        if without_department:
+            context["search_default_no_department"] = 1
+        if KPI_FACT_FILTER.get(kpi):
+            context[f"search_default_{KPI_FACT_FILTER[kpi]}"] = 1
         if kpi in KPI_FACT_GROUP:
             context["group_by"] = [KPI_FACT_GROUP[kpi]]
         return {
@@ -97,7 +112,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 [False, "pivot"],
                 [False, "graph"],
             ],
-            "domain": self._fact_domain(date_from, date_to, filters) + KPI_FACT_DOMAIN[kpi],
+            "domain": [("company_id", "in", self.env.companies.ids)],
             "context": context,
         }
 
@@ -105,10 +120,14 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
     def action_open_bottleneck(
         self, flow_step_id, date_from, date_to, department_id=False, flow_id=False
     ):
-        """The finished step instances a bottleneck row sums."""
+        """The finished step instances a bottleneck row sums; its department is the
+        step's, every restriction a facet."""
         filters = self._dashboard_filters(department_id, flow_id)
         step = self.env["crossdept.flow.step"].browse(int(flow_step_id))
         date_from, date_to = fields.Date.to_date(date_from), fields.Date.to_date(date_to)
+        context = self._drill_context(
+            "crossdept.analytics.step", date_from, date_to, filters, "department_id"
+        )
         return {
             "type": "ir.actions.act_window",
             "name": self.env._(
@@ -123,12 +142,12 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 [False, "pivot"],
                 [False, "graph"],
             ],
-            "domain": [
-                ("flow_step_id", "=", step.id),
-                ("state", "=", "done"),
-                *self._fact_domain(date_from, date_to, filters),
-            ],
-            "context": {"create": False},
+            "domain": [("company_id", "in", self.env.companies.ids)],
+            "context": {
+                **context,
+                "search_default_flow_step_id": step.id,
+                "search_default_done": 1,
+            },
         }
 
     @api.model
@@ -136,8 +155,13 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crossdept_analytics.crossdept_health_alert_action"
         )
-        action["domain"] = self._alert_domain(self._dashboard_filters(department_id, flow_id))
-        action["context"] = {}
+        filters = self._dashboard_filters(department_id, flow_id)
+        context = self._drill_context(
+            "crossdept.health.alert", False, False, filters, "department_id"
+        )
+        del context["create"]
+        action["domain"] = []
+        action["context"] = {**context, "search_default_open": 1}
         return action
 
     @api.model

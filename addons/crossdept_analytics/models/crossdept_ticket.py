@@ -1,6 +1,8 @@
 from collections import defaultdict
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
 
 
 class CrossdeptTicket(models.Model):
@@ -12,6 +14,34 @@ class CrossdeptTicket(models.Model):
         readonly=True,
         copy=False,
     )
+    # the department the analytics count a ticket in: its handling department, else
+    # its requesting one (the ticket facts' department_id)
+    handling_department_id = fields.Many2one(
+        "hr.department",
+        "Handled by",
+        compute="_compute_handling_department_id",
+        search="_search_handling_department_id",
+        help="The department handling the ticket (assigned, else requesting), as the "
+        "analytics count it.",
+    )
+
+    @api.depends("assigned_department_id", "department_id")
+    def _compute_handling_department_id(self):
+        for ticket in self:
+            ticket.handling_department_id = ticket.assigned_department_id or ticket.department_id
+
+    def _search_handling_department_id(self, operator, value):
+        if operator in expression.NEGATIVE_TERM_OPERATORS:
+            raise UserError(
+                self.env._("The department handling a ticket can only be searched for.")
+            )
+        return [
+            "|",
+            ("assigned_department_id", operator, value),
+            "&",
+            ("assigned_department_id", "=", False),
+            ("department_id", operator, value),
+        ]
 
     def _engine_fields(self):
         pilot = self.env._("a running Pilot, when the ticket's flow starts")

@@ -17,6 +17,7 @@ class CrossdeptAnalyticsStep(models.Model):
 
     _name = "crossdept.analytics.step"
     _description = "Step Analysis"
+    _inherit = ["crossdept.analytics.period.mixin"]
     _auto = False
     _order = "date desc, id desc"
     _rec_name = "name"

@@ -22,6 +22,7 @@ class CrossdeptAnalyticsTicket(models.Model):
 
     _name = "crossdept.analytics.ticket"
     _description = "Ticket Analysis"
+    _inherit = ["crossdept.analytics.period.mixin"]
     _auto = False
     _order = "date desc, id desc"
     _rec_name = "name"

@@ -1,8 +1,44 @@
 from datetime import datetime, timedelta
 
+from lxml import etree
+
 from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.crossdept_ticket.tests.common_flow import CrossdeptFlowCase
+
+# fields the web client searches with "ilike" when a search default names them
+ILIKE_TYPES = ("char", "text", "html", "many2many", "one2many")
+
+
+def drill_domain(env, action):
+    """The domain of the list ``action`` opens for ``env``'s user, as the web client
+    builds it: the action's domain and, for each ``search_default_<name>`` of its
+    context, the search view's filter of that name or a facet on that field. A
+    default the search view does not offer fails: the list would not show it."""
+    Model = env[action["res_model"]]
+    arch = Model.get_views([(False, "search")])["views"]["search"]["arch"]
+    search = etree.fromstring(arch)
+    domain = list(action.get("domain") or [])
+    for key, value in action.get("context", {}).items():
+        name = key.removeprefix("search_default_")
+        if name == key or not value:
+            continue
+        node = search.find(f".//filter[@name='{name}']")
+        if node is not None:
+            domain += safe_eval(node.get("domain"), {"uid": env.uid, "context": env.context})
+            continue
+        node = search.find(f".//field[@name='{name}']")
+        if node is None:
+            raise AssertionError(f"{Model._name}'s search view has no {name} to show")
+        operator = "ilike" if Model._fields[name].type in ILIKE_TYPES else "="
+        domain.append((name, operator, value))
+    return domain
+
+
+def drilled(env, action):
+    """The records the list ``action`` opens shows to ``env``'s user."""
+    return env[action["res_model"]].search(drill_domain(env, action))
 
 
 class CrossdeptAnalyticsCase(CrossdeptFlowCase):

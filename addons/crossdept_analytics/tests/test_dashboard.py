@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from .common import CrossdeptAnalyticsCase
+from .common import CrossdeptAnalyticsCase, drilled
 
 MARCH = ("2020-03-01", "2020-03-31")
 FEBRUARY = ("2020-02-01", "2020-02-29")
@@ -124,7 +124,7 @@ class TestDashboard(CrossdeptAnalyticsCase):
 
     def _opened(self, action):
         """The records an action shows to the manager."""
-        return self.env[action["res_model"]].with_user(self.it_manager).search(action["domain"])
+        return drilled(self.env(user=self.it_manager), action)
 
     def _tile(self, data, kpi):
         return next(tile for tile in data["tiles"] if tile["kpi"] == kpi)
@@ -334,7 +334,7 @@ class TestDashboard(CrossdeptAnalyticsCase):
         self.assertEqual(it_only["count"], 1)
         action = self.Kpi.action_open_alerts(department_id=self.dept_it.id)
         self.assertEqual(
-            self.env["crossdept.health.alert"].with_user(self.it_manager).search(action["domain"]),
+            self._opened(action),
             it_alert,
         )
         finance = alerts.filtered(lambda alert: alert.department_id == self.dept_finance)

@@ -10,7 +10,7 @@ from odoo.tools import SQL
 from odoo.addons.crossdept_ticket.tests.common import MANAGER, USER
 from odoo.addons.crossdept_ticket.tests.refusal import acl_refusal
 
-from .common import CrossdeptAnalyticsCase
+from .common import CrossdeptAnalyticsCase, drilled
 
 MARCH = ("2020-03-01", "2020-03-31")
 ALL_DEPARTMENTS = "crossdept_analytics.group_crossdept_analytics_all"
@@ -399,10 +399,10 @@ class TestDashboardVisibility(VisibilityCase):
             Kpi = self.env["crossdept.analytics.kpi"].with_user(user)
             with self.subTest(user=user.login):
                 action = Kpi.action_open_kpi("ticket_count", *MARCH)
-                facts = self.env[action["res_model"]].with_user(user).search(action["domain"])
+                facts = drilled(self.env(user=user), action)
                 self.assertEqual(facts.ticket_id, tickets)
                 action = Kpi.action_open_bottleneck(self.audit.id, *MARCH)
-                facts = self.env[action["res_model"]].with_user(user).search(action["domain"])
+                facts = drilled(self.env(user=user), action)
                 self.assertEqual(facts.ticket_id, tickets & self.finance_ticket)
 
     def test_plain_member_is_refused_the_dashboard(self):

@@ -78,7 +78,7 @@ export class CrossdeptKpiChart extends Component {
 /** The steps taking the largest share of step time; each row opens its steps. */
 export class CrossdeptBottlenecks extends Component {
     static template = "crossdept_analytics.Bottlenecks";
-    static props = { steps: Array, onOpen: Function };
+    static props = { scope: String, steps: Array, onOpen: Function };
 
     hours(value) {
         return formatHours(value);
@@ -193,6 +193,7 @@ export class CrossdeptDashboard extends Component {
     openBar(chart, bar) {
         return this.open("action_open_kpi", [chart.kpi, bar.date_from, bar.date_to], {
             department_id: bar.department_id,
+            without_department: Boolean(bar.without_department),
         });
     }
 
