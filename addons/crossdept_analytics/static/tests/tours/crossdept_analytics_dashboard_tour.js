@@ -1,4 +1,8 @@
 import { registry } from "@web/core/registry";
+import { user } from "@web/core/user";
+import { utils as uiUtils } from "@web/core/ui/ui_service";
+
+const isSmall = () => uiUtils.isSmall();
 
 const backToDashboard = {
     content: "Back to the dashboard",
@@ -124,4 +128,121 @@ registry.category("web_tour.tours").add("crossdept_analytics_dashboard_bars_tour
             },
         },
     ],
+});
+
+// what the manager tour reads on the page, in the language it runs in: only
+// assertions use text, selectors use classes and data attributes
+const MANAGER_LABELS = {
+    en: { tickets: "Tickets, each in the department handling it", handled: "Tickets handled by" },
+    zh: { tickets: "工单：按处理部门计", handled: "处理的工单" },
+};
+
+/** A department manager's round trip, in any language and screen size: drill into
+ * a tile, see what the list is filtered on, come back with the filters kept. */
+registry.category("web_tour.tours").add("crossdept_analytics_manager_tour", {
+    url: "/odoo/crossdept-dashboard",
+    steps: () => {
+        const labels = user.lang.startsWith("zh") ? MANAGER_LABELS.zh : MANAGER_LABELS.en;
+        const picked = {};
+        const steps = [
+            {
+                content: "The tiles say which department counts a ticket, in the user's language",
+                trigger: `.o_crossdept_scope_tickets:contains('${labels.tickets}')`,
+            },
+            {
+                content: "The steps block says which department counts a step",
+                trigger: ".o_crossdept_bottlenecks .o_crossdept_scope_steps",
+            },
+            {
+                content: "Filter on the department of the first bar of the tickets per department",
+                trigger:
+                    ".o_crossdept_chart[data-kpi='ticket_count'] .o_crossdept_bar:not([data-key='False'])",
+                run() {
+                    const bar = document.querySelector(
+                        ".o_crossdept_chart[data-kpi='ticket_count'] .o_crossdept_bar:not([data-key='False'])",
+                    );
+                    const select = document.querySelector(".o_crossdept_filter_department");
+                    select.value = bar.dataset.key;
+                    picked.id = bar.dataset.key;
+                    picked.count = bar.dataset.value;
+                    picked.name = select.selectedOptions[0].textContent.trim();
+                    select.dispatchEvent(new Event("change", { bubbles: true }));
+                },
+            },
+            {
+                content: "The tiles now count the tickets that department handles",
+                trigger: `.o_crossdept_dashboard:not([data-department='0']) .o_crossdept_scope_tickets:contains('${labels.handled}')`,
+            },
+            {
+                content: "Open the tickets of the ticket count tile, as many as its bar said",
+                trigger: ".o_crossdept_tile[data-kpi='ticket_count']",
+                run(helpers) {
+                    const value = Number(this.anchor.dataset.value);
+                    if (value !== Number(picked.count)) {
+                        throw new Error(
+                            `The tile counts ${value} tickets, its bar ${picked.count}`,
+                        );
+                    }
+                    return helpers.click();
+                },
+            },
+            {
+                content: "The list of the tile opens",
+                trigger: ".o_list_view .o_data_row",
+            },
+        ];
+        if (isSmall()) {
+            steps.push({
+                content: "On a phone, show the search bar",
+                trigger: ".o_control_panel button:has(.fa-search)",
+                run: "click",
+            });
+        }
+        steps.push(
+            {
+                content:
+                    "The list shows its period and department as facets; as many rows as the tile",
+                trigger: ".o_searchview_facet ~ .o_searchview_facet",
+                run() {
+                    const facets = [...document.querySelectorAll(".o_searchview_facet")].map(
+                        (facet) => facet.textContent,
+                    );
+                    if (!facets.some((text) => text.includes(picked.name))) {
+                        throw new Error(`No facet of ${picked.name} among ${facets.join(" | ")}`);
+                    }
+                    if (
+                        !facets.some((text) => /\d{4}-\d{2}-\d{2}\D+\d{4}-\d{2}-\d{2}/.test(text))
+                    ) {
+                        throw new Error(`No facet of the period among ${facets.join(" | ")}`);
+                    }
+                    const limit = document.querySelector(".o_pager_limit");
+                    const rows = limit
+                        ? Number(limit.textContent)
+                        : document.querySelectorAll(".o_data_row").length;
+                    if (rows !== Number(picked.count)) {
+                        throw new Error(`The list has ${rows} tickets, the tile ${picked.count}`);
+                    }
+                },
+            },
+            {
+                content: "Back to the dashboard",
+                trigger: ".o_breadcrumb .o_back_button",
+                run: "click",
+            },
+            {
+                content: "Back on the dashboard, its department filter is kept, with no error",
+                trigger: ".o_crossdept_dashboard:not([data-department='0']) .o_crossdept_tile",
+                run() {
+                    const select = document.querySelector(".o_crossdept_filter_department");
+                    if (select.value !== picked.id) {
+                        throw new Error(`The filter is ${select.value}, not ${picked.id}`);
+                    }
+                    if (document.querySelector(".o_error_dialog")) {
+                        throw new Error("An error dialog is open");
+                    }
+                },
+            },
+        );
+        return steps;
+    },
 });
