@@ -41,14 +41,20 @@ registry.category("web_tour.tours").add("crossdept_analytics_dashboard_tour", {
             run: "selectByLabel Tour department",
         },
         {
-            content: "Open the open overdue tickets",
-            trigger: ".o_crossdept_tile[data-kpi='open_overdue']:contains('1')",
+            content: "Once filtered on the department, open the open overdue tickets",
+            trigger:
+                ".o_crossdept_dashboard:not([data-department='0']) .o_crossdept_tile[data-kpi='open_overdue']:contains('1')",
             run: "click",
         },
         {
             content: "They are the live overdue tickets, not facts of closed ones",
             trigger:
                 ".o_list_view:not(:has(.o_data_row ~ .o_data_row)) .o_data_row:contains('Tour overdue ticket')",
+        },
+        {
+            content: "The list shows what it is filtered on: overdue, the handling department",
+            trigger:
+                ".o_searchview:has(.o_searchview_facet:contains('Tour department')) .o_searchview_facet:contains('Overdue')",
         },
         backToDashboard,
         {
@@ -223,6 +229,21 @@ registry.category("web_tour.tours").add("crossdept_analytics_manager_tour", {
                         throw new Error(`The list has ${rows} tickets, the tile ${picked.count}`);
                     }
                 },
+            },
+            {
+                content: "The department facet can be removed",
+                trigger: ".o_searchview_facet .o_facet_remove",
+                run() {
+                    const facet = [...document.querySelectorAll(".o_searchview_facet")].find(
+                        (facet) => facet.textContent.includes(picked.name),
+                    );
+                    facet.querySelector(".o_facet_remove").click();
+                },
+            },
+            {
+                content: "Only the period facet is left",
+                trigger:
+                    ".o_searchview:has(.o_searchview_facet):not(:has(.o_searchview_facet ~ .o_searchview_facet))",
             },
             {
                 content: "Back to the dashboard",
