@@ -122,7 +122,10 @@ export class CrossdeptDashboard extends Component {
             dateTo: filters.dateTo || "",
             departmentId: filters.departmentId || 0,
             flowId: filters.flowId || 0,
+            loading: false,
         });
+        // only the answer to the last request is shown (filters changed quickly)
+        this.lastRequest = 0;
         useSetupAction({
             getLocalState: () => {
                 const { period, dateFrom, dateTo, departmentId, flowId } = this.state;
@@ -138,13 +141,25 @@ export class CrossdeptDashboard extends Component {
         if (period === "custom" && (!dateFrom || !dateTo)) {
             return;
         }
-        const data = await this.orm.call(KPI_MODEL, "get_dashboard", [], {
-            period,
-            date_from: period === "custom" ? dateFrom : false,
-            date_to: period === "custom" ? dateTo : false,
-            department_id: departmentId || false,
-            flow_id: flowId || false,
-        });
+        const request = ++this.lastRequest;
+        this.state.loading = true;
+        let data;
+        try {
+            data = await this.orm.call(KPI_MODEL, "get_dashboard", [], {
+                period,
+                date_from: period === "custom" ? dateFrom : false,
+                date_to: period === "custom" ? dateTo : false,
+                department_id: departmentId || false,
+                flow_id: flowId || false,
+            });
+        } finally {
+            if (request === this.lastRequest) {
+                this.state.loading = false;
+            }
+        }
+        if (request !== this.lastRequest) {
+            return;
+        }
         this.state.data = data;
         if (period !== "custom") {
             this.state.dateFrom = data.date_from;
