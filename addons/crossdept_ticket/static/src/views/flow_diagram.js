@@ -12,12 +12,17 @@ import { standardFieldProps } from "@web/views/fields/standard_field_props";
  * steps an urgent ticket skips are marked) or the flow a ticket runs, each step
  * coloured by its state there, with its holder and deadline.
  * Options: ``ticket``: colour the steps by the state of this ticket's steps.
+ *
+ * Other addons draw other facts on the same diagram by extending the component:
+ * ``fetchData`` (the BPMN and what to draw), ``fit`` (the first zoom) and
+ * ``decorate`` (markers and overlays).
  */
 
 const LIB = "/crossdept_ticket/static/lib/bpmn-js";
 let viewerClass = null;
 
-async function loadBpmnViewer() {
+/** bpmn-js's NavigatedViewer class, loaded once, with its styles. */
+export async function loadBpmnViewer() {
     await Promise.all([
         loadCSS(`${LIB}/assets/diagram-js.css`),
         loadCSS(`${LIB}/assets/bpmn-js.css`),
@@ -66,18 +71,31 @@ export class CrossdeptFlowDiagram extends Component {
         if (!flowId) {
             return;
         }
-        const ticketId = props.ticket && props.record.resId;
-        const data = await this.orm.call("crossdept.flow", "diagram_data", [[flowId]], {
-            ticket_id: ticketId || false,
-        });
+        const data = await this.fetchData(flowId, props);
         const BpmnJS = await loadBpmnViewer();
         if (!this.viewer) {
             this.viewer = new BpmnJS({ container: this.canvasRef.el });
         }
         await this.viewer.importXML(data.xml);
+        this.fit(this.viewer.get("canvas"), props);
+        this.decorate(data, props);
+    }
+
+    /** The diagram's BPMN and steps, and for a ticket the state of its steps. */
+    fetchData(flowId, props) {
+        const ticketId = props.ticket && props.record.resId;
+        return this.orm.call("crossdept.flow", "diagram_data", [[flowId]], {
+            ticket_id: ticketId || false,
+        });
+    }
+
+    fit(canvas) {
+        canvas.zoom("fit-viewport", "auto");
+    }
+
+    decorate(data, props) {
         const canvas = this.viewer.get("canvas");
         const overlays = this.viewer.get("overlays");
-        canvas.zoom("fit-viewport", "auto");
         const urgent = props.record.data.priority === "3";
         for (const step of data.steps) {
             if (step.kind === "approval") {
