@@ -1,10 +1,25 @@
 from lxml import etree
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
+from odoo.addons.crossdept_ticket.tools import bpmn_export
 from odoo.addons.crossdept_ticket.tools.duration import format_hours, format_percent
 
 SVG_NS = "http://www.w3.org/2000/svg"
+
+# the figures of a step on the analytics diagram, in the order of its measure menu:
+# (key, unit); their labels are in _step_measures
+STEP_MEASURES = [
+    ("wait_median", "hours"),
+    ("wait_p90", "hours"),
+    ("work_median", "hours"),
+    ("work_p90", "hours"),
+    ("breach_share", "percent"),
+    ("rework_count", "count"),
+    ("transfer_rate", "percent"),
+]
 
 
 def _heat_colour(ratio):
@@ -132,6 +147,140 @@ class CrossdeptFlow(models.Model):
     def action_detect_recommendations(self):
         self.env["crossdept.approval.recommendation"]._detect(self)
         return True
+
+    def action_view_step_heat(self):
+        """The flow version's diagram with the figures of its steps."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.client",
+            "tag": "crossdept_analytics.flow_heat",
+            "name": self.env._("Diagram of %(flow)s", flow=self.display_name),
+            "params": {"flow_ids": self.ids},
+        }
+
+    @api.model
+    def _step_measures(self):
+        labels = {
+            "wait_median": self.env._("Waiting, median"),
+            "wait_p90": self.env._("Waiting, 90th percentile"),
+            "work_median": self.env._("Handling, median"),
+            "work_p90": self.env._("Handling, 90th percentile"),
+            "breach_share": self.env._("SLA breached"),
+            "rework_count": self.env._("Rework"),
+            "transfer_rate": self.env._("Transferred"),
+        }
+        return [{"key": key, "label": labels[key], "unit": unit} for key, unit in STEP_MEASURES]
+
+    @api.readonly
+    def get_step_figures(self, pilot_id=False, date_from=False, date_to=False):
+        """Per step of this flow version, over the step facts the reader may see
+        (their record rules): median and 90th percentile of the waiting time (ready
+        to started) and of the handling time (started to done) of the finished
+        steps, the share of them done after their deadline, the rework (steps done
+        again, returns) and the share of the steps transferred to someone else.
+
+        Steps never reached (pending, skipped, cancelled) do not count. An approval
+        starts when it is decided (step facts): its time is waiting. ``pilot_id``:
+        only the pilot's tickets that ran this version (its arm). Returns the
+        diagram to draw (``diagram_data``) with ``figures`` by BPMN element and the
+        ``measures`` to colour by."""
+        self.ensure_one()
+        date_from = fields.Date.to_date(date_from)
+        date_to = fields.Date.to_date(date_to)
+        if date_from and date_to and date_from > date_to:
+            raise UserError(self.env._("The period starts after it ends."))
+        Kpi = self.env["crossdept.analytics.kpi"]
+        conditions = [
+            SQL("a.flow_id = %s", self.id),
+            SQL("a.company_id IN %s", tuple(self.env.companies.ids)),
+            SQL("a.state IN ('ready', 'in_progress', 'done', 'rejected')"),
+            # the steps of the tickets the reader may see (record rules)
+            Kpi._rule_condition("crossdept.analytics.step", "a"),
+        ]
+        if date_from:
+            conditions.append(SQL("a.date >= %s", date_from))
+        if date_to:
+            conditions.append(SQL("a.date <= %s", date_to))
+        arm = False
+        if pilot_id:
+            pilot = self.env["crossdept.pilot"].browse(int(pilot_id))
+            pilot.check_access("read")
+            if self not in pilot.control_flow_id | pilot.variant_flow_id:
+                raise UserError(
+                    self.env._(
+                        "Flow version %(flow)s is not an arm of pilot %(pilot)s.",
+                        flow=self.display_name,
+                        pilot=pilot.name,
+                    )
+                )
+            arm = "control" if self == pilot.control_flow_id else "variant"
+            self.env["crossdept.ticket"].flush_model(["pilot_id", "pilot_arm"])
+            # the arm's tickets; which of them count is the facts' rules' business
+            conditions.append(
+                SQL(
+                    "a.ticket_id IN (SELECT id FROM crossdept_ticket"
+                    " WHERE pilot_id = %s AND pilot_arm = %s)",
+                    pilot.id,
+                    arm,
+                )
+            )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH f AS (
+                    SELECT a.flow_step_id, a.state, a.sla_met, a.transfer_count,
+                           a.rework_count,
+                           EXTRACT(EPOCH FROM COALESCE(a.date_started, a.date_ready)
+                                              - a.date_ready) / 3600.0 AS wait,
+                           EXTRACT(EPOCH FROM a.date_done
+                                              - COALESCE(a.date_started, a.date_ready))
+                               / 3600.0 AS work
+                      FROM crossdept_analytics_step a
+                     WHERE %(where)s
+                )
+                SELECT flow_step_id,
+                       count(*),
+                       count(*) FILTER (WHERE state = 'done'),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY wait)
+                           FILTER (WHERE state = 'done'),
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY wait)
+                           FILTER (WHERE state = 'done'),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY work)
+                           FILTER (WHERE state = 'done'),
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY work)
+                           FILTER (WHERE state = 'done'),
+                       100.0 * count(*) FILTER (WHERE state = 'done' AND NOT sla_met)
+                           / NULLIF(count(*) FILTER (WHERE state = 'done'), 0),
+                       sum(rework_count),
+                       100.0 * count(*) FILTER (WHERE transfer_count > 0) / count(*)
+                  FROM f
+              GROUP BY flow_step_id
+                """,
+                where=SQL(" AND ").join(conditions),
+            )
+        )
+        rows = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        figures = {}
+        for step in self.step_ids:
+            count, done, *values = rows.get(step.id) or (0, 0, *[None] * len(STEP_MEASURES))
+            figures[bpmn_export.element_id("Step", step.id)] = {
+                "flow_step_id": step.id,
+                "name": step.name,
+                "count": count,
+                "done_count": done,
+                **{
+                    key: float(value) if value is not None else None
+                    for (key, _unit), value in zip(STEP_MEASURES, values, strict=True)
+                },
+            }
+        return {
+            **self.diagram_data(),
+            "flow_id": self.id,
+            "title": self.display_name,
+            "arm": arm,
+            "figures": figures,
+            "measures": self._step_measures(),
+        }
 
     @api.model
     def _active_for(self, ticket_type, company):

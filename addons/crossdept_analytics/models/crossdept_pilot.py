@@ -352,6 +352,20 @@ class CrossdeptPilot(models.Model):
             "context": {"group_by": "pilot_arm"},
         }
 
+    def action_view_arm_diagrams(self):
+        """The diagrams of the two arms side by side, each with the figures of the
+        pilot's tickets that ran it."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.client",
+            "tag": "crossdept_analytics.flow_heat",
+            "name": self.env._("Diagrams of pilot %(pilot)s", pilot=self.name),
+            "params": {
+                "flow_ids": [self.control_flow_id.id, self.variant_flow_id.id],
+                "pilot_id": self.id,
+            },
+        }
+
     # ------------------------------------------------------------------
     # Routing
     # ------------------------------------------------------------------

@@ -66,6 +66,12 @@ class CrossdeptAnalyticsStep(models.Model):
     )
     transfer_count = fields.Integer("Transfers", readonly=True)
     escalation_count = fields.Integer("Escalations", readonly=True)
+    rework_count = fields.Integer(
+        "Rework",
+        readonly=True,
+        help="Times the step was done again after its first completion, plus the returns "
+        "to an earlier step its refusals caused.",
+    )
     value_adding = fields.Boolean(readonly=True)
 
     def _query(self):
@@ -74,9 +80,12 @@ class CrossdeptAnalyticsStep(models.Model):
             WITH ev AS (
                 SELECT step_id,
                        count(*) FILTER (WHERE event_type = 'transfer') AS transfer_count,
-                       count(*) FILTER (WHERE event_type = 'escalation') AS escalation_count
+                       count(*) FILTER (WHERE event_type = 'escalation') AS escalation_count,
+                       count(*) FILTER (WHERE event_type = 'step_done') AS done_count,
+                       count(*) FILTER (WHERE event_type = 'step_return') AS return_count
                   FROM crossdept_ticket_event
-                 WHERE step_id IS NOT NULL AND event_type IN ('transfer', 'escalation')
+                 WHERE step_id IS NOT NULL
+                   AND event_type IN ('transfer', 'escalation', 'step_done', 'step_return')
                  GROUP BY step_id
             )
             SELECT s.id,
@@ -106,7 +115,10 @@ class CrossdeptAnalyticsStep(models.Model):
                    COALESCE(ev.escalation_count, 0) AS escalation_count,
                    COALESCE(fs.value_adding, FALSE) AS value_adding,
                    COALESCE(t.assigned_department_id, t.department_id) AS ticket_department_id,
-                   t.department_id AS requesting_department_id
+                   t.department_id AS requesting_department_id,
+                   -- as crossdept.process.rework counts it: extra executions and returns
+                   GREATEST(COALESCE(ev.done_count, 0) - 1, 0) + COALESCE(ev.return_count, 0)
+                       AS rework_count
               FROM crossdept_ticket_step s
               JOIN crossdept_ticket t ON t.id = s.ticket_id
               JOIN crossdept_flow_step fs ON fs.id = s.flow_step_id

@@ -23,3 +23,4 @@ from . import test_reporting_schema
 from . import test_parquet_export
 from . import test_dashboard_scopes
 from . import test_dashboard_manager_tour
+from . import test_flow_heat
