@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import SQL
 
+from odoo.addons.crossdept_ticket.tests.common import MANAGER
 from odoo.addons.crossdept_ticket.tests.refusal import acl_refusal
 from odoo.addons.crossdept_ticket.tools import bpmn_export
 
@@ -49,6 +50,7 @@ class FlowHeatCase(CrossdeptAnalyticsCase):
                 },
             ],
             activate=False,
+            name="Heat flow",
         )
         cls.steps["Review"].write(
             {"reject_action": "return", "reject_return_step_id": cls.steps["Prepare"].id}
@@ -84,6 +86,7 @@ class FlowHeatCase(CrossdeptAnalyticsCase):
         department = requester.employee_id.department_id
         with freeze_time(when):
             ticket = cls._make_ticket(
+                title=f"{requester.name} {when:%d %H:%M}",
                 flow_id=False if by_type else cls.flow.id,
                 department_id=department.id,
                 assigned_department_id=department.id,
@@ -204,11 +207,11 @@ class TestFlowHeatFigures(FlowHeatCase):
         self.assertEqual(action["params"], {"flow_ids": self.flow.ids})
 
 
-@tagged("post_install", "-at_install")
-class TestFlowHeatPilot(FlowHeatCase):
+class FlowHeatPilotCase(FlowHeatCase):
     """A pilot of the flow against a second version, for the tickets Finance
-    requests, started after T1-T3: P1 (IT, control) waits 3 h in Prepare, P2
-    (Finance, variant) half an hour; both are routed by their type."""
+    requests, started after T1-T3; both tickets are routed by their type. P1 (IT,
+    control) waits 3 h in Prepare and is handled in 2 h; P2 (Finance, variant)
+    waits half an hour and is handled in 1 h. Their reviews are not decided."""
 
     @classmethod
     def setUpClass(cls):
@@ -227,9 +230,15 @@ class TestFlowHeatPilot(FlowHeatCase):
             cls.pilot.action_start()
         cls.p1 = cls._opened(cls.it_user, datetime(2020, 3, 9, 9), by_type=True)
         cls._act(cls.p1, "Prepare", "action_start", datetime(2020, 3, 9, 12))
+        cls._act(cls.p1, "Prepare", "action_finish", datetime(2020, 3, 9, 14))
         cls.p2 = cls._opened(cls.finance_user, datetime(2020, 3, 9, 9), by_type=True)
         cls._act(cls.p2, "Prepare", "action_start", datetime(2020, 3, 9, 9, 30))
+        cls._act(cls.p2, "Prepare", "action_finish", datetime(2020, 3, 9, 10, 30))
         cls._refresh()
+
+
+@tagged("post_install", "-at_install")
+class TestFlowHeatPilot(FlowHeatPilotCase):
 
     def test_each_arm_counts_its_pilot_tickets(self):
         self.assertEqual((self.p1.pilot_arm, self.p1.flow_id), ("control", self.flow))
@@ -239,14 +248,20 @@ class TestFlowHeatPilot(FlowHeatCase):
         control = self.flow.get_step_figures(pilot_id=self.pilot.id)
         variant = self.variant.get_step_figures(pilot_id=self.pilot.id)
         self.assertEqual((control["arm"], variant["arm"]), ("control", "variant"))
-        prepare = bpmn_export.element_id("Step", self.steps["Prepare"].id)
-        # P1 only, not T1-T3; started, not finished: reached, no time yet
-        self.assertEqual(control["figures"][prepare]["count"], 1)
-        self.assertEqual(control["figures"][prepare]["done_count"], 0)
-        self.assertIsNone(control["figures"][prepare]["wait_median"])
+        prepare = control["figures"][bpmn_export.element_id("Step", self.steps["Prepare"].id)]
+        # P1 only, not T1-T3
+        self.assertEqual((prepare["count"], prepare["done_count"]), (1, 1))
+        self.assertAlmostEqual(prepare["wait_median"], 3.0)
+        self.assertAlmostEqual(prepare["work_median"], 2.0)
+        # its review is ready, not decided: reached, no time yet
+        review = control["figures"][bpmn_export.element_id("Step", self.steps["Review"].id)]
+        self.assertEqual((review["count"], review["done_count"]), (1, 0))
+        self.assertIsNone(review["wait_median"])
         variant_prepare = self.variant.step_ids.filtered(lambda step: step.name == "Prepare")
-        element = bpmn_export.element_id("Step", variant_prepare.id)
-        self.assertEqual(variant["figures"][element]["count"], 1)
+        prepare = variant["figures"][bpmn_export.element_id("Step", variant_prepare.id)]
+        self.assertEqual(prepare["count"], 1)
+        self.assertAlmostEqual(prepare["wait_median"], 0.5)
+        self.assertAlmostEqual(prepare["work_median"], 1.0)
 
     def test_a_version_outside_the_pilot_is_refused(self):
         other, _steps = self._make_flow([{"name": "Other"}])
@@ -294,3 +309,49 @@ class TestFlowHeatRpc(HttpCase, FlowHeatCase):
         ) as refusal:
             self._call(self.it_user)
         self.assertIn("odoo.exceptions.AccessError", str(refusal.exception))
+
+
+@tagged("post_install", "-at_install")
+class TestFlowHeatTour(HttpCase, FlowHeatPilotCase):
+    """The manager of Operations, which handles every step, opens the diagram of
+    the flow (T1-T3 and P1: Prepare waits 1, 0.5, 2 and 3 h) and the pilot's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ops_manager = cls._make_user("ops_manager", MANAGER, cls.dept_ops, manager=True)
+
+    def test_manager_opens_the_diagrams(self):
+        figures = self._figures(self.ops_manager)
+        self.assertEqual(figures["Prepare"]["count"], 4, "T1-T3 and P1")
+        self.assertAlmostEqual(figures["Prepare"]["wait_median"], 1.5)
+        self.start_tour(
+            "/odoo/action-crossdept_analytics.crossdept_flow_action_analytics",
+            "crossdept_flow_heat_tour",
+            login="ops_manager",
+        )
+        self.start_tour(
+            f"/odoo/action-crossdept_analytics.crossdept_pilot_action/{self.pilot.id}",
+            "crossdept_pilot_heat_tour",
+            login="ops_manager",
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestFlowHeatPhoneTour(HttpCase, FlowHeatCase):
+    """The same diagram on a 390x844 phone: readable, scrolled, not editable."""
+
+    browser_size = "390x844"
+    touch_enabled = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ops_manager = cls._make_user("ops_manager", MANAGER, cls.dept_ops, manager=True)
+
+    def test_manager_reads_the_diagram_on_a_phone(self):
+        self.start_tour(
+            "/odoo/action-crossdept_analytics.crossdept_flow_action_analytics",
+            "crossdept_flow_heat_phone_tour",
+            login="ops_manager",
+        )

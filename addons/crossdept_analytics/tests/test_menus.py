@@ -11,6 +11,7 @@ REPORTING = [
     "crossdept_process_review_menu",
 ]
 PROCESS = [
+    "crossdept_flow_analytics_menu",
     "crossdept_process_variant_menu",
     "crossdept_process_rework_menu",
     "crossdept_process_pingpong_menu",
