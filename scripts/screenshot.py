@@ -43,6 +43,21 @@ def open_tab(tab, selector):
     )
 
 
+def click_then(button, selector, row_text=""):
+    """A ready_js that clicks ``button`` once (inside the first list row showing
+    ``row_text``, when given), then waits for ``selector``: for a screen that only a
+    button opens (a client action with parameters)."""
+    return (
+        f"(() => {{ const done = document.querySelector({json.dumps(selector)}); "
+        "if (done) return done; if (window.__crossdeptClicked) return null; "
+        f"const text = {json.dumps(row_text)}; "
+        "const scope = text ? [...document.querySelectorAll('.o_data_row')]"
+        ".find((row) => row.textContent.includes(text)) : document; "
+        f"const button = scope?.querySelector({json.dumps(button)}); "
+        "if (button) { window.__crossdeptClicked = true; button.click(); } return null; })()"
+    )
+
+
 # url, login, lang, output (relative to the repository), and optionally: password
 # (default: the demo's), ready (a CSS selector to wait for) or ready_js (a JavaScript
 # expression that turns true), full_page, width, height
@@ -169,6 +184,33 @@ SHOTS = [
         "lang": "zh_CN",
         "output": "addons/crossdept_ticket/readme/screenshots/ticket_diagram_zh.png",
         "ready_js": open_tab("flow", ".o_crossdept_flow_diagram_view .djs-shape"),
+        "full_page": True,
+    },
+    {
+        # a flow version in Analytics, its steps coloured by their median waiting
+        # time, over the tickets of the manager's departments
+        "name": "analytics_overlay_en",
+        "url": "/odoo/action-crossdept_analytics.crossdept_flow_action_analytics",
+        "login": "it.manager",
+        "lang": "en_US",
+        "output": "addons/crossdept_analytics/readme/screenshots/analytics_overlay_en.png",
+        "ready_js": click_then(
+            "button[name='action_view_step_heat']", ".o_crossdept_heat_figures", "Change request"
+        ),
+        "full_page": True,
+    },
+    {
+        # the demo pilot's two arms side by side, on one scale
+        "name": "analytics_overlay_zh",
+        "url": "/odoo/action-crossdept_analytics.crossdept_pilot_action/"
+        "{ticket:crossdept_analytics.pilot_contract_parallel}",
+        "login": "vp",
+        "lang": "zh_CN",
+        "output": "addons/crossdept_analytics/readme/screenshots/analytics_overlay_zh.png",
+        "ready_js": click_then(
+            "button[name='action_view_arm_diagrams']",
+            ".o_crossdept_heat_panel[data-arm='variant'] .o_crossdept_heat_figures",
+        ),
         "full_page": True,
     },
 ]
