@@ -239,7 +239,6 @@ class FlowHeatPilotCase(FlowHeatCase):
 
 @tagged("post_install", "-at_install")
 class TestFlowHeatPilot(FlowHeatPilotCase):
-
     def test_each_arm_counts_its_pilot_tickets(self):
         self.assertEqual((self.p1.pilot_arm, self.p1.flow_id), ("control", self.flow))
         self.assertEqual((self.p2.pilot_arm, self.p2.flow_id), ("variant", self.variant))
