@@ -48,7 +48,19 @@ export class CrossdeptFlowHeatDiagram extends CrossdeptFlowDiagram {
 
     fit(canvas) {
         if (!this.ui.isSmall) {
-            canvas.zoom("fit-viewport", "auto");
+            // fit and centre, as "fit-viewport" does, with room for the figures
+            // under the lowest steps
+            const inner = canvas.viewbox().inner;
+            const size = canvas.getSize();
+            const width = inner.width + MARGIN;
+            const height = inner.height + MARGIN + FIGURES_HEIGHT;
+            const scale = Math.min(1, size.width / width, size.height / height);
+            const view = { width: size.width / scale, height: size.height / scale };
+            canvas.viewbox({
+                x: inner.x - MARGIN / 2 - (view.width - width) / 2,
+                y: inner.y - MARGIN / 2 - (view.height - height) / 2,
+                ...view,
+            });
             return;
         }
         // on a phone, fitting shrinks the steps below reading size: the diagram
