@@ -15,11 +15,12 @@ class CrossdeptFlow(models.Model):
             "target": "download",
         }
 
-    def _bpmn_export(self):
+    def _bpmn_export(self, lang=None):
         """The flow version as BPMN 2.0 XML with diagram interchange (bytes, UTF-8).
-        Names are in the language of the flow's creator, the one it was written in."""
+        Names are in ``lang``; a file (no ``lang``) is in the language of the flow's
+        creator, the one it was written in."""
         self.ensure_one()
-        lang = self.create_uid.lang or self.env.lang
+        lang = lang or self.create_uid.lang or self.env.lang
         flow = self.with_context(lang=lang)
         steps = flow.step_ids.sorted(lambda step: (step.sequence, step.id))
         return bpmn_export.build(
@@ -73,7 +74,8 @@ class CrossdeptFlow(models.Model):
         self.check_access("read")
         steps = self.step_ids
         data = {
-            "xml": self._bpmn_export().decode(),
+            # the reader's language, as the rest of the page
+            "xml": self._bpmn_export(lang=self.env.lang).decode(),
             "steps": [
                 {
                     "element": bpmn_export.element_id("Step", step.id),

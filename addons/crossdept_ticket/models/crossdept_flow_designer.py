@@ -136,7 +136,8 @@ class CrossdeptFlow(models.Model):
     def _designer_state(self):
         self.invalidate_recordset(["designer_revision", "designer_write_uid", "locked"])
         return {
-            "xml": self._bpmn_export().decode(),
+            # renaming on the canvas writes the name in the editor's language
+            "xml": self._bpmn_export(lang=self.env.lang).decode(),
             "revision": self.designer_revision,
             "locked": self.locked,
             "errors": self._designer_errors(),

@@ -225,6 +225,19 @@ class TestFlowBpmnExport(CrossdeptFlowCase):
             self._task(self._export(), "修理").get("id"), f"Step_{self.steps['Fix'].id}"
         )
 
+    def test_diagrams_in_the_readers_language(self):
+        """A file is in the creator's language; the diagrams on screen (ticket,
+        preview, analytics, designer) in the reader's."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.steps["Fix"].with_context(lang="zh_CN").name = "修理"
+        self.flow.create_uid.lang = "en_US"
+        self.it_user.lang = "zh_CN"
+        data = self.flow.with_user(self.it_user).with_context(lang="zh_CN").diagram_data()
+        self.assertIn('name="修理"', data["xml"])
+        data = self.flow.with_user(self.it_user).with_context(lang="en_US").diagram_data()
+        self.assertIn('name="Fix"', data["xml"])
+        self.assertNotIn("修理", self.flow._bpmn_export().decode())
+
     def test_export_action_downloads_the_file(self):
         action = self.flow.with_user(self.admin).action_export_bpmn()
         self.assertEqual(action["url"], f"/crossdept/flow/{self.flow.id}/bpmn")
