@@ -2,7 +2,10 @@
 // each file is read with bpmn-moddle, the model library those tools read BPMN with,
 // and any warning it reports (unknown element or attribute, unresolved reference,
 // wrong type) fails the check, as does a root other than bpmn:Definitions or a
-// process without any flow element.
+// process without any flow element. Our own extension elements (crossdept:step,
+// crossdept:approver) are read with their moddle descriptor,
+// scripts/crossdept_moddle.json, so an attribute or element the interchange
+// contract does not define fails too.
 //
 //     node scripts/check_bpmn.mjs FILE.bpmn...
 import { readFile } from "node:fs/promises";
@@ -14,7 +17,10 @@ if (!files.length) {
     process.exit(2);
 }
 
-const moddle = new BpmnModdle();
+const descriptor = JSON.parse(
+    await readFile(new URL("./crossdept_moddle.json", import.meta.url), "utf8"),
+);
+const moddle = new BpmnModdle({ crossdept: descriptor });
 let failed = 0;
 for (const file of files) {
     const problems = [];

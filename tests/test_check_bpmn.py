@@ -47,3 +47,29 @@ def test_a_file_that_is_not_bpmn_fails():
     result = check(DATA / "wrong_root.bpmn")
     assert result.returncode == 1
     assert "failed to parse document as <bpmn:Definitions>" in result.stderr
+
+
+def test_an_attribute_the_crossdept_descriptor_does_not_define_fails(tmp_path):
+    """crossdept:step and crossdept:approver are read with scripts/crossdept_moddle.json."""
+    text = (DATA / "bpmnio_rework.bpmn").read_text()
+    assert '<crossdept:approver login="approver_1" />' in text
+    fine = tmp_path / "fine.bpmn"
+    fine.write_text(
+        text.replace(
+            '<crossdept:approver login="approver_1" />',
+            '<crossdept:approver source="department_manager" department="Finance" />'
+            '<crossdept:approver source="accountable" />',
+        )
+    )
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text(
+        text.replace(
+            '<crossdept:approver login="approver_1" />',
+            '<crossdept:approver login="approver_1" role="boss" />',
+        )
+    )
+    result = check(fine, broken)
+    assert result.returncode == 1
+    assert f"{fine}: valid" in result.stdout
+    assert f"{broken}: INVALID" in result.stderr
+    assert "unknown attribute <role>" in result.stderr

@@ -45,14 +45,19 @@ class CrossdeptFlow(models.Model):
                 approval_min_count=step.approval_min_count,
                 approval_min_percent=step.approval_min_percent,
                 reject_action=step.reject_action,
+                allow_requester_approval=step.allow_requester_approval,
+                approval_timeout_action=step.approval_timeout_action,
+                require_decision_comment=step.require_decision_comment,
             )
             if step.reject_action == "return" and step.reject_return_step_id:
                 attrs["reject_return"] = bpmn_export.element_id(
                     "Step", step.reject_return_step_id.id
                 )
-            approvers = step.raci_ids.filtered(
-                lambda line: line.role == "responsible" and line.holder_type == "user"
-            ).user_id.mapped("login")
+            approvers = [
+                self._bpmn_approver_values(line)
+                for line in step.raci_ids
+                if line.role == "responsible"
+            ]
         return {
             "id": step.id,
             "name": step.name or "",
@@ -65,6 +70,16 @@ class CrossdeptFlow(models.Model):
             "attrs": attrs,
             "approvers": approvers,
         }
+
+    def _bpmn_approver_values(self, line):
+        """A Responsible line of an approval as a ``crossdept:approver``: who
+        approves (the line's holder type) and the user or department it names."""
+        if line.holder_type == "user":
+            return {"source": "user", "login": line.user_id.login}
+        values = {"source": line.holder_type}
+        if line.holder_type in ("department_manager", "department"):
+            values["department"] = line.department_id.name or ""
+        return values
 
     def diagram_data(self, ticket_id=False):
         """What a read-only diagram draws: the BPMN of the flow version, the facts

@@ -124,6 +124,91 @@ class TestFlowBpmnImport(BpmnImportCase):
         flow.with_user(self.flow_admin).action_activate()
         self.assertEqual(flow.state, "active")
 
+    def test_each_pool_of_a_collaboration_becomes_its_own_draft_flow(self):
+        """Camunda Modeler deploys every process of a collaboration as its own
+        definition; the import does the same: a draft flow per pool with tasks."""
+        wizard = self._import(fixture("camunda_two_pools.bpmn"), "purchase.bpmn")
+        flows = wizard.flow_ids
+        self.assertEqual(flows.mapped("name"), ["Requesting team", "Purchasing"])
+        self.assertEqual(flows.mapped("code"), ["Request", "Purchasing"])
+        self.assertEqual(wizard.flow_id, flows[0])
+        self.assertEqual(set(flows.mapped("state")), {"draft"})
+        request, purchasing = (self._by_name(flow) for flow in flows)
+        self.assertEqual(set(request), {"Send the request", "Receive the goods"})
+        self.assertEqual(request["Receive the goods"].predecessor_ids, request["Send the request"])
+        self.assertEqual(
+            set(purchasing), {"Check the request", "Approve the budget", "Order from the supplier"}
+        )
+        # each pool's own lanes, links and positions
+        self.assertEqual(purchasing["Check the request"].department_id, self.dept_it)
+        self.assertEqual(purchasing["Approve the budget"].department_id, self.dept_finance)
+        self.assertEqual(
+            purchasing["Order from the supplier"].predecessor_ids, purchasing["Approve the budget"]
+        )
+        self.assertEqual(
+            (
+                purchasing["Approve the budget"].diagram_x,
+                purchasing["Approve the budget"].diagram_y,
+            ),
+            (460, 425),
+        )
+        # the report says so per pool; what joins the pools is listed as not mapped
+        report = wizard.report
+        self.assertIn("2 steps imported from purchase.bpmn into the draft flow", report)
+        self.assertIn("3 steps imported from purchase.bpmn into the draft flow", report)
+        self.assertRegex(report, r"messageFlow  \(Flow_Msg_Order\): Not mapped")
+        self.assertRegex(
+            report,
+            r"participant Supplier \(Participant_Supplier\): Not mapped: the pool has no process",
+        )
+        for flow in flows:
+            self.assertEqual(
+                len(flow.message_ids.filtered(lambda m: "Flow_Msg_Order" in (m.body or ""))), 1
+            )
+        action = wizard.action_open_flow()
+        self.assertEqual(action["domain"], [("id", "in", flows.ids)])
+
+    def test_a_code_for_a_file_with_several_pools_is_refused_naming_them(self):
+        before = self.env["crossdept.flow"].search_count([])
+        with refused(
+            self,
+            UserError,
+            r"The file has 2 pools with tasks \(Requesting team, Purchasing\): each becomes its "
+            r"own draft flow",
+        ):
+            self._import(fixture("camunda_two_pools.bpmn"), code="PO")
+        self.assertEqual(self.env["crossdept.flow"].search_count([]), before)
+
+    def test_approvers_of_every_kind_are_read_back(self):
+        """Approvers other than users (crossdept:approver source=...), and an unknown
+        department or kind listed in the report instead."""
+        data = fixture("bpmnio_rework.bpmn").replace(
+            b'<crossdept:approver login="nobody_here" />',
+            b'<crossdept:approver source="department_manager" department="Finance (test)" />'
+            b'<crossdept:approver source="department" department="IT (test)" />'
+            b'<crossdept:approver source="requester" />'
+            b'<crossdept:approver source="accountable" />'
+            b'<crossdept:approver source="department" department="Nowhere" />'
+            b'<crossdept:approver source="group" />',
+        )
+        wizard = self._import(data, code="OFFER2")
+        sign = self._by_name(wizard.flow_id)["Sign off"]
+        self.assertEqual(
+            sorted(
+                (line.holder_type, line.user_id.login or "", line.department_id.name or "")
+                for line in sign.raci_ids
+            ),
+            [
+                ("accountable", "", ""),
+                ("department", "", "IT (test)"),
+                ("department_manager", "", "Finance (test)"),
+                ("requester", "", ""),
+                ("user", "approver_1", ""),
+            ],
+        )
+        self.assertRegex(wizard.report, r"Departments of approvers not found in .*: Nowhere")
+        self.assertRegex(wizard.report, r"Approver of kind group not imported")
+
     def test_a_taken_code_is_refused_by_name(self):
         self._import(MINIMAL, code="DUP")
         before = self.env["crossdept.flow"].search_count([])

@@ -1,11 +1,17 @@
 import base64
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 from lxml import etree
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .test_flow_bpmn_import import BpmnImportCase
 
+ROOT = Path(__file__).resolve().parents[3]
 BPMN_NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
@@ -16,8 +22,9 @@ BPMN_NS = {
 @tagged("post_install", "-at_install")
 class TestFlowBpmnRoundTrip(BpmnImportCase):
     """Export a flow version, import the file as a flow administrator: the new
-    draft has the same steps, kinds, departments, links, policies, approvers (users
-    named on the approvals), conditions, skip flags and positions."""
+    draft has the same steps, kinds, departments, links, policies, approvers (every
+    kind of Responsible line of the approvals), conditions, skip flags and
+    positions."""
 
     @classmethod
     def setUpClass(cls):
@@ -51,6 +58,9 @@ class TestFlowBpmnRoundTrip(BpmnImportCase):
                     "approval_policy": "count",
                     "approval_min_count": 2,
                     "reject_action": "return",
+                    "allow_requester_approval": True,
+                    "approval_timeout_action": "escalate",
+                    "require_decision_comment": True,
                     "diagram_x": 980,
                     "diagram_y": 30,
                 },
@@ -66,9 +76,29 @@ class TestFlowBpmnRoundTrip(BpmnImportCase):
             name="Change request (round trip)",
         )
         steps["Management approval"].reject_return_step_id = steps["Feasibility"]
+        # besides the named users, every other kind of approver
+        steps["Management approval"].raci_ids = [
+            Command.create(
+                {
+                    "role": "responsible",
+                    "holder_type": "department_manager",
+                    "department_id": cls.dept_finance.id,
+                }
+            ),
+            Command.create(
+                {
+                    "role": "responsible",
+                    "holder_type": "department",
+                    "department_id": cls.dept_it.id,
+                }
+            ),
+            Command.create({"role": "responsible", "holder_type": "requester"}),
+            Command.create({"role": "responsible", "holder_type": "accountable"}),
+        ]
         cls.change.action_activate()
-        # an incident-like flow without stored positions: the export lays it out
-        cls.incident, _steps = cls._make_flow(
+        # an incident-like flow without stored positions: the export lays it out;
+        # its approval names no user at all
+        cls.incident, incident_steps = cls._make_flow(
             [
                 {"name": "Triage", "sla": 1},
                 {"name": "Fix", "preds": ["Triage"]},
@@ -83,8 +113,21 @@ class TestFlowBpmnRoundTrip(BpmnImportCase):
                 },
                 {"name": "Verify", "preds": ["Change approval"], "portal_visible": True},
             ],
+            activate=False,
             name="Incident (round trip)",
         )
+        incident_steps["Change approval"].raci_ids = [
+            Command.clear(),
+            Command.create(
+                {
+                    "role": "responsible",
+                    "holder_type": "department_manager",
+                    "department_id": cls.dept_it.id,
+                }
+            ),
+            Command.create({"role": "responsible", "holder_type": "accountable"}),
+        ]
+        cls.incident.action_activate()
 
     def _signature(self, flow):
         """{step name: what the interchange carries}"""
@@ -98,12 +141,15 @@ class TestFlowBpmnRoundTrip(BpmnImportCase):
                     step.approval_policy,
                     step.approval_min_count,
                     step.approval_min_percent,
+                    step.allow_requester_approval,
+                    step.approval_timeout_action,
+                    step.require_decision_comment,
                     step.reject_action,
                     step.reject_return_step_id.name or "",
                     sorted(
-                        step.raci_ids.filtered(
-                            lambda line: line.role == "responsible" and line.holder_type == "user"
-                        ).user_id.mapped("login")
+                        (line.holder_type, line.user_id.login or "", line.department_id.name or "")
+                        for line in step.raci_ids
+                        if line.role == "responsible"
                     ),
                 )
             signature[step.name] = {
@@ -151,6 +197,29 @@ class TestFlowBpmnRoundTrip(BpmnImportCase):
         approval = imported.step_ids.filtered(lambda s: s.name == "Management approval")
         self.assertEqual(approval.reject_return_step_id.name, "Feasibility")
         self.assertEqual((approval.approval_policy, approval.approval_min_count), ("count", 2))
+        self.assertEqual(
+            sorted(
+                (line.holder_type, line.user_id.login or "", line.department_id.name or "")
+                for line in approval.raci_ids
+            ),
+            [
+                ("accountable", "", ""),
+                ("department", "", "IT (test)"),
+                ("department_manager", "", "Finance (test)"),
+                ("requester", "", ""),
+                ("user", "approver_1", ""),
+                ("user", "approver_2", ""),
+                ("user", "approver_3", ""),
+            ],
+        )
+        self.assertEqual(
+            (
+                approval.allow_requester_approval,
+                approval.approval_timeout_action,
+                approval.require_decision_comment,
+            ),
+            (True, "escalate", True),
+        )
         cost = imported.step_ids.filtered(lambda s: s.name == "Cost estimate")
         self.assertEqual(cost.condition_domain, "[('priority', 'in', ['2', '3'])]")
         # the imported draft passes the same activation checks as the original
@@ -187,3 +256,27 @@ class TestFlowBpmnRoundTrip(BpmnImportCase):
         self.assertEqual(len(wizard.flow_id.step_ids), 6)
         # the code of the exported process, made unique (the original holds it)
         self.assertTrue(wizard.flow_id.code.startswith(self.change.code))
+
+    def test_the_exports_are_valid_for_bpmn_moddle(self):
+        """The approvers of every kind and the approval settings are declared in the
+        moddle descriptor the check reads (scripts/crossdept_moddle.json): an
+        attribute it does not know would be a warning, and fail the check."""
+        if not shutil.which("node") or not (ROOT / "node_modules" / "bpmn-moddle").is_dir():
+            self.skipTest("node and bpmn-moddle (npm install) are needed")
+        with tempfile.TemporaryDirectory() as folder:
+            files = []
+            for flow in (self.change, self.incident):
+                path = Path(folder) / f"{flow.code}.bpmn"
+                path.write_bytes(flow._bpmn_export())
+                files.append(str(path))
+            result = subprocess.run(
+                ["node", "scripts/check_bpmn.mjs", *files],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("2 BPMN files valid for bpmn.io tools", result.stdout)
+        self.assertIn(b'source="department_manager"', self.change._bpmn_export())

@@ -68,6 +68,23 @@ def _attr_text(value):
     return str(value)
 
 
+def _approver_element(step_el, approver):
+    """A ``crossdept:approver``: ``source`` says who approves, ``login`` or
+    ``department`` whom it names. A user's login is also the element's text, as
+    files of version 1.0 had it (a reader of those reads the users and nothing
+    else)."""
+    if isinstance(approver, str):
+        approver = {"source": "user", "login": approver}
+    source = approver.get("source") or "user"
+    element = etree.SubElement(step_el, _q(CROSSDEPT, "approver"), source=source)
+    if source == "user":
+        element.set("login", approver["login"])
+        element.text = approver["login"]
+    elif approver.get("department") is not None:
+        element.set("department", approver["department"])
+    return element
+
+
 class _Layout:
     """Bounds (x, y, width, height) of every flow node."""
 
@@ -168,7 +185,9 @@ def build(flow, steps):
     ``preds`` (ids), ``department`` (name or ""), ``x``, ``y``, ``condition``
     (domain text, "" or "[]" for none), ``attrs`` (the ``crossdept:step``
     attributes, in order, values as str/bool/int/float) and ``approvers``
-    (logins).
+    (the approval's Responsible lines: dicts with ``source`` ("user",
+    "department_manager", "department", "requester", "accountable") and the
+    ``login`` or ``department`` (name) it names; a plain login is a user).
     """
     by_id = {step["id"]: step for step in steps}
     preds = {step["id"]: [p for p in step["preds"] if p in by_id] for step in steps}
@@ -312,9 +331,8 @@ def build(flow, steps):
                 step_el.set(key, _attr_text(value))
             if condition(step_id):
                 step_el.set("condition", condition(step_id))
-            for login in step["approvers"]:
-                approver = etree.SubElement(step_el, _q(CROSSDEPT, "approver"), login=login)
-                approver.text = login
+            for approver in step["approvers"]:
+                _approver_element(step_el, approver)
         for flow_id in incoming[node_id]:
             etree.SubElement(element, _q(BPMN, "incoming")).text = flow_id
         for flow_id in outgoing[node_id]:

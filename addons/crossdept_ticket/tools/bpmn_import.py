@@ -48,9 +48,18 @@ PASSED_EVENTS = {"intermediateThrowEvent", "intermediateCatchEvent"}
 # process children that are not flow nodes and carry nothing to map
 SILENT = {"laneSet", "sequenceFlow", "extensionElements", "documentation", "incoming", "outgoing"}
 DEFINITIONS_NOT_MAPPED = ("message", "signal", "error", "escalation", "itemDefinition")
-STEP_BOOLEANS = ("skip_when_urgent", "value_adding", "portal_visible")
+STEP_BOOLEANS = (
+    "skip_when_urgent",
+    "value_adding",
+    "portal_visible",
+    "allow_requester_approval",
+    "require_decision_comment",
+)
 APPROVAL_POLICIES = ("all", "any", "count", "percent")
 REJECT_ACTIONS = ("return", "cancel")
+TIMEOUT_ACTIONS = ("none", "approve", "reject", "escalate")
+# who approves (crossdept:approver source=...), the holder types of a RACI line
+APPROVER_SOURCES = ("user", "department_manager", "department", "requester", "accountable")
 
 _PROLOG_END = re.compile(rb"<[A-Za-z_:]")
 _EXTERNAL_ENTITY = re.compile(rb"<!ENTITY[^>]*\b(SYSTEM|PUBLIC)\b")
@@ -221,37 +230,39 @@ class _Reader:
             }
         )
 
-    def process(self):
-        """The first process with a task; other processes are listed."""
+    def processes(self):
+        """The processes to import: every process with a task (a pool of a
+        collaboration each), in the order of the pools. A process or pool without
+        a task is noted, unless no process has one (the caller refuses that)."""
         processes = self.root.findall(_q(BPMN, "process"))
         if not processes:
             raise UserError(self.env._("The BPMN file has no process (bpmn:process) to import."))
-        chosen = next(
-            (p for p in processes if any(_local(c) in TASKS for c in p if _ns(c) == BPMN)),
-            processes[0],
-        )
-        for other in processes:
-            if other is not chosen:
-                self.note(
-                    other,
-                    self.env._("Only one process is imported (%(name)s).", name=chosen.get("id")),
-                )
-        for element in self.root:
-            if _ns(element) == BPMN and _local(element) not in ("process", "collaboration"):
-                if _local(element) in (
-                    "message",
-                    "signal",
-                    "error",
-                    "escalation",
-                    "itemDefinition",
-                ):
-                    self.note(element, self.env._("Not mapped: CrossDept has no such element."))
+        by_id = {process.get("id"): process for process in processes}
+        ordered = []
         collaboration = self.root.find(_q(BPMN, "collaboration"))
+        if collaboration is not None:
+            for participant in collaboration.findall(_q(BPMN, "participant")):
+                process = by_id.get(participant.get("processRef"))
+                if process is None:
+                    self.note(
+                        participant,
+                        self.env._("Not mapped: the pool has no process (a black box pool)."),
+                    )
+                elif process not in ordered:
+                    ordered.append(process)
+        ordered += [process for process in processes if process not in ordered]
+        chosen = [p for p in ordered if any(_local(c) in TASKS for c in p if _ns(c) == BPMN)]
+        for other in ordered:
+            if chosen and other not in chosen:
+                self.note(other, self.env._("Not mapped: the process has no task."))
+        for element in self.root:
+            if _ns(element) == BPMN and _local(element) in DEFINITIONS_NOT_MAPPED:
+                self.note(element, self.env._("Not mapped: CrossDept has no such element."))
         if collaboration is not None:
             for element in collaboration:
                 if _local(element) in ("messageFlow", "conversation", "textAnnotation"):
                     self.note(element, self.env._("Not mapped: CrossDept has no such element."))
-        return chosen
+        return chosen or ordered[:1]
 
     def lanes(self, process):
         """{node id: lane name} from the innermost lane naming the node."""
@@ -327,22 +338,65 @@ class _Reader:
             settings["approval_min_percent"] = percent
         if attrs.get("reject_action") in REJECT_ACTIONS:
             settings["reject_action"] = attrs["reject_action"]
+        if attrs.get("approval_timeout_action") in TIMEOUT_ACTIONS:
+            settings["approval_timeout_action"] = attrs["approval_timeout_action"]
         if attrs.get("reject_return"):
             settings["reject_return"] = attrs["reject_return"]
         if attrs.get("department") is not None:
             settings["department"] = attrs["department"].strip()
         if attrs.get("condition") is not None:
             settings["condition"] = attrs["condition"].strip()
-        for approver in step.findall(_q(CROSSDEPT, "approver")):
-            login = (approver.get("login") or approver.text or "").strip()
-            if login and login not in approvers:
-                approvers.append(login)
+        for element in step.findall(_q(CROSSDEPT, "approver")):
+            approver = self.approver(task, element)
+            if approver and approver not in approvers:
+                approvers.append(approver)
         return settings, approvers
 
+    def approver(self, task, element):
+        """A ``crossdept:approver`` as ``{"source", "login" or "department"}``, or
+        None (noted) when it names nobody. Without ``source`` (files of version
+        1.0) it is a user."""
+        source = (element.get("source") or "user").strip()
+        if source not in APPROVER_SOURCES:
+            self.note(
+                task,
+                self.env._(
+                    "Approver of kind %(kind)s not imported: CrossDept approvers are users, "
+                    "departments' managers, the requester or the Accountable.",
+                    kind=source,
+                ),
+            )
+            return None
+        if source == "user":
+            login = (element.get("login") or element.text or "").strip()
+            return {"source": source, "login": login} if login else None
+        if source in ("department_manager", "department"):
+            department = (element.get("department") or "").strip()
+            if not department:
+                self.note(
+                    task,
+                    self.env._(
+                        "An approver of kind %(kind)s names no department: not imported.",
+                        kind=source,
+                    ),
+                )
+                return None
+            return {"source": source, "department": department}
+        return {"source": source}
+
     def build(self):
-        process = self.process()
-        lane_of = self.lanes(process)
+        """Every process to import, read on its own; the notes about the file as a
+        whole (message flows, black box pools...) go with each."""
+        processes = self.processes()
+        shared, drawn = self.notes, []
         positions = self.positions()
+        for process in processes:
+            self.notes = list(shared)
+            drawn.append(self.build_process(process, positions))
+        return drawn
+
+    def build_process(self, process, positions):
+        lane_of = self.lanes(process)
         nodes, flows = {}, {}
         for element in process:
             if not isinstance(element.tag, str):
@@ -426,6 +480,7 @@ class _Reader:
         self.cut_loops(steps)
         return {
             "process_id": process.get("id") or "",
+            "pool": self.participant_name(process),
             "name": (process.get("name") or "").strip() or self.participant_name(process),
             "steps": steps,
             "notes": self.notes,
@@ -519,14 +574,19 @@ class _Reader:
 
 
 def read_bpmn(env, data, max_bytes=DEFAULT_MAX_BYTES):
-    """The flow drawn in a BPMN file as plain values:
+    """The flows drawn in a BPMN file as plain values, one per process with a task
+    (one per pool of a collaboration), in the order of the pools:
 
-    ``{"process_id", "name", "steps": [...], "notes": [...]}``; each step a dict
+    ``[{"process_id", "pool", "name", "steps": [...], "notes": [...]}]``; ``pool``
+    is the name of the process's participant ("" for none); each step a dict
     with ``key`` (element id), ``name``, ``sequence``, ``kind``, ``preds`` (keys),
     ``department`` (name, "" for none), ``condition`` (domain text, "" for none),
-    ``approvers`` (logins), ``x``, ``y`` and the ``crossdept:step`` settings found
-    (sla_hours, skip_when_urgent, value_adding, portal_visible, approval_policy,
-    approval_min_count, approval_min_percent, reject_action, reject_return (key));
+    ``approvers`` (dicts: ``source`` and the ``login`` or ``department`` named),
+    ``x``, ``y`` and the ``crossdept:step`` settings found (sla_hours,
+    skip_when_urgent, value_adding, portal_visible, approval_policy,
+    approval_min_count, approval_min_percent, allow_requester_approval,
+    approval_timeout_action, require_decision_comment, reject_action,
+    reject_return (key));
     each note a dict with the ``element`` id, its ``type``, ``name`` and the
     ``message`` saying what was not mapped or only approximated.
     """

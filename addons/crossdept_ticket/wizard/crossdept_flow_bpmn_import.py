@@ -22,6 +22,12 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
     name = fields.Char(help="Name of the new flow; empty takes the process's name.")
     state = fields.Selection([("upload", "Upload"), ("done", "Imported")], default="upload")
     flow_id = fields.Many2one("crossdept.flow", "Imported Flow", readonly=True)
+    flow_ids = fields.Many2many(
+        "crossdept.flow",
+        string="Imported Flows",
+        readonly=True,
+        help="One draft flow per pool of the file.",
+    )
     report = fields.Text(readonly=True)
 
     @api.model
@@ -57,13 +63,28 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
         ORM (the flow's constraints apply), then show and post what was not mapped."""
         self.ensure_one()
         max_bytes = self._max_bytes()
-        drawn = bpmn_import.read_bpmn(self.env, self._file_bytes(max_bytes), max_bytes=max_bytes)
-        if not drawn["steps"]:
+        pools = bpmn_import.read_bpmn(self.env, self._file_bytes(max_bytes), max_bytes=max_bytes)
+        if not pools[0]["steps"]:
             raise UserError(self.env._("The BPMN process has no task: there is no step to import."))
-        flow, lines = self._create_flow(drawn)
-        self.report = "\n".join(lines)
-        flow.message_post(body=self._report_html(lines))
-        self.write({"state": "done", "flow_id": flow.id})
+        if len(pools) > 1 and (self.code or self.name):
+            raise UserError(
+                self.env._(
+                    "The file has %(count)s pools with tasks (%(pools)s): each becomes its own "
+                    "draft flow, coded and named after its pool. Leave Code and Name empty.",
+                    count=len(pools),
+                    pools=", ".join(
+                        drawn["pool"] or drawn["name"] or drawn["process_id"] for drawn in pools
+                    ),
+                )
+            )
+        flows, reports = self.env["crossdept.flow"], []
+        for drawn in pools:
+            flow, lines = self._create_flow(drawn)
+            flow.message_post(body=self._report_html(lines))
+            flows |= flow
+            reports.append("\n".join(lines))
+        self.report = "\n\n".join(reports)
+        self.write({"state": "done", "flow_id": flows[0].id, "flow_ids": [Command.set(flows.ids)]})
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
@@ -75,6 +96,15 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
 
     def action_open_flow(self):
         self.ensure_one()
+        if len(self.flow_ids) > 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "crossdept.flow",
+                "name": self.env._("Imported Flows"),
+                "domain": [("id", "in", self.flow_ids.ids)],
+                "view_mode": "list,form",
+                "views": [(False, "list"), (False, "form")],
+            }
         return {
             "type": "ir.actions.act_window",
             "res_model": "crossdept.flow",
@@ -135,12 +165,23 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
         ):
             departments.setdefault(department.name, department)
         missing_departments = sorted(names - departments.keys())
-        logins = {login for step in steps for login in step["approvers"]}
+        approvers = [approver for step in steps for approver in step["approvers"]]
+        logins = {approver["login"] for approver in approvers if approver.get("login")}
         users = {
             user.login: user
             for user in self.env["res.users"].search([("login", "in", sorted(logins))])
         }
         missing_logins = sorted(logins - users.keys())
+        approver_departments = {a["department"] for a in approvers if a.get("department")}
+        for department in self.env["hr.department"].search(
+            [
+                ("name", "in", sorted(approver_departments - departments.keys())),
+                ("company_id", "in", (company.id, False)),
+            ],
+            order="id",
+        ):
+            departments.setdefault(department.name, department)
+        missing_approver_departments = sorted(approver_departments - departments.keys())
         notes = list(drawn["notes"])
 
         flow = self.env["crossdept.flow"].create(
@@ -202,6 +243,15 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
                     logins=", ".join(missing_logins),
                 )
             )
+        if missing_approver_departments:
+            lines.append(
+                self.env._(
+                    "Departments of approvers not found in %(company)s (those approver "
+                    "lines are left out): %(names)s",
+                    company=company.name,
+                    names=", ".join(missing_approver_departments),
+                )
+            )
         if notes:
             lines.append(self.env._("Elements not mapped or only approximated:"))
             lines.extend(
@@ -243,6 +293,9 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
             "approval_policy",
             "approval_min_count",
             "approval_min_percent",
+            "allow_requester_approval",
+            "approval_timeout_action",
+            "require_decision_comment",
             "reject_action",
         ):
             if key in step:
@@ -261,15 +314,13 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
                 )
             else:
                 vals["condition_domain"] = condition
-        approvers = [users[login] for login in step["approvers"] if login in users]
+        lines = (self._approver_line(a, users, departments) for a in step["approvers"])
+        approvers = [line for line in lines if line]
         if approvers and step["kind"] != "approval":
             note(self.env._("Approvers of a task are not imported: only approvals have them."))
             approvers = []
         if approvers:
-            vals["raci_ids"] = [
-                Command.create({"role": "responsible", "holder_type": "user", "user_id": user.id})
-                for user in approvers
-            ]
+            vals["raci_ids"] = [Command.create(line) for line in approvers]
         if vals.get("approval_policy") == "count" and vals.get("approval_min_count", 1) > len(
             approvers
         ):
@@ -291,6 +342,22 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
                     )
                 )
         return vals
+
+    @staticmethod
+    def _approver_line(approver, users, departments):
+        """The values of the Responsible RACI line of an approver read from the
+        file, or None when the user or department it names is not found (the
+        report lists those)."""
+        line = {"role": "responsible", "holder_type": approver["source"]}
+        if approver["source"] == "user":
+            if approver["login"] not in users:
+                return None
+            line["user_id"] = users[approver["login"]].id
+        elif approver["source"] in ("department_manager", "department"):
+            if approver["department"] not in departments:
+                return None
+            line["department_id"] = departments[approver["department"]].id
+        return line
 
     def _report_html(self, lines):
         items = Markup("").join(Markup("<li>%s</li>") % line for line in lines[1:])
