@@ -314,6 +314,8 @@ class CrossdeptFlow(models.Model):
     def _ticket_domain_error(self, text):
         """Why ``text`` cannot select tickets the way the engine uses it (safe_eval,
         then a domain on crossdept.ticket), or an empty string."""
+        if not text or text.strip() == "[]":  # most steps: no condition, nothing to check
+            return ""
         try:
             domain = safe_eval(text or "[]")
         except (ValueError, SyntaxError, TypeError, ZeroDivisionError) as error:

@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import Command, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -78,10 +76,12 @@ class CrossdeptFlow(models.Model):
         self._check_designer_access()
         return self._designer_errors()
 
-    def designer_apply(self, revision, operations):
+    def designer_apply(self, revision, operations, draw=True):
         """Apply the canvas's ``operations`` (list of dicts, see ``_designer_op_*``)
         if the flow is still at ``revision``; return the new state and the
-        operations that undo these."""
+        operations that undo these. ``draw=False``: the canvas already shows the
+        result (it moved or renamed steps itself) and only needs the facts, the
+        problems and the revision, not the BPMN XML to draw again."""
         self.ensure_one()
         self._check_designer_access()
         self.check_access("write")
@@ -125,7 +125,7 @@ class CrossdeptFlow(models.Model):
             inverse, new_steps = handler(operation)
             undo = inverse + undo
             created += new_steps.ids
-        state = self._designer_state()
+        state = self._designer_state(xml=bool(draw))
         state.update(undo=undo, created=created)
         return state
 
@@ -133,11 +133,14 @@ class CrossdeptFlow(models.Model):
     # Helpers
     # ------------------------------------------------------------------
 
-    def _designer_state(self):
+    def _designer_state(self, xml=True):
         self.invalidate_recordset(["designer_revision", "designer_write_uid", "locked"])
-        return {
-            # renaming on the canvas writes the name in the editor's language
-            "xml": self._bpmn_export(lang=self.env.lang).decode(),
+        policies = dict(
+            self.env["crossdept.flow.step"]
+            ._fields["approval_policy"]
+            ._description_selection(self.env)
+        )
+        state = {
             "revision": self.designer_revision,
             "locked": self.locked,
             "errors": self._designer_errors(),
@@ -148,17 +151,22 @@ class CrossdeptFlow(models.Model):
                     "element": bpmn_export.element_id("Step", step.id),
                     "kind": step.kind,
                     "department": step.department_id.name or "",
+                    "department_id": step.department_id.id or False,
+                    "x": step.diagram_x,
+                    "y": step.diagram_y,
+                    "name": step.name,
                     "sla_hours": step.sla_hours,
-                    "approval_policy": step.kind == "approval"
-                    and dict(step._fields["approval_policy"]._description_selection(self.env))[
-                        step.approval_policy
-                    ],
+                    "approval_policy": step.kind == "approval" and policies[step.approval_policy],
                     "condition": (step.condition_domain or "[]").strip() != "[]",
                     "skip_when_urgent": step.skip_when_urgent,
                 }
                 for step in self.step_ids
             ],
         }
+        if xml:
+            # renaming on the canvas writes the name in the editor's language
+            state["xml"] = self._bpmn_export(lang=self.env.lang).decode()
+        return state
 
     def _designer_errors(self):
         """The problems that refuse the activation (level "error"), then the
@@ -184,8 +192,8 @@ class CrossdeptFlow(models.Model):
 
     def _designer_lanes(self):
         """{lane element id: its department's id, False for "No department"}, the
-        lanes the export draws (named in the language of the flow's creator)."""
-        flow = self.with_context(lang=self.create_uid.lang or self.env.lang)
+        lanes the export draws (named in the editor's language, as the canvas)."""
+        flow = self
         departments, values = {}, []
         for step in flow.step_ids.sorted(lambda step: (step.sequence, step.id)):
             name = step.department_id.name or ""
@@ -221,16 +229,26 @@ class CrossdeptFlow(models.Model):
         if not steps or any(step.diagram_x or step.diagram_y for step in steps):
             return
         positions = bpmn_export.step_positions([self._bpmn_step_values(s) for s in steps])
-        # one write per column and one per row, not one per step (a 200-step flow)
-        columns, rows = defaultdict(list), defaultdict(list)
-        for step in steps:
-            x, y = positions[step.id]
-            columns[x].append(step.id)
-            rows[y].append(step.id)
-        for x, ids in columns.items():
-            steps.browse(ids).write({"diagram_x": x})
-        for y, ids in rows.items():
-            steps.browse(ids).write({"diagram_y": y})
+        # one UPDATE for every step (a 200-step flow), not a write per step or per
+        # column: positions are the diagram's, no rule or constraint reads them, and
+        # the caller checked the flow's lock and counts the revision
+        steps.flush_recordset(["diagram_x", "diagram_y"])
+        values = SQL(", ").join(SQL("(%s, %s, %s)", step.id, *positions[step.id]) for step in steps)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crossdept_flow_step AS step
+                   SET diagram_x = position.x, diagram_y = position.y,
+                       write_uid = %s, write_date = (now() at time zone 'UTC')
+                  FROM (VALUES %s) AS position(id, x, y)
+                 WHERE step.id = position.id
+                """,
+                self.env.uid,
+                values,
+            )
+        )
+        steps.invalidate_recordset(["diagram_x", "diagram_y", "write_uid", "write_date"])
+        self._designer_touch()
 
     def _designer_step(self, value):
         """The step a canvas operation names: its id, or "new:<n>" for the n-th step

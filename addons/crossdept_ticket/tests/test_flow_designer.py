@@ -1,5 +1,6 @@
 import json
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -256,3 +257,86 @@ class TestFlowDesignerRpc(HttpCase):
         self.assertEqual(
             error["message"], "Only CrossDept administrators may design flows and check them."
         )
+
+
+@tagged("post_install", "-at_install")
+class TestFlowDesignerQueries(CrossdeptFlowCase):
+    """A big flow stays usable: the canvas's calls cost as many queries for 200
+    steps as for 10, as the administrator who draws."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = new_test_user(cls.env, "designer_admin", groups=ADMIN, name="Designer Admin")
+
+    def _big_flow(self, count):
+        """Branches of 10 steps, departments alternating, an approval every fifth
+        step (a user and a department's manager approve), a run condition every
+        seventh."""
+        flow = self.env["crossdept.flow"].create({"name": f"{count} steps", "code": f"Q{count}"})
+        vals_list = []
+        for n in range(1, count + 1):
+            vals = {
+                "flow_id": flow.id,
+                "name": f"Step {n}",
+                "sequence": n,
+                "department_id": (self.dept_it, self.dept_finance)[n % 2].id,
+                "condition_domain": "[('priority', '=', '3')]" if n % 7 == 0 else "[]",
+            }
+            if n % 5 == 0:
+                vals.update(
+                    kind="approval",
+                    raci_ids=[
+                        Command.create({"holder_type": "user", "user_id": self.approver_1.id}),
+                        Command.create(
+                            {
+                                "holder_type": "department_manager",
+                                "department_id": self.dept_finance.id,
+                            }
+                        ),
+                    ],
+                )
+            vals_list.append(vals)
+        steps = self.env["crossdept.flow.step"].create(vals_list)
+        for index, step in enumerate(steps):
+            if index % 10:
+                step.predecessor_ids = steps[index - 1]
+        return flow.with_user(self.admin), steps
+
+    def _queries(self, call):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        result = call()
+        self.env.flush_all()
+        return self.cr.sql_log_count - before, result
+
+    def _costs(self, count):
+        flow, steps = self._big_flow(count)
+        costs = {}
+        # the second time: the registry's caches (rules) are warm, as on a server
+        for _time in range(2):
+            costs["load"], state = self._queries(flow.designer_load)
+        costs["first edit"], state = self._queries(
+            lambda: flow.designer_apply(
+                state["revision"], [{"op": "add_step", "x": 400, "y": 100, "department": False}]
+            )
+        )
+        self.assertTrue(all(steps.mapped("diagram_x")), "the layout drawn is stored")
+        for draw in (True, False):
+            costs[f"move, draw={draw}"], state = self._queries(
+                lambda draw=draw, state=state: flow.designer_apply(
+                    state["revision"],
+                    [{"op": "move", "step": steps[0].id, "x": 300, "y": 300 + draw}],
+                    draw,
+                )
+            )
+            self.assertEqual("xml" in state, draw)
+            self.assertEqual((steps[0].diagram_x, steps[0].diagram_y), (300, 300 + draw))
+        return costs
+
+    def test_queries_do_not_grow_with_the_steps(self):
+        self._costs(3)  # the registry's caches (rules, access rights, defaults) warm
+        small, big = self._costs(10), self._costs(200)
+        self.assertEqual(big, small)
+        self.assertLessEqual(max(big.values()), 25, big)

@@ -13,7 +13,8 @@ import { getDefaultConfig, View } from "@web/views/view";
  * (palette, connect, delete, move, rename) is turned into operations that
  * ``designer_apply`` performs through the ORM and its guards, and the canvas is
  * redrawn from what the server saved, with the problems that would refuse the
- * activation marked on their steps. Undo and redo send the operations the server
+ * activation marked on their steps (a move or a rename, which the canvas already
+ * shows, only gets its facts and problems marked: no redraw of a 200-step flow). Undo and redo send the operations the server
  * returned to undo each change. The selected step's own form opens beside the
  * canvas; saving it redraws the step.
  */
@@ -349,10 +350,14 @@ export class CrossdeptFlowDesigner extends Component {
     async apply(operations, mode) {
         this.state.busy = true;
         try {
+            // an edit the canvas already shows (steps moved within their lane or
+            // renamed) is not drawn again: the answer only brings the facts
+            const patch = mode === "do" && this.shows(operations);
             const result = await this.orm.call("crossdept.flow", "designer_apply", [
                 [this.flowId],
                 this.revision,
                 operations,
+                !patch,
             ]);
             if (mode === "undo") {
                 this.redoStack.push(result.undo);
@@ -362,11 +367,42 @@ export class CrossdeptFlowDesigner extends Component {
                 }
                 this.undoStack.push(result.undo);
             }
-            await this.draw(result);
-            await this.refreshForm();
+            if (patch) {
+                this.patch(result);
+            } else {
+                await this.draw(result);
+            }
+            // the flow's form lists the steps' names, not their positions
+            if (!patch || operations.some((operation) => operation.op === "rename")) {
+                this.refreshForm();
+            }
         } finally {
             this.state.busy = false;
         }
+    }
+
+    /**
+     * Whether the canvas already shows what ``operations`` do: moves of steps that
+     * stay in their department's lane, and renames.
+     */
+    shows(operations) {
+        const steps = new Map((this.lastResult?.steps || []).map((step) => [step.id, step]));
+        return operations.every((operation) => {
+            const step = steps.get(operation.step);
+            if (!step || !["move", "rename"].includes(operation.op)) {
+                return false;
+            }
+            return !("department" in operation) || operation.department === step.department_id;
+        });
+    }
+
+    /** The server's answer to an edit the canvas shows: facts, problems, revision. */
+    patch(result) {
+        // the XML drawn last is older than the canvas now: a redraw reloads
+        this.lastResult = { ...result, xml: null };
+        this.revision = result.revision;
+        this.state.locked = result.locked;
+        this.decorate(result);
     }
 
     undo() {
@@ -393,16 +429,29 @@ export class CrossdeptFlowDesigner extends Component {
         });
     }
 
-    /** The form around the designer shows the steps too: reload it unless edited. */
-    async refreshForm() {
-        const root = this.props.record.model.root;
-        if (root.resId === this.flowId && !(await root.isDirty())) {
-            await root.load();
-        }
+    /**
+     * The form around the designer shows the steps too: reload it unless edited,
+     * one reload at a time, after the canvas is drawn and not in the way of the
+     * next edit (a 200-step flow's form takes as long to reload as the canvas).
+     */
+    refreshForm() {
+        this.formLoad = (this.formLoad || Promise.resolve())
+            .then(async () => {
+                const root = this.props.record.model.root;
+                if (root.resId === this.flowId && !(await root.isDirty())) {
+                    await root.load();
+                }
+            })
+            .catch((error) => {
+                this.notification.add(error.data?.message || error.message || String(error), {
+                    type: "danger",
+                });
+            });
+        return this.formLoad;
     }
 
     redraw() {
-        return this.lastResult ? this.draw(this.lastResult) : this.reload();
+        return this.lastResult?.xml ? this.draw(this.lastResult) : this.reload();
     }
 
     async draw(result) {
