@@ -144,7 +144,6 @@ class CrossdeptFlow(models.Model):
             "revision": self.designer_revision,
             "locked": self.locked,
             "errors": self._designer_errors(),
-            "lanes": self._designer_lanes(),
             "steps": [
                 {
                     "id": step.id,
@@ -164,8 +163,10 @@ class CrossdeptFlow(models.Model):
             ],
         }
         if xml:
+            # the lanes change only with a drawing (a step moved to another lane is drawn);
             # renaming on the canvas writes the name in the editor's language
             state["xml"] = self._bpmn_export(lang=self.env.lang).decode()
+            state["lanes"] = self._designer_lanes()
         return state
 
     def _designer_errors(self):

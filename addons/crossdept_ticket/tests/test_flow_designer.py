@@ -331,7 +331,7 @@ class TestFlowDesignerQueries(CrossdeptFlowCase):
                     draw,
                 )
             )
-            self.assertEqual("xml" in state, draw)
+            self.assertEqual(("xml" in state, "lanes" in state), (draw, draw))
             self.assertEqual((steps[0].diagram_x, steps[0].diagram_y), (300, 300 + draw))
         return costs
 

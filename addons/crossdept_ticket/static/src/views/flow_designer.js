@@ -213,6 +213,8 @@ export class CrossdeptFlowDesigner extends Component {
         this.undoStack = [];
         this.redoStack = [];
         this.changes = [];
+        this.decorations = new Map();
+        this.problemMarkers = [];
         this.queue = Promise.resolve();
         // bound here: the template may call the getter below on a scope object
         this.onStepSaved = () => this.enqueue(() => this.reload());
@@ -399,7 +401,7 @@ export class CrossdeptFlowDesigner extends Component {
     /** The server's answer to an edit the canvas shows: facts, problems, revision. */
     patch(result) {
         // the XML drawn last is older than the canvas now: a redraw reloads
-        this.lastResult = { ...result, xml: null };
+        this.lastResult = { ...result, xml: null, lanes: this.lastResult.lanes };
         this.revision = result.revision;
         this.state.locked = result.locked;
         this.decorate(result);
@@ -465,6 +467,9 @@ export class CrossdeptFlowDesigner extends Component {
             await this.modeler.importXML(result.xml);
         } finally {
             this.drawing = false;
+            // a new drawing has no overlays nor markers yet
+            this.decorations = new Map();
+            this.problemMarkers = [];
         }
         if (viewbox) {
             canvas.viewbox(viewbox);
@@ -479,20 +484,19 @@ export class CrossdeptFlowDesigner extends Component {
         }
     }
 
-    /** Approvals, conditions, urgent skips and problems marked on the steps. */
+    /**
+     * Approvals, conditions, urgent skips and problems marked on the steps. Only
+     * what changed since the last time is touched (a 200-step flow has 200 labels
+     * of facts); a new drawing starts with none (see draw).
+     */
     decorate(result) {
         const canvas = this.modeler.get("canvas");
         const overlays = this.modeler.get("overlays");
         const registry = this.modeler.get("elementRegistry");
-        overlays.remove({ type: "crossdept" });
+        const decorations = new Map();
         for (const step of result.steps) {
             if (!registry.get(step.element)) {
                 continue;
-            }
-            canvas.removeMarker(step.element, "o_crossdept_error");
-            canvas.removeMarker(step.element, "o_crossdept_warning");
-            if (step.kind === "approval") {
-                canvas.addMarker(step.element, "o_crossdept_approval");
             }
             const facts = [step.department || _t("No department"), `${step.sla_hours} h`];
             if (step.approval_policy) {
@@ -504,16 +508,47 @@ export class CrossdeptFlowDesigner extends Component {
             if (step.skip_when_urgent) {
                 facts.push(_t("skipped when urgent"));
             }
+            const text = facts.join(" · ");
+            const known = this.decorations.get(step.element);
+            this.decorations.delete(step.element);
+            if (known && known.text === text && known.kind === step.kind) {
+                decorations.set(step.element, known);
+                continue;
+            }
+            if (known) {
+                overlays.remove(known.overlay);
+            }
+            if (step.kind === "approval") {
+                canvas.addMarker(step.element, "o_crossdept_approval");
+            } else {
+                canvas.removeMarker(step.element, "o_crossdept_approval");
+            }
             const html = document.createElement("div");
             html.className = "o_crossdept_step_facts";
-            html.textContent = facts.join(" · ");
-            overlays.add(step.element, "crossdept", { position: { top: 84, left: -20 }, html });
+            html.textContent = text;
+            const overlay = overlays.add(step.element, "crossdept", {
+                position: { top: 84, left: -20 },
+                html,
+            });
+            decorations.set(step.element, { text, kind: step.kind, overlay });
         }
+        // the steps gone since
+        for (const known of this.decorations.values()) {
+            overlays.remove(known.overlay);
+        }
+        this.decorations = decorations;
+        for (const [element, marker] of this.problemMarkers) {
+            if (registry.get(element)) {
+                canvas.removeMarker(element, marker);
+            }
+        }
+        this.problemMarkers = [];
         for (const error of result.errors) {
             if (error.element && registry.get(error.element)) {
                 const marker =
                     error.level === "warning" ? "o_crossdept_warning" : "o_crossdept_error";
                 canvas.addMarker(error.element, marker);
+                this.problemMarkers.push([error.element, marker]);
             }
         }
         this.state.errors = result.errors;
