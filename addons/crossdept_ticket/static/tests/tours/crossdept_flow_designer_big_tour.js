@@ -12,17 +12,25 @@ function designer() {
     return document.querySelector(CANVAS).crossdeptDesigner;
 }
 
-/** Run ``job`` and return "<total> ms (server <part waiting for the server> ms)". */
+/**
+ * Run ``job`` and return how long it took: in all, in the browser before the
+ * first call to the server (bpmn-js's own edit), waiting for the server, and in
+ * the browser after it (drawing the answer).
+ */
 async function timed(job) {
     const canvas = designer();
     let rpc = 0;
+    let firstCall = null;
+    let lastAnswer = null;
     const call = canvas.orm.call.bind(canvas.orm);
     canvas.orm.call = async (...args) => {
         const begin = performance.now();
+        firstCall ??= begin;
         try {
             return await call(...args);
         } finally {
-            rpc += performance.now() - begin;
+            lastAnswer = performance.now();
+            rpc += lastAnswer - begin;
         }
     };
     const begin = performance.now();
@@ -31,8 +39,12 @@ async function timed(job) {
     } finally {
         canvas.orm.call = call;
     }
-    const total = performance.now() - begin;
-    return `${Math.round(total)} ms (server ${Math.round(rpc)} ms)`;
+    const end = performance.now();
+    const ms = (value) => `${Math.round(value)} ms`;
+    return (
+        `${ms(end - begin)} (browser before the call ${ms((firstCall ?? end) - begin)}, ` +
+        `server ${ms(rpc)}, browser after ${ms(end - (lastAnswer ?? end))})`
+    );
 }
 
 function stepNamed(canvas, name) {
