@@ -48,6 +48,8 @@ from . import crossdept_escalation_rule
 from . import crossdept_dispatch_schedule
 from . import res_lang
 from . import crossdept_ticket_step_bus
+from . import crossdept_ticket_bus
+from . import ir_websocket
 from . import ir_http
 from . import crossdept_ticket_mail
 from . import mail_thread

@@ -4,6 +4,10 @@ from odoo import api, models
 
 # the bus notification the web client listens to (static/src/live_steps_service.js)
 STEP_NOTIFICATION = "crossdept.step/updated"
+# on a ticket's own channel, for its open diagrams (static/src/views/flow_diagram.js)
+TICKET_NOTIFICATION = "crossdept.ticket/steps_updated"
+# a change of these fields changes how a ticket's diagram draws the step
+DRAWN_FIELDS = {"state", "sla_status", "user_id"}
 # a change of these fields may put a step in someone's lists or take it out
 WATCHED_FIELDS = {"state", "user_id", "approver_ids", "responsible_ids", "escalation_level"}
 
@@ -19,9 +23,12 @@ class CrossdeptTicketStep(models.Model):
     def create(self, vals_list):
         steps = super().create(vals_list)
         steps.filtered(lambda s: s.state in ("ready", "in_progress"))._queue_bus_notification()
+        steps._queue_ticket_notification()
         return steps
 
     def write(self, vals):
+        if DRAWN_FIELDS.intersection(vals):
+            self._queue_ticket_notification()
         if not WATCHED_FIELDS.intersection(vals):
             return super().write(vals)
         # previous assignees hear too: the step leaves their lists
@@ -60,6 +67,27 @@ class CrossdeptTicketStep(models.Model):
             self.env.cr.precommit.add(self._send_bus_notifications)
         pending["steps"].update(self.ids)
         pending["extra"].update((user.id, step.id) for user, step in extra)
+
+    def _queue_ticket_notification(self):
+        """Collect the tickets whose steps changed in this transaction: each hears
+        once, just before commit, on its own channel, which only its readers may
+        listen to (ir.websocket); the payload holds its id, and an open diagram
+        re-reads the steps with its reader's rights."""
+        if not self:
+            return
+        data = self.env.cr.precommit.data
+        tickets = data.get("crossdept.ticket_bus")
+        if tickets is None:
+            tickets = data["crossdept.ticket_bus"] = set()
+            self.env.cr.precommit.add(self._send_ticket_notifications)
+        tickets.update(self.ticket_id.ids)
+
+    @api.model
+    def _send_ticket_notifications(self):
+        ticket_ids = self.env.cr.precommit.data.pop("crossdept.ticket_bus", None)
+        # sudo: the channel is the ticket; only its readers subscribe to it
+        for ticket in self.env["crossdept.ticket"].sudo().browse(sorted(ticket_ids or ())):
+            ticket._bus_send(TICKET_NOTIFICATION, {"ticket_id": ticket.id})
 
     @api.model
     def _send_bus_notifications(self):

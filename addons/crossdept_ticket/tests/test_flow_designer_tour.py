@@ -1,4 +1,12 @@
+import threading
+import time
+from unittest.mock import patch
+
+from odoo import api
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
+from odoo.addons.bus.websocket import WebsocketConnectionHandler
 
 from ..tools import bpmn_export
 from .common_flow import CrossdeptFlowCase
@@ -80,3 +88,47 @@ class TestTicketDiagramTour(CrossdeptFlowCase, HttpCase):
             "crossdept_ticket_diagram_tour",
             login="it_user",
         )
+
+    def test_ticket_diagram_follows_another_users_action(self):
+        """The IT manager keeps the ticket's diagram open; once it listens to the
+        ticket's channel, the step holder finishes "First" in a transaction of its
+        own: the diagram redraws "First" done and "Second" ready, without a reload
+        (the manager is neither holder: the form itself is not told to reload)."""
+        flow, steps = self._make_flow(
+            [{"name": "First"}, {"name": "Second", "preds": ["First"], "user": self.approver_1}]
+        )
+        ticket = self._run(flow)
+        first = self._step(ticket, "First")
+        self.assertEqual(first.state, "ready")
+        channel = hashable(channel_with_db(self.env.cr.dbname, ticket))
+        acted = threading.Event()
+
+        def act_once_the_diagram_listens():
+            deadline = time.monotonic() + 60
+            while not dispatch._channels_to_ws.get(channel):
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.2)
+            # the test cursor, taken in turn with the browser's requests
+            with self.registry.cursor() as cr:
+                step = api.Environment(cr, self.it_user.id, {})["crossdept.ticket.step"]
+                step = step.browse(first.id)
+                step.action_start()
+                step.action_finish()
+            # a test cursor's commit skips the NOTIFY that wakes the websockets: do it
+            for websocket in list(dispatch._channels_to_ws.get(channel, ())):
+                websocket.trigger_notification_dispatching()
+            acted.set()
+
+        actor = threading.Thread(target=act_once_the_diagram_listens, daemon=True)
+        # tests keep websockets closed unless allowed, as Odoo's bus tests do
+        with patch.object(WebsocketConnectionHandler, "websocket_allowed", return_value=True):
+            actor.start()
+            self.start_tour(
+                f"/odoo/action-crossdept_ticket.crossdept_ticket_action/{ticket.id}",
+                "crossdept_ticket_diagram_live_tour",
+                login="it_manager",
+            )
+            actor.join(10)
+        self.assertTrue(acted.is_set(), "the diagram listened to the ticket's channel")
+        self.assertEqual(self._states(ticket), {"First": "done", "Second": "ready"})

@@ -11,12 +11,17 @@ import { standardFieldProps } from "@web/views/fields/standard_field_props";
  * editing), on a many2one to crossdept.flow: the flow a new ticket will run (the
  * steps an urgent ticket skips are marked) or the flow a ticket runs, each step
  * coloured by its state there, with its holder and deadline.
- * Options: ``ticket``: colour the steps by the state of this ticket's steps.
+ * Options: ``ticket``: colour the steps by the state of this ticket's steps, and
+ * follow them live: the diagram listens to the ticket's bus channel and, when the
+ * server says its steps changed, re-reads them (with the reader's rights) and
+ * redraws, without reloading the form.
  *
  * Other addons draw other facts on the same diagram by extending the component:
  * ``fetchData`` (the BPMN and what to draw), ``fit`` (the first zoom) and
  * ``decorate`` (markers and overlays).
  */
+
+const TICKET_NOTIFICATION = "crossdept.ticket/steps_updated";
 
 const LIB = "/crossdept_ticket/static/lib/bpmn-js";
 let viewerClass = null;
@@ -42,14 +47,46 @@ export class CrossdeptFlowDiagram extends Component {
 
     setup() {
         this.orm = useService("orm");
+        this.busService = useService("bus_service");
         this.canvasRef = useRef("canvas");
-        onMounted(() => this.draw(this.props));
+        this.onTicketNotification = ({ ticket_id }) => {
+            if (ticket_id === this.listenedTicketId) {
+                this.draw(this.props);
+            }
+        };
+        onMounted(() => {
+            this.listen(this.props);
+            this.draw(this.props);
+        });
         onWillUpdateProps((next) => {
+            this.listen(next);
             if (this.key(next) !== this.drawnKey) {
                 this.draw(next);
             }
         });
-        onWillUnmount(() => this.viewer?.destroy());
+        onWillUnmount(() => {
+            this.listen(null);
+            this.viewer?.destroy();
+        });
+    }
+
+    /** Listen to the channel of the ticket drawn (none when props is null). */
+    listen(props) {
+        const ticketId = (props?.ticket && props.record.resId) || false;
+        if (ticketId === (this.listenedTicketId || false)) {
+            return;
+        }
+        if (this.listenedTicketId) {
+            this.busService.deleteChannel(`crossdept.ticket_${this.listenedTicketId}`);
+        } else {
+            this.busService.subscribe(TICKET_NOTIFICATION, this.onTicketNotification);
+        }
+        if (!ticketId) {
+            this.busService.unsubscribe(TICKET_NOTIFICATION, this.onTicketNotification);
+        } else {
+            this.busService.addChannel(`crossdept.ticket_${ticketId}`);
+        }
+        this.listenedTicketId = ticketId;
     }
 
     flowId(props) {
@@ -71,8 +108,13 @@ export class CrossdeptFlowDiagram extends Component {
         if (!flowId) {
             return;
         }
+        // a notification may come while the last drawing is still being read
+        const drawing = (this.drawing = (this.drawing || 0) + 1);
         const data = await this.fetchData(flowId, props);
         const BpmnJS = await loadBpmnViewer();
+        if (drawing !== this.drawing) {
+            return;
+        }
         if (!this.viewer) {
             this.viewer = new BpmnJS({ container: this.canvasRef.el });
         }

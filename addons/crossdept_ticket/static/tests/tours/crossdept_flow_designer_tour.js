@@ -182,3 +182,33 @@ registry.category("web_tour.tours").add("crossdept_ticket_diagram_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("crossdept_ticket_diagram_live_tour", {
+    steps: () => [
+        {
+            content: "Open the ticket's Flow tab",
+            trigger: ".o_notebook .nav-link:contains('Flow')",
+            run: "click",
+        },
+        {
+            content: "First is drawn ready",
+            trigger:
+                ".o_crossdept_flow_diagram_view .djs-element.o_crossdept_state_ready text:contains('First')",
+        },
+        {
+            content: "Another user finishes First: the diagram redraws it done, live",
+            trigger:
+                ".o_crossdept_flow_diagram_view .djs-element.o_crossdept_state_done text:contains('First')",
+            timeout: 30000,
+        },
+        {
+            content: "and Second ready, with its holder",
+            trigger:
+                ".o_crossdept_flow_diagram_view .djs-element.o_crossdept_state_ready text:contains('Second')",
+        },
+        {
+            content: "The form itself was not reloaded: no unsaved-change prompt, same tab",
+            trigger: ".o_notebook .nav-link.active:contains('Flow')",
+        },
+    ],
+});
