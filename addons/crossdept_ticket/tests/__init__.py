@@ -38,6 +38,7 @@ from . import test_ticket_portal_attachments
 from . import test_duration
 from . import test_demo_data
 from . import test_step_bus
+from . import test_ticket_bus
 from . import test_ticket_current
 from . import test_clerk_day_tour
 from . import test_engine_conflicts

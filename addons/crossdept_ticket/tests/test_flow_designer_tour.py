@@ -94,7 +94,7 @@ class TestTicketDiagramTour(CrossdeptFlowCase, HttpCase):
         ticket's channel, the step holder finishes "First" in a transaction of its
         own: the diagram redraws "First" done and "Second" ready, without a reload
         (the manager is neither holder: the form itself is not told to reload)."""
-        flow, steps = self._make_flow(
+        flow, _steps = self._make_flow(
             [{"name": "First"}, {"name": "Second", "preds": ["First"], "user": self.approver_1}]
         )
         ticket = self._run(flow)
