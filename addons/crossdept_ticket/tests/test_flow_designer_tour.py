@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 from odoo import api
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import file_open
 
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.websocket import WebsocketConnectionHandler
@@ -132,3 +133,32 @@ class TestTicketDiagramTour(CrossdeptFlowCase, HttpCase):
             actor.join(10)
         self.assertTrue(acted.is_set(), "the diagram listened to the ticket's channel")
         self.assertEqual(self._states(ticket), {"First": "done", "Second": "ready"})
+
+
+@tagged("post_install", "-at_install")
+class TestFlowImportTour(CrossdeptFlowCase, HttpCase):
+    """A flow administrator imports a file drawn in Camunda Modeler through the
+    wizard in the browser, reads the report and finds the draft on the canvas."""
+
+    def test_import_a_camunda_modeler_file(self):
+        admin = new_test_user(self.env, "import_tour_admin", groups=ADMIN, name="Import Admin")
+        with file_open("crossdept_ticket/tests/data/camunda_change.bpmn", "rb") as fixture:
+            # the file the administrator will choose, handed over as their attachment
+            self.env["ir.attachment"].with_user(admin).create(
+                {"name": "camunda_change.bpmn", "raw": fixture.read()}
+            )
+        self.start_tour(
+            "/odoo/action-crossdept_ticket.crossdept_flow_action",
+            "crossdept_flow_import_tour",
+            login="import_tour_admin",
+        )
+        flow = self.env["crossdept.flow"].search([("create_uid", "=", admin.id)])
+        self.assertEqual((flow.name, flow.state), ("Server change", "draft"))
+        steps = {step.name: step for step in flow.step_ids}
+        self.assertEqual(len(steps), 5)
+        self.assertEqual(steps["Check the budget"].department_id, self.dept_finance)
+        self.assertEqual(
+            set(steps["Deploy"].predecessor_ids.mapped("name")),
+            {"Check the budget", "Quick check", "Assess the risk"},
+        )
+        self.assertIn("Security Office", flow.message_ids[:1].body)
