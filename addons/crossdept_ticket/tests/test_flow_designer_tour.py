@@ -1,3 +1,4 @@
+import logging
 import threading
 import time
 from unittest.mock import patch
@@ -10,6 +11,7 @@ from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.websocket import WebsocketConnectionHandler
 
 from ..tools import bpmn_export
+from .common import USER
 from .common_flow import CrossdeptFlowCase
 
 ADMIN = "crossdept_ticket.group_crossdept_ticket_admin"
@@ -162,3 +164,101 @@ class TestFlowImportTour(CrossdeptFlowCase, HttpCase):
             {"Check the budget", "Quick check", "Assess the risk"},
         )
         self.assertIn("Security Office", flow.message_ids[:1].body)
+
+
+@tagged("post_install", "-at_install")
+class TestFlowAcceptanceTour(CrossdeptFlowCase, HttpCase):
+    """The designer's acceptance: a flow administrator (not the superuser) builds a
+    two-branch flow with one approval on the canvas, sees the approval marked as a
+    problem, fixes it in the side panel and activates the flow; then a user runs a
+    ticket through it while its diagram follows, the approver deciding elsewhere."""
+
+    def test_build_on_the_canvas_then_run_a_ticket(self):
+        admin = new_test_user(self.env, "acc_admin", groups=ADMIN, name="Acceptance Admin")
+        desk = self.env["hr.department"].create({"name": "Acceptance Desk"})
+        runner = self._make_user("acc_runner", USER, desk)
+        approver = self._make_user("acc_approver", USER, self.dept_finance)
+        approver.name = "Acceptance Approver"
+        flow = (
+            self.env["crossdept.flow"]
+            .with_user(admin)
+            .create({"name": "Acceptance", "code": "ACCEPT", "type_ids": self.ticket_type.ids})
+        )
+        self.start_tour(
+            f"/odoo/action-crossdept_ticket.crossdept_flow_action/{flow.id}",
+            "crossdept_flow_acceptance_tour",
+            login="acc_admin",
+        )
+        # what the server saved
+        self.assertEqual(flow.state, "active")
+        steps = {step.name: step for step in flow.step_ids}
+        self.assertEqual(set(steps), {"Receive", "Hardware", "Software", "Sign-off"})
+        self.assertEqual(set(flow.step_ids.mapped("department_id")), {desk})
+        self.assertEqual(steps["Sign-off"].kind, "approval")
+        self.assertFalse(steps["Receive"].predecessor_ids)
+        self.assertEqual(steps["Hardware"].predecessor_ids, steps["Receive"])
+        self.assertEqual(steps["Software"].predecessor_ids, steps["Receive"])
+        self.assertEqual(steps["Sign-off"].predecessor_ids, steps["Hardware"] | steps["Software"])
+        raci = steps["Sign-off"].raci_ids
+        self.assertEqual(raci.mapped("role"), ["responsible"])
+        self.assertEqual(raci.user_id, approver)
+        self.assertEqual(flow.create_uid, admin)
+
+        ticket = (
+            self.env["crossdept.ticket"]
+            .with_user(runner)
+            .create(
+                {
+                    "title": "New laptop",
+                    "type_id": self.ticket_type.id,
+                    "department_id": desk.id,
+                    "flow_id": flow.id,
+                }
+            )
+        )
+        ticket.action_start_flow()
+        channel = hashable(channel_with_db(self.env.cr.dbname, ticket))
+        sign_off = ticket.step_ids.filtered(lambda step: step.name == "Sign-off")
+        tour_waits = threading.Event()
+        approved = threading.Event()
+
+        class TourProgress(logging.Handler):
+            """The browser's log: the tour has seen Sign-off ready and now waits."""
+
+            def emit(self, record):
+                if "Step The approver approves" in record.getMessage():
+                    tour_waits.set()
+
+        def approve_once_the_tour_waits():
+            if not tour_waits.wait(120):
+                return
+            with self.registry.cursor() as cr:
+                step = api.Environment(cr, approver.id, {})["crossdept.ticket.step"]
+                step.browse(sign_off.id).action_approve()
+            # a test cursor's commit skips the NOTIFY that wakes the websockets: do it
+            for websocket in list(dispatch._channels_to_ws.get(channel, ())):
+                websocket.trigger_notification_dispatching()
+            approved.set()
+
+        progress = TourProgress()
+        logging.getLogger(__name__).addHandler(progress)
+        self.addCleanup(logging.getLogger(__name__).removeHandler, progress)
+        approver_thread = threading.Thread(target=approve_once_the_tour_waits, daemon=True)
+        with patch.object(WebsocketConnectionHandler, "websocket_allowed", return_value=True):
+            approver_thread.start()
+            self.start_tour(
+                f"/odoo/action-crossdept_ticket.crossdept_ticket_action/{ticket.id}",
+                "crossdept_flow_acceptance_ticket_tour",
+                login="acc_runner",
+            )
+            approver_thread.join(10)
+        self.assertTrue(approved.is_set())
+        self.assertEqual(
+            {
+                step.name: (step.state, step.user_id)
+                for step in ticket.step_ids
+                if step.kind == "task"
+            },
+            dict.fromkeys(("Receive", "Hardware", "Software"), ("done", runner)),
+        )
+        self.assertEqual(sign_off.state, "done")

@@ -51,7 +51,7 @@ export class CrossdeptFlowDiagram extends Component {
         this.canvasRef = useRef("canvas");
         this.onTicketNotification = ({ ticket_id }) => {
             if (ticket_id === this.listenedTicketId) {
-                this.draw(this.props);
+                this.redrawSoon();
             }
         };
         onMounted(() => {
@@ -68,6 +68,27 @@ export class CrossdeptFlowDiagram extends Component {
             this.listen(null);
             this.viewer?.destroy();
         });
+    }
+
+    /**
+     * Redraw for a notification: several may come at once (one per transaction
+     * that changed the ticket's steps): while one redraw reads, the others make
+     * one more redraw after it.
+     */
+    async redrawSoon() {
+        if (this.redrawing) {
+            this.redrawAgain = true;
+            return;
+        }
+        this.redrawing = true;
+        try {
+            do {
+                this.redrawAgain = false;
+                await this.draw(this.props);
+            } while (this.redrawAgain);
+        } finally {
+            this.redrawing = false;
+        }
     }
 
     /** Listen to the channel of the ticket drawn (none when props is null). */
@@ -108,13 +129,20 @@ export class CrossdeptFlowDiagram extends Component {
         if (!flowId) {
             return;
         }
-        // a notification may come while the last drawing is still being read
+        // the form's reload and the ticket's notification may both ask for a drawing:
+        // the imports run one at a time, and only the last one asked for is drawn
         const drawing = (this.drawing = (this.drawing || 0) + 1);
         const data = await this.fetchData(flowId, props);
         const BpmnJS = await loadBpmnViewer();
-        if (drawing !== this.drawing) {
-            return;
-        }
+        // (a failed import does not stop the next one)
+        const previous = (this.painted || Promise.resolve()).catch(() => {});
+        this.painted = previous.then(() =>
+            drawing === this.drawing ? this.paint(BpmnJS, data, props) : undefined,
+        );
+        await this.painted;
+    }
+
+    async paint(BpmnJS, data, props) {
         if (!this.viewer) {
             this.viewer = new BpmnJS({ container: this.canvasRef.el });
         }
