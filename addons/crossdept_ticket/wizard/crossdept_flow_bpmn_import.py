@@ -28,7 +28,14 @@ class CrossdeptFlowBpmnImport(models.TransientModel):
         readonly=True,
         help="One draft flow per pool of the file.",
     )
+    flow_count = fields.Integer(compute="_compute_flow_count")
     report = fields.Text(readonly=True)
+
+    @api.depends("flow_ids")
+    def _compute_flow_count(self):
+        # the form shows one flow as a link, several as tags
+        for wizard in self:
+            wizard.flow_count = len(wizard.flow_ids)
 
     @api.model
     def _max_bytes(self):
