@@ -112,6 +112,7 @@ class CrossdeptFlow(models.Model):
             )
             for run in ticket.step_ids.filtered(lambda run: run.flow_step_id in steps):
                 data["states"][bpmn_export.element_id("Step", run.flow_step_id.id)] = {
+                    "step_id": run.id,
                     "state": run.state,
                     "label": labels[run.state],
                     "sla_status": run.sla_status or False,

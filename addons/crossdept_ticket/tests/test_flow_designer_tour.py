@@ -83,6 +83,7 @@ class TestTicketDiagramTour(CrossdeptFlowCase, HttpCase):
     """A step holder sees the ticket's flow drawn, each step in its state."""
 
     def test_ticket_diagram(self):
+        """...and starts their step from the diagram, as from the header."""
         flow, _steps = self._make_flow([{"name": "First"}, {"name": "Second", "preds": ["First"]}])
         ticket = self._run(flow)
         self._do(ticket, "First")
@@ -91,6 +92,9 @@ class TestTicketDiagramTour(CrossdeptFlowCase, HttpCase):
             "crossdept_ticket_diagram_tour",
             login="it_user",
         )
+        second = self._step(ticket, "Second")
+        self.assertEqual(second.state, "in_progress")
+        self.assertEqual(second.user_id, self.it_user)
 
     def test_ticket_diagram_follows_another_users_action(self):
         """The IT manager keeps the ticket's diagram open; once it listens to the

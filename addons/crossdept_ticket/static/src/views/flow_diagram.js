@@ -4,6 +4,7 @@ import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+import { pick } from "@web/core/utils/objects";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
 
 /**
@@ -120,7 +121,9 @@ export class CrossdeptFlowDiagram extends Component {
         const record = props.record;
         const runs = (props.ticket && record.data.step_ids?.records) || [];
         const states = runs.map((run) => `${run.resId}:${run.data.state}:${run.data.sla_status}`);
-        return `${this.flowId(props)}|${record.data.priority}|${states.join(",")}`;
+        // the reader's next action is drawn on its step
+        const next = props.ticket ? JSON.stringify(record.data.next_action || []) : "";
+        return `${this.flowId(props)}|${record.data.priority}|${states.join(",")}|${next}`;
     }
 
     async draw(props) {
@@ -196,6 +199,50 @@ export class CrossdeptFlowDiagram extends Component {
             html.textContent = facts.join(" · ");
             overlays.add(step.element, "crossdept", { position: { top: 84, left: -20 }, html });
         }
+        if (props.ticket) {
+            this.decorateNextAction(data, props);
+        }
+    }
+
+    /**
+     * The reader's own step stands out, with its next action (the header's, from
+     * the same server checks: ``next_action``) as a button on it, which does what
+     * the header's button does: save the form, call ``action_next_step`` (checked
+     * again there) and reload.
+     */
+    decorateNextAction(data, props) {
+        const record = props.record;
+        const action = (record.data.next_action || []).find((entry) => entry.step_id);
+        const element = Object.keys(data.states).find(
+            (key) => action && data.states[key].step_id === action.step_id,
+        );
+        if (!element) {
+            return;
+        }
+        this.viewer.get("canvas").addMarker(element, "o_crossdept_mine");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "btn btn-sm btn-primary o_crossdept_diagram_action text-nowrap";
+        button.textContent = action.label;
+        button.dataset.crossdeptAction = action.what;
+        if (action.blocked) {
+            button.disabled = true;
+            button.title = action.blocked;
+        }
+        button.addEventListener("click", () =>
+            this.env.onClickViewButton({
+                clickParams: {
+                    type: "object",
+                    name: "action_next_step",
+                    args: JSON.stringify([action.step_id, action.what]),
+                },
+                getResParams: () =>
+                    pick(record, "context", "evalContext", "resModel", "resId", "resIds"),
+            }),
+        );
+        this.viewer
+            .get("overlays")
+            .add(element, "crossdept", { position: { top: -36, left: 0 }, html: button });
     }
 }
 

@@ -180,6 +180,27 @@ registry.category("web_tour.tours").add("crossdept_ticket_diagram_tour", {
             content: "Its facts name its state and holder",
             trigger: ".o_crossdept_flow_diagram_view .o_crossdept_step_facts:contains('It User')",
         },
+        {
+            content: "The holder's own step stands out",
+            trigger:
+                ".o_crossdept_flow_diagram_view .djs-element.o_crossdept_mine text:contains('Second')",
+        },
+        {
+            content: "Its next action is on it, as in the header: start it from the diagram",
+            trigger:
+                ".o_crossdept_flow_diagram_view .o_crossdept_diagram_action[data-crossdept-action='start']",
+            run: "click",
+        },
+        {
+            content: "The step is drawn as in progress once the server started it",
+            trigger:
+                ".o_crossdept_flow_diagram_view .djs-element.o_crossdept_state_in_progress text:contains('Second')",
+        },
+        {
+            content: "The header offers what comes next: Finish",
+            trigger:
+                ".o_form_statusbar button[name='action_next_step'][data-crossdept-action='finish']",
+        },
     ],
 });
 
