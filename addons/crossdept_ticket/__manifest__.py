@@ -1,7 +1,7 @@
 {
     "name": "CrossDept Tickets",
     "summary": "Cross-department work orders with RACI ownership and an event log",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Services/CrossDept",
     "website": "https://github.com/crossdept/crossdept",
     "author": "CrossDept",
@@ -20,6 +20,7 @@
         "security/crossdept_ticket_groups.xml",
         "security/ir.model.access.csv",
         "security/crossdept_ticket_security.xml",
+        "security/crossdept_ticket_visibility_rules.xml",
         "data/crossdept_ticket_data.xml",
         "data/crossdept_mail_data.xml",
         "data/crossdept_mail_gateway_data.xml",

@@ -71,6 +71,7 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         ticket_id = self._reserve_ids("crossdept_ticket", len(plans))
         step_id = self._reserve_ids("crossdept_ticket_step", sum(len(p["steps"]) for p in plans))
         first_step_id = step_id
+        first_ticket_id = ticket_id
         tickets, steps, events, approvers = [], [], [], []
         predecessors, raci, holders = [], [], []
         stamp = _ts(fields.Datetime.now())
@@ -279,6 +280,14 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         )
         self._copy("crossdept_ticket_step_holder_rel", ["ticket_id", "user_id"], holders)
         self._copy("crossdept_ticket_raci", RACI_COLUMNS, raci)
+        if tickets:
+            # who takes part in each ticket, as the engine keeps it (the record rules
+            # read it)
+            self.env.cr.execute(
+                self.env["crossdept.ticket"]._participants_query(
+                    SQL("t.id BETWEEN %s AND %s", first_ticket_id, ticket_id - 1)
+                )
+            )
         return {"tickets": len(tickets), "steps": len(steps), "events": len(event_lines)}
 
     @api.model

@@ -9,6 +9,7 @@ from . import crossdept_ticket_event_label
 from . import crossdept_ticket_raci
 from . import crossdept_ticket
 from . import crossdept_ticket_access
+from . import crossdept_ticket_participant
 from . import crossdept_ticket_history
 from . import crossdept_ticket_flow
 from . import crossdept_ticket_kb
@@ -63,6 +64,7 @@ from . import crossdept_ticket_step_timeout
 from . import crossdept_ticket_step_signer
 from . import crossdept_ticket_step_sign
 from . import ir_module_module
+from . import ir_rule
 from . import crossdept_flow_cc
 from . import crossdept_flow_step_cc
 from . import crossdept_ticket_cc

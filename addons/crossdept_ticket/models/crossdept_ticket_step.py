@@ -36,8 +36,16 @@ class CrossdeptTicketStep(models.Model):
     _inherit = ["crossdept.approval.mixin"]
     _order = "ticket_id, sequence, id"
 
+    # joined, not sub-selected, when a domain goes through it (the record rules
+    # read the ticket's departments and participants of each step): a step is only
+    # ever visible with its ticket, so no rule of the ticket is skipped by it
     ticket_id = fields.Many2one(
-        "crossdept.ticket", required=True, ondelete="cascade", index=True, readonly=True
+        "crossdept.ticket",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        readonly=True,
+        auto_join=True,
     )
     flow_step_id = fields.Many2one("crossdept.flow.step", required=True, readonly=True, index=True)
     company_id = fields.Many2one(related="ticket_id.company_id", store=True, index=True)
