@@ -38,7 +38,7 @@ TABLE = {
                 "state date_closed name step_ids event_ids schedule_id schedule_period "
                 "schedule_target dispatch_target_ref rating_last_value "
                 "resolved_with_knowledge access_token step_holder_ids "
-                "previous_ticket_id cc_user_ids".split(),
+                "previous_ticket_id cc_user_ids participant_user_ids".split(),
                 NOBODY,
             ),
             # bridges and companions (when installed)
