@@ -53,6 +53,9 @@ class CrossdeptTicket(models.Model):
         store=True,
         readonly=True,
         copy=False,
+        # read by the record rules in SQL, not by the screens: not fetched with the
+        # ticket's other fields
+        prefetch=False,
         help="The requester, the assignee, the RACI holders and the assignees and "
         "approvers of the steps: they see the ticket.",
     )
