@@ -9,6 +9,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from ..models.ir_actions_report import wkhtmltopdf_draws_headers
 from .common import CrossdeptAnalyticsCase
 from .common_process import CrossdeptProcessCase
 
@@ -210,6 +211,15 @@ class TestProcessReviewProcessSections(CrossdeptProcessCase):
         text = subprocess.run(
             ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
         ).stdout.decode()
+        # a header and numbered pages, also where wkhtmltopdf prints no HTML header
+        # (Debian's): then they are drawn on each page
+        pages = [page for page in text.split("\f") if page.strip()]
+        for number, page in enumerate(pages, start=1):
+            with self.subTest(page=number):
+                self.assertIn(self.env.company.name, page)
+                self.assertIn("Quarterly Process Review", page)
+                if not wkhtmltopdf_draws_headers():
+                    self.assertIn(f"Page {number} of {len(pages)}", page)
         bottlenecks = text.split("Top bottleneck steps")[1].split("Open health alerts")[0]
         review_lines = [line for line in bottlenecks.splitlines() if "Review" in line]
         self.assertEqual(len(review_lines), 2, bottlenecks)
