@@ -35,11 +35,15 @@ DEMO_PASSWORDS = {"admin": "admin", "portal": "portal"}
 
 
 def open_tab(tab, selector):
-    """A ready_js that opens a form's notebook tab, then waits for ``selector``."""
+    """A ready_js that opens a form's notebook tab, then waits for ``selector``,
+    scrolled to the top of the shot (a form scrolls inside its own pane, which a
+    full-page shot does not unroll)."""
     return (
         f"(() => {{ const tab = document.querySelector(\".o_notebook a[name='{tab}']\"); "
         "if (tab && !tab.classList.contains('active')) tab.click(); "
-        f"return document.querySelector('{selector}'); }})()"
+        f"const found = document.querySelector('{selector}'); "
+        "if (found) found.closest('.o_notebook')?.scrollIntoView(); "
+        "return found; })()"
     )
 
 
