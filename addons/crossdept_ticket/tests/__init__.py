@@ -69,3 +69,4 @@ from . import test_flow_bpmn_roundtrip
 from . import test_flow_designer
 from . import test_flow_designer_concurrency
 from . import test_flow_designer_tour
+from . import test_person_tours
