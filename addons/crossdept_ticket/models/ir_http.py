@@ -23,6 +23,12 @@ class IrHttp(models.AbstractModel):
     _inherit = "ir.http"
 
     @classmethod
+    def _get_translation_frontend_modules_name(cls):
+        # the portal's chatter runs mail's scripts: their words ("Today at") are
+        # translated on the portal too, not only in the web client
+        return [*super()._get_translation_frontend_modules_name(), "mail"]
+
+    @classmethod
     def _crossdept_statement_timeout_ms(cls):
         """The statement timeout of the current request, in milliseconds (0: none)."""
         report = request.httprequest.path.startswith(REPORT_PREFIX)

@@ -166,3 +166,14 @@ class TestPortalLocalTime(CrossdeptFlowCase, HttpCase):
         self.assertEqual(page.status_code, 200)
         self.assertIn("修复", page.text)
         self.assertIn("2026/11/24 01:00", page.text)
+
+    def test_portal_chatter_speaks_the_customers_language(self):
+        """The portal's chatter (mail's scripts) dates messages in Chinese too."""
+        self.authenticate(self.customer.login, "portal-zh-pass")
+        answer = self.url_open("/website/translations/any?lang=zh_CN").json()
+        messages = {
+            message["id"]: message["string"]
+            for module in answer["modules"].values()
+            for message in module["messages"]
+        }
+        self.assertEqual(messages.get("Today at %(time)s"), "今天%(time)s")
