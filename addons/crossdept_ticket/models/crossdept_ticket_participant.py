@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 
@@ -69,16 +69,31 @@ class CrossdeptTicket(models.Model):
         "step_ids.approver_ids",
     )
     def _compute_participant_user_ids(self):
+        # the steps' assignees and approvers and the RACI holders of the whole batch
+        # in one read each (a filtered recordset does not prefetch for its siblings)
+        self.step_ids.mapped("approver_ids")
+        self.raci_ids.mapped("holder_user_id")
+        values = []
         for ticket in self:
             # the steps of the current run: those of an earlier run are archived
             steps = ticket.step_ids.filtered("active")
-            ticket.participant_user_ids = (
+            users = (
                 ticket.requester_id
                 | ticket.user_id
                 | ticket.raci_ids.holder_user_id
                 | steps.user_id
                 | steps.approver_ids
             )
+            values.append((ticket, users))
+        # the relation of the whole batch in one write: assigned ticket by ticket,
+        # a computed many2many writes its table once per ticket
+        field = self._fields["participant_user_ids"]
+        field.write_batch(
+            [(ticket, [Command.set(users.ids)]) for ticket, users in values if ticket.id]
+        )
+        for ticket, users in values:
+            if not ticket.id:
+                ticket.participant_user_ids = users
 
     @api.model
     def _participants_query(self, tickets=None):
