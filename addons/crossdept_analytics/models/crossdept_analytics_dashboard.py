@@ -9,6 +9,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import babel_locale_parse, format_date
 
 from .crossdept_analytics_kpi import (
+    CONFORMANCE,
     DASHBOARD_PERIODS,
     KPI_META,
     KPI_SQL,
@@ -172,9 +173,14 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         values = self._compute_many(
             kpis, windows, self.env.companies.ids, where=self._filter_condition(filters)
         )
+        conformance = self._conformance_windows(
+            "all", windows, self.env.companies.ids, filters=filters
+        )
         tiles = []
         for kpi in KPIS:
-            if kpi == "open_overdue":
+            if kpi == CONFORMANCE:
+                value, previous = (conformance.get((index, False)) for index in (0, 1))
+            elif kpi == "open_overdue":
                 value = float(
                     self.env["crossdept.ticket"].search_count(self._overdue_domain(filters))
                 )

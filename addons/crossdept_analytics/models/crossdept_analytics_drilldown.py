@@ -168,7 +168,9 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
     @api.readonly
     def get_bottlenecks(self, date_from=None, date_to=None, limit=5, filters=None):
         """The flow steps taking the largest share of the time spent in steps
-        (ready to done) of the period, with their average waiting and working hours.
+        (ready to done) of the period, with their average waiting and working clock
+        hours and their average handling and on-hold working hours (README,
+        "Durations").
 
         Read from the daily sums of the finished steps (crossdept.analytics.step.day):
         the same figures as aggregating the step facts of the period, from a few
@@ -184,7 +186,9 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                        sum(d.step_count)::bigint,
                        sum(d.waiting_hours) / NULLIF(sum(d.waiting_count), 0),
                        sum(d.working_hours) / NULLIF(sum(d.working_count), 0),
-                       100.0 * sum(d.total_hours) / NULLIF(sum(sum(d.total_hours)) OVER (), 0)
+                       100.0 * sum(d.total_hours) / NULLIF(sum(sum(d.total_hours)) OVER (), 0),
+                       sum(d.handling_hours) / NULLIF(sum(d.measured_count), 0),
+                       sum(d.hold_hours) / NULLIF(sum(d.measured_count), 0)
                   FROM crossdept_analytics_step_day d
                  WHERE d.company_id IN %(companies)s
                    AND d.date BETWEEN %(date_from)s AND %(date_to)s
@@ -219,6 +223,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 "waiting_hours": waiting,
                 "working_hours": working,
                 "share": share,
+                "handling_hours": handling,
+                "hold_hours": hold,
             }
-            for step_id, name, count, waiting, working, share in rows
+            for step_id, name, count, waiting, working, share, handling, hold in rows
         ]

@@ -28,7 +28,12 @@ KPI_SQL = {
     "transfer_rate": SQL("100.0 * avg((a.transfer_count > 0)::int)"),
     "reopen_rate": SQL("100.0 * avg((a.reopen_count > 0)::int)"),
     "satisfaction": SQL("avg(a.satisfaction)"),
+    # working hours on the steps' calendars (README, "Durations")
+    "handling_hours": SQL("avg(a.handling_hours)"),
+    "hold_hours": SQL("avg(a.hold_hours)"),
 }
+# computed in Python by the conformance check, not in SQL
+CONFORMANCE = "conformance_rate"
 KPIS = [
     "ticket_count",
     "avg_hours",
@@ -39,6 +44,9 @@ KPIS = [
     "transfer_rate",
     "reopen_rate",
     "satisfaction",
+    "handling_hours",
+    "hold_hours",
+    CONFORMANCE,
 ]
 # KPI -> column of the monthly KPIs (crossdept.analytics.kpi.month)
 MONTHLY_COLUMNS = {
@@ -52,7 +60,7 @@ MONTHLY_COLUMNS = {
     "satisfaction": "satisfaction",
 }
 # the direction health rules watch for anomalies (a falling ticket count is one)
-HIGHER_IS_BETTER = {"ticket_count", "on_time_rate", "satisfaction"}
+HIGHER_IS_BETTER = {"ticket_count", "on_time_rate", "satisfaction", CONFORMANCE}
 # How the dashboard reads each KPI: its unit, which way is good (None: neither),
 # and the smallest absolute change that matters. A change is coloured only when it
 # is at least that large AND at least SIGNIFICANT_CHANGE of the previous value:
@@ -67,6 +75,9 @@ KPI_META = {
     "transfer_rate": {"unit": "percent", "better": "lower", "min_change": 2.0},
     "reopen_rate": {"unit": "percent", "better": "lower", "min_change": 1.0},
     "satisfaction": {"unit": "score", "better": "higher", "min_change": 0.2},
+    "handling_hours": {"unit": "hours", "better": "lower", "min_change": 1.0},
+    "hold_hours": {"unit": "hours", "better": "lower", "min_change": 1.0},
+    CONFORMANCE: {"unit": "percent", "better": "higher", "min_change": 2.0},
 }
 SIGNIFICANT_CHANGE = 0.05
 # ticket facts a KPI is measured on, beyond the period and the filters: the
@@ -81,6 +92,10 @@ KPI_FACT_FILTER = {
     "transfer_rate": False,
     "reopen_rate": False,
     "satisfaction": "rated",
+    "handling_hours": "closed",
+    "hold_hours": "closed",
+    # the conformance check reads the closed tickets that ran a flow
+    CONFORMANCE: "closed",
 }
 KPI_FACT_GROUP = {
     "on_time_rate": "on_time",
@@ -189,6 +204,18 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         date_to = fields.Date.to_date(date_to) or fields.Date.context_today(self)
         date_from = fields.Date.to_date(date_from) or date_to - timedelta(days=29)
         company_ids = company_ids or self.env.companies.ids
+        if CONFORMANCE in kpis:
+            sql_kpis = [kpi for kpi in kpis if kpi != CONFORMANCE]
+            values = (
+                self.compute(sql_kpis, scope, scope_id, date_from, date_to, company_ids)
+                if sql_kpis
+                else {}
+            )
+            rates = self._conformance_windows(
+                scope, [(date_from, date_to)], company_ids, [scope_id] if scope_id else None
+            )
+            values[CONFORMANCE] = rates.get((0, scope_id or False))
+            return {kpi: values[kpi] for kpi in kpis}
         columns = [
             SQL(
                 "%s AS %s",
@@ -288,8 +315,73 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 (index, scope_id or False): value
                 for index, scope_id, value in self.env.cr.fetchall()
             }
+        if kpi == CONFORMANCE:
+            return self._conformance_windows(scope, windows, company_ids, scope_ids)
         values = self._compute_many([kpi], windows, company_ids, where=where, group=group)
         return {key: row[kpi] for key, row in values.items()}
+
+    @api.model
+    def _conformance_windows(self, scope, windows, company_ids, scope_ids=None, filters=None):
+        """{(window index, scope id or False): conformance rate in %} of the tickets
+        closed in each window (the day of their closing, as the ticket facts date
+        them) that ran a flow, grouped by the scope's records; a window or scope
+        without such tickets has no key. The check is the one of Analytics >
+        Process > Conformance, read as the current user (record rules apply)."""
+        Ticket = self.env["crossdept.ticket"]
+        column = SCOPE_COLUMNS[scope][0] if scope in SCOPE_COLUMNS else None
+        base = [
+            ("company_id", "in", list(company_ids)),
+            ("state", "=", "done"),
+            ("flow_id", "!=", False),
+        ]
+        for field, value in (filters or {}).items():
+            if value and field == "department_id":
+                base += self._department_domain(value)
+            elif value:
+                base.append((field, "=", value))
+        result = {}
+        for index, (date_from, date_to) in enumerate(windows):
+            domain = [
+                *base,
+                ("date_closed", ">=", fields.Datetime.to_datetime(date_from)),
+                ("date_closed", "<", fields.Datetime.to_datetime(date_to + timedelta(days=1))),
+            ]
+            tickets = Ticket.search_fetch(
+                domain, ["department_id", "assigned_department_id", "flow_id", "type_id"]
+            )
+            if not tickets:
+                continue
+            deviating = set(
+                self.env["crossdept.process.conformance"]._check([("id", "in", tickets.ids)])[
+                    "steps"
+                ]
+            )
+            counts = {}
+            for ticket in tickets:
+                if column == "department_id":
+                    key = (ticket.assigned_department_id or ticket.department_id).id
+                elif column:
+                    key = ticket[column].id
+                else:
+                    key = False
+                if scope_ids and key not in scope_ids:
+                    continue
+                total, good = counts.get(key, (0, 0))
+                counts[key] = (total + 1, good + (ticket.id not in deviating))
+            for key, (total, good) in counts.items():
+                result[(index, key or False)] = 100.0 * good / total
+        return result
+
+    @api.model
+    def _department_domain(self, department_id):
+        """Tickets handled by the department (assigned, else requesting)."""
+        return [
+            "|",
+            ("assigned_department_id", "=", department_id),
+            "&",
+            ("assigned_department_id", "=", False),
+            ("department_id", "=", department_id),
+        ]
 
     @api.model
     def _compute_many(self, kpis, windows, company_ids, where=None, group=None):
@@ -344,6 +436,9 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             "transfer_rate": self.env._("Transfer rate"),
             "reopen_rate": self.env._("Reopen rate"),
             "satisfaction": self.env._("Satisfaction"),
+            "handling_hours": self.env._("Handling working hours"),
+            "hold_hours": self.env._("On-hold working hours"),
+            CONFORMANCE: self.env._("Conformance rate"),
         }
         return [(kpi, labels[kpi]) for kpi in KPIS]
 

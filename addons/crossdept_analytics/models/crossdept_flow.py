@@ -41,6 +41,16 @@ class CrossdeptFlow(models.Model):
     )
     wait_hours = fields.Float("Total Waiting (h)", compute="_compute_value_stream")
     work_hours = fields.Float("Total Working (h)", compute="_compute_value_stream")
+    handling_hours = fields.Float(
+        "Total Handling (working h)",
+        compute="_compute_value_stream",
+        help="Working hours the finished steps were handled, on their calendars.",
+    )
+    hold_hours = fields.Float(
+        "Total On Hold (working h)",
+        compute="_compute_value_stream",
+        help="Working hours the finished steps were on hold (the ticket waiting).",
+    )
     value_adding_hours = fields.Float("Value-adding Time (h)", compute="_compute_value_stream")
     non_value_adding_hours = fields.Float(
         "Non-value-adding Time (h)", compute="_compute_value_stream"
@@ -70,18 +80,25 @@ class CrossdeptFlow(models.Model):
                 "sample_count",
                 "wait_hours",
                 "work_hours",
+                "measured_count",
+                "handling_hours",
+                "hold_hours",
             ],
         )
         for flow in self:
             lines = rows.filtered(lambda line, flow=flow: line.flow_id == flow)
-            totals = {"wait": 0.0, "work": 0.0, "va": 0.0, "nva": 0.0}
+            totals = {"wait": 0.0, "work": 0.0, "va": 0.0, "nva": 0.0, "handling": 0.0, "hold": 0.0}
             for line in lines:
                 totals["wait"] += line.wait_hours * line.sample_count
                 totals["work"] += line.work_hours * line.sample_count
+                totals["handling"] += line.handling_hours * line.measured_count
+                totals["hold"] += line.hold_hours * line.measured_count
                 totals["va" if line.value_adding else "nva"] += line.total_hours_sum
             everything = totals["va"] + totals["nva"]
             flow.wait_hours = totals["wait"]
             flow.work_hours = totals["work"]
+            flow.handling_hours = totals["handling"]
+            flow.hold_hours = totals["hold"]
             flow.value_adding_hours = totals["va"]
             flow.non_value_adding_hours = totals["nva"]
             flow.value_adding_ratio = 100.0 * totals["va"] / everything if everything else 0.0

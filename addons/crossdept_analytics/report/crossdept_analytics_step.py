@@ -7,8 +7,13 @@ from .refresh import refresh_materialized_view
 
 
 class CrossdeptAnalyticsStep(models.Model):
-    """One row per step instance, with its waiting and working hours and the
-    transfers and escalations the event log recorded for it.
+    """One row per step instance, with its working hours (handling and on hold,
+    measured by the engine on the step's calendar when the step ended), its clock
+    hours, and the transfers and escalations the event log recorded for it.
+
+    Steps archived by a rerun (a cancelled ticket reset to draft and started again)
+    are inactive rows: hidden and left out of every sum, so that a step is not
+    counted once per run.
 
     A materialized view, refreshed by a cron: at 5 million step instances the
     aggregation of the event log takes seconds, too slow for a plain view behind
@@ -53,13 +58,30 @@ class CrossdeptAnalyticsStep(models.Model):
     date_started = fields.Datetime("Started on", readonly=True)
     date_done = fields.Datetime("Finished on", readonly=True)
     waiting_hours = fields.Float(
-        readonly=True, aggregator="avg", help="Hours from ready to started."
+        readonly=True, aggregator="avg", help="Clock hours from ready to started."
     )
     working_hours = fields.Float(
-        readonly=True, aggregator="avg", help="Hours from started to done."
+        readonly=True, aggregator="avg", help="Clock hours from started to done."
     )
     total_hours = fields.Float(
-        "Step Hours", readonly=True, aggregator="avg", help="Hours from ready to done."
+        "Step Hours", readonly=True, aggregator="avg", help="Clock hours from ready to done."
+    )
+    handling_hours = fields.Float(
+        "Handling (working h)",
+        readonly=True,
+        aggregator="avg",
+        help="Working hours on the step's calendar from ready to done, on hold left out "
+        "(empty for steps finished before it was measured).",
+    )
+    hold_hours = fields.Float(
+        "On Hold (working h)",
+        readonly=True,
+        aggregator="avg",
+        help="Working hours on the step's calendar its ticket waited for the requester "
+        "or the customer.",
+    )
+    active = fields.Boolean(
+        readonly=True, help="False for the steps of an earlier run of the flow (a rerun)."
     )
     sla_met = fields.Boolean(
         "SLA Met", readonly=True, help="Done at or before its deadline (or without deadline)."
@@ -118,7 +140,11 @@ class CrossdeptAnalyticsStep(models.Model):
                    t.department_id AS requesting_department_id,
                    -- as crossdept.process.rework counts it: extra executions and returns
                    GREATEST(COALESCE(ev.done_count, 0) - 1, 0) + COALESCE(ev.return_count, 0)
-                       AS rework_count
+                       AS rework_count,
+                   CASE WHEN s.date_measured IS NOT NULL THEN s.handling_hours END
+                       AS handling_hours,
+                   CASE WHEN s.date_measured IS NOT NULL THEN s.hold_hours END AS hold_hours,
+                   s.active
               FROM crossdept_ticket_step s
               JOIN crossdept_ticket t ON t.id = s.ticket_id
               JOIN crossdept_flow_step fs ON fs.id = s.flow_step_id

@@ -5,7 +5,7 @@ from .refresh import refresh_materialized_view
 
 
 class CrossdeptAnalyticsStepDay(models.Model):
-    """The finished step instances summed per day, company, flow step, the
+    """The finished step instances (of the current run) summed per day, company, flow step, the
     step's department and its ticket's departments (whose facts these are, as the
     record rules read them): the sums
     and counts the averages and shares of the bottleneck tile are made of.
@@ -42,6 +42,9 @@ class CrossdeptAnalyticsStepDay(models.Model):
     working_count = fields.Integer("Steps with Working Time", readonly=True)
     working_hours = fields.Float("Working Hours (sum)", readonly=True)
     total_hours = fields.Float("Step Hours (sum)", readonly=True)
+    measured_count = fields.Integer("Steps with Working Hours", readonly=True)
+    handling_hours = fields.Float("Handling Working Hours (sum)", readonly=True)
+    hold_hours = fields.Float("On Hold Working Hours (sum)", readonly=True)
 
     def init(self):
         cr = self.env.cr
@@ -65,9 +68,13 @@ class CrossdeptAnalyticsStepDay(models.Model):
                            sum(s.waiting_hours) AS waiting_hours,
                            count(s.working_hours) AS working_count,
                            sum(s.working_hours) AS working_hours,
-                           sum(s.total_hours) AS total_hours
+                           sum(s.total_hours) AS total_hours,
+                           count(s.handling_hours) AS measured_count,
+                           sum(s.handling_hours) AS handling_hours,
+                           sum(s.hold_hours) AS hold_hours
                       FROM crossdept_analytics_step s
-                     WHERE s.state = 'done'
+                     -- a rerun's archived steps are not counted a second time
+                     WHERE s.state = 'done' AND s.active
                      GROUP BY s.date, s.company_id, s.flow_step_id, s.flow_id, s.department_id,
                               s.ticket_department_id, s.requesting_department_id
                      ORDER BY s.date

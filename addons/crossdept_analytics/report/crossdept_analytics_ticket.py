@@ -14,6 +14,8 @@ class CrossdeptAnalyticsTicket(models.Model):
     * on time: a done ticket closed at or before its deadline; without a deadline,
       one whose done steps all finished within their SLA;
     * reopen count: state events leaving "done";
+    * handling and on-hold hours: for done tickets, the sums of the working hours
+      its finished steps of the current run took (crossdept.analytics.step);
     * satisfaction: the last rating the customer gave on the ticket (the core's
       rating mixin: consumed ``rating.rating`` rows of the ticket, 0 = no rating).
 
@@ -59,6 +61,18 @@ class CrossdeptAnalyticsTicket(models.Model):
     reopened = fields.Boolean(readonly=True, help="Reopened at least once.")
     satisfaction = fields.Float(readonly=True, aggregator="avg")
     rated = fields.Boolean(readonly=True, help="The customer rated the ticket.")
+    handling_hours = fields.Float(
+        "Handling (working h)",
+        readonly=True,
+        aggregator="avg",
+        help="Done tickets: the working hours their finished steps were handled, on hold left out.",
+    )
+    hold_hours = fields.Float(
+        "On Hold (working h)",
+        readonly=True,
+        aggregator="avg",
+        help="Done tickets: the working hours their finished steps were on hold.",
+    )
 
     def _query(self):
         return SQL(
@@ -77,8 +91,16 @@ class CrossdeptAnalyticsTicket(models.Model):
                        count(*) AS step_count,
                        count(*) FILTER (WHERE state = 'skipped') AS skipped_count,
                        bool_and(date_deadline IS NULL OR date_done <= date_deadline)
-                           FILTER (WHERE state = 'done') AS steps_on_time
+                           FILTER (WHERE state = 'done') AS steps_on_time,
+                       sum(handling_hours) FILTER (
+                           WHERE state = 'done' AND date_measured IS NOT NULL
+                       ) AS handling_hours,
+                       sum(hold_hours) FILTER (
+                           WHERE state = 'done' AND date_measured IS NOT NULL
+                       ) AS hold_hours
                   FROM crossdept_ticket_step
+                 -- the steps of the current run: a rerun's archived steps once only
+                 WHERE active
                  GROUP BY ticket_id
             ), rt AS (
                 SELECT DISTINCT ON (res_id) res_id AS ticket_id, rating
@@ -119,7 +141,9 @@ class CrossdeptAnalyticsTicket(models.Model):
                    COALESCE(ev.transfer_count, 0) > 0 AS transferred,
                    COALESCE(ev.reopen_count, 0) > 0 AS reopened,
                    rt.rating::float AS satisfaction,
-                   rt.rating IS NOT NULL AS rated
+                   rt.rating IS NOT NULL AS rated,
+                   CASE WHEN t.state = 'done' THEN st.handling_hours END AS handling_hours,
+                   CASE WHEN t.state = 'done' THEN st.hold_hours END AS hold_hours
               FROM crossdept_ticket t
          LEFT JOIN crossdept_flow f ON f.id = t.flow_id
          LEFT JOIN ev ON ev.ticket_id = t.id

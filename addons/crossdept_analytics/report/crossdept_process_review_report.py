@@ -21,6 +21,8 @@ REVIEW_KPIS = [
     "transfer_rate",
     "reopen_rate",
     "satisfaction",
+    "handling_hours",
+    "hold_hours",
 ]
 
 

@@ -4,7 +4,8 @@ from odoo.tools import SQL
 
 class CrossdeptProcessRework(models.Model):
     """Rework per flow step, from the event log: a step done more than once on a
-    ticket, or a rejection that sent the ticket back to an earlier step."""
+    ticket, or a rejection that sent the ticket back to an earlier step. Steps
+    archived by a rerun are left out (each ticket counts once per flow step)."""
 
     _name = "crossdept.process.rework"
     _description = "Process Rework"
@@ -32,7 +33,8 @@ class CrossdeptProcessRework(models.Model):
                        COUNT(*) FILTER (WHERE e.event_type = 'step_return') AS return_count
                   FROM crossdept_ticket_step s
                   JOIN crossdept_ticket_event e ON e.step_id = s.id
-                 WHERE %s
+                 -- the run that stands: a rerun's archived steps are not more tickets
+                 WHERE %s AND s.active
               GROUP BY s.id, s.flow_step_id, s.company_id
             )
             SELECT MIN(p.id) AS id,

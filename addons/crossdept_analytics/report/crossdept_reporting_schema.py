@@ -14,7 +14,7 @@ from odoo import models
 from odoo.tools import SQL
 
 REPORTING_SCHEMA = "crossdept_reporting"
-REPORTING_VERSION = "1.0"
+REPORTING_VERSION = "1.1"
 
 # name -> (description, query); every name here is a view of the schema
 REPORTING_VIEWS = {
@@ -94,7 +94,11 @@ REPORTING_VIEWS = {
                s.date_started AS started_at,
                s.date_done AS done_at,
                s.skip_reason,
-               s.active
+               s.active,
+               -- 1.1: working hours on the step's calendar, measured at its end
+               CASE WHEN s.date_measured IS NOT NULL THEN s.handling_hours END
+                   AS handling_hours,
+               CASE WHEN s.date_measured IS NOT NULL THEN s.hold_hours END AS hold_hours
           FROM crossdept_ticket_step s
         """,
     ),

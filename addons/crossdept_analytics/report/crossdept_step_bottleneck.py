@@ -5,7 +5,9 @@ from odoo.tools import SQL
 class CrossdeptStepBottleneck(models.Model):
     """Time spent in each step of a flow version, over its finished steps: waiting
     (ready to started), working (started to done), and the step's share of all the
-    time spent in the version's steps."""
+    time spent in the version's steps, in clock hours; and the average handling and
+    on-hold working hours the engine measured on the step's calendar. Steps archived
+    by a rerun are left out (counted once, in the run that stands)."""
 
     _name = "crossdept.step.bottleneck"
     _description = "Step Bottleneck Analysis"
@@ -23,6 +25,9 @@ class CrossdeptStepBottleneck(models.Model):
     work_hours = fields.Float("Working (h)", readonly=True, aggregator="avg")
     total_hours = fields.Float("Lead Time (h)", readonly=True, aggregator="avg")
     total_hours_sum = fields.Float("Total Time (h)", readonly=True)
+    measured_count = fields.Integer("Steps with Working Hours", readonly=True)
+    handling_hours = fields.Float("Handling (working h)", readonly=True, aggregator="avg")
+    hold_hours = fields.Float("On Hold (working h)", readonly=True, aggregator="avg")
     share = fields.Float("Share of Time (%)", readonly=True)
     bottleneck_rank = fields.Integer("Rank", readonly=True, aggregator=False)
 
@@ -39,9 +44,13 @@ class CrossdeptStepBottleneck(models.Model):
                                           - ts.date_ready) / 3600.0 AS wait,
                        EXTRACT(EPOCH FROM ts.date_done
                                           - COALESCE(ts.date_started, ts.date_ready)) / 3600.0
-                           AS work
+                           AS work,
+                       CASE WHEN ts.date_measured IS NOT NULL THEN ts.handling_hours END
+                           AS handling,
+                       CASE WHEN ts.date_measured IS NOT NULL THEN ts.hold_hours END AS hold
                   FROM crossdept_ticket_step ts
                  WHERE ts.state = 'done'
+                   AND ts.active
                    AND ts.date_ready IS NOT NULL
                    AND ts.date_done IS NOT NULL
                    AND %s
@@ -50,7 +59,10 @@ class CrossdeptStepBottleneck(models.Model):
                        COUNT(*) AS sample_count,
                        AVG(wait) AS wait,
                        AVG(work) AS work,
-                       SUM(wait + work) AS total_sum
+                       SUM(wait + work) AS total_sum,
+                       COUNT(handling) AS measured_count,
+                       AVG(handling) AS handling,
+                       AVG(hold) AS hold
                   FROM durations
               GROUP BY flow_step_id
             )
@@ -65,6 +77,9 @@ class CrossdeptStepBottleneck(models.Model):
                    COALESCE(p.work, 0) AS work_hours,
                    COALESCE(p.wait + p.work, 0) AS total_hours,
                    COALESCE(p.total_sum, 0) AS total_hours_sum,
+                   COALESCE(p.measured_count, 0) AS measured_count,
+                   p.handling AS handling_hours,
+                   p.hold AS hold_hours,
                    COALESCE(100.0 * p.total_sum
                             / NULLIF(SUM(p.total_sum) OVER (PARTITION BY fs.flow_id), 0), 0)
                        AS share,

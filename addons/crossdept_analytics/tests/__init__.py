@@ -24,3 +24,4 @@ from . import test_parquet_export
 from . import test_dashboard_scopes
 from . import test_dashboard_manager_tour
 from . import test_flow_heat
+from . import test_engine_history_views

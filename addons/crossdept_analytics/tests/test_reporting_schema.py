@@ -29,7 +29,7 @@ COLUMNS = {
     "steps": [
         "step_id", "ticket_id", "company_id", "flow_step_id", "name", "kind", "sequence",
         "state", "approval_state", "department_id", "assignee_user_id", "ready_at",
-        "started_at", "done_at", "skip_reason", "active",
+        "started_at", "done_at", "skip_reason", "active", "handling_hours", "hold_hours",
     ],
     "events": [
         "event_id", "ticket_id", "company_id", "step_id", "event_type", "event_at",

@@ -27,6 +27,7 @@ from . import crossdept_ticket_step
 from . import crossdept_ticket_step_approval
 from . import crossdept_ticket_step_assign
 from . import crossdept_ticket_step_sla
+from . import crossdept_ticket_step_duration
 from . import crossdept_ticket_step_escalation
 from . import crossdept_ticket_step_activity
 from . import crossdept_ticket_step_decision

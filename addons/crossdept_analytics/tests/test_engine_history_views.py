@@ -1,0 +1,325 @@
+from datetime import date
+
+from odoo.tests import tagged
+
+from ..tools.conformance import REWORK_LOOP
+from .common_engine_history import CrossdeptEngineHistoryCase
+
+PERIOD = (date(2021, 3, 1), date(2021, 3, 14))
+
+
+@tagged("post_install", "-at_install")
+class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
+    """Every figure below is worked out by hand from the timeline of
+    CrossdeptEngineHistoryCase (calendar Mon-Fri 8-12, 13-17), never read back
+    from the view under test. Read as the IT manager, granted every department's
+    analytics."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.it_manager.groups_id += cls.env.ref("crossdept_analytics.group_crossdept_analytics_all")
+        cls.Kpi = cls.env["crossdept.analytics.kpi"].with_user(cls.it_manager)
+
+    def _kpis(self, kpis):
+        return self.Kpi.compute(kpis, "flow", self.flow.id, *PERIOD)
+
+    # ------------------------------------------------------------------
+    # The engine's measure on the steps
+    # ------------------------------------------------------------------
+
+    def test_steps_store_handling_and_hold_working_hours(self):
+        expected = {
+            # T1 Prepare: ready Mon 08:00, done 15:00 = 08-12 + 13-15 = 6 working h;
+            # on hold 10:00-14:00 = 10-12 + 13-14 = 3 h; handling 6 - 3 = 3 h
+            (self.t1, "Prepare"): (3.0, 3.0),
+            # T1 Check: ready Mon 15:00, approved Tue 09:00 = 15-17 + 08-09 = 3 h
+            (self.t1, "Check"): (3.0, 0.0),
+            (self.t1, "Sign"): (1.0, 0.0),  # Tue 09:00-10:00
+            (self.t1, "Deliver"): (1.5, 0.0),  # Tue 10:00-11:30
+            # T2 Prepare, last pass: ready again 11:00 (the return), done 14:00 by the
+            # Finance user = 11-12 + 13-14 = 2 h (the first pass does not add up)
+            (self.t2, "Prepare"): (2.0, 0.0),
+            (self.t2, "Check"): (1.0, 0.0),  # ready 14:00, approved 15:00
+            # T2 Sign: ready Wed 15:00, approved Thu 16:00 = 15-17 + 8-12 + 13-16 = 9 h
+            (self.t2, "Sign"): (9.0, 0.0),
+            (self.t2, "Deliver"): (1.0, 0.0),  # Thu 16:00-17:00
+            (self.t3, "Deliver"): (1.0, 0.0),  # after the reopening: 13:00-14:00
+            # T4's second run: Check ready 12:00, approved 14:00 = 13-14 = 1 h
+            (self.t4, "Check"): (1.0, 0.0),
+        }
+        for (ticket, name), (handling, hold) in expected.items():
+            step = self._step(ticket, name)
+            self.assertEqual(
+                (step.handling_hours, step.hold_hours, step.date_measured),
+                (handling, hold, step.date_done),
+                f"{ticket.title}, {name}",
+            )
+        # the rerun: the first Prepare is archived with its hour, the first Check
+        # cancelled without a measure
+        first_prepare, second_prepare = self._all_steps(self.t4, "Prepare")
+        self.assertEqual((first_prepare.active, first_prepare.handling_hours), (False, 1.0))
+        self.assertEqual(second_prepare.handling_hours, 1.0)
+        first_check = self._all_steps(self.t4, "Check")[0]
+        self.assertEqual((first_check.state, first_check.active), ("cancelled", False))
+        self.assertFalse(first_check.date_measured)
+
+    def test_step_facts_count_the_current_run_once(self):
+        Facts = self.env["crossdept.analytics.step"].with_user(self.it_manager)
+        facts = Facts.search([("ticket_id", "in", self.tickets.ids)])
+        # 4 tickets x 4 steps of the run that stands; T4's first run (its 4 steps,
+        # all made when the flow started: Prepare done, Check cancelled, Sign and
+        # Deliver never ready) are inactive rows, there only when asked for
+        self.assertEqual(len(facts), 16)
+        archived = Facts.with_context(active_test=False).search(
+            [("ticket_id", "=", self.t4.id), ("active", "=", False)]
+        )
+        self.assertEqual(
+            sorted(archived.mapped(lambda f: (f.name, f.state))),
+            [("Check", "cancelled"), ("Deliver", "pending"), ("Prepare", "done"), ("Sign", "pending")],
+        )
+        t1_prepare = facts.filtered(lambda f: f.ticket_id == self.t1 and f.name == "Prepare")
+        # clock hours stay: ready 08:00, started 09:00, done 15:00
+        self.assertEqual(
+            (t1_prepare.waiting_hours, t1_prepare.working_hours, t1_prepare.total_hours),
+            (1.0, 6.0, 7.0),
+        )
+        self.assertEqual((t1_prepare.handling_hours, t1_prepare.hold_hours), (3.0, 3.0))
+
+    # ------------------------------------------------------------------
+    # KPIs
+    # ------------------------------------------------------------------
+
+    def test_kpis(self):
+        values = self._kpis(
+            [
+                "ticket_count",
+                "avg_hours",
+                "median_hours",
+                "p90_hours",
+                "on_time_rate",
+                "transfer_rate",
+                "reopen_rate",
+                "satisfaction",
+                "handling_hours",
+                "hold_hours",
+            ]
+        )
+        # cycle clock hours: T1 Mon 08:00 -> Tue 11:30 = 27.5; T2 Wed 08:00 -> Thu
+        # 17:00 = 33; T3 08:00 -> 14:00 (closed again) = 6; T4 08:00 -> 16:00 = 8
+        self.assertEqual(values["ticket_count"], 4)
+        self.assertAlmostEqual(values["avg_hours"], (27.5 + 33 + 6 + 8) / 4)  # 18.625
+        # sorted 6, 8, 27.5, 33: median (8 + 27.5) / 2; p90 at 0.9 x 3 = 2.7,
+        # 27.5 + 0.7 x (33 - 27.5) = 31.35
+        self.assertAlmostEqual(values["median_hours"], 17.75)
+        self.assertAlmostEqual(values["p90_hours"], 31.35)
+        # on time: a ticket with a deadline is judged by it, and the engine gives
+        # the ticket its current step's deadline, at the close Deliver's: 8 working
+        # hours after Deliver became ready (T1 Wed 10:00, T2 Fri 16:00, T3 Tue 10
+        # 13:00, T4 Wed 10 16:00), all after the close. T2's Sign, done Thu 16:00
+        # after its own deadline Thu 15:00, does not make T2 late: 4 of 4
+        self.assertAlmostEqual(values["on_time_rate"], 100.0)
+        # T2 transferred (Prepare, to Finance), T3 reopened: 1 of 4 each
+        self.assertAlmostEqual(values["transfer_rate"], 25.0)
+        self.assertAlmostEqual(values["reopen_rate"], 25.0)
+        self.assertIsNone(values["satisfaction"], "nobody rated")
+        # handling per ticket: T1 3 + 3 + 1 + 1.5 = 8.5; T2 2 + 1 + 9 + 1 = 13;
+        # T3 1 + 1 + 1 + 1 = 4; T4 (second run only) 1 + 1 + 1 + 1 = 4
+        self.assertAlmostEqual(values["handling_hours"], (8.5 + 13 + 4 + 4) / 4)  # 7.375
+        # on hold: T1's 3 hours only
+        self.assertAlmostEqual(values["hold_hours"], 3 / 4)
+
+    def test_ticket_facts(self):
+        facts = self.env["crossdept.analytics.ticket"].with_user(self.it_manager)
+        t4 = facts.search([("ticket_id", "=", self.t4.id)])
+        # the rerun counts the 4 steps of the run that stands, not the 2 archived
+        self.assertEqual((t4.step_count, t4.handling_hours, t4.hold_hours), (4, 4.0, 0.0))
+        t2 = facts.search([("ticket_id", "=", self.t2.id)])
+        # one transfer (Prepare), one escalation (the warning on Sign)
+        self.assertEqual((t2.transfer_count, t2.escalation_count, t2.reopen_count), (1, 1, 0))
+        t3 = facts.search([("ticket_id", "=", self.t3.id)])
+        self.assertEqual(t3.reopen_count, 1)
+
+    def test_conformance_rate(self):
+        # T1 follows the graph (a wait is no deviation); T2 went back to Prepare
+        # after the refusal and T3 did Deliver twice: rework loops. T4's trace
+        # holds its first run's Prepare too: done twice, a rework loop as well.
+        rate = self._kpis(["conformance_rate"])["conformance_rate"]
+        self.assertAlmostEqual(rate, 100.0 * 1 / 4)
+        check = self.env["crossdept.process.conformance"].with_user(self.it_manager)._check(
+            [("flow_id", "=", self.flow.id)]
+        )
+        self.assertEqual(check["deviations"][REWORK_LOOP], self.t2 | self.t3 | self.t4)
+
+    # ------------------------------------------------------------------
+    # Bottlenecks and value stream
+    # ------------------------------------------------------------------
+
+    def test_bottlenecks(self):
+        rows = {
+            row.flow_step_id.name: row
+            for row in self.env["crossdept.step.bottleneck"]
+            .with_user(self.it_manager)
+            .search([("flow_id", "=", self.flow.id)])
+        }
+        # clock hours ready -> done of the done steps of the run that stands:
+        # Prepare T1 7 (wait 1, work 6), T2 3 (ready 11:00, started 13:00, done
+        #   14:00: wait 2, work 1), T3 1, T4 1 (not its archived first Prepare) = 12
+        # Check (approved on opening: all waiting) T1 18 (Mon 15:00 -> Tue 09:00),
+        #   T2 1, T3 1, T4 2 (12:00 -> 14:00) = 22
+        # Sign T1 1, T2 25 (Wed 15:00 -> Thu 16:00), T3 1, T4 1 = 28
+        # Deliver T1 1.5, T2 1, T3 1 (its last pass), T4 1 = 4.5; in all 66.5
+        expected = {
+            "Prepare": (4, 12.0, 3 / 4, 9 / 4, (3 + 2 + 1 + 1) / 4, 3 / 4, 3),
+            "Check": (4, 22.0, 22 / 4, 0.0, (3 + 1 + 1 + 1) / 4, 0.0, 2),
+            "Sign": (4, 28.0, 28 / 4, 0.0, (1 + 9 + 1 + 1) / 4, 0.0, 1),
+            "Deliver": (4, 4.5, 0.0, 4.5 / 4, (1.5 + 1 + 1 + 1) / 4, 0.0, 4),
+        }
+        for name, (count, total, wait, work, handling, hold, rank) in expected.items():
+            row = rows[name]
+            self.assertEqual((row.sample_count, row.bottleneck_rank), (count, rank), name)
+            self.assertAlmostEqual(row.total_hours_sum, total, msg=name)
+            self.assertAlmostEqual(row.wait_hours, wait, msg=name)
+            self.assertAlmostEqual(row.work_hours, work, msg=name)
+            self.assertAlmostEqual(row.share, 100.0 * total / 66.5, msg=name)
+            self.assertAlmostEqual(row.handling_hours, handling, msg=name)
+            self.assertAlmostEqual(row.hold_hours, hold, msg=name)
+
+    def test_dashboard_bottleneck_tile(self):
+        rows = self.Kpi.get_bottlenecks(*PERIOD, filters={"flow_id": self.flow.id})
+        # the same figures from the daily sums, in the order of their clock hours
+        self.assertEqual([row["name"] for row in rows], ["Sign", "Check", "Prepare", "Deliver"])
+        sign = rows[0]
+        self.assertEqual(sign["count"], 4)
+        self.assertAlmostEqual(sign["share"], 100.0 * 28 / 66.5)  # 42.1%
+        self.assertAlmostEqual(sign["handling_hours"], 12 / 4)
+        prepare = rows[2]
+        self.assertAlmostEqual(prepare["waiting_hours"], 3 / 4)
+        self.assertAlmostEqual(prepare["handling_hours"], 7 / 4)
+        self.assertAlmostEqual(prepare["hold_hours"], 3 / 4)
+
+    def test_value_stream(self):
+        flow = self.flow.with_user(self.it_manager)
+        # value-adding Prepare 12 + Deliver 4.5 = 16.5 clock hours; the approvals
+        # Check 22 + Sign 28 = 50; 16.5 / 66.5 = 24.8%
+        self.assertAlmostEqual(flow.value_adding_hours, 16.5)
+        self.assertAlmostEqual(flow.non_value_adding_hours, 50.0)
+        self.assertAlmostEqual(flow.value_adding_ratio, 100.0 * 16.5 / 66.5)
+        # waiting: Prepare 3 + Check 22 + Sign 28 = 53; working: Prepare 9 + 4.5
+        self.assertAlmostEqual(flow.wait_hours, 53.0)
+        self.assertAlmostEqual(flow.work_hours, 13.5)
+        # working hours: handling 7 + 6 + 12 + 4.5 = 29.5, on hold 3
+        self.assertAlmostEqual(flow.handling_hours, 29.5)
+        self.assertAlmostEqual(flow.hold_hours, 3.0)
+        self.assertEqual(
+            flow.top_bottleneck_ids.mapped("name"), ["Sign", "Check", "Prepare"]
+        )
+
+    # ------------------------------------------------------------------
+    # Rework and redundant approvals
+    # ------------------------------------------------------------------
+
+    def test_rework(self):
+        rows = {
+            row.flow_step_id.name: row
+            for row in self.env["crossdept.process.rework"]
+            .with_user(self.it_manager)
+            .search([("flow_id", "=", self.flow.id)])
+        }
+        # (step instances of the run that stands, with rework, extra executions,
+        # returns): Prepare done twice on T2; the return is logged on Check, the
+        # refusing step; Deliver done twice on T3 (the reopening); T4's archived
+        # first Prepare is not a second instance of T4
+        expected = {
+            "Prepare": (4, 1, 1, 0),
+            "Check": (4, 1, 0, 1),
+            "Sign": (4, 0, 0, 0),
+            "Deliver": (4, 1, 1, 0),
+        }
+        for name, (count, rework, extra, returns) in expected.items():
+            row = rows[name]
+            self.assertEqual(
+                (row.ticket_count, row.rework_ticket_count, row.extra_done_count, row.return_count),
+                (count, rework, extra, returns),
+                name,
+            )
+            self.assertAlmostEqual(row.rework_rate, 100.0 * rework / count, msg=name)
+
+    def test_redundant_approvals(self):
+        self.env["ir.config_parameter"].set_param("crossdept_analytics.approval_min_tickets", 3)
+        Recommendation = self.env["crossdept.approval.recommendation"]
+        found = Recommendation._detect(self.flow)
+        # Check then Sign: Check approved on T1, T3, T4 (refused on T2), and Sign
+        # approved each of those 3 times; both IT: merge, by different people
+        self.assertEqual(found.mapped("kind"), ["merge"])
+        merge = found.with_user(self.it_manager)
+        self.assertEqual(merge.step_ids.mapped("name"), ["Check", "Sign"])
+        self.assertEqual(merge.ticket_count, 3)
+        evidence = merge.evidence_data
+        self.assertEqual(
+            (evidence["same"], evidence["count"], evidence["n_first"]), (0, 3, 4)
+        )
+        self.assertEqual(sorted(evidence["reasons"]), ["always_followed", "same_department"])
+        self.assertAlmostEqual(evidence["rate_first"], 25.0)  # 1 refusal in 4 tickets
+        # Sign's clock hours ready -> done: 1, 25, 1, 1: median 1
+        self.assertAlmostEqual(merge.saving_hours, 1.0)
+
+    # ------------------------------------------------------------------
+    # Conformance on the dashboard and in the health rules
+    # ------------------------------------------------------------------
+
+    def test_dashboard_conformance_tile(self):
+        dashboard = self.Kpi.get_dashboard("custom", *PERIOD, flow_id=self.flow.id)
+        tiles = {tile["kpi"]: tile for tile in dashboard["tiles"]}
+        tile = tiles["conformance_rate"]
+        # 1 of the 4 closed tickets conforms; the 14 days before closed none
+        self.assertEqual((tile["value"], tile["previous"]), (25.0, None))
+        self.assertEqual((tile["unit"], tile["trend"]), ("percent", "neutral"))
+        self.assertEqual(tile["label"], "Conformance rate")
+        self.assertAlmostEqual(tiles["handling_hours"]["value"], 7.375)
+        self.assertAlmostEqual(tiles["hold_hours"]["value"], 0.75)
+        # the tile opens the four tickets it checked
+        action = self.Kpi.action_open_kpi(
+            "conformance_rate", *PERIOD, flow_id=self.flow.id
+        )
+        opened = self.env[action["res_model"]].with_user(self.it_manager).search(action["domain"])
+        self.assertEqual(opened.ticket_id, self.tickets)
+
+    def test_health_rule_alerts_when_conformance_drops(self):
+        admin = self._make_user(
+            "analytics_admin", "crossdept_ticket.group_crossdept_ticket_admin", self.dept_it
+        )
+        rule = (
+            self.env["crossdept.health.rule"]
+            .with_user(admin)
+            .create(
+                {
+                    "name": "Honest conformance",
+                    "kpi": "conformance_rate",
+                    "scope": "flow",
+                    "flow_id": self.flow.id,
+                    "mode": "threshold",
+                    "operator": "<",
+                    "threshold": 90.0,
+                    "window_days": 14,
+                    "user_id": self.it_manager.id,
+                }
+            )
+        )
+        # Mar 1-14: 25% < 90%
+        rule._run(PERIOD[1])
+        alert = rule.alert_ids
+        self.assertEqual(len(alert), 1)
+        self.assertEqual(
+            (alert.state, alert.flow_id, alert.value, alert.limit_value),
+            ("open", self.flow, 25.0, 90.0),
+        )
+        self.assertEqual(alert.activity_ids.user_id, self.it_manager)
+        # Mar 1-7 only: T1 (conforms) and T2 (rework) closed, 50%: still low
+        rule.window_days = 7
+        rule._run(date(2021, 3, 7))
+        self.assertEqual((alert.state, alert.value), ("open", 50.0))
+        # a window with T1 alone (Mar 2): 100%, back to normal, the alert closes
+        rule.window_days = 1
+        rule._run(date(2021, 3, 2))
+        self.assertEqual((alert.state, alert.value), ("closed", 100.0))
