@@ -250,7 +250,7 @@ class CrossdeptApprovalRecommendation(models.Model):
                 SELECT flow_step_id,
                        ARRAY_AGG(EXTRACT(EPOCH FROM date_done - date_ready) / 3600.0)
                   FROM crossdept_ticket_step
-                 WHERE flow_step_id IN %s AND state IN ('done', 'rejected')
+                 WHERE flow_step_id IN %s AND state IN ('done', 'rejected') AND active
                    AND date_ready IS NOT NULL AND date_done IS NOT NULL
               GROUP BY flow_step_id
                 """,

@@ -41,7 +41,7 @@ PARTITIONED_TABLES = ("events", "tickets", "steps")
 PART_RE = re.compile(r"^part-(\d+)-(\d+)\.parquet$")
 DEFAULT_BATCH = 10000
 BOOLEAN_COLUMNS = {"active"}
-FLOAT_COLUMNS = {"satisfaction"}
+FLOAT_COLUMNS = {"satisfaction", "handling_hours", "hold_hours"}
 INTEGER_COLUMNS = {"flow_version", "sequence"}
 
 

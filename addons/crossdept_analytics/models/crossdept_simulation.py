@@ -118,7 +118,8 @@ class CrossdeptSimulation(models.Model):
 
     def _history(self):
         """Per ticket of the flow version, finished: its cycle time and each step's
-        (waiting, working) hours."""
+        (waiting, working) hours, over the steps of the run that stands (a rerun's
+        archived steps are left out)."""
         self.ensure_one()
         self.env.cr.execute(
             SQL(
@@ -132,7 +133,7 @@ class CrossdeptSimulation(models.Model):
                        EXTRACT(EPOCH FROM s.date_ready) / 3600.0
                   FROM crossdept_ticket_step s
                   JOIN crossdept_ticket t ON t.id = s.ticket_id
-                 WHERE t.flow_id = %s AND t.state = 'done' AND s.state = 'done'
+                 WHERE t.flow_id = %s AND t.state = 'done' AND s.state = 'done' AND s.active
                    AND s.date_ready IS NOT NULL AND s.date_done IS NOT NULL
                 """,
                 self.flow_id.id,

@@ -47,7 +47,7 @@ class CrossdeptAnalyticsScoreboard(models.Model):
                                avg(a.satisfaction) AS satisfaction
                           FROM crossdept_analytics_step s
                      LEFT JOIN crossdept_analytics_ticket a ON a.id = s.ticket_id
-                         WHERE s.state = 'done' AND s.user_id IS NOT NULL
+                         WHERE s.state = 'done' AND s.active AND s.user_id IS NOT NULL
                          GROUP BY 1, 2, 3
                     ), consult AS (
                         SELECT date_trunc('month', m.date)::date AS month,

@@ -4,7 +4,8 @@ from odoo.tools import SQL
 
 class CrossdeptProcessVariant(models.Model):
     """The paths finished tickets really followed: the names of their steps in the
-    order the event log saw them done (a step done twice appears twice)."""
+    order the event log saw them done (a step done twice appears twice), in the
+    run that stands (the steps a rerun archived are left out)."""
 
     _name = "crossdept.process.variant"
     _description = "Process Variant"
@@ -60,7 +61,8 @@ class CrossdeptProcessVariant(models.Model):
                   JOIN crossdept_ticket_event e
                     ON e.ticket_id = t.id AND e.event_type IN ('step_ready', 'step_done')
                   JOIN crossdept_ticket_step s ON s.id = e.step_id
-                 WHERE t.state = 'done' AND t.flow_id IS NOT NULL
+                 -- the run that stands: a rerun's archived steps are not on the path
+                 WHERE t.state = 'done' AND t.flow_id IS NOT NULL AND s.active
                    AND %s
               GROUP BY t.id, t.flow_id, t.company_id
             """,

@@ -68,15 +68,20 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         Facts = self.env["crossdept.analytics.step"].with_user(self.it_manager)
         facts = Facts.search([("ticket_id", "in", self.tickets.ids)])
         # 4 tickets x 4 steps of the run that stands; T4's first run (its 4 steps,
-        # all made when the flow started: Prepare done, Check cancelled, Sign and
-        # Deliver never ready) are inactive rows, there only when asked for
+        # all made when the flow started: Prepare done, the others cancelled with
+        # the ticket) are inactive rows, there only when asked for
         self.assertEqual(len(facts), 16)
         archived = Facts.with_context(active_test=False).search(
             [("ticket_id", "=", self.t4.id), ("active", "=", False)]
         )
         self.assertEqual(
             sorted(archived.mapped(lambda f: (f.name, f.state))),
-            [("Check", "cancelled"), ("Deliver", "pending"), ("Prepare", "done"), ("Sign", "pending")],
+            [
+                ("Check", "cancelled"),
+                ("Deliver", "cancelled"),
+                ("Prepare", "done"),
+                ("Sign", "cancelled"),
+            ],
         )
         t1_prepare = facts.filtered(lambda f: f.ticket_id == self.t1 and f.name == "Prepare")
         # clock hours stay: ready 08:00, started 09:00, done 15:00
@@ -146,8 +151,10 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         # holds its first run's Prepare too: done twice, a rework loop as well.
         rate = self._kpis(["conformance_rate"])["conformance_rate"]
         self.assertAlmostEqual(rate, 100.0 * 1 / 4)
-        check = self.env["crossdept.process.conformance"].with_user(self.it_manager)._check(
-            [("flow_id", "=", self.flow.id)]
+        check = (
+            self.env["crossdept.process.conformance"]
+            .with_user(self.it_manager)
+            ._check([("flow_id", "=", self.flow.id)])
         )
         self.assertEqual(check["deviations"][REWORK_LOOP], self.t2 | self.t3 | self.t4)
 
@@ -211,9 +218,7 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         # working hours: handling 7 + 6 + 12 + 4.5 = 29.5, on hold 3
         self.assertAlmostEqual(flow.handling_hours, 29.5)
         self.assertAlmostEqual(flow.hold_hours, 3.0)
-        self.assertEqual(
-            flow.top_bottleneck_ids.mapped("name"), ["Sign", "Check", "Prepare"]
-        )
+        self.assertEqual(flow.top_bottleneck_ids.mapped("name"), ["Sign", "Check", "Prepare"])
 
     # ------------------------------------------------------------------
     # Rework and redundant approvals
@@ -256,9 +261,7 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         self.assertEqual(merge.step_ids.mapped("name"), ["Check", "Sign"])
         self.assertEqual(merge.ticket_count, 3)
         evidence = merge.evidence_data
-        self.assertEqual(
-            (evidence["same"], evidence["count"], evidence["n_first"]), (0, 3, 4)
-        )
+        self.assertEqual((evidence["same"], evidence["count"], evidence["n_first"]), (0, 3, 4))
         self.assertEqual(sorted(evidence["reasons"]), ["always_followed", "same_department"])
         self.assertAlmostEqual(evidence["rate_first"], 25.0)  # 1 refusal in 4 tickets
         # Sign's clock hours ready -> done: 1, 25, 1, 1: median 1
@@ -279,9 +282,7 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         self.assertAlmostEqual(tiles["handling_hours"]["value"], 7.375)
         self.assertAlmostEqual(tiles["hold_hours"]["value"], 0.75)
         # the tile opens the four tickets it checked
-        action = self.Kpi.action_open_kpi(
-            "conformance_rate", *PERIOD, flow_id=self.flow.id
-        )
+        action = self.Kpi.action_open_kpi("conformance_rate", *PERIOD, flow_id=self.flow.id)
         opened = self.env[action["res_model"]].with_user(self.it_manager).search(action["domain"])
         self.assertEqual(opened.ticket_id, self.tickets)
 
@@ -323,3 +324,82 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         rule.window_days = 1
         rule._run(date(2021, 3, 2))
         self.assertEqual((alert.state, alert.value), ("closed", 100.0))
+
+    # ------------------------------------------------------------------
+    # Variants, scoreboard, simulation inputs
+    # ------------------------------------------------------------------
+
+    def test_variants(self):
+        rows = {
+            row.variant: row
+            for row in self.env["crossdept.process.variant"]
+            .with_user(self.it_manager)
+            .search([("flow_id", "=", self.flow.id)])
+        }
+        straight = "Prepare → Check → Sign → Deliver"
+        # T1 and T4 (its second run only); T2 did Prepare again after the refusal
+        # (Check's refusal is no step done); T3 did Deliver again after the reopening
+        expected = {
+            # hours from the first step ready to the last step done: T1 Mon 08:00 ->
+            # Tue 11:30 = 27.5, T4 11:00 -> 16:00 = 5; median (27.5 + 5) / 2
+            straight: (2, 4, 50.0, 16.25),
+            # Wed 08:00 -> Thu 17:00
+            "Prepare → Prepare → Check → Sign → Deliver": (1, 5, 25.0, 33.0),
+            # 08:00 -> 14:00
+            "Prepare → Check → Sign → Deliver → Deliver": (1, 5, 25.0, 6.0),
+        }
+        self.assertEqual(set(rows), set(expected))
+        for variant, (tickets, steps, frequency, hours) in expected.items():
+            row = rows[variant]
+            self.assertEqual((row.ticket_count, row.step_count), (tickets, steps), variant)
+            self.assertAlmostEqual(row.frequency, frequency, msg=variant)
+            self.assertAlmostEqual(row.median_hours, hours, msg=variant)
+
+    def test_scoreboard(self):
+        board = self.env["crossdept.analytics.scoreboard"].with_user(self.it_manager)
+        rows = {
+            row.user_id: row
+            for row in board.search(
+                [
+                    ("month", "=", date(2021, 3, 1)),
+                    ("user_id", "in", [self.it_user.id, self.finance_user.id]),
+                ]
+            )
+        }
+        # IT user: Prepare and Deliver of T1, T3, T4 (T4's archived first Prepare
+        # not a second time) and Deliver of T2 = 7 steps, each within its SLA; 4
+        # tickets; score 1 a step on time, no consultation
+        it = rows[self.it_user]
+        self.assertEqual(
+            (it.steps_done, it.steps_on_time, it.tickets_handled, it.consultations, it.score),
+            (7, 7, 4, 0, 7),
+        )
+        self.assertAlmostEqual(it.on_time_rate, 100.0)
+        # Finance user: T2's Prepare after the transfer (ready 11:00, done 14:00)
+        finance = rows[self.finance_user]
+        self.assertEqual(
+            (finance.steps_done, finance.steps_on_time, finance.tickets_handled, finance.score),
+            (1, 1, 1, 1),
+        )
+
+    def test_simulation_inputs(self):
+        simulation = (
+            self.env["crossdept.simulation"]
+            .with_user(self.it_manager)
+            .new({"flow_id": self.flow.id})
+        )
+        samples, actual = simulation._history()
+        steps = self.flow_steps
+        # (clock waiting, working) per finished step of the run that stands, as the
+        # bottlenecks: approvals are all waiting (decided on opening)
+        expected = {
+            steps["Prepare"].id: [(0.0, 1.0), (0.0, 1.0), (1.0, 6.0), (2.0, 1.0)],
+            steps["Check"].id: [(1.0, 0.0), (1.0, 0.0), (2.0, 0.0), (18.0, 0.0)],
+            steps["Sign"].id: [(1.0, 0.0), (1.0, 0.0), (1.0, 0.0), (25.0, 0.0)],
+            steps["Deliver"].id: [(0.0, 1.0), (0.0, 1.0), (0.0, 1.0), (0.0, 1.5)],
+        }
+        self.assertEqual({key: sorted(value) for key, value in samples.items()}, expected)
+        # each ticket from its first step ready to its last step done, on the steps
+        # as they stand: T1 27.5; T2 30 (Prepare is ready since its return, Wed
+        # 11:00, to Thu 17:00: the first pass is gone from the step); T3 6; T4 5
+        self.assertEqual(sorted(actual), [5.0, 6.0, 27.5, 30.0])

@@ -84,6 +84,28 @@ class TestParquetExport(CrossdeptFlowCase):
             for name in names
         )
 
+    def test_steps_carry_their_working_hours(self):
+        self.Export.action_export()
+        steps = self._read("steps")
+        # reporting schema 1.1: two float columns after "active"
+        names = steps.schema.names
+        self.assertEqual(
+            names[names.index("active") + 1 : names.index("active") + 3],
+            ["handling_hours", "hold_hours"],
+        )
+        self.assertEqual(str(steps.schema.field("handling_hours").type), "double")
+        latest = {}
+        for row in sorted(steps.to_pylist(), key=lambda row: row["as_of_event_id"]):
+            latest[row["step_id"]] = row
+        prepare = self._step(self.approved, "Prepare")
+        self.assertEqual(
+            (latest[prepare.id]["handling_hours"], latest[prepare.id]["hold_hours"]),
+            (prepare.handling_hours, 0.0),
+        )
+        # a step not finished has no measure: null, not 0
+        waiting = self._step(self.waiting, "Prepare")
+        self.assertIsNone(latest[waiting.id]["handling_hours"])
+
     def test_export_writes_every_event_ticket_and_step_once(self):
         self.Export.action_export()
         events = self._read("events")

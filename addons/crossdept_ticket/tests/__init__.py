@@ -70,3 +70,4 @@ from . import test_flow_designer
 from . import test_flow_designer_concurrency
 from . import test_flow_designer_tour
 from . import test_person_tours
+from . import test_step_duration

@@ -62,7 +62,7 @@ TABLE = {
             "escalation_level flow_step_id kind name portal_visible predecessor_ids "
             "priority responsible_ids sequence skip_reason sla_hours sla_status state "
             "ticket_id user_id sla_paused_hours assignment_data approval_timed_out "
-            "signer_ids".split(),
+            "signer_ids handling_hours hold_hours date_measured".split(),
             NOBODY,
         ),
         "create": NOBODY,
