@@ -30,8 +30,10 @@ class CrossdeptEngineHistoryCase(CrossdeptFlowCase):
       Tue 09:00 Check approved; 10:00 Sign approved; Deliver 10:00-11:30. Done Tue 11:30.
     * T2, refusal, return, transfer, escalation (Wed 3 - Thu 4):
       08:00 created and started; Prepare 08:00-10:00; 11:00 Check refused, back to
-      Prepare (ready again 11:00); 11:30 Prepare transferred to the Finance user, who
-      does it 13:00-14:00; 15:00 Check approved (Sign ready); Thu 14:00 the
+      Prepare (ready again 11:00); 11:30 Prepare transferred to the Finance user;
+      12:00 the IT manager transfers the ticket to Finance, 12:30 the Finance
+      manager sends it back to IT (a ping-pong); the Finance user does Prepare
+      13:00-14:00; 15:00 Check approved (Sign ready); Thu 14:00 the
       escalation cron warns on Sign (due at 80% of ready Wed 15:00 -> deadline
       Thu 15:00); 16:00 Sign approved, late; Deliver 16:00-17:00. Done Thu 17:00.
     * T3, reopened (Mon 8): created and started 08:00; Prepare 08:00-09:00; Check
@@ -160,6 +162,18 @@ class CrossdeptEngineHistoryCase(CrossdeptFlowCase):
                     "reason": "Finance has the figures",
                 }
             ).action_apply()
+        for when, manager, department in (
+            (at(WED, 12), cls.it_manager, cls.dept_finance),
+            (at(WED, 12, 30), cls.finance_manager, cls.dept_it),
+        ):
+            with freeze_time(when):
+                cls.env["crossdept.ticket.transfer"].with_user(manager).create(
+                    {
+                        "ticket_ids": ticket.ids,
+                        "department_id": department.id,
+                        "reason": "Whose is it?",
+                    }
+                ).action_transfer()
         cls._work(ticket, "Prepare", at(WED, 13), at(WED, 14), user=cls.finance_user)
         cls._approve(ticket, "Check", at(WED, 15), cls.approver_1)
         with freeze_time(at(THU, 14)):

@@ -124,7 +124,8 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         # 13:00, T4 Wed 10 16:00), all after the close. T2's Sign, done Thu 16:00
         # after its own deadline Thu 15:00, does not make T2 late: 4 of 4
         self.assertAlmostEqual(values["on_time_rate"], 100.0)
-        # T2 transferred (Prepare, to Finance), T3 reopened: 1 of 4 each
+        # T2 transferred (Prepare to Finance, and the ticket to Finance and
+        # back), T3 reopened: 1 of 4 each
         self.assertAlmostEqual(values["transfer_rate"], 25.0)
         self.assertAlmostEqual(values["reopen_rate"], 25.0)
         self.assertIsNone(values["satisfaction"], "nobody rated")
@@ -140,8 +141,10 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         # the rerun counts the 4 steps of the run that stands, not the 2 archived
         self.assertEqual((t4.step_count, t4.handling_hours, t4.hold_hours), (4, 4.0, 0.0))
         t2 = facts.search([("ticket_id", "=", self.t2.id)])
-        # one transfer (Prepare), one escalation (the warning on Sign)
-        self.assertEqual((t2.transfer_count, t2.escalation_count, t2.reopen_count), (1, 1, 0))
+        # three transfers (Prepare to the Finance user, the ticket to Finance and
+        # back), one escalation (the warning on Sign); handled by IT in the end
+        self.assertEqual((t2.transfer_count, t2.escalation_count, t2.reopen_count), (3, 1, 0))
+        self.assertEqual(t2.department_id, self.dept_it)
         t3 = facts.search([("ticket_id", "=", self.t3.id)])
         self.assertEqual(t3.reopen_count, 1)
 
@@ -403,3 +406,17 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         # as they stand: T1 27.5; T2 30 (Prepare is ready since its return, Wed
         # 11:00, to Thu 17:00: the first pass is gone from the step); T3 6; T4 5
         self.assertEqual(sorted(actual), [5.0, 6.0, 27.5, 30.0])
+
+    def test_pingpong(self):
+        rows = (
+            self.env["crossdept.process.pingpong"]
+            .with_user(self.it_manager)
+            .search([("flow_id", "=", self.flow.id)])
+        )
+        # T2: IT -> Finance then Finance -> IT, one back-and-forth; the transfer of
+        # Prepare to the Finance user kept the step in IT (no department change)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(
+            rows.department_a_id | rows.department_b_id, self.dept_it | self.dept_finance
+        )
+        self.assertEqual((rows.pingpong_count, rows.ticket_count), (1, 1))

@@ -109,5 +109,6 @@ class TestStepDuration(CrossdeptFlowCase):
                 "On Hold Working Hours of Ticket Step is set by CrossDept's engine.*"
                 "use Wait and Start on the ticket",
             ):
-                step.with_user(user).write({"hold_hours": 0.0})
+                step.with_user(user).write({"hold_hours": 2.0})
+        self.assertEqual((step.handling_hours, step.hold_hours), (0.0, 0.0))
         self.assertFalse(step.date_measured)
