@@ -156,12 +156,13 @@ class TestDashboard(CrossdeptAnalyticsCase):
                 )
                 hours = records.mapped("cycle_hours")
                 if kpi == "conformance_rate":
-                    # the tickets the tile opens, checked one by one
+                    # the closed tickets the tile opens that ran a flow, checked one by one
+                    flowed = records.filtered("flow_id")
                     check = self.env["crossdept.process.conformance"]._check(
-                        [("id", "in", records.ticket_id.ids)]
+                        [("id", "in", flowed.ticket_id.ids)]
                     )
-                    self.assertEqual(check["checked"], len(records))
-                    self.assertAlmostEqual(value, 100.0 * check["conforming"] / len(records))
+                    self.assertEqual(check["checked"], len(flowed))
+                    self.assertAlmostEqual(value, 100.0 * check["conforming"] / len(flowed))
                     continue
                 expected = {
                     "ticket_count": len(records),
