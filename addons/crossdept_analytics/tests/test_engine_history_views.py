@@ -3,6 +3,7 @@ from datetime import date
 from odoo.tests import tagged
 
 from ..tools.conformance import REWORK_LOOP
+from .common import drilled
 from .common_engine_history import CrossdeptEngineHistoryCase
 
 PERIOD = (date(2021, 3, 1), date(2021, 3, 14))
@@ -286,7 +287,7 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         self.assertAlmostEqual(tiles["hold_hours"]["value"], 0.75)
         # the tile opens the four tickets it checked
         action = self.Kpi.action_open_kpi("conformance_rate", *PERIOD, flow_id=self.flow.id)
-        opened = self.env[action["res_model"]].with_user(self.it_manager).search(action["domain"])
+        opened = drilled(self.env(user=self.it_manager), action)
         self.assertEqual(opened.ticket_id, self.tickets)
 
     def test_health_rule_alerts_when_conformance_drops(self):
