@@ -173,14 +173,12 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         values = self._compute_many(
             kpis, windows, self.env.companies.ids, where=self._filter_condition(filters)
         )
-        conformance = self._conformance_windows(
-            "all", windows, self.env.companies.ids, filters=filters
-        )
         tiles = []
-        for kpi in KPIS:
-            if kpi == CONFORMANCE:
-                value, previous = (conformance.get((index, False)) for index in (0, 1))
-            elif kpi == "open_overdue":
+        # the conformance rate is no tile: it checks every closed ticket's trace in
+        # Python, which a page opened many times a day cannot afford on a large
+        # history (health rules watch it from their cron; Process > Conformance)
+        for kpi in (kpi for kpi in KPIS if kpi != CONFORMANCE):
+            if kpi == "open_overdue":
                 value = float(
                     self.env["crossdept.ticket"].search_count(self._overdue_domain(filters))
                 )
