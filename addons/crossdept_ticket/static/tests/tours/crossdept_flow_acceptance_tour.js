@@ -272,13 +272,18 @@ registry.category("web_tour.tours").add("crossdept_flow_acceptance_ticket_tour",
             content: "Both branches are ready at once",
             trigger: `${DIAGRAM}:has(.o_crossdept_state_ready text:contains('Hardware')) .o_crossdept_state_ready text:contains('Software')`,
         },
-        ...["Take: Hardware", "Take: Software", "Start: ", "Finish: ", "Start: ", "Finish: "].map(
-            (label) => ({
-                content: `The branches, in the order the form offers them: ${label}`,
-                trigger: `.o_crossdept_next_action button:contains('${label}')`,
-                run: "click",
-            }),
-        ),
+        // take, start and finish each branch through the header's next action, in
+        // the order the form offers them (the branch due first first: their deadlines
+        // follow their holders' calendars); a clicked button is marked, so that each
+        // step waits for the form to offer the next action
+        ...[1, 2, 3, 4, 5, 6].map((count) => ({
+            content: `The branches from the header's action (${count} of 6)`,
+            trigger: ".o_crossdept_next_action button.btn-primary:not([data-tour-clicked])",
+            async run(helpers) {
+                helpers.anchor.dataset.tourClicked = "1";
+                await helpers.click();
+            },
+        })),
         {
             content: "The diagram draws both branches done",
             trigger: `${DIAGRAM}:has(.o_crossdept_state_done text:contains('Hardware')) .o_crossdept_state_done text:contains('Software')`,
