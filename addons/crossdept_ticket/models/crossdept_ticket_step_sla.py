@@ -120,18 +120,15 @@ class CrossdeptTicketStep(models.Model):
                 and s.date_paused <= s.date_deadline
             )
         )
-        groups = defaultdict(lambda: self.browse())
-        for step in counted:
-            groups[step.calendar_id, step.date_paused] |= step
+        hours = counted._work_hours_between(
+            {step: step.date_paused for step in counted}, dict.fromkeys(counted, now)
+        )
         vals_by_step = {step: {"date_paused": False} for step in paused - counted}
-        for (calendar, start), steps in groups.items():
-            resources = self.env["resource.resource"].union(*(s._resource() for s in steps))
-            hours = work_calendar.work_hours_batch(calendar.sudo(), start, now, resources.sudo())
-            for step in steps:
-                vals_by_step[step] = {
-                    "date_paused": False,
-                    "sla_paused_hours": step.sla_paused_hours + hours[step._resource().id],
-                }
+        for step in counted:
+            vals_by_step[step] = {
+                "date_paused": False,
+                "sla_paused_hours": step.sla_paused_hours + hours[step],
+            }
         self._write_per_step(vals_by_step)
         counted._set_plan(now)
         if paused:
