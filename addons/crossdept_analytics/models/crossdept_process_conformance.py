@@ -39,8 +39,14 @@ class CrossdeptProcessConformance(models.AbstractModel):
             if not tickets:
                 break
             last = tickets[-1].id
+            # the run that stands: a rerun archives the steps of the earlier run,
+            # whose events are history, not part of the trace being checked
             events = Event.search_fetch(
-                [("ticket_id", "in", tickets.ids), ("event_type", "in", TRACE_EVENTS)],
+                [
+                    ("ticket_id", "in", tickets.ids),
+                    ("event_type", "in", TRACE_EVENTS),
+                    ("step_id.active", "=", True),
+                ],
                 ["ticket_id", "step_id", "event_type", "reason", "target_step_id"],
                 order="ticket_id, event_date, id",
             )
