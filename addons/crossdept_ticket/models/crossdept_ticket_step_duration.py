@@ -75,7 +75,8 @@ class CrossdeptTicketStep(models.Model):
         self._write_per_step(
             {step: {"hold_hours": step.hold_hours + hours} for step, hours in held.items() if hours}
         )
-        return super()._resume(now)
+        # the SLA counts the same pause: one calendar read serves both
+        return super()._resume(now, held=held)
 
     def _make_ready(self, now, reason=None):
         # measured again at the step's next end

@@ -106,11 +106,12 @@ class CrossdeptTicketStep(models.Model):
         (steps - overdue)._engine().write(vals)
         overdue._engine().write({**vals, "sla_status": "breached"})
 
-    def _resume(self, now):
+    def _resume(self, now, held=None):
         """Restart the clocks: the working hours of the pause (the assignee's, leaves
         and holidays excluded) are added to the step's paused hours and its deadline is
         planned again from the moment it became ready. A breached step keeps its
-        deadline."""
+        deadline. ``held``, when given, holds the working hours of each paused step's
+        pause up to ``now``, already measured (for its on-hold hours)."""
         paused = self.filtered("date_paused")
         counted = paused.filtered(
             lambda s: (
@@ -120,14 +121,15 @@ class CrossdeptTicketStep(models.Model):
                 and s.date_paused <= s.date_deadline
             )
         )
-        hours = counted._work_hours_between(
-            {step: step.date_paused for step in counted}, dict.fromkeys(counted, now)
-        )
+        if held is None:
+            held = counted._work_hours_between(
+                {step: step.date_paused for step in counted}, dict.fromkeys(counted, now)
+            )
         vals_by_step = {step: {"date_paused": False} for step in paused - counted}
         for step in counted:
             vals_by_step[step] = {
                 "date_paused": False,
-                "sla_paused_hours": step.sla_paused_hours + hours[step],
+                "sla_paused_hours": step.sla_paused_hours + held[step],
             }
         self._write_per_step(vals_by_step)
         counted._set_plan(now)
