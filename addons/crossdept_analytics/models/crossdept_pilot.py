@@ -138,7 +138,8 @@ class CrossdeptPilot(models.Model):
 
     def _arm_samples(self):
         """{(pilot id, arm): {"hours": [...], "on_time": n, "ratings": [...]}} over the
-        pilots' finished tickets; cycle time from the first step ready to the last done."""
+        pilots' finished tickets; cycle time from the first step ready to the last done,
+        over the run that stands (the steps a rerun archived are left out)."""
         samples = {
             (p.id, arm): {"hours": [], "on_time": 0, "ratings": []}
             for p in self
@@ -148,7 +149,7 @@ class CrossdeptPilot(models.Model):
             return samples
         self.env["crossdept.ticket"].flush_model(["pilot_id", "pilot_arm", "state"])
         self.env["crossdept.ticket.step"].flush_model(
-            ["ticket_id", "date_ready", "date_done", "sla_status"]
+            ["ticket_id", "date_ready", "date_done", "sla_status", "active"]
         )
         self.env.cr.execute(
             SQL(
@@ -157,7 +158,7 @@ class CrossdeptPilot(models.Model):
                        EXTRACT(EPOCH FROM MAX(s.date_done) - MIN(s.date_ready)) / 3600.0,
                        BOOL_AND(s.sla_status IS DISTINCT FROM 'breached')
                   FROM crossdept_ticket t
-                  JOIN crossdept_ticket_step s ON s.ticket_id = t.id
+                  JOIN crossdept_ticket_step s ON s.ticket_id = t.id AND s.active
                  WHERE t.pilot_id IN %s AND t.state = 'done' AND t.pilot_arm IS NOT NULL
               GROUP BY t.id, t.pilot_id, t.pilot_arm
               ORDER BY t.id

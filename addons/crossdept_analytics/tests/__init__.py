@@ -25,3 +25,4 @@ from . import test_dashboard_scopes
 from . import test_dashboard_manager_tour
 from . import test_flow_heat
 from . import test_engine_history_views
+from . import test_engine_pilot
