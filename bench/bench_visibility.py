@@ -11,7 +11,10 @@ tickets and the department queue, each a ``web_search_read`` of the action's
 domain and its list view's fields (80 rows, the web client's page), run REPEAT
 times (default 20) after one warm-up on Odoo's threaded server started on
 127.0.0.1: p50/p95 latency and the server's queries per page (from its request
-log). ``--explain`` also prints EXPLAIN (ANALYZE, BUFFERS) of each list's search
+log). Then the analytics dashboard as the manager opens it (``get_dashboard``: every
+tile, chart, bottleneck row and alert in one call) over the periods of its period
+menu, when crossdept_analytics is installed. ``--explain`` also prints EXPLAIN
+(ANALYZE, BUFFERS) of each list's search
 query as the user (the ORM's SQL, rules included). A request taking longer than
 ``--timeout`` seconds (default 60) is reported as such and not repeated. Prints
 figures; asserts nothing.
@@ -42,6 +45,8 @@ PASSWORD = "bench-visibility"
 LIST_LIMIT = 80
 X2MANY_LIMIT = 40
 LOG_LINE = re.compile(r'"POST (\S+) HTTP/[\d.]+" (\d{3}) - (\d+) ([\d.]+) ([\d.]+)')
+# the dashboard's period menu
+DASHBOARD_PERIODS = ("30d", "90d", "6m", "12m")
 # name -> (model, action xmlid, extra domain of a search filter)
 PATHS = {
     "My Steps": ("crossdept.ticket.step", "crossdept_ticket.crossdept_ticket_step_action_my", []),
@@ -166,23 +171,43 @@ def log_queries(log, offset):
     return counts
 
 
-def measure(server, db, logins, calls_by_role, repeat, timeout):
+def dashboard_calls(client):
+    """{name: call} of the dashboard as the web client opens it, one per period."""
+    return {
+        f"Dashboard {period}": (
+            lambda period=period: client.call(
+                "crossdept.analytics.kpi", "get_dashboard", period=period
+            )
+        )
+        for period in DASHBOARD_PERIODS
+    }
+
+
+def list_call(client, model_name, domain, spec):
+    return lambda: client.call(
+        model_name,
+        "web_search_read",
+        domain,
+        spec,
+        limit=LIST_LIMIT,
+        count_limit=10001,
+        context={"bin_size": True},
+    )
+
+
+def measure(server, db, logins, calls_by_role, repeat, timeout, dashboard):
+    """Figures of each call of each role; ``dashboard``: the roles that open the
+    analytics dashboard."""
     figures = defaultdict(dict)
     for role, login in logins.items():
         client = Client(server.url, db, timeout=timeout).login(login, PASSWORD)
-        for name, (model_name, domain, spec) in calls_by_role[role].items():
-
-            def call(model_name=model_name, domain=domain, spec=spec, client=client):
-                return client.call(
-                    model_name,
-                    "web_search_read",
-                    domain,
-                    spec,
-                    limit=LIST_LIMIT,
-                    count_limit=10001,
-                    context={"bin_size": True},
-                )
-
+        calls = {
+            name: list_call(client, model_name, domain, spec)
+            for name, (model_name, domain, spec) in calls_by_role[role].items()
+        }
+        if role in dashboard:
+            calls.update(dashboard_calls(client))
+        for name, call in calls.items():
             try:
                 start = time.perf_counter()
                 result = call()
@@ -199,9 +224,12 @@ def measure(server, db, logins, calls_by_role, repeat, timeout):
             time.sleep(0.5)  # the log line follows the answer
             queries = log_queries(server.log, offset)
             times.sort()
+            if "records" in result:
+                size = f"{len(result['records'])} rows of {result['length']}"
+            else:
+                size = f"{len(result['tiles'])} tiles, {len(result['bottlenecks'])} bottlenecks"
             figures[role][name] = {
-                "rows": len(result["records"]),
-                "length": result["length"],
+                "size": size,
                 "first": first * 1000,
                 "p50": statistics.median(times),
                 "p95": times[min(len(times) - 1, round(0.95 * len(times)) - 1)],
@@ -236,6 +264,13 @@ def main():
         for role, user in users.items():
             print(f"  {role}: {user.login} ({user.employee_ids[:1].department_id.name})")
         calls_by_role = {role: list_calls(env, user) for role, user in users.items()}
+        # the dashboard is the managers' (analytics facts are theirs to read)
+        dashboard = {
+            role
+            for role, user in users.items()
+            if "crossdept.analytics.kpi" in env
+            and user.has_group("crossdept_ticket.group_crossdept_ticket_manager")
+        }
         if args.explain:
             for role, user in users.items():
                 explain(env, user, calls_by_role[role])
@@ -243,10 +278,15 @@ def main():
     log = os.path.join(tempfile.mkdtemp(prefix="bench_visibility_"), "odoo.log")
     server = Server(args.conf, args.db, 0, log)
     try:
-        figures = measure(server, args.db, logins, calls_by_role, args.repeat, args.timeout)
+        figures = measure(
+            server, args.db, logins, calls_by_role, args.repeat, args.timeout, dashboard
+        )
     finally:
         server.stop()
-    print(f"\nweb_search_read over HTTP, {LIST_LIMIT} rows, {args.repeat} runs after a warm-up")
+    print(
+        f"\nover HTTP as each user, {args.repeat} runs after a warm-up: the lists' "
+        f"web_search_read ({LIST_LIMIT} rows), then the dashboard's get_dashboard"
+    )
     for role, paths in figures.items():
         for name, row in paths.items():
             if "timeout" in row:
@@ -255,7 +295,7 @@ def main():
             print(
                 f"  {role:18} {name:17} p50 {row['p50']:8.1f} ms  p95 {row['p95']:8.1f} ms  "
                 f"first {row['first']:8.1f} ms  {row['queries']} queries/page  "
-                f"{row['rows']} rows of {row['length']}"
+                f"{row['size']}"
             )
 
 
