@@ -136,6 +136,36 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         # on hold: T1's 3 hours only
         self.assertAlmostEqual(values["hold_hours"], 3 / 4)
 
+    def test_monthly_kpis(self):
+        # March 2021 holds the four tickets, and nothing else in the database is
+        # dated 2021: the flow's row and its (department, flow, type) row carry
+        # the figures of test_kpis, from the same cycle clock hours
+        rows = (
+            self.env["crossdept.analytics.kpi.month"]
+            .with_user(self.it_manager)
+            .search([("month", "=", date(2021, 3, 1)), ("flow_id", "=", self.flow.id)])
+        )
+        self.assertEqual(sorted(rows.mapped("scope")), ["detail", "flow"])
+        for row in rows:
+            self.assertEqual(
+                (row.ticket_count, row.closed_count, row.rated_count), (4, 4, 0), row.scope
+            )
+            self.assertAlmostEqual(row.avg_hours, 18.625)
+            self.assertAlmostEqual(row.median_hours, 17.75)
+            self.assertAlmostEqual(row.p90_hours, 31.35)
+            self.assertAlmostEqual(row.on_time_rate, 100.0)
+            self.assertAlmostEqual(row.transfer_rate, 25.0)
+            self.assertAlmostEqual(row.reopen_rate, 25.0)
+            self.assertFalse(row.satisfaction, "nobody rated")
+        detail = rows.filtered(lambda r: r.scope == "detail")
+        self.assertEqual((detail.department_id, detail.type_id), (self.dept_it, self.ticket_type))
+        # the month before and after hold none of them
+        self.assertFalse(
+            rows.search_count(
+                [("month", "in", [date(2021, 2, 1), date(2021, 4, 1)]), ("scope", "=", "all")]
+            )
+        )
+
     def test_ticket_facts(self):
         facts = self.env["crossdept.analytics.ticket"].with_user(self.it_manager)
         t4 = facts.search([("ticket_id", "=", self.t4.id)])
