@@ -1,5 +1,7 @@
 from datetime import date
 
+from lxml import html as lxml_html
+
 from odoo.tests import tagged
 
 from ..tools.conformance import REWORK_LOOP
@@ -165,6 +167,49 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
                 [("month", "in", [date(2021, 2, 1), date(2021, 4, 1)]), ("scope", "=", "all")]
             )
         )
+
+    def test_quarterly_review_content(self):
+        # the review of Mar 1-14 as the IT manager: the four tickets are all the
+        # period holds, so "all departments" and the IT line carry test_kpis'
+        # figures, and the bottleneck table test_bottlenecks' order and shares
+        report, _format = (
+            self.env["ir.actions.report"]
+            .with_user(self.it_manager)
+            ._render_qweb_html(
+                "crossdept_analytics.report_process_review",
+                self.env.company.ids,
+                data={"date_from": "2021-03-01", "date_to": "2021-03-14"},
+            )
+        )
+        page = lxml_html.fromstring(report)
+        kpi_rows = [
+            [cell.text_content().strip() for cell in row.xpath("./td")]
+            for row in page.xpath("//div[hasclass('o_crossdept_process_review')]/table[1]/tbody/tr")
+        ]
+        expected = {
+            "ticket_count": 4,
+            "avg_hours": 18.625,
+            "median_hours": 17.75,
+            "p90_hours": 31.35,
+            "on_time_rate": 100.0,
+            "transfer_rate": 25.0,
+            "reopen_rate": 25.0,
+            "satisfaction": None,
+            "handling_hours": 7.375,
+            "hold_hours": 0.75,
+        }
+        figures = [self.Kpi._format_kpi(kpi, value) for kpi, value in expected.items()]
+        self.assertEqual(kpi_rows, [["All departments", *figures], ["IT (test)", *figures]])
+        bottlenecks = [
+            [cell.text_content().strip() for cell in row.xpath("./td")]
+            for row in page.xpath("//table[hasclass('o_crossdept_review_bottlenecks')]/tbody/tr")
+        ]
+        self.assertEqual(
+            [(row[1], row[2]) for row in bottlenecks],
+            [("Sign", "4"), ("Check", "4"), ("Prepare", "4"), ("Deliver", "4")],
+        )
+        share = self.Kpi._format_kpi("on_time_rate", 100.0 * 28 / 66.5)  # a percentage
+        self.assertEqual(bottlenecks[0][-1], share)
 
     def test_ticket_facts(self):
         facts = self.env["crossdept.analytics.ticket"].with_user(self.it_manager)
