@@ -38,6 +38,9 @@
         "security/crossdept_parquet_export_security.xml",
         "data/crossdept_parquet_export_cron.xml",
         "views/crossdept_parquet_export_views.xml",
+        "security/crossdept_analytics_job_security.xml",
+        "data/crossdept_analytics_job_cron.xml",
+        "views/crossdept_analytics_job_views.xml",
     ],
     "demo": [
         "demo/crossdept_analytics_demo.xml",

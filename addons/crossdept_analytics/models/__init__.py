@@ -16,4 +16,5 @@ from . import crossdept_simulation
 from . import crossdept_process_mining_export
 from . import crossdept_process_conformance
 from . import crossdept_parquet_export
+from . import crossdept_analytics_job
 from . import ir_actions_report

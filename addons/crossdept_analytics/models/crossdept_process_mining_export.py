@@ -248,6 +248,9 @@ class CrossdeptProcessMiningExport(models.AbstractModel):
             )
             steps = Step.search_fetch([("ticket_id", "in", tickets.ids)], step_fields, order="id")
             yield tickets, events, steps
+            if job_id := self.env.context.get("crossdept_analytics_job_id"):
+                # a background export: its job shows how far it got
+                self.env["crossdept.analytics.job"].browse(job_id)._progress(advance=len(tickets))
             # what was read for this batch is not needed any more
             self.env.invalidate_all()
 

@@ -208,10 +208,11 @@ class CrossdeptSimulation(models.Model):
             placed |= set(ready)
         return order
 
-    def _replay(self, samples, preds, scales, count, rng):
+    def _replay(self, samples, preds, scales, count, rng, progress=None):
         order = self._topological_order(preds)
         cycles = []
-        for _run in range(self.runs):
+        step = max(self.runs // 10, 1)
+        for run in range(1, self.runs + 1):
             for _ticket in range(count):
                 finish = {}
                 for step_id in order:
@@ -222,6 +223,8 @@ class CrossdeptSimulation(models.Model):
                         start += wait * scales.get(step_id, 1.0) + work
                     finish[step_id] = start
                 cycles.append(max(finish.values(), default=0.0))
+            if progress and (run % step == 0 or run == self.runs):
+                progress(run)
         return cycles
 
     # ------------------------------------------------------------------
@@ -229,6 +232,23 @@ class CrossdeptSimulation(models.Model):
     # ------------------------------------------------------------------
 
     def action_run(self):
+        """Queue the simulations: the runner replays them in the background and
+        tells the requester when the results are in."""
+        jobs = self.env["crossdept.analytics.job"]._queue(
+            [
+                {
+                    "kind": "simulation",
+                    "name": self.env._("Simulation %(name)s", name=sim.name),
+                    "simulation_id": sim.id,
+                }
+                for sim in self
+            ]
+        )
+        return jobs._queued_notification()
+
+    def _simulate(self, progress=None):
+        """Replay each simulation's history without and with its change and keep the
+        figures; ``progress(done=, total=)`` hears of the runs replayed."""
         for sim in self:
             samples, actual = sim._history()
             if not actual:
@@ -239,11 +259,24 @@ class CrossdeptSimulation(models.Model):
                     )
                 )
             scales = {step.id: sim._scale(step) for step in sim.flow_id.step_ids}
+            runs = sim.runs
+            if progress:
+                progress(done=0, total=2 * runs)
             baseline = sim._replay(
-                samples, sim._graph(False), {}, len(actual), random.Random(sim.seed)
+                samples,
+                sim._graph(False),
+                {},
+                len(actual),
+                random.Random(sim.seed),
+                progress and (lambda done: progress(done=done)),
             )
             predicted = sim._replay(
-                samples, sim._graph(True), scales, len(actual), random.Random(sim.seed)
+                samples,
+                sim._graph(True),
+                scales,
+                len(actual),
+                random.Random(sim.seed),
+                progress and (lambda done, runs=runs: progress(done=runs + done)),
             )
             sim._engine().write(
                 {

@@ -26,3 +26,4 @@ from . import test_dashboard_manager_tour
 from . import test_flow_heat
 from . import test_engine_history_views
 from . import test_engine_pilot
+from . import test_analytics_job

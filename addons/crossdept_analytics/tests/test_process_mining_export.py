@@ -400,7 +400,9 @@ class TestProcessMiningExport(HttpCase, CrossdeptFlowCase):
         with self.assertRaisesRegex(AccessError, "Only analytics managers"):
             next(Export._ocel_json_chunks({}))
         wizard = self.env["crossdept.process.mining.export.wizard"].with_user(self.it_manager)
-        action = wizard.create({"export_format": "xes", "version_id": self.flow.id})
+        action = wizard.create(
+            {"export_format": "xes", "version_id": self.flow.id, "run_in_background": False}
+        )
         self.assertEqual(action.action_export()["url"], f"{ROUTE}/xes?version_id={self.flow.id}")
 
     def test_bad_filters_are_named(self):

@@ -33,7 +33,11 @@ class TestProcessReview(CrossdeptAnalyticsCase):
         )
         rule._run(date(2020, 3, 31))
         wizard = self.env["crossdept.process.review.wizard"].create(
-            {"date_from": date(2020, 1, 1), "date_to": date(2020, 3, 31)}
+            {
+                "date_from": date(2020, 1, 1),
+                "date_to": date(2020, 3, 31),
+                "run_in_background": False,
+            }
         )
         # (without the company's first-print layout configurator)
         action = wizard.with_context(discard_logo_check=True).action_print()

@@ -35,7 +35,7 @@ class TestSimulation(CrossdeptProcessCase):
 
     def _simulate(self, **vals):
         sim = self.env["crossdept.simulation"].create({"flow_id": self.flow.id, "runs": 20, **vals})
-        sim.action_run()
+        sim._simulate()
         return sim
 
     def _assert_predicted(self, sim, hours):
@@ -89,7 +89,7 @@ class TestSimulation(CrossdeptProcessCase):
                     "seed": 7,
                 }
             )
-            sim.action_run()
+            sim._simulate()
             values.append((sim.predicted_mean, sim.predicted_p90))
         self.assertEqual(values[0], values[1])
         # cycle times lie between the fastest and slowest combinations

@@ -32,6 +32,11 @@ class CrossdeptProcessMiningExportWizard(models.TransientModel):
     )
     date_from = fields.Date("From", help="Events on or after this day (UTC).")
     date_to = fields.Date("To", help="Events on or before this day (UTC).")
+    run_in_background = fields.Boolean(
+        default=True,
+        help="Export in the background: the file arrives in your inbox (and under "
+        "Analytics > Jobs) when it is ready. Otherwise it is downloaded now.",
+    )
 
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
@@ -54,6 +59,20 @@ class CrossdeptProcessMiningExportWizard(models.TransientModel):
             "date_from": self.date_from and fields.Date.to_string(self.date_from),
             "date_to": self.date_to and fields.Date.to_string(self.date_to),
         }
+        if self.run_in_background:
+            Job = self.env["crossdept.analytics.job"]
+            filters = {key: value for key, value in params.items() if value}
+            # checked now: a refusal is the answer, not a failed job
+            self.env["crossdept.process.mining.export"]._parse_filters(filters)
+            return Job._queue(
+                [
+                    {
+                        "kind": "process_mining",
+                        "name": Job._export_name(self.export_format, filters),
+                        "params": {"export_format": self.export_format, **filters},
+                    }
+                ]
+            )._queued_notification()
         query = url_encode({key: value for key, value in params.items() if value})
         return {
             "type": "ir.actions.act_url",

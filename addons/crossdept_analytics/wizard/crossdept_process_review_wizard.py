@@ -22,6 +22,11 @@ class CrossdeptProcessReviewWizard(models.TransientModel):
     date_to = fields.Date(
         required=True, default=lambda self: previous_quarter(fields.Date.context_today(self))[1]
     )
+    run_in_background = fields.Boolean(
+        default=True,
+        help="Print in the background: the PDF arrives in your inbox (and under "
+        "Analytics > Jobs) when it is ready.",
+    )
 
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
@@ -31,6 +36,20 @@ class CrossdeptProcessReviewWizard(models.TransientModel):
 
     def action_print(self):
         self.ensure_one()
+        if self.run_in_background:
+            Job = self.env["crossdept.analytics.job"]
+            return Job._queue(
+                [
+                    {
+                        "kind": "review_pdf",
+                        "name": Job._review_name(self.date_from, self.date_to),
+                        "params": {
+                            "date_from": fields.Date.to_string(self.date_from),
+                            "date_to": fields.Date.to_string(self.date_to),
+                        },
+                    }
+                ]
+            )._queued_notification()
         return self.env.ref("crossdept_analytics.action_report_process_review").report_action(
             self.env.company,
             data={
