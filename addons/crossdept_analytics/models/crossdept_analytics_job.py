@@ -354,13 +354,13 @@ class CrossdeptAnalyticsJob(models.Model):
         tell the requester: a message in their inbox, with the file, and a toast."""
         self.ensure_one()
         job = self.sudo()
-        row = job.cron_progress_id
+        done, total = job._last_progress()
         vals = {
             "state": "failed" if error else "done",
             "date_finished": fields.Datetime.now(),
             "error": error or False,
-            "items_done": row.done if row else job.items_done,
-            "items_total": (row.done + row.remaining) if row else job.items_total,
+            "items_done": done,
+            "items_total": total,
         }
         attachments = self.env["ir.attachment"]
         if file:
@@ -410,6 +410,21 @@ class CrossdeptAnalyticsJob(models.Model):
     # ------------------------------------------------------------------
     # Progress
     # ------------------------------------------------------------------
+
+    def _last_progress(self):
+        """(done, total) as last reported: read in a transaction of its own, the
+        job's own one began before the reports."""
+        self.ensure_one()
+        progress_id = self.sudo().cron_progress_id.id
+        if not progress_id:
+            return self.items_done, self.items_total
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    "SELECT done, done + remaining FROM ir_cron_progress WHERE id = %s", progress_id
+                )
+            )
+            return cr.fetchone() or (self.items_done, self.items_total)
 
     def _progress(self, done=None, total=None, advance=0):
         """Report progress in a transaction of its own (the job's own transaction
@@ -517,7 +532,5 @@ class CrossdeptAnalyticsJob(models.Model):
     @api.model
     def _review_name(self, date_from, date_to):
         # the period as an ISO 8601 interval
-        return self.env._(
-            "Quarterly process review %(period)s",
-            period=f"{fields.Date.to_string(date_from)}/{fields.Date.to_string(date_to)}",
-        )
+        period = "/".join(fields.Date.to_string(day) for day in (date_from, date_to))
+        return self.env._("Quarterly process review %(period)s", period=period)

@@ -225,7 +225,7 @@ class TestAnalyticsJobRecovery(TransactionCase):
     """Runners and workers in real transactions of their own: the jobs are
     committed, and removed at the end."""
 
-    def _commit_jobs(self, *attempts):
+    def _commit_jobs(self, *attempts, state="running"):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             admin = env.ref("base.user_admin")
@@ -236,7 +236,7 @@ class TestAnalyticsJobRecovery(TransactionCase):
                         "name": f"Recovery {index}",
                         "user_id": admin.id,
                         "company_id": admin.company_id.id,
-                        "state": "running",
+                        "state": state,
                         "attempt": attempt,
                     }
                     for index, attempt in enumerate(attempts)
@@ -296,3 +296,17 @@ class TestAnalyticsJobRecovery(TransactionCase):
         self.assertEqual(
             error, "The job was interrupted 3 times (its worker stopped); it is not run again."
         )
+
+    def test_a_job_runs_and_reports_in_transactions_of_its_own(self):
+        (job,) = self._commit_jobs(0, state="queued")
+        self.assertEqual(self.env[JOB]._cron_run(), 1)
+        self.assertEqual(self._read([job]), [(job, "done", 1, True, None)])
+        with self.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    "SELECT items_done, items_total FROM crossdept_analytics_job WHERE id = %s",
+                    job,
+                )
+            )
+            # the four views, as reported while the job's transaction was open
+            self.assertEqual(cr.fetchone(), (4, 4))
