@@ -58,7 +58,7 @@ EXPORT_FORMATS = {
 class CrossdeptAnalyticsJob(models.Model):
     _name = "crossdept.analytics.job"
     _description = "Analytics Background Job"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "crossdept.engine.mixin"]
     _order = "id desc"
 
     name = fields.Char(required=True, readonly=True)
@@ -118,6 +118,12 @@ class CrossdeptAnalyticsJob(models.Model):
     progress_done = fields.Integer("Done", compute="_compute_progress")
     progress_total = fields.Integer("To Do", compute="_compute_progress")
     progress = fields.Float(compute="_compute_progress", help="Share of the work done, in %.")
+
+    def _engine_fields(self):
+        # the requester says what to run; how it runs is the runner's
+        return self._engine_all_fields(
+            self.env._("Run in Background"), keep=("name", "kind", "params", "simulation_id")
+        )
 
     @api.depends("state", "items_done", "items_total", "cron_progress_id")
     def _compute_progress(self):
@@ -286,7 +292,7 @@ class CrossdeptAnalyticsJob(models.Model):
                     return job_id, None
             cron = env.ref(CRON_XMLID)
             progress = env["ir.cron.progress"].create({"cron_id": cron.id})
-            job.write(
+            job._engine().write(
                 {
                     "state": "running",
                     "attempt": attempt + 1,
@@ -376,7 +382,7 @@ class CrossdeptAnalyticsJob(models.Model):
                 }
             )
             vals["attachment_id"] = attachments.id
-        job.write(vals)
+        job._engine().write(vals)
         lang_job = job.with_context(lang=job.user_id.lang)
         if error:
             body = lang_job.env._("%(job)s failed: %(error)s", job=job.name, error=error)

@@ -2,7 +2,7 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
@@ -199,6 +199,11 @@ class TestAnalyticsJob(CrossdeptProcessCase):
         self.assertFalse(self.Job.with_user(self.finance_manager).search([]))
         analyst = new_test_user(self.env, "analyst", groups=ALL_DEPARTMENTS)
         self.assertEqual(self.Job.with_user(analyst).search([("name", "=", "IT's")]), job)
+        # the requester says what to run, not how it ran
+        with self.assertRaisesRegex(UserError, "State of Analytics Background Job is set by"):
+            self.Job.with_user(self.it_manager).create(
+                {"kind": "refresh", "name": "Mine", "state": "done"}
+            )
         with self.assertRaisesRegex(AccessError, "Only CrossDept managers may run analytics jobs"):
             self.env[JOB].with_user(self.it_user)._queue([{"kind": "refresh", "name": "x"}])
 
@@ -229,18 +234,22 @@ class TestAnalyticsJobRecovery(TransactionCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             admin = env.ref("base.user_admin")
-            jobs = env[JOB].create(
-                [
-                    {
-                        "kind": "refresh",
-                        "name": f"Recovery {index}",
-                        "user_id": admin.id,
-                        "company_id": admin.company_id.id,
-                        "state": state,
-                        "attempt": attempt,
-                    }
-                    for index, attempt in enumerate(attempts)
-                ]
+            jobs = (
+                env[JOB]
+                ._engine()
+                .create(
+                    [
+                        {
+                            "kind": "refresh",
+                            "name": f"Recovery {index}",
+                            "user_id": admin.id,
+                            "company_id": admin.company_id.id,
+                            "state": state,
+                            "attempt": attempt,
+                        }
+                        for index, attempt in enumerate(attempts)
+                    ]
+                )
             )
             ids = jobs.ids
         self.addCleanup(self._remove, ids)

@@ -32,7 +32,13 @@ class TestMenus(TransactionCase):
         menus = self.env["ir.ui.menu"].with_user(manager).load_menus(False)
         root = self.env.ref("crossdept_analytics.menu_crossdept_analytics_root")
         groups = [menus[child]["name"] for child in menus[root.id]["children"]]
-        self.assertEqual(groups, ["Reporting", "Process", "Configuration"])
+        # and the background jobs, one entry of their own
+        self.assertEqual(groups, ["Reporting", "Process", "Jobs", "Configuration"])
+        jobs = self.env.ref("crossdept_analytics.crossdept_analytics_job_menu")
+        self.assertEqual(jobs.parent_id, root)
+        self.assertEqual(
+            jobs.action, self.env.ref("crossdept_analytics.crossdept_analytics_job_action")
+        )
         for group, entries in (
             ("crossdept_analytics_reporting_menu", REPORTING),
             ("crossdept_process_mining_menu", PROCESS),

@@ -33,6 +33,7 @@ class CrossdeptProcessMiningExportWizard(models.TransientModel):
     date_from = fields.Date("From", help="Events on or after this day (UTC).")
     date_to = fields.Date("To", help="Events on or before this day (UTC).")
     run_in_background = fields.Boolean(
+        "Run in Background",
         default=True,
         help="Export in the background: the file arrives in your inbox (and under "
         "Analytics > Jobs) when it is ready. Otherwise it is downloaded now.",

@@ -23,6 +23,7 @@ class CrossdeptProcessReviewWizard(models.TransientModel):
         required=True, default=lambda self: previous_quarter(fields.Date.context_today(self))[1]
     )
     run_in_background = fields.Boolean(
+        "Run in Background",
         default=True,
         help="Print in the background: the PDF arrives in your inbox (and under "
         "Analytics > Jobs) when it is ready.",

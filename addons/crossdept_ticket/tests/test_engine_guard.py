@@ -279,6 +279,17 @@ TABLE = {
         "create": MANAGERS,
         "unlink": MANAGERS,
     },
+    # queued through the wizards and actions, run and written by the job runner
+    "crossdept.analytics.job": {
+        "write": dict.fromkeys(
+            "name kind params state user_id company_id simulation_id attachment_id error "
+            "attempt date_started date_finished cron_progress_id items_done items_total".split()
+            + list(MAIL_FIELDS),
+            NOBODY,
+        ),
+        "create": MANAGERS,
+        "unlink": ADMINS,
+    },
     "crossdept.health.rule": {
         "write": dict.fromkeys(
             "active alert_ids baseline_windows company_id department_id flow_id kpi mode name "
@@ -604,6 +615,22 @@ class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
                         "company_id": env.company.id,
                         "user_id": cls.it_user.id,
                         "score": 9,
+                    }
+                )
+            )
+        if "crossdept.analytics.job" in env:
+            cron = env.ref("crossdept_analytics.ir_cron_crossdept_analytics_job")
+            # two progress records: the job's, and another one it could be moved to
+            progress = env["ir.cron.progress"].create([{"cron_id": cron.id}] * 2)
+            cls.fixtures["crossdept.analytics.job"] = (
+                env["crossdept.analytics.job"]
+                ._engine()
+                .create(
+                    {
+                        "kind": "refresh",
+                        "name": "Guard job",
+                        "params": {"concurrently": True},
+                        "cron_progress_id": progress[0].id,
                     }
                 )
             )
