@@ -96,6 +96,11 @@ class TestAnalyticsJob(CrossdeptProcessCase):
         result = job.with_user(self.it_manager).attachment_id
         self.assertEqual(result.mimetype, "application/pdf")
         self.assertTrue(result.raw.startswith(b"%PDF"))
+        # another department's manager does not read the file: it is the job's,
+        # whose rules keep it to its requester
+        self.env.invalidate_all()
+        with self.assertRaisesRegex(AccessError, r"Attachment \(ir.attachment\)"):
+            result.with_user(self.finance_manager).read(["raw"])
         message = self._inbox(self.it_manager, job)
         self.assertEqual(len(message), 1)
         self.assertIn("is done: the file is attached", str(message.body))
