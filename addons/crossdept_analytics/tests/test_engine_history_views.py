@@ -231,7 +231,8 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
                 }
             )
         )
-        sim.action_run()
+        # the replay itself (action_run queues it for the job runner)
+        sim._simulate()
         # actual cycles on the same basis as the draws, the steps' last passes:
         # first step ready -> last step done. T1 Mon 08:00 -> Tue 11:30 = 27.5; T2
         # Wed 11:00 (Prepare ready again after the refusal) -> Thu 17:00 = 30; T3
