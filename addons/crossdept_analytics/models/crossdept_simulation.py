@@ -116,6 +116,34 @@ class CrossdeptSimulation(models.Model):
     # Data
     # ------------------------------------------------------------------
 
+    def _history_steps(self):
+        """The steps a replay draws from: done steps of the flow version's finished
+        tickets, in the run that stands (a rerun's archived steps are left out)."""
+        self.ensure_one()
+        return SQL(
+            """
+            crossdept_ticket_step s
+            JOIN crossdept_ticket t ON t.id = s.ticket_id
+            WHERE t.flow_id = %s AND t.state = 'done' AND s.state = 'done' AND s.active
+              AND s.date_ready IS NOT NULL AND s.date_done IS NOT NULL
+            """,
+            self.flow_id.id,
+        )
+
+    def _check_history(self):
+        """Refuse simulations whose flow version has nothing to replay."""
+        self.env["crossdept.ticket.step"].flush_model()
+        self.env["crossdept.ticket"].flush_model(["flow_id", "state"])
+        for sim in self:
+            self.env.cr.execute(SQL("SELECT 1 FROM %s LIMIT 1", sim._history_steps()))
+            if not self.env.cr.fetchone():
+                raise UserError(
+                    self.env._(
+                        "Flow %(flow)s has no finished ticket to replay.",
+                        flow=sim.flow_id.display_name,
+                    )
+                )
+
     def _history(self):
         """Per ticket of the flow version, finished: its cycle time and each step's
         (waiting, working) hours, over the steps of the run that stands (a rerun's
@@ -131,12 +159,9 @@ class CrossdeptSimulation(models.Model):
                                           - COALESCE(s.date_started, s.date_ready)) / 3600.0,
                        EXTRACT(EPOCH FROM s.date_done) / 3600.0,
                        EXTRACT(EPOCH FROM s.date_ready) / 3600.0
-                  FROM crossdept_ticket_step s
-                  JOIN crossdept_ticket t ON t.id = s.ticket_id
-                 WHERE t.flow_id = %s AND t.state = 'done' AND s.state = 'done' AND s.active
-                   AND s.date_ready IS NOT NULL AND s.date_done IS NOT NULL
+                  FROM %s
                 """,
-                self.flow_id.id,
+                self._history_steps(),
             )
         )
         samples = defaultdict(list)
@@ -233,7 +258,9 @@ class CrossdeptSimulation(models.Model):
 
     def action_run(self):
         """Queue the simulations: the runner replays them in the background and
-        tells the requester when the results are in."""
+        tells the requester when the results are in. A flow version with nothing to
+        replay is refused at once."""
+        self._check_history()
         jobs = self.env["crossdept.analytics.job"]._queue(
             [
                 {
@@ -252,12 +279,8 @@ class CrossdeptSimulation(models.Model):
         for sim in self:
             samples, actual = sim._history()
             if not actual:
-                raise UserError(
-                    self.env._(
-                        "Flow %(flow)s has no finished ticket to replay.",
-                        flow=sim.flow_id.display_name,
-                    )
-                )
+                # reopened since it was queued
+                sim._check_history()
             scales = {step.id: sim._scale(step) for step in sim.flow_id.step_ids}
             runs = sim.runs
             if progress:

@@ -186,7 +186,16 @@ class TestAnalyticsJob(CrossdeptProcessCase):
             self.it_manager, self.empty_flow, change="headcount", department_id=self.dept_it.id
         )
         working = self._simulation(self.it_manager, self.flow, step_id=self.steps["B"].id, runs=5)
-        (failing | working).action_run()
+        # nothing to replay is refused at the click...
+        with self.assertRaisesRegex(UserError, r"Flow .* has no finished ticket to replay\."):
+            failing.action_run()
+        self.assertFalse(self.Job.with_user(self.it_manager).search([]))
+        # ...and a job whose history is gone by the time it runs (queued here
+        # without the click's check) fails with the same message
+        self.env[JOB].with_user(self.it_manager)._queue(
+            [{"kind": "simulation", "name": "Gone", "simulation_id": failing.id}]
+        )
+        working.action_run()
         jobs = self.Job.with_user(self.it_manager).search([], order="id")
         self.assertEqual(jobs.simulation_id, failing | working)
         self._run_jobs()
