@@ -2,7 +2,7 @@
     "name": "CrossDept Analytics",
     "summary": "Process analytics for cross-department tickets: facts, KPIs, health monitor, "
     "recognition and quarterly process review",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Services/CrossDept",
     "website": "https://github.com/crossdept/crossdept",
     "author": "CrossDept",

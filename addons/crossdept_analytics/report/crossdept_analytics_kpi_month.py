@@ -1,7 +1,7 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .refresh import refresh_materialized_view
+from .refresh import create_fact_table, rebuild_fact_table, replace_fact_rows
 
 
 class CrossdeptAnalyticsKpiMonth(models.Model):
@@ -10,8 +10,11 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
     grouping set per scope). Medians and percentiles are exact per row; the pivot
     averages them when rows are grouped together, so read them per row.
 
-    Materialized and refreshed with the facts: sorting a million tickets for the
-    percentiles takes seconds, the pivot reads a few thousand rows instead."""
+    A table refreshed with the facts: sorting a million tickets for the percentiles
+    takes seconds, the pivot reads a few thousand rows instead. The incremental
+    refresh computes again only the (month, company) groups of the tickets it
+    replaced; ids come from a sequence, so they are not the same after a full
+    rebuild (nothing refers to them)."""
 
     _name = "crossdept.analytics.kpi.month"
     _description = "Monthly KPIs"
@@ -45,59 +48,93 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
     reopen_rate = fields.Float("Reopen Rate (%)", readonly=True, aggregator="avg")
     satisfaction = fields.Float(readonly=True, aggregator="avg")
 
-    def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                """
-                CREATE MATERIALIZED VIEW %s AS (
-                    SELECT row_number() OVER (ORDER BY k.month, k.company_id, k.scope,
-                                              k.department_id, k.flow_id, k.type_id) AS id,
-                           k.*
-                      FROM (
-                        SELECT date_trunc('month', a.date)::date AS month,
-                               a.company_id,
-                               CASE GROUPING(a.department_id, a.flow_id, a.type_id)
-                                    WHEN 7 THEN 'all'
-                                    WHEN 3 THEN 'department'
-                                    WHEN 5 THEN 'flow'
-                                    WHEN 6 THEN 'type'
-                                    ELSE 'detail'
-                               END AS scope,
-                               a.department_id,
-                               a.flow_id,
-                               a.type_id,
-                               count(*) AS ticket_count,
-                               count(a.cycle_hours) AS closed_count,
-                               count(a.satisfaction) AS rated_count,
-                               avg(a.cycle_hours) AS avg_hours,
-                               percentile_cont(0.5) WITHIN GROUP (ORDER BY a.cycle_hours)
-                                   AS median_hours,
-                               percentile_cont(0.9) WITHIN GROUP (ORDER BY a.cycle_hours)
-                                   AS p90_hours,
-                               100.0 * avg(CASE WHEN a.on_time THEN 1.0
-                                                WHEN NOT a.on_time THEN 0.0 END) AS on_time_rate,
-                               100.0 * avg((a.transfer_count > 0)::int) AS transfer_rate,
-                               100.0 * avg((a.reopen_count > 0)::int) AS reopen_rate,
-                               avg(a.satisfaction) AS satisfaction
-                          FROM crossdept_analytics_ticket a
-                         GROUP BY GROUPING SETS (
-                             (1, 2),
-                             (1, 2, a.department_id),
-                             (1, 2, a.flow_id),
-                             (1, 2, a.type_id),
-                             (1, 2, a.department_id, a.flow_id, a.type_id)
-                         )
-                      ) k
-                )
-                """,
-                SQL.identifier(self._table),
+    def _query(self, keys=None):
+        """The KPIs; only those of the (month, company) pairs ``keys`` if given."""
+        where = SQL()
+        if keys is not None:
+            months, companies = zip(*keys, strict=True) if keys else ((), ())
+            where = SQL(
+                """WHERE a.date >= %s AND a.date < %s::date + interval '1 month'
+                     AND (date_trunc('month', a.date)::date, a.company_id) IN (
+                         SELECT * FROM unnest(%s::date[], %s::integer[])
+                     )""",
+                min(months, default=None),
+                max(months, default=None),
+                list(months),
+                list(companies),
             )
+        return SQL(
+            """
+            SELECT nextval(%(sequence)s) AS id, k.*
+              FROM (
+                SELECT date_trunc('month', a.date)::date AS month,
+                       a.company_id,
+                       CASE GROUPING(a.department_id, a.flow_id, a.type_id)
+                            WHEN 7 THEN 'all'
+                            WHEN 3 THEN 'department'
+                            WHEN 5 THEN 'flow'
+                            WHEN 6 THEN 'type'
+                            ELSE 'detail'
+                       END AS scope,
+                       a.department_id,
+                       a.flow_id,
+                       a.type_id,
+                       count(*) AS ticket_count,
+                       count(a.cycle_hours) AS closed_count,
+                       count(a.satisfaction) AS rated_count,
+                       avg(a.cycle_hours) AS avg_hours,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY a.cycle_hours)
+                           AS median_hours,
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY a.cycle_hours)
+                           AS p90_hours,
+                       100.0 * avg(CASE WHEN a.on_time THEN 1.0
+                                        WHEN NOT a.on_time THEN 0.0 END) AS on_time_rate,
+                       100.0 * avg((a.transfer_count > 0)::int) AS transfer_rate,
+                       100.0 * avg((a.reopen_count > 0)::int) AS reopen_rate,
+                       avg(a.satisfaction) AS satisfaction
+                  FROM crossdept_analytics_ticket a
+                  %(where)s
+                 GROUP BY GROUPING SETS (
+                     (1, 2),
+                     (1, 2, a.department_id),
+                     (1, 2, a.flow_id),
+                     (1, 2, a.type_id),
+                     (1, 2, a.department_id, a.flow_id, a.type_id)
+                 )
+                 ORDER BY 1, 2, 3, 4, 5, 6
+              ) k
+            """,
+            sequence=f"{self._table}_id_seq",
+            where=where,
         )
-        tools.create_unique_index(self.env.cr, f"{self._table}_id_uniq", self._table, ["id"])
-        tools.create_index(self.env.cr, f"{self._table}_month_idx", self._table, ["month"])
+
+    def init(self):
+        cr = self.env.cr
+        cr.execute(SQL("CREATE SEQUENCE IF NOT EXISTS %s", SQL.identifier(f"{self._table}_id_seq")))
+        create_fact_table(cr, self._table, self._query())
+        tools.create_unique_index(cr, f"{self._table}_id_uniq", self._table, ["id"])
+        tools.create_index(cr, f"{self._table}_month_idx", self._table, ["month", "company_id"])
 
     @api.model
     def _refresh(self, concurrently=True):
-        refresh_materialized_view(self.env, self._table, concurrently)
+        """Compute every monthly KPI again from the ticket facts."""
+        rebuild_fact_table(self.env.cr, self._table, self._query(), concurrently)
+        self.invalidate_model()
+
+    @api.model
+    def _refresh_groups(self, keys):
+        """Compute again the KPIs of the (month, company) pairs ``keys``."""
+        if not keys:
+            return
+        months, companies = zip(*keys, strict=True)
+        replace_fact_rows(
+            self.env.cr,
+            self._table,
+            SQL(
+                "(month, company_id) IN (SELECT * FROM unnest(%s::date[], %s::integer[]))",
+                list(months),
+                list(companies),
+            ),
+            self._query(keys),
+        )
         self.invalidate_model()

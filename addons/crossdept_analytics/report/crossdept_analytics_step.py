@@ -3,7 +3,7 @@ from odoo.tools import SQL
 
 from odoo.addons.crossdept_ticket.models.crossdept_ticket_step import STEP_STATES
 
-from .refresh import refresh_materialized_view
+from .refresh import create_fact_table, rebuild_fact_table, replace_fact_rows
 
 
 class CrossdeptAnalyticsStep(models.Model):
@@ -15,9 +15,11 @@ class CrossdeptAnalyticsStep(models.Model):
     are inactive rows: hidden and left out of every sum, so that a step is not
     counted once per run.
 
-    A materialized view, refreshed by a cron: at 5 million step instances the
-    aggregation of the event log takes seconds, too slow for a plain view behind
-    every dashboard tile (see bench/bench_analytics.py).
+    A table filled from ``_query`` (at 5 million step instances the aggregation of
+    the event log takes seconds, too slow for a plain view behind every dashboard
+    tile, see bench/bench_analytics.py): rebuilt whole by ``_refresh``, and by the
+    cron only for the tickets touched since its last run (``_refresh_tickets``,
+    called by crossdept.analytics.ticket's ``_refresh_incremental``).
     """
 
     _name = "crossdept.analytics.step"
@@ -96,7 +98,11 @@ class CrossdeptAnalyticsStep(models.Model):
     )
     value_adding = fields.Boolean(readonly=True)
 
-    def _query(self):
+    def _query(self, ticket_ids=None):
+        """The facts; only those of the steps of ``ticket_ids`` if given."""
+        tickets = (
+            SQL("AND ticket_id = ANY(%s)", list(ticket_ids)) if ticket_ids is not None else SQL()
+        )
         return SQL(
             """
             WITH ev AS (
@@ -108,6 +114,7 @@ class CrossdeptAnalyticsStep(models.Model):
                   FROM crossdept_ticket_event
                  WHERE step_id IS NOT NULL
                    AND event_type IN ('transfer', 'escalation', 'step_done', 'step_return')
+                   %(tickets)s
                  GROUP BY step_id
             )
             SELECT s.id,
@@ -150,23 +157,23 @@ class CrossdeptAnalyticsStep(models.Model):
               JOIN crossdept_flow_step fs ON fs.id = s.flow_step_id
               JOIN crossdept_flow f ON f.id = fs.flow_id
          LEFT JOIN ev ON ev.step_id = s.id
+             WHERE TRUE %(steps)s
              -- stored in period order (column "date"): a period's rows share pages
              ORDER BY 14
-            """
+            """,
+            tickets=tickets,
+            steps=SQL("AND s.ticket_id = ANY(%s)", list(ticket_ids))
+            if ticket_ids is not None
+            else SQL(),
         )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                "CREATE MATERIALIZED VIEW %s AS (%s)",
-                SQL.identifier(self._table),
-                self._query(),
-            )
-        )
         cr = self.env.cr
+        create_fact_table(cr, self._table, self._query())
         tools.create_unique_index(cr, f"{self._table}_id_uniq", self._table, ["id"])
         tools.create_index(cr, f"{self._table}_date_idx", self._table, ["date"])
+        # the incremental refresh replaces a ticket's rows
+        tools.create_index(cr, f"{self._table}_ticket_idx", self._table, ["ticket_id"])
         tools.create_index(
             cr, f"{self._table}_department_date_idx", self._table, ["department_id", "date"]
         )
@@ -179,7 +186,35 @@ class CrossdeptAnalyticsStep(models.Model):
 
     @api.model
     def _refresh(self, concurrently=True):
-        """Recompute the view; concurrently keeps it readable meanwhile."""
+        """Rebuild every fact; concurrently keeps the old ones readable meanwhile."""
         self.env.flush_all()
-        refresh_materialized_view(self.env, self._table, concurrently)
+        rebuild_fact_table(self.env.cr, self._table, self._query(), concurrently)
         self.invalidate_model()
+
+    @api.model
+    def _refresh_tickets(self, ticket_ids):
+        """Replace the facts of the steps of ``ticket_ids``; return the (date, flow
+        step) of the finished steps of the current run they had or have now: the
+        groups of the daily sums (crossdept.analytics.step.day) to compute again."""
+        cr = self.env.cr
+        keys_query = SQL(
+            """
+            SELECT DISTINCT date, flow_step_id
+              FROM %s
+             WHERE ticket_id = ANY(%s) AND state = 'done' AND active
+            """,
+            SQL.identifier(self._table),
+            list(ticket_ids),
+        )
+        cr.execute(keys_query)
+        keys = set(cr.fetchall())
+        replace_fact_rows(
+            cr,
+            self._table,
+            SQL("ticket_id = ANY(%s)", list(ticket_ids)),
+            self._query(ticket_ids),
+        )
+        cr.execute(keys_query)
+        keys.update(cr.fetchall())
+        self.invalidate_model()
+        return keys

@@ -1,7 +1,7 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .refresh import refresh_materialized_view
+from .refresh import create_fact_table, rebuild_fact_table, replace_fact_rows
 
 
 class CrossdeptAnalyticsStepDay(models.Model):
@@ -10,7 +10,8 @@ class CrossdeptAnalyticsStepDay(models.Model):
     record rules read them): the sums
     and counts the averages and shares of the bottleneck tile are made of.
 
-    Materialized over the step facts and refreshed right after them. At 5 million
+    A table over the step facts, refreshed right after them: whole, or only the
+    (day, flow step) groups of the steps an incremental refresh replaced. At 5 million
     step instances, 90 days are a few thousand rows here instead of 1.5 million
     step facts (see bench/bench_analytics.py)."""
 
@@ -46,49 +47,79 @@ class CrossdeptAnalyticsStepDay(models.Model):
     handling_hours = fields.Float("Handling Working Hours (sum)", readonly=True)
     hold_hours = fields.Float("On Hold Working Hours (sum)", readonly=True)
 
+    def _query(self, keys=None):
+        """The daily sums; only those of the (date, flow step) pairs ``keys`` if given."""
+        where = SQL()
+        if keys is not None:
+            dates, flow_steps = zip(*keys, strict=True) if keys else ((), ())
+            where = SQL(
+                """AND (s.date, s.flow_step_id) IN (
+                       SELECT * FROM unnest(%s::date[], %s::integer[])
+                   )""",
+                list(dates),
+                list(flow_steps),
+            )
+        # sums stay numeric (as the facts' hours are): no rounding on the way
+        return SQL(
+            """
+            SELECT min(s.id) AS id,
+                   s.date,
+                   s.company_id,
+                   s.flow_step_id,
+                   s.flow_id,
+                   s.department_id,
+                   s.ticket_department_id,
+                   s.requesting_department_id,
+                   (array_agg(s.name))[1] AS name,
+                   count(*) AS step_count,
+                   count(s.waiting_hours) AS waiting_count,
+                   sum(s.waiting_hours) AS waiting_hours,
+                   count(s.working_hours) AS working_count,
+                   sum(s.working_hours) AS working_hours,
+                   sum(s.total_hours) AS total_hours,
+                   count(s.handling_hours) AS measured_count,
+                   sum(s.handling_hours) AS handling_hours,
+                   sum(s.hold_hours) AS hold_hours
+              FROM crossdept_analytics_step s
+             -- a rerun's archived steps are not counted a second time
+             WHERE s.state = 'done' AND s.active %s
+             GROUP BY s.date, s.company_id, s.flow_step_id, s.flow_id, s.department_id,
+                      s.ticket_department_id, s.requesting_department_id
+             ORDER BY s.date
+            """,
+            where,
+        )
+
     def init(self):
         cr = self.env.cr
-        tools.drop_view_if_exists(cr, self._table)
-        # sums stay numeric (as the facts' hours are): no rounding on the way
-        cr.execute(
-            SQL(
-                """
-                CREATE MATERIALIZED VIEW %s AS (
-                    SELECT min(s.id) AS id,
-                           s.date,
-                           s.company_id,
-                           s.flow_step_id,
-                           s.flow_id,
-                           s.department_id,
-                           s.ticket_department_id,
-                           s.requesting_department_id,
-                           (array_agg(s.name))[1] AS name,
-                           count(*) AS step_count,
-                           count(s.waiting_hours) AS waiting_count,
-                           sum(s.waiting_hours) AS waiting_hours,
-                           count(s.working_hours) AS working_count,
-                           sum(s.working_hours) AS working_hours,
-                           sum(s.total_hours) AS total_hours,
-                           count(s.handling_hours) AS measured_count,
-                           sum(s.handling_hours) AS handling_hours,
-                           sum(s.hold_hours) AS hold_hours
-                      FROM crossdept_analytics_step s
-                     -- a rerun's archived steps are not counted a second time
-                     WHERE s.state = 'done' AND s.active
-                     GROUP BY s.date, s.company_id, s.flow_step_id, s.flow_id, s.department_id,
-                              s.ticket_department_id, s.requesting_department_id
-                     ORDER BY s.date
-                )
-                """,
-                SQL.identifier(self._table),
-            )
-        )
+        create_fact_table(cr, self._table, self._query())
         tools.create_unique_index(cr, f"{self._table}_id_uniq", self._table, ["id"])
-        tools.create_index(cr, f"{self._table}_date_idx", self._table, ["date"])
+        tools.create_index(cr, f"{self._table}_date_idx", self._table, ["date", "flow_step_id"])
         for field in ("ticket_department_id", "requesting_department_id"):
             tools.create_index(cr, f"{self._table}_{field}_date_idx", self._table, [field, "date"])
 
     @api.model
     def _refresh(self, concurrently=True):
-        refresh_materialized_view(self.env, self._table, concurrently)
+        """Compute every daily sum again from the step facts."""
+        rebuild_fact_table(self.env.cr, self._table, self._query(), concurrently)
+        self.invalidate_model()
+
+    @api.model
+    def _refresh_groups(self, keys):
+        """Compute again the sums of the (date, flow step) pairs ``keys``."""
+        if not keys:
+            return
+        dates, flow_steps = zip(*keys, strict=True)
+        replace_fact_rows(
+            self.env.cr,
+            self._table,
+            SQL(
+                """(date, flow_step_id) IN (
+                       SELECT * FROM unnest(%s::date[], %s::integer[])
+                   )""",
+                list(dates),
+                list(flow_steps),
+            ),
+            self._query(keys),
+        )
         self.invalidate_model()

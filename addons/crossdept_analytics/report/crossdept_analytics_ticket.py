@@ -1,9 +1,25 @@
+import logging
+
+from psycopg2 import errors
+
 from odoo import api, fields, models, tools
 from odoo.tools import SQL, str2bool
 
 from odoo.addons.crossdept_ticket.models.crossdept_ticket import PRIORITIES, STATES
 
-from .refresh import refresh_materialized_view
+from .refresh import (
+    STATE_TABLE,
+    create_fact_table,
+    create_state_table,
+    rebuild_fact_table,
+    replace_fact_rows,
+)
+
+_logger = logging.getLogger(__name__)
+
+# A ticket written by a transaction open for longer than this before an incremental
+# refresh read the log may be seen only by the full rebuild (see _since_bound).
+SINCE_MARGIN = "10 minutes"
 
 
 class CrossdeptAnalyticsTicket(models.Model):
@@ -19,7 +35,9 @@ class CrossdeptAnalyticsTicket(models.Model):
     * satisfaction: the last rating the customer gave on the ticket (the core's
       rating mixin: consumed ``rating.rating`` rows of the ticket, 0 = no rating).
 
-    A materialized view like ``crossdept.analytics.step`` (same reason, same cron).
+    A table like ``crossdept.analytics.step`` (same reason, same cron). This model
+    also runs the refreshes of all four fact tables: ``_refresh_incremental`` (the
+    cron) and ``_refresh_full`` (the repair path).
     """
 
     _name = "crossdept.analytics.ticket"
@@ -74,7 +92,9 @@ class CrossdeptAnalyticsTicket(models.Model):
         help="Done tickets: the working hours their finished steps were on hold.",
     )
 
-    def _query(self):
+    def _query(self, ticket_ids=None):
+        """The facts; only those of ``ticket_ids`` if given."""
+        ids = list(ticket_ids) if ticket_ids is not None else None
         return SQL(
             """
             WITH ev AS (
@@ -84,7 +104,7 @@ class CrossdeptAnalyticsTicket(models.Model):
                        count(*) FILTER (WHERE event_type = 'state' AND from_state = 'done')
                            AS reopen_count
                   FROM crossdept_ticket_event
-                 WHERE event_type IN ('transfer', 'escalation', 'state')
+                 WHERE event_type IN ('transfer', 'escalation', 'state') %(events)s
                  GROUP BY ticket_id
             ), st AS (
                 SELECT ticket_id,
@@ -100,12 +120,12 @@ class CrossdeptAnalyticsTicket(models.Model):
                        ) AS hold_hours
                   FROM crossdept_ticket_step
                  -- the steps of the current run: a rerun's archived steps once only
-                 WHERE active
+                 WHERE active %(steps)s
                  GROUP BY ticket_id
             ), rt AS (
                 SELECT DISTINCT ON (res_id) res_id AS ticket_id, rating
                   FROM rating_rating
-                 WHERE res_model = 'crossdept.ticket' AND consumed AND rating > 0
+                 WHERE res_model = 'crossdept.ticket' AND consumed AND rating > 0 %(ratings)s
                  ORDER BY res_id, write_date DESC, id DESC
             )
             SELECT t.id,
@@ -149,21 +169,19 @@ class CrossdeptAnalyticsTicket(models.Model):
          LEFT JOIN ev ON ev.ticket_id = t.id
          LEFT JOIN st ON st.ticket_id = t.id
          LEFT JOIN rt ON rt.ticket_id = t.id
+             WHERE TRUE %(tickets)s
              -- stored in period order (column "date"): a period's rows share pages
              ORDER BY 13
-            """
+            """,
+            events=SQL("AND ticket_id = ANY(%s)", ids) if ids is not None else SQL(),
+            steps=SQL("AND ticket_id = ANY(%s)", ids) if ids is not None else SQL(),
+            ratings=SQL("AND res_id = ANY(%s)", ids) if ids is not None else SQL(),
+            tickets=SQL("AND t.id = ANY(%s)", ids) if ids is not None else SQL(),
         )
 
     def init(self):
         cr = self.env.cr
-        tools.drop_view_if_exists(cr, self._table)
-        cr.execute(
-            SQL(
-                "CREATE MATERIALIZED VIEW %s AS (%s)",
-                SQL.identifier(self._table),
-                self._query(),
-            )
-        )
+        create_fact_table(cr, self._table, self._query())
         tools.create_unique_index(cr, f"{self._table}_id_uniq", self._table, ["id"])
         tools.create_index(cr, f"{self._table}_date_idx", self._table, ["date"])
         # the live "open overdue" KPI reads the few open tickets, not the closed ones
@@ -177,29 +195,226 @@ class CrossdeptAnalyticsTicket(models.Model):
         # the record rules read the handling and the requesting department
         for field in ("department_id", "requesting_department_id", "flow_id", "type_id"):
             tools.create_index(cr, f"{self._table}_{field}_date_idx", self._table, [field, "date"])
+        # the incremental refresh finds the tickets and steps written since its last run
+        for table in ("crossdept_ticket", "crossdept_ticket_step"):
+            tools.create_index(cr, f"{table}_write_date_idx", table, ["write_date"])
+        # the tables are full now (the step facts and their daily sums were made just
+        # before, in the same transaction; the monthly KPIs come next)
+        create_state_table(cr)
+        self._mark_refreshed()
 
     @api.model
     def _refresh(self, concurrently=True):
+        """Rebuild every ticket fact; concurrently keeps the old ones readable meanwhile."""
         self.env.flush_all()
-        refresh_materialized_view(self.env, self._table, concurrently)
+        rebuild_fact_table(self.env.cr, self._table, self._query(), concurrently)
         self.invalidate_model()
 
     @api.model
-    def _cron_refresh(self):
-        """Refresh the step facts (and their daily sums), the ticket facts and the
-        monthly KPIs.
+    def _refresh_tickets(self, ticket_ids):
+        """Replace the facts of ``ticket_ids``; return the (month, company) they were
+        and are counted in: the groups of the monthly KPIs to compute again."""
+        cr = self.env.cr
+        keys_query = SQL(
+            """
+            SELECT DISTINCT date_trunc('month', date)::date, company_id
+              FROM %s
+             WHERE id = ANY(%s)
+            """,
+            SQL.identifier(self._table),
+            list(ticket_ids),
+        )
+        cr.execute(keys_query)
+        keys = set(cr.fetchall())
+        replace_fact_rows(
+            cr, self._table, SQL("id = ANY(%s)", list(ticket_ids)), self._query(ticket_ids)
+        )
+        cr.execute(keys_query)
+        keys.update(cr.fetchall())
+        self.invalidate_model()
+        return keys
 
-        Concurrently by default: readers are never blocked, but at 5 million steps
-        it takes about 3.5 times as long and spills gigabytes of temporary files.
-        Setting ``crossdept_analytics.refresh_concurrently`` to ``False`` refreshes
-        faster while blocking the analytics screens for the duration."""
-        # a technical setting the cron (or a manager's history button) only reads
+    @api.model
+    def _cron_refresh(self):
+        """The scheduled refresh of the facts: incremental (see _refresh_incremental)."""
+        self._refresh_incremental()
+
+    @api.model
+    def _refresh_full(self):
+        """The repair path: rebuild the step facts, their daily sums, the ticket
+        facts and the monthly KPIs whole, and move every company's watermark.
+
+        Concurrently by default: readers keep the old facts until the commit, but at
+        5 million steps it takes several times as long. Setting
+        ``crossdept_analytics.refresh_concurrently`` to ``False`` truncates the
+        tables instead, faster, while the analytics screens wait for the commit."""
+        # a technical setting the repair only reads
         concurrently = str2bool(
             self.env["ir.config_parameter"]
             .sudo()
             .get_param("crossdept_analytics.refresh_concurrently", "True")
         )
+        companies = self._lock_watermarks(self._all_companies(), wait=True)
         self.env["crossdept.analytics.step"]._refresh(concurrently)
         self.env["crossdept.analytics.step.day"]._refresh(concurrently)
         self._refresh(concurrently)
         self.env["crossdept.analytics.kpi.month"]._refresh(concurrently)
+        self._mark_refreshed(companies)
+
+    @api.model
+    def _refresh_incremental(self, companies=None):
+        """Apply to the facts what happened since the last refresh, per company:
+        the tickets that have an event past the company's watermark (an event id),
+        or that were written, or one of whose steps was written, since the time
+        recorded with it (not every change logs an event: a deadline, a priority,
+        the working hours measured on a step, a rating), lose their facts and get
+        them again from the same SELECTs as the full rebuild, restricted to them;
+        then the daily step sums and the monthly KPIs of the (day, flow step) and
+        (month, company) groups those facts were or are in are computed again. All
+        in the current transaction: readers see the old facts or the new, never
+        half of them.
+
+        Two refreshes of a company at once: the second finds the company's
+        watermark locked, leaves that company to the first and logs it. Returns the
+        number of tickets refreshed (None when another refresh holds the lock)."""
+        self.env.flush_all()
+        cr = self.env.cr
+        companies = self._lock_watermarks(companies or self._all_companies(), wait=False)
+        if not companies:
+            return None
+        cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM crossdept_ticket_event"))
+        last_event = cr.fetchone()[0]
+        since = self._since_bound()
+        cr.execute(
+            SQL(
+                """
+                WITH w AS (
+                    SELECT company_id, event_id, date_since FROM %(state)s
+                     WHERE company_id = ANY(%(companies)s)
+                )
+                SELECT e.ticket_id
+                  FROM crossdept_ticket_event e
+                  JOIN w ON w.company_id = e.company_id AND e.id > w.event_id
+                 WHERE e.id > (SELECT min(event_id) FROM w)
+                 UNION
+                SELECT t.id
+                  FROM crossdept_ticket t
+                  JOIN w ON w.company_id = t.company_id AND t.write_date >= w.date_since
+                 WHERE t.write_date >= (SELECT min(date_since) FROM w)
+                 UNION
+                SELECT s.ticket_id
+                  FROM crossdept_ticket_step s
+                  JOIN crossdept_ticket t ON t.id = s.ticket_id
+                  JOIN w ON w.company_id = t.company_id AND s.write_date >= w.date_since
+                 WHERE s.write_date >= (SELECT min(date_since) FROM w)
+                 UNION
+                -- deleted tickets: their facts go
+                SELECT a.id
+                  FROM %(facts)s a
+                 WHERE a.company_id = ANY(%(companies)s)
+                   AND NOT EXISTS (SELECT FROM crossdept_ticket t WHERE t.id = a.id)
+                """,
+                state=SQL.identifier(STATE_TABLE),
+                facts=SQL.identifier(self._table),
+                companies=companies.ids,
+            )
+        )
+        ticket_ids = sorted(row[0] for row in cr.fetchall())
+        if ticket_ids:
+            day_keys = self.env["crossdept.analytics.step"]._refresh_tickets(ticket_ids)
+            self.env["crossdept.analytics.step.day"]._refresh_groups(day_keys)
+            month_keys = self._refresh_tickets(ticket_ids)
+            self.env["crossdept.analytics.kpi.month"]._refresh_groups(month_keys)
+        self._mark_refreshed(companies, last_event, since)
+        return len(ticket_ids)
+
+    # ------------------------------------------------------------------
+    # Watermarks
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _all_companies(self):
+        # the facts cover every company, whichever user or cron runs the refresh
+        return self.env["res.company"].sudo().with_context(active_test=False).search([])
+
+    @api.model
+    def _lock_watermarks(self, companies, wait):
+        """Lock the watermarks of ``companies`` (made first for a company without
+        one: from the start of its log) for the transaction; return the companies,
+        or none when another refresh holds one of them and ``wait`` is False (or
+        moved one since this transaction began)."""
+        cr = self.env.cr
+        query = SQL(
+            """
+            -- (no ON CONFLICT: it would wait for a refresh holding the row)
+            INSERT INTO %(state)s (company_id, event_id, date_since)
+            SELECT c.id, 0, '1970-01-01'
+              FROM res_company c
+             WHERE c.id = ANY(%(companies)s)
+               AND NOT EXISTS (SELECT FROM %(state)s w WHERE w.company_id = c.id);
+            SELECT company_id FROM %(state)s WHERE company_id = ANY(%(companies)s)
+             ORDER BY company_id
+               FOR NO KEY UPDATE %(nowait)s
+            """,
+            state=SQL.identifier(STATE_TABLE),
+            companies=companies.ids,
+            nowait=SQL() if wait else SQL("NOWAIT"),
+        )
+        if wait:
+            cr.execute(query)
+            return companies
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(query, log_exceptions=False)
+        except (errors.LockNotAvailable, errors.SerializationFailure):
+            _logger.info(
+                "Analytics facts: another refresh is applying the events of companies %s",
+                companies.ids,
+            )
+            return companies.browse()
+        return companies
+
+    @api.model
+    def _since_bound(self):
+        """The time from which the next refresh looks for written tickets and steps.
+        A write this transaction cannot see was made by a transaction still open
+        (its writes are dated when it began) or one that began after this one: so,
+        the start of the oldest transaction open on the database now, or of this
+        one, less a margin for a transaction that ended between this one's start
+        and this query."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT LEAST(now() AT TIME ZONE 'UTC',
+                             min(xact_start) AT TIME ZONE 'UTC') - %s::interval
+                  FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                """,
+                SINCE_MARGIN,
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _mark_refreshed(self, companies=None, last_event=None, since=None):
+        """Record that the facts of ``companies`` (all) hold every event up to
+        ``last_event`` (the last one) and every write since ``since`` (now)."""
+        cr = self.env.cr
+        if last_event is None:
+            cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM crossdept_ticket_event"))
+            last_event = cr.fetchone()[0]
+        since = since or self._since_bound()
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO %s (company_id, event_id, date_since)
+                SELECT id, %s, %s FROM res_company WHERE id = ANY(%s)
+                    ON CONFLICT (company_id)
+                    DO UPDATE SET event_id = EXCLUDED.event_id, date_since = EXCLUDED.date_since
+                """,
+                SQL.identifier(STATE_TABLE),
+                last_event,
+                since,
+                (companies or self._all_companies()).ids,
+            )
+        )

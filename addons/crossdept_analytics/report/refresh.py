@@ -1,23 +1,76 @@
-from odoo.tools import SQL
+"""The analytics facts are plain tables filled from one SELECT each (the model's
+``_query``), rebuilt whole for repairs and otherwise refreshed incrementally: the
+rows of the tickets touched since the last run are deleted and inserted again from
+the same SELECT restricted to those tickets (see ``crossdept.analytics.ticket``)."""
 
-# Memory for the sorts and hashes of a refresh: at the 4 MB default, refreshing
-# 5 million step facts concurrently spills gigabytes of temporary files (see
+from contextlib import contextmanager
+
+from odoo.tools import SQL
+from odoo.tools.sql import TableKind, drop_view_if_exists, table_kind
+
+# Memory for the sorts and hashes of a refresh: at the 4 MB default, rebuilding
+# 5 million step facts spills gigabytes of temporary files (see
 # bench/bench_analytics.py). Set for the refresh only, then restored.
 REFRESH_WORK_MEM = "64MB"
 
+# Per company: every event up to ``event_id`` and every ticket and step written since
+# ``date_since`` have been applied to the facts (see crossdept.analytics.ticket).
+STATE_TABLE = "crossdept_analytics_refresh_state"
 
-def refresh_materialized_view(env, table, concurrently=True):
-    """Recompute a materialized view; concurrently keeps it readable meanwhile
-    (it needs the unique index every fact view has)."""
-    cr = env.cr
+
+@contextmanager
+def refresh_work_mem(cr):
     cr.execute("SHOW work_mem")
     work_mem = cr.fetchone()[0]
     cr.execute(SQL("SELECT set_config('work_mem', %s, TRUE)", REFRESH_WORK_MEM))
+    try:
+        yield
+    finally:
+        cr.execute(SQL("SELECT set_config('work_mem', %s, TRUE)", work_mem))
+
+
+def create_fact_table(cr, table, query):
+    """(Re)create the table of facts ``table`` from ``query``: a materialized view
+    of an earlier version (or a view) of that name is dropped first, with what
+    depends on it (the reporting schema and the scoreboard, created again after)."""
+    if table_kind(cr, table) == TableKind.Regular:
+        cr.execute(SQL("DROP TABLE %s CASCADE", SQL.identifier(table)))
+    else:
+        drop_view_if_exists(cr, table)
+    with refresh_work_mem(cr):
+        cr.execute(SQL("CREATE TABLE %s AS (%s)", SQL.identifier(table), query))
+
+
+def rebuild_fact_table(cr, table, query, concurrently=True):
+    """Fill ``table`` again from ``query`` in the current transaction. Concurrently,
+    the rows are deleted (readers keep seeing the old facts until the commit);
+    otherwise the table is truncated, faster, but readers wait for the commit."""
+    with refresh_work_mem(cr):
+        if concurrently:
+            cr.execute(SQL("DELETE FROM %s", SQL.identifier(table)))
+        else:
+            cr.execute(SQL("TRUNCATE %s", SQL.identifier(table)))
+        cr.execute(SQL("INSERT INTO %s (%s)", SQL.identifier(table), query))
+
+
+def replace_fact_rows(cr, table, where, query):
+    """Delete the rows of ``table`` matching ``where`` and insert ``query``'s (the
+    same SELECT restricted to the same rows)."""
+    with refresh_work_mem(cr):
+        cr.execute(SQL("DELETE FROM %s WHERE %s", SQL.identifier(table), where))
+        cr.execute(SQL("INSERT INTO %s (%s)", SQL.identifier(table), query))
+
+
+def create_state_table(cr):
     cr.execute(
         SQL(
-            "REFRESH MATERIALIZED VIEW %s %s",
-            SQL("CONCURRENTLY") if concurrently else SQL(),
-            SQL.identifier(table),
+            """
+            CREATE TABLE IF NOT EXISTS %s (
+                company_id integer PRIMARY KEY REFERENCES res_company ON DELETE CASCADE,
+                event_id integer NOT NULL,
+                date_since timestamp NOT NULL
+            )
+            """,
+            SQL.identifier(STATE_TABLE),
         )
     )
-    cr.execute(SQL("SELECT set_config('work_mem', %s, TRUE)", work_mem))
