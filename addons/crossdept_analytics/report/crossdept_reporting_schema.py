@@ -7,7 +7,8 @@ A view's columns are only ever added (at the end, with a new minor version);
 renaming or dropping one raises the major version. ``schema_version`` names it.
 
 Defined in report/ and imported after the monthly KPIs: the KPI view reads their
-materialized view, whose init drops what depends on it, so this init runs after.
+table, whose init drops and creates it again (with what depends on it), so this
+init runs after.
 """
 
 from odoo import models
@@ -158,7 +159,7 @@ REPORTING_VIEWS = {
         """,
     ),
     "kpi_month": (
-        "Monthly KPIs per scope, as of the analytics facts' last refresh (hourly).",
+        "Monthly KPIs per scope, as of the analytics facts' last refresh (every 5 minutes).",
         """
         SELECT k.month,
                k.scope,
