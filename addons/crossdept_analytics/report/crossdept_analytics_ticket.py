@@ -381,7 +381,12 @@ class CrossdeptAnalyticsTicket(models.Model):
         (its writes are dated when it began) or one that began after this one: so,
         the start of the oldest transaction open on the database now, or of this
         one, less a margin for a transaction that ended between this one's start
-        and this query."""
+        and this query.
+
+        The same bound covers an event this transaction cannot see although its id
+        is below the last one it sees (ids are given at insert, not at commit):
+        every event that changes a fact (a state, a step done or returned, a
+        transfer, an escalation) is logged with a write of its ticket or step."""
         self.env.cr.execute(
             SQL(
                 """
