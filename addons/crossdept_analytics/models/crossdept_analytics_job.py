@@ -468,9 +468,14 @@ class CrossdeptAnalyticsJob(models.Model):
             )
         self._progress(done=0, total=len(FACT_MODELS))
         concurrently = (self.params or {}).get("concurrently", True)
+        # as crossdept.analytics.ticket._refresh_full: the incremental refresh waits,
+        # and starts again from where the rebuild leaves the facts
+        facts = self.env["crossdept.analytics.ticket"]
+        companies = facts._lock_watermarks(facts._all_companies(), wait=True)
         for index, model in enumerate(FACT_MODELS, start=1):
             self.env[model]._refresh(concurrently)
             self._progress(done=index)
+        facts._mark_refreshed(companies)
         return {}
 
     def _execute_review_pdf(self):
