@@ -29,6 +29,7 @@
         "data/crossdept_rating_data.xml",
         "views/crossdept_ticket_event_views.xml",
         "views/crossdept_ticket_step_views.xml",
+        "views/crossdept_ticket_step_effort_views.xml",
         "views/crossdept_flow_views.xml",
         "views/crossdept_escalation_rule_views.xml",
         "views/crossdept_dispatch_schedule_views.xml",
@@ -58,6 +59,7 @@
         "demo/crossdept_lang_demo.xml",
         "demo/crossdept_kb_demo.xml",
         "demo/crossdept_portal_demo.xml",
+        "demo/crossdept_ticket_step_effort_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -73,3 +73,6 @@ from . import crossdept_ticket_step_cc
 from . import crossdept_approval_mixin_delegation
 from . import crossdept_approval_delegation
 from . import crossdept_ticket_step_delegation
+from . import crossdept_ticket_step_effort
+from . import crossdept_ticket_step_timer
+from . import crossdept_ticket_effort

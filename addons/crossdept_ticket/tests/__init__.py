@@ -71,3 +71,4 @@ from . import test_flow_designer_concurrency
 from . import test_flow_designer_tour
 from . import test_person_tours
 from . import test_step_duration
+from . import test_step_effort
