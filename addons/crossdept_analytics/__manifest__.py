@@ -16,6 +16,7 @@
         "data/crossdept_analytics_cron.xml",
         "views/crossdept_analytics_ticket_views.xml",
         "views/crossdept_analytics_step_views.xml",
+        "views/crossdept_analytics_effort_views.xml",
         "views/crossdept_analytics_kpi_month_views.xml",
         "views/crossdept_health_alert_views.xml",
         "views/crossdept_health_rule_views.xml",

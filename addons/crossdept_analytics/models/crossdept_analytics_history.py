@@ -25,6 +25,12 @@ RACI_COLUMNS = [
     "ticket_id", "company_id", "role", "user_id", "holder_user_id", "create_date",
     "write_date", "create_uid", "write_uid",
 ]  # fmt: skip
+EFFORT_COLUMNS = [
+    "step_id", "ticket_id", "company_id", "user_id", "date", "duration", "description",
+    "create_date", "write_date", "create_uid", "write_uid",
+]  # fmt: skip
+# the most hours one generated effort line holds (a day's work)
+EFFORT_LINE_HOURS = 8.0
 NULL = "\\N"
 CROSSDEPT_USER = "crossdept_ticket.group_crossdept_ticket_user"
 # approval gate of an approval step in each step state

@@ -7,6 +7,8 @@ from odoo.tools import SQL
 
 from .crossdept_analytics_history import (
     APPROVAL_STATES,
+    EFFORT_COLUMNS,
+    EFFORT_LINE_HOURS,
     ESCALATION_RATE,
     EVENT_COLUMNS,
     NULL,
@@ -72,7 +74,7 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         step_id = self._reserve_ids("crossdept_ticket_step", sum(len(p["steps"]) for p in plans))
         first_step_id = step_id
         first_ticket_id = ticket_id
-        tickets, steps, events, approvers = [], [], [], []
+        tickets, steps, events, approvers, efforts = [], [], [], [], []
         predecessors, raci, holders = [], [], []
         stamp = _ts(fields.Datetime.now())
 
@@ -193,6 +195,8 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                             to_user=step["user_id"],
                             to_department=step["department_id"],
                         )
+                    if full_events and step["done"] and spec["kind"] == "task":
+                        efforts += self._history_effort(ticket_id, step_id, step, company, uid)
                     if step["started"]:
                         started_steps.append((step_id, step))
                         last_user = step["user_id"]
@@ -280,6 +284,9 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         )
         self._copy("crossdept_ticket_step_holder_rel", ["ticket_id", "user_id"], holders)
         self._copy("crossdept_ticket_raci", RACI_COLUMNS, raci)
+        if efforts:
+            self._copy("crossdept_ticket_step_effort", EFFORT_COLUMNS, efforts)
+            self._store_history_effort(first_ticket_id, ticket_id - 1)
         if tickets:
             # who takes part in each ticket, as the engine keeps it (the record rules
             # read it)
@@ -288,7 +295,78 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                     SQL("t.id BETWEEN %s AND %s", first_ticket_id, ticket_id - 1)
                 )
             )
-        return {"tickets": len(tickets), "steps": len(steps), "events": len(event_lines)}
+        return {
+            "tickets": len(tickets),
+            "steps": len(steps),
+            "events": len(event_lines),
+            "effort": len(efforts),
+        }
+
+    @api.model
+    def _history_effort(self, ticket_id, step_id, step, company, uid):
+        """The effort the assignee of a finished task logged: a share of the time
+        it was worked (30% to 80%, from its minutes worked: no draw, so the seed's
+        other draws stay as they were), in hundredths of an hour, a line a day of at
+        most 8 hours from its start; none for a step worked less than a minute."""
+        worked = (step["done"] - step["started"]).total_seconds() / 3600.0
+        share = 0.3 + 0.1 * (int(worked * 60) % 6)
+        hours = round(worked * share, 2)
+        lines, day = [], step["started"]
+        while hours > 0:
+            chunk = round(min(hours, EFFORT_LINE_HOURS), 2)
+            lines.append(
+                "\t".join(
+                    [
+                        str(step_id),
+                        str(ticket_id),
+                        str(company),
+                        _id(step["user_id"]),
+                        day.date().isoformat(),
+                        str(chunk),
+                        "Worked on the step",
+                        _ts(day),
+                        _ts(day),
+                        str(uid),
+                        str(uid),
+                    ]
+                )
+                + "\n"
+            )
+            hours = round(hours - chunk, 2)
+            day += timedelta(days=1)
+        return lines
+
+    def _store_history_effort(self, first_ticket_id, last_ticket_id):
+        """The logged hours of the steps and tickets just written, as their stored
+        totals say (two updates over the batch)."""
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crossdept_ticket_step s SET effort_hours = e.hours
+                  FROM (SELECT step_id, SUM(duration) AS hours
+                          FROM crossdept_ticket_step_effort
+                         WHERE ticket_id BETWEEN %(first)s AND %(last)s
+                      GROUP BY step_id) e
+                 WHERE s.id = e.step_id
+                """,
+                first=first_ticket_id,
+                last=last_ticket_id,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crossdept_ticket t SET effort_hours = e.hours
+                  FROM (SELECT ticket_id, SUM(duration) AS hours
+                          FROM crossdept_ticket_step_effort
+                         WHERE ticket_id BETWEEN %(first)s AND %(last)s
+                      GROUP BY ticket_id) e
+                 WHERE t.id = e.ticket_id
+                """,
+                first=first_ticket_id,
+                last=last_ticket_id,
+            )
+        )
 
     @api.model
     def _history_approver(self, step, plan, context):

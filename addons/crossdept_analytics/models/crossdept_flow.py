@@ -62,6 +62,22 @@ class CrossdeptFlow(models.Model):
         compute="_compute_value_stream",
         help="The three steps that take the largest share of the time.",
     )
+    touch_hours = fields.Float(
+        "Touch Time (h)",
+        compute="_compute_flow_efficiency",
+        help="Effort logged on the finished steps, each at most its lead time.",
+    )
+    touch_wait_hours = fields.Float(
+        "Waiting Time (h)",
+        compute="_compute_flow_efficiency",
+        help="Lead time of the finished steps (working hours where measured) less their "
+        "touch time.",
+    )
+    flow_efficiency = fields.Float(
+        "Flow Efficiency (%)",
+        compute="_compute_flow_efficiency",
+        help="Touch time over lead time of the finished steps of this version.",
+    )
     recommendation_ids = fields.One2many(
         "crossdept.approval.recommendation", "flow_id", "Approval Recommendations"
     )
@@ -107,6 +123,16 @@ class CrossdeptFlow(models.Model):
             )
             flow.top_bottleneck_ids = ranked[:3].flow_step_id
             flow.bottleneck_diagram = flow._render_heat_diagram(lines)
+
+    def _compute_flow_efficiency(self):
+        figures = self.env["crossdept.analytics.effort"]._figures(
+            "flow_id", [("flow_id", "in", self.ids)]
+        )
+        for flow in self:
+            _count, _lead, touch, wait, efficiency = figures.get(flow, (0, 0.0, 0.0, 0.0, None))
+            flow.touch_hours = touch
+            flow.touch_wait_hours = wait
+            flow.flow_efficiency = efficiency or 0.0
 
     def _render_heat_diagram(self, lines):
         """The core's flow diagram, each step filled from white to red by its share of

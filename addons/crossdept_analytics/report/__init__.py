@@ -8,4 +8,5 @@ from . import crossdept_step_bottleneck
 from . import crossdept_process_variant
 from . import crossdept_process_rework
 from . import crossdept_process_pingpong
+from . import crossdept_analytics_effort
 from . import crossdept_reporting_schema

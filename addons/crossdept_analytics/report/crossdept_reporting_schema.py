@@ -15,7 +15,7 @@ from odoo import models
 from odoo.tools import SQL
 
 REPORTING_SCHEMA = "crossdept_reporting"
-REPORTING_VERSION = "1.1"
+REPORTING_VERSION = "1.2"
 
 # name -> (description, query); every name here is a view of the schema
 REPORTING_VIEWS = {
@@ -156,6 +156,24 @@ REPORTING_VIEWS = {
                                            - s.date_deadline) / 3600.0, 0) AS hours_late
           FROM crossdept_ticket_step s
          WHERE s.date_deadline IS NOT NULL
+        """,
+    ),
+    # 1.2: the effort people log on steps (touch time)
+    "effort": (
+        "Effort logged on steps, one row per line "
+        "(a running timer: hours 0, timer_started_at set).",
+        """
+        SELECT e.id AS effort_id,
+               e.step_id,
+               e.ticket_id,
+               e.company_id,
+               e.user_id,
+               e.date AS work_date,
+               e.duration AS hours,
+               e.description,
+               e.timer_start AS timer_started_at,
+               e.create_date AS logged_at
+          FROM crossdept_ticket_step_effort e
         """,
     ),
     "kpi_month": (

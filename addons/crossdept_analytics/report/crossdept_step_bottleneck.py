@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 
@@ -30,6 +30,31 @@ class CrossdeptStepBottleneck(models.Model):
     hold_hours = fields.Float("On Hold (working h)", readonly=True, aggregator="avg")
     share = fields.Float("Share of Time (%)", readonly=True)
     bottleneck_rank = fields.Integer("Rank", readonly=True, aggregator=False)
+    # touch against waiting time, per finished step (crossdept.analytics.effort)
+    touch_hours = fields.Float(
+        "Touch Time (h)",
+        compute="_compute_touch_hours",
+        help="Effort logged per finished step, at most its lead time.",
+    )
+    touch_wait_hours = fields.Float(
+        "Waiting Time (h)",
+        compute="_compute_touch_hours",
+        help="Lead time per finished step (working hours where measured) less its touch time.",
+    )
+    flow_efficiency = fields.Float("Flow Efficiency (%)", compute="_compute_touch_hours")
+
+    @api.depends("flow_step_id")
+    def _compute_touch_hours(self):
+        figures = self.env["crossdept.analytics.effort"]._figures(
+            "flow_step_id", [("flow_step_id", "in", self.flow_step_id.ids)]
+        )
+        for line in self:
+            count, _lead, touch, wait, efficiency = figures.get(
+                line.flow_step_id, (0, 0.0, 0.0, 0.0, None)
+            )
+            line.touch_hours = touch / count if count else 0.0
+            line.touch_wait_hours = wait / count if count else 0.0
+            line.flow_efficiency = efficiency or 0.0
 
     @property
     def _table_query(self):

@@ -28,3 +28,4 @@ from . import test_engine_history_views
 from . import test_engine_pilot
 from . import test_analytics_job
 from . import test_incremental_refresh
+from . import test_flow_efficiency

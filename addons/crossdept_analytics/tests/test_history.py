@@ -38,6 +38,22 @@ class TestHistory(CrossdeptAnalyticsCase):
             self.assertTrue(ticket.date_closed)
             self.assertTrue(all(step.state in ("done", "skipped") for step in ticket.step_ids))
             self.assertIn("create", ticket.event_ids.mapped("event_type"))
+        # the assignee of each finished task logged effort (a share of the time it
+        # was worked), and the steps and tickets hold its totals
+        effort = self.env["crossdept.ticket.step.effort"].search([("ticket_id", "in", tickets.ids)])
+        self.assertEqual(totals["effort"], len(effort))
+        done_tasks = steps.filtered(lambda step: step.state == "done" and step.kind == "task")
+        # (but those worked less than a minute)
+        self.assertGreater(len(effort.step_id), len(done_tasks) * 0.9)
+        self.assertLessEqual(effort.step_id, done_tasks)
+        for step in effort.step_id:
+            lines = effort.filtered(lambda line, step=step: line.step_id == step)
+            self.assertEqual(lines.user_id, step.user_id)
+            self.assertAlmostEqual(step.effort_hours, sum(lines.mapped("duration")))
+            worked = (step.date_done - step.date_started).total_seconds() / 3600
+            self.assertLessEqual(step.effort_hours, worked)
+        for ticket in tickets:
+            self.assertAlmostEqual(ticket.effort_hours, sum(ticket.step_ids.mapped("effort_hours")))
         # the facts were refreshed: every generated ticket has its row
         facts = self.env["crossdept.analytics.ticket"].search([("ticket_id", "in", tickets.ids)])
         self.assertEqual(len(facts), 40)

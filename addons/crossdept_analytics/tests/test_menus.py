@@ -12,6 +12,7 @@ REPORTING = [
 ]
 PROCESS = [
     "crossdept_flow_analytics_menu",
+    "crossdept_analytics_effort_menu",
     "crossdept_process_variant_menu",
     "crossdept_process_rework_menu",
     "crossdept_process_pingpong_menu",

@@ -44,6 +44,10 @@ COLUMNS = {
         "step_id", "ticket_id", "company_id", "sla_hours", "sla_paused_hours", "deadline_at",
         "done_at", "sla_status", "breached", "hours_late",
     ],
+    "effort": [
+        "effort_id", "step_id", "ticket_id", "company_id", "user_id", "work_date", "hours",
+        "description", "timer_started_at", "logged_at",
+    ],
     "kpi_month": [
         "month", "scope", "company_id", "department_id", "flow_id", "type_id", "ticket_count",
         "closed_count", "rated_count", "avg_hours", "median_hours", "p90_hours",
@@ -58,6 +62,7 @@ SOURCES = {
     "steps": "crossdept_ticket_step",
     "events": "crossdept_ticket_event",
     "approvals": "crossdept_ticket_step_decision",
+    "effort": "crossdept_ticket_step_effort",
 }
 
 
