@@ -23,12 +23,12 @@ class CrossdeptAnalyticsEffort(models.Model):
     _order = "date desc, step_id"
     _rec_name = "step_id"
 
-    step_id = fields.Many2one("crossdept.ticket.step", "Step", readonly=True)
+    step_id = fields.Many2one("crossdept.ticket.step", readonly=True)
     ticket_id = fields.Many2one("crossdept.ticket", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
     flow_code = fields.Char("Flow", readonly=True)
-    flow_step_id = fields.Many2one("crossdept.flow.step", "Flow Step", readonly=True)
+    flow_step_id = fields.Many2one("crossdept.flow.step", readonly=True)
     department_id = fields.Many2one("hr.department", "Step's Department", readonly=True)
     user_id = fields.Many2one("res.users", "Assignee", readonly=True)
     kind = fields.Selection([("task", "Task"), ("approval", "Approval")], readonly=True)

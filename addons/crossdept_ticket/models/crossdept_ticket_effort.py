@@ -10,7 +10,6 @@ class CrossdeptTicket(models.Model):
     effort_ids = fields.One2many(
         "crossdept.ticket.step.effort",
         "ticket_id",
-        "Effort",
         readonly=True,
         groups="crossdept_ticket.group_crossdept_ticket_user",
     )

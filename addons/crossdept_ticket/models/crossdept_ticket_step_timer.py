@@ -15,7 +15,6 @@ class CrossdeptTicketStep(models.Model):
     effort_ids = fields.One2many(
         "crossdept.ticket.step.effort",
         "step_id",
-        "Effort",
         groups="crossdept_ticket.group_crossdept_ticket_user",
     )
     effort_hours = fields.Float(
