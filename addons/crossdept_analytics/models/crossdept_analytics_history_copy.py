@@ -337,8 +337,8 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
         return lines
 
     def _store_history_effort(self, first_ticket_id, last_ticket_id):
-        """The logged hours of the steps and tickets just written, as their stored
-        totals say (two updates over the batch)."""
+        """The logged hours of the steps just written, as their stored totals say
+        (one update over the batch)."""
         self.env.cr.execute(
             SQL(
                 """
@@ -348,20 +348,6 @@ class CrossdeptAnalyticsHistory(models.AbstractModel):
                          WHERE ticket_id BETWEEN %(first)s AND %(last)s
                       GROUP BY step_id) e
                  WHERE s.id = e.step_id
-                """,
-                first=first_ticket_id,
-                last=last_ticket_id,
-            )
-        )
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE crossdept_ticket t SET effort_hours = e.hours
-                  FROM (SELECT ticket_id, SUM(duration) AS hours
-                          FROM crossdept_ticket_step_effort
-                         WHERE ticket_id BETWEEN %(first)s AND %(last)s
-                      GROUP BY ticket_id) e
-                 WHERE t.id = e.ticket_id
                 """,
                 first=first_ticket_id,
                 last=last_ticket_id,

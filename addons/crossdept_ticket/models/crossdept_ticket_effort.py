@@ -1,5 +1,4 @@
-from odoo import api, fields, models
-from odoo.tools.sql import column_exists, create_column
+from odoo import fields, models
 
 
 class CrossdeptTicket(models.Model):
@@ -7,30 +6,20 @@ class CrossdeptTicket(models.Model):
 
     _inherit = "crossdept.ticket"
 
-    effort_ids = fields.One2many(
-        "crossdept.ticket.step.effort",
-        "ticket_id",
-        readonly=True,
-        groups="crossdept_ticket.group_crossdept_ticket_user",
-    )
     effort_hours = fields.Float(
         "Logged Hours",
         compute="_compute_effort_hours",
-        store=True,
         help="The effort logged on the ticket's steps, running timers left out.",
     )
 
-    def _auto_init(self):
-        # no effort was logged before the column: create it empty (null reads 0),
-        # rather than have the ORM compute it for every ticket of a large database
-        if not column_exists(self.env.cr, "crossdept_ticket", "effort_hours"):
-            create_column(self.env.cr, "crossdept_ticket", "effort_hours", "float8")
-        return super()._auto_init()
-
-    @api.depends("effort_ids.duration", "effort_ids.timer_start")
     def _compute_effort_hours(self):
-        # one read of the lines of every ticket (stored: computed as superuser)
-        for ticket in self:
-            ticket.effort_hours = sum(
-                ticket.effort_ids.filtered(lambda line: not line.timer_start).mapped("duration")
+        # the lines follow their ticket's rules: the reader of a ticket counts them all
+        hours = dict(
+            self.env["crossdept.ticket.step.effort"]._read_group(
+                [("ticket_id", "in", self.ids), ("timer_start", "=", False)],
+                ["ticket_id"],
+                ["duration:sum"],
             )
+        )
+        for ticket in self:
+            ticket.effort_hours = hours.get(ticket._origin, 0.0)

@@ -22,6 +22,8 @@ class CrossdeptTicketStepEffort(models.Model):
 
     _name = "crossdept.ticket.step.effort"
     _description = "Step Effort"
+    # the timer is the step's Start Timer and Stop Timer, nobody writes it
+    _inherit = ["crossdept.engine.mixin"]
     _order = "date desc, id desc"
     _rec_name = "step_id"
 
@@ -54,6 +56,12 @@ class CrossdeptTicketStepEffort(models.Model):
             )
         )
 
+    def _engine_fields(self):
+        return {
+            **super()._engine_fields(),
+            "timer_start": self.env._("Start Timer and Stop Timer on the step"),
+        }
+
     @api.constrains("duration", "timer_start")
     def _check_duration(self):
         label = self._fields["duration"]._description_string(self.env)
@@ -85,14 +93,15 @@ class CrossdeptTicketStepEffort(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "step_id" in vals and any(line.step_id.id != vals["step_id"] for line in self):
+            raise UserError(
+                self.env._("An effort line stays on its step: log a new line on the other step.")
+            )
         if not self.env.su:
             self._check_author()
-            if vals.keys() & {"step_id", "user_id"}:
+            if "user_id" in vals:
                 for line in self:
-                    self._check_loggable(
-                        line.step_id.browse(vals.get("step_id", line.step_id.id)),
-                        line.user_id.browse(vals.get("user_id", line.user_id.id)),
-                    )
+                    self._check_loggable(line.step_id, line.user_id.browse(vals["user_id"]))
         if vals.get("timer_start"):
             self._check_one_timer(
                 [vals.get("user_id") or line.user_id.id for line in self], exclude=self
@@ -147,10 +156,19 @@ class CrossdeptTicketStepEffort(models.Model):
 
     @api.model
     def _check_one_timer(self, user_ids, exclude=None):
-        """Refuse a second running timer of a person, before it is written (the
-        unique index stops two transactions starting one at once)."""
+        """Refuse a second running timer of a person, before it is written.
+
+        Two timers started at once (two tabs) serialise on the person's row, as
+        delegations do: each transaction updates it first, so the second waits for
+        the first, then fails to serialise and is run again by Odoo (RPC and HTTP
+        retry it), and its check sees the first timer. The unique index is the
+        last guard."""
         if not user_ids:
             return
+        for user_id in sorted(set(user_ids)):
+            self.env.cr.execute(
+                SQL("UPDATE res_users SET write_date = write_date WHERE id = %s", user_id)
+            )
         # other people's timers are not the reader's to see: look at them all
         running = self.sudo().search(
             [
@@ -194,4 +212,4 @@ class CrossdeptTicketStepEffort(models.Model):
         a weekend is a day's work at most; its author corrects the line)."""
         for line in self:
             minutes = max(1, round((now - line.timer_start).total_seconds() / 60))
-            line.write({"duration": min(minutes / 60, MAX_HOURS), "timer_start": False})
+            line._engine().write({"duration": min(minutes / 60, MAX_HOURS), "timer_start": False})

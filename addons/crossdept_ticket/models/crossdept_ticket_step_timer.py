@@ -95,7 +95,7 @@ class CrossdeptTicketStep(models.Model):
                     state=self._state_label(),
                 )
             )
-        Effort.create({"step_id": self.id, "timer_start": fields.Datetime.now()})
+        Effort._engine().create({"step_id": self.id, "timer_start": fields.Datetime.now()})
         return True
 
     def action_stop_timer(self):

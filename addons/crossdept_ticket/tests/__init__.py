@@ -72,3 +72,4 @@ from . import test_flow_designer_tour
 from . import test_person_tours
 from . import test_step_duration
 from . import test_step_effort
+from . import test_step_effort_concurrency

@@ -34,6 +34,10 @@ REFUSALS = re.compile(
             r"append-only log",
             r"Only CrossDept administrators change how departments dispatch",
             r"You can delegate your own approvals only",
+            r"You cannot log effort on step",
+            r"You log your own effort on step",
+            r"is theirs: only they or a manager of the ticket",
+            r"An effort line stays on its step",
         ]
     )
 )

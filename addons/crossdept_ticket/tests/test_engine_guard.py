@@ -12,6 +12,8 @@ INTERNAL = frozenset({"other", "member", "responsible", "approver", "manager", "
 # who edits a running ticket's content: its Responsible (who holds its task), its
 # Accountable (the IT manager) and administrators
 TICKET_EDITORS = frozenset({"responsible", "manager", "admin"})
+# who changes an effort line the Responsible logged: they and the ticket's managers
+EFFORT_EDITORS = frozenset({"responsible", "manager", "admin"})
 
 MAIL_FIELDS = ("message_follower_ids", "message_ids", "website_message_ids", "rating_ids")
 
@@ -62,11 +64,33 @@ TABLE = {
             "escalation_level flow_step_id kind name portal_visible predecessor_ids "
             "priority responsible_ids sequence skip_reason sla_hours sla_status state "
             "ticket_id user_id sla_paused_hours assignment_data approval_timed_out "
-            "signer_ids handling_hours hold_hours date_measured".split(),
+            "signer_ids handling_hours hold_hours date_measured effort_hours".split(),
             NOBODY,
-        ),
+        )
+        | {
+            # a line logged, changed or deleted through the step's Effort tab: by its
+            # author (the Responsible here) or a manager of the ticket (the line's
+            # own rules); never moved in from another step
+            "effort_ids": {
+                "clear": EFFORT_EDITORS,
+                "create": EFFORT_EDITORS,
+                "update": EFFORT_EDITORS,
+                None: NOBODY,
+            },
+        },
         "create": NOBODY,
         "unlink": NOBODY,
+    },
+    "crossdept.ticket.step.effort": {
+        "write": {
+            **dict.fromkeys("date description duration".split(), EFFORT_EDITORS),
+            # whose effort it is: a manager of the ticket corrects it
+            "user_id": MANAGERS,
+            # a line stays on its step; the timer is Start Timer and Stop Timer
+            **dict.fromkeys("step_id ticket_id company_id timer_start".split(), NOBODY),
+        },
+        "create": EFFORT_EDITORS,
+        "unlink": EFFORT_EDITORS,
     },
     "crossdept.ticket.step.decision": {
         "write": dict.fromkeys(
@@ -482,6 +506,13 @@ class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
         cls.work = cls._step(cls.ticket, "Work")
         cls.sign = cls._step(cls.ticket, "Sign")
         cls.sign.with_user(cls.approver_1).action_approve()  # a decision to attack
+        # effort to attack: the Responsible's on Work, the approver's on Sign (a line
+        # another step could try to take in)
+        Effort = cls.env["crossdept.ticket.step.effort"]
+        cls.effort = Effort.with_user(cls.it_user).create(
+            {"step_id": cls.work.id, "duration": 1.0, "description": "Guard"}
+        )
+        Effort.create({"step_id": cls.sign.id, "user_id": cls.approver_1.id, "duration": 0.5})
         cls.article = cls.env["crossdept.kb.article"].create(
             {"name": "Printer", "body": "<p>Reboot.</p>", "state": "published"}
         )
@@ -502,6 +533,7 @@ class TestEngineGuard(GuardAttempts, CrossdeptFlowCase):
             "crossdept.ticket.step": cls.work,
             "crossdept.ticket.step.decision": cls.sign.decision_ids,
             "crossdept.ticket.step.deliverable": cls.work.deliverable_ids,
+            "crossdept.ticket.step.effort": cls.effort,
             "crossdept.ticket.raci": cls.ticket.raci_ids.filtered(
                 lambda line: line.role == "informed"
             ),

@@ -104,7 +104,7 @@ class TestStepEffort(CrossdeptFlowCase):
             self.review.with_user(self.it_user).action_start_timer()
         # somebody else's timer is theirs
         self.review.with_user(self.it_colleague).action_start_timer()
-        self.assertEqual(len(self.ticket.effort_ids.filtered("timer_start")), 2)
+        self.assertEqual(len(self.ticket.step_ids.effort_ids.filtered("timer_start")), 2)
 
     def test_stranger_cannot_log_effort(self):
         # the Finance user does not see the IT ticket
@@ -114,7 +114,7 @@ class TestStepEffort(CrossdeptFlowCase):
             self._log(self.finance_user, self.prepare, duration=1.0)
         with self.assertRefused(AccessError, "it belongs to a ticket you cannot see"):
             self.prepare.with_user(self.finance_user).action_start_timer()
-        self.assertFalse(self.ticket.effort_ids)
+        self.assertFalse(self.ticket.step_ids.effort_ids)
 
     def test_reader_who_does_not_work_on_the_step_cannot_log(self):
         # the Finance user requested this ticket: they read it, they do not work on it
