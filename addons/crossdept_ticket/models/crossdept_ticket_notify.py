@@ -184,6 +184,11 @@ class CrossdeptTicket(models.Model):
                     "note": note or False,
                     "date_deadline": date,
                     "crossdept_step_id": step.id if step else False,
+                    # the activity's stored computed fields, given so that the ORM
+                    # does not write them back a hundred rows per UPDATE after
+                    "res_name": ticket.sudo().display_name,
+                    "user_tz": user.sudo().tz,
+                    "date_done": False,
                 }
             )
         # the engine gives people their to-dos, whatever the rights of who moved the step

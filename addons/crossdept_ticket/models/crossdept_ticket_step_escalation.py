@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..tools.local_time import format_for_reader, local_date
 
@@ -47,9 +48,20 @@ class CrossdeptTicketStep(models.Model):
 
     def _schedule_escalation(self, rules=None):
         """Store when each open step's next escalation is due under its rule."""
+        by_due = defaultdict(lambda: self.browse())
+        for step, due in self._escalation_due_dates(rules).items():
+            if due != step.date_escalation_due:
+                by_due[due] |= step
+        for due, steps in by_due.items():
+            steps._engine().write({"date_escalation_due": due})
+
+    def _escalation_due_dates(self, rules=None, levels=None):
+        """{step: when its next escalation is due (or False)} under its rule, at its
+        level or at the one ``levels`` ({step id: level}) gives it."""
         Rule = self.env["crossdept.escalation.rule"]
         rules = Rule._rules_by_scope() if rules is None else rules
-        by_due = defaultdict(lambda: self.browse())
+        levels = levels or {}
+        dues = {}
         for step in self:
             rule = Rule._rule_for(step, rules)
             due = False
@@ -60,11 +72,9 @@ class CrossdeptTicketStep(models.Model):
                 and step.date_ready
                 and not step.date_paused
             ):
-                due = rule._next_due(step, step.escalation_level)
-            if due != step.date_escalation_due:
-                by_due[due] |= step
-        for due, steps in by_due.items():
-            steps._engine().write({"date_escalation_due": due})
+                due = rule._next_due(step, levels.get(step.id, step.escalation_level))
+            dues[step] = due
+        return dues
 
     @api.model
     def _cron_escalate(self, batch_size=500):
@@ -79,7 +89,8 @@ class CrossdeptTicketStep(models.Model):
             ("date_paused", "=", False),
         ]
         steps = self.sudo().search(domain, order="date_escalation_due, id", limit=batch_size)
-        remaining = self.sudo().search_count(domain) - len(steps)
+        # a batch that is not full leaves nothing behind it: no count needed
+        remaining = len(steps) == batch_size and self.sudo().search_count(domain) - len(steps)
         steps._escalate(now)
         self.env["ir.cron"]._notify_progress(done=len(steps), remaining=remaining)
         return len(steps)
@@ -94,7 +105,7 @@ class CrossdeptTicketStep(models.Model):
         self.ticket_id._lock()
         Rule = self.env["crossdept.escalation.rule"]
         rules = Rule._rules_by_scope()
-        events, notices = [], []
+        events, notices, levels = [], [], {}
         for step in self:
             rule = Rule._rule_for(step, rules)
             if not rule:
@@ -111,20 +122,53 @@ class CrossdeptTicketStep(models.Model):
                 new_level, kind = "3", "overdue"
             else:
                 continue
-            step._engine().escalation_level = new_level
-            events.append(step._escalation_event(label, users))
+            levels[step.id] = new_level
+            events.append(step._escalation_event(label, users, new_level))
             notices.append((step, users, summary, kind))
-        self._schedule_escalation(rules)
+        self._write_escalation(levels, self._escalation_due_dates(rules, levels))
         self.env["crossdept.ticket"]._log_events(events)
         self._post_escalation_notices(notices)
 
-    def _escalation_event(self, level_label, users):
+    def _write_escalation(self, levels, dues):
+        """Store the steps' new ``levels`` ({step id: level}) and next due dates
+        ({step: date}) in one UPDATE for the whole batch (the ORM writes a hundred
+        rows per statement), then tell the people concerned as a write would."""
+        rows = [
+            SQL(
+                "(%s, %s, %s::timestamp)",
+                step.id,
+                levels.get(step.id, step.escalation_level),
+                due or None,
+            )
+            for step, due in dues.items()
+            if step.id in levels or due != step.date_escalation_due
+        ]
+        if not rows:
+            return
+        names = ["escalation_level", "date_escalation_due"]
+        # what the batch's moves (a reassignment) wrote through the ORM goes first
+        self.flush_recordset(names)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crossdept_ticket_step s SET escalation_level = v.level, "
+                "date_escalation_due = v.due, write_uid = %s, write_date = %s "
+                "FROM (VALUES %s) AS v(id, level, due) WHERE s.id = v.id",
+                self.env.uid,
+                self.env.cr.now(),
+                SQL(", ").join(rows),
+            )
+        )
+        self.invalidate_recordset([*names, "write_uid", "write_date"])
+        # escalation_level is watched: the people it concerns hear (step_bus)
+        self.browse(levels)._queue_bus_notification()
+
+    def _escalation_event(self, level_label, users, level):
         return {
             "ticket_id": self.ticket_id.id,
             "company_id": self.company_id.id,
             "step_id": self.id,
             "event_type": "escalation",
-            "to_state": self.escalation_level,
+            "to_state": level,
             "to_user_id": self.user_id.id,
             "to_department_id": self.department_id.id,
             "reason": self.env._(

@@ -19,6 +19,7 @@ from . import test_dispatch
 from . import test_step_sla
 from . import test_step_queue
 from . import test_escalation
+from . import test_escalation_crash
 from . import test_escalation_company
 from . import test_automation
 from . import test_dispatch_schedule

@@ -146,7 +146,29 @@ class TestEscalation(CrossdeptFlowCase):
             self.assertEqual(self._run_cron("2026-11-23 15:30:00", batch_size=10), 10)
             self.env.flush_all()
 
+    def _cron_queries(self, count):
+        """Queries of one cron run over ``count`` due steps, and a rerun's actions."""
+        steps = self._start(count=count)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self.assertEqual(self._run_cron("2026-11-23 15:30:00", batch_size=count), count)
+        self.env.flush_all()
+        used = self.env.cr.sql_log_count - before
+        self.assertEqual(set(steps.mapped("escalation_level")), {"1"})
+        self.assertEqual(self._run_cron("2026-11-23 15:30:00", batch_size=count), 0)
+        return used
 
-# 41 for the batch (one locks its tickets), 1 for the live-update bus notifications
-# the commit sends
-ESCALATION_BATCH_QUERY_BUDGET = 42
+    def test_cron_queries_do_not_grow_with_the_batch_but_by_the_orms_inserts(self):
+        """A run of 150 steps costs what a run of 50 does, but for Odoo's own INSERTs
+        of a hundred rows each: one more for the events, the chatter notes and the
+        new followers, two more for the activities (two people warned per step)."""
+        small = self._cron_queries(50)
+        large = self._cron_queries(150)
+        self.assertLessEqual(small, ESCALATION_BATCH_QUERY_BUDGET)
+        self.assertLessEqual(large - small, 5, f"50 steps: {small} queries, 150: {large}")
+
+
+# for the batch (one locks its tickets) and the live-update bus notifications the
+# commit sends
+ESCALATION_BATCH_QUERY_BUDGET = 36
