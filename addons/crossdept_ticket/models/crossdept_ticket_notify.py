@@ -2,6 +2,9 @@ from collections import defaultdict
 
 from odoo import Command, api, models
 
+# the context key under which a batch's tracking notes are collected (_message_track)
+TRACKING_LOGS = "crossdept_tracking_logs"
+
 
 class CrossdeptTicket(models.Model):
     """Notifications, activities and satisfaction ratings of tickets."""
@@ -48,6 +51,44 @@ class CrossdeptTicket(models.Model):
         if self.env.context.get("crossdept_queue_todo"):
             return True
         return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
+
+    def _message_track(self, fields_iter, initial_values_dict):
+        """The tracking notes of a batch (the flow of a thousand tickets started at
+        once) are created together: Odoo logs one note and its tracking values per
+        ticket, each in its own create; here the notes of each author are created in
+        one batch and their tracking values in one create. Notes with a subtype are
+        posted as Odoo posts them."""
+        if len(self) < 2 or TRACKING_LOGS in self.env.context:
+            return super()._message_track(fields_iter, initial_values_dict)
+        logs = []
+        tickets = self.with_context(**{TRACKING_LOGS: logs})
+        tracking = super(CrossdeptTicket, tickets)._message_track(fields_iter, initial_values_dict)
+        by_author = defaultdict(dict)
+        for ticket, body, author_id, tracking_values in logs:
+            by_author[author_id][ticket.id] = (body, tracking_values)
+        for author_id, entries in by_author.items():
+            messages = self.browse(list(entries))._message_log_batch(
+                {ticket_id: body for ticket_id, (body, _values) in entries.items()},
+                author_id=author_id,
+            )
+            self.env["mail.tracking.value"].sudo().create(
+                [
+                    dict(command[2], mail_message_id=message.id)
+                    for message in messages
+                    for command in entries[message.res_id][1]
+                ]
+            )
+        return tracking
+
+    def _message_log(self, *, body="", author_id=None, tracking_value_ids=False, **kwargs):
+        logs = self.env.context.get(TRACKING_LOGS)
+        if logs is None or not tracking_value_ids or any(kwargs.values()):
+            return super()._message_log(
+                body=body, author_id=author_id, tracking_value_ids=tracking_value_ids, **kwargs
+            )
+        # a tracking note of a batch: created with the others (_message_track)
+        logs.append((self, body, author_id, tracking_value_ids))
+        return self.env["mail.message"]
 
     def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
         # people who get a message of their own about the same thing (a requester

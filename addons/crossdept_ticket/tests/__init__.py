@@ -41,6 +41,7 @@ from . import test_demo_data
 from . import test_step_bus
 from . import test_ticket_bus
 from . import test_ticket_current
+from . import test_ticket_tracking_batch
 from . import test_clerk_day_tour
 from . import test_engine_conflicts
 from . import test_ticket_submit
