@@ -20,8 +20,14 @@ def format_for_reader(env, value, partner, lang=None):
         return "-"
     tz = reader_tz(partner)
     lang = lang or (partner and partner.lang) or env.lang
-    # dt_format=False: the date and time formats of the reader's language
-    return f"{format_datetime(env, value, tz=tz, dt_format=False, lang_code=lang)} ({tz})"
+    # a batch (the escalation cron) writes the same deadline for many readers: each
+    # text is made once per cursor (Babel takes most of a millisecond for it)
+    texts = env.cr.cache.setdefault("crossdept.format_for_reader", {})
+    key = (value, tz, lang)
+    if key not in texts:
+        # dt_format=False: the date and time formats of the reader's language
+        texts[key] = f"{format_datetime(env, value, tz=tz, dt_format=False, lang_code=lang)} ({tz})"
+    return texts[key]
 
 
 def local_date(value, partner):
