@@ -106,7 +106,20 @@ class CrossdeptEscalationRule(models.Model):
         """Active rules keyed by (company id, flow step id, flow id), with False for
         a shared rule and for "any" step or flow."""
         rules = {}
-        for rule in self.sudo().search([]):
+        # the rules with what the escalation reads of them, in one query
+        found = self.sudo().search_fetch(
+            [],
+            [
+                "company_id",
+                "flow_step_id",
+                "flow_id",
+                "warn_percent",
+                "level1_reassign",
+                "level1_raise_priority",
+                "level2_delay_hours",
+            ],
+        )
+        for rule in found:
             key = (rule.company_id.id, rule.flow_step_id.id, rule.flow_id.id)
             rules.setdefault(key, rule)
         return rules

@@ -171,4 +171,4 @@ class TestEscalation(CrossdeptFlowCase):
 
 # for the batch (one locks its tickets) and the live-update bus notifications the
 # commit sends
-ESCALATION_BATCH_QUERY_BUDGET = 36
+ESCALATION_BATCH_QUERY_BUDGET = 33
