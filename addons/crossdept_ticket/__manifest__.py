@@ -1,7 +1,7 @@
 {
     "name": "CrossDept Tickets",
     "summary": "Cross-department work orders with RACI ownership and an event log",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Services/CrossDept",
     "website": "https://github.com/crossdept/crossdept",
     "author": "CrossDept",

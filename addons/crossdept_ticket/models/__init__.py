@@ -38,6 +38,8 @@ from . import crossdept_skill_requirement
 from . import hr_department_alias
 from . import hr_department
 from . import hr_employee
+from . import resource_resource
+from . import res_users
 from . import mail_activity
 from . import crossdept_dispatcher
 from . import crossdept_ticket_step_queue

@@ -14,6 +14,9 @@ DISPATCH_SETTINGS = (
     "alias_contact",
     "alias_defaults",
 )
+# what the record rules' managed departments of a user are made of (res.users'
+# crossdept_managed_department_ids)
+RULE_FIELDS = {"manager_id", "parent_id"}
 
 
 class HrDepartment(models.Model):
@@ -106,7 +109,10 @@ class HrDepartment(models.Model):
                 if name in vals and vals[name] and vals[name] != defaults.get(name)
             }
         )
-        return super().create(vals_list)
+        departments = super().create(vals_list)
+        if any(RULE_FIELDS.intersection(vals) for vals in vals_list):
+            self.env["res.users"]._crossdept_rule_departments_changed()
+        return departments
 
     def write(self, vals):
         self._check_crossdept_settings(
@@ -116,7 +122,16 @@ class HrDepartment(models.Model):
                 if name in vals and self._engine_field_changes(name, vals[name])
             }
         )
-        return super().write(vals)
+        result = super().write(vals)
+        # who manages the department: what the record rules let them see
+        if RULE_FIELDS.intersection(vals):
+            self.env["res.users"]._crossdept_rule_departments_changed()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env["res.users"]._crossdept_rule_departments_changed()
+        return result
 
     def _check_crossdept_settings(self, names):
         """Refuse a change of the dispatch or mail alias settings ``names`` by

@@ -1,6 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+# what the record rules' departments of a user are made of (res.users'
+# crossdept_department_ids and crossdept_managed_department_ids)
+RULE_FIELDS = {"user_id", "department_id", "resource_id"}
+
 
 class HrEmployee(models.Model):
     _inherit = "hr.employee"
@@ -26,3 +30,25 @@ class HrEmployee(models.Model):
                     value=employee.crossdept_max_open_steps,
                 )
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        employees = super().create(vals_list)
+        if any(employee.user_id and employee.department_id for employee in employees):
+            self.env["res.users"]._crossdept_rule_departments_changed()
+        return employees
+
+    def write(self, vals):
+        result = super().write(vals)
+        # the user's departments: what the record rules let them see
+        if RULE_FIELDS.intersection(vals):
+            self.env["res.users"]._crossdept_rule_departments_changed()
+        return result
+
+    def unlink(self):
+        # the departments of its user, and those it manages
+        changed = bool(self.user_id)
+        result = super().unlink()
+        if changed:
+            self.env["res.users"]._crossdept_rule_departments_changed()
+        return result
