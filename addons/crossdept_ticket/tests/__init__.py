@@ -49,6 +49,7 @@ from . import test_statement_timeout
 from . import test_read_path_queries
 from . import test_step_holder_access
 from . import test_visibility_rules
+from . import test_visibility_departments
 from . import test_mail_gateway
 from . import test_approval_verbs
 from . import test_approval_verbs_tour
