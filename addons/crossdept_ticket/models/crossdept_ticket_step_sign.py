@@ -167,27 +167,25 @@ class CrossdeptTicketStep(models.Model):
         """Not the approvers whose decision waits for people added before them, nor
         the people added after an approver who has not approved yet."""
         uid = self.env.uid
-        # the lines are engine records of the steps the domain then filters by rule
-        held = (
-            self.env["crossdept.ticket.step.signer"]
-            .sudo()
-            .search(
-                [
-                    "|",
-                    "&",
-                    ("user_id", "=", uid),
-                    ("state", "=", "waiting"),
-                    "&",
-                    "&",
-                    ("approver_id", "=", uid),
-                    ("position", "=", "before"),
-                    ("state", "=", "open"),
-                ]
-            )
-            .step_id
+        # the lines are engine records of the steps the domain then filters by rule;
+        # a sub-query of the search, not a query of its own
+        Signer = self.env["crossdept.ticket.step.signer"].sudo()
+        held = Signer._search(
+            [
+                ("step_id", "!=", False),
+                "|",
+                "&",
+                ("user_id", "=", uid),
+                ("state", "=", "waiting"),
+                "&",
+                "&",
+                ("approver_id", "=", uid),
+                ("position", "=", "before"),
+                ("state", "=", "open"),
+            ]
         )
-        domain = super()._can_decide_domain()
-        return [*domain, ("id", "not in", held.ids)] if held else domain
+        steps = held.subselect(Signer._field_to_sql(Signer._table, "step_id", held))
+        return [*super()._can_decide_domain(), ("id", "not in", steps)]
 
     def _current_holders(self):
         holders = super()._current_holders()

@@ -15,7 +15,7 @@ X2MANY_LIMIT = 40
 # compare a ticket's departments with the reader's as ids: no read of members)
 BUDGET = {
     "my_steps": 13,
-    "my_approvals": 16,
+    "my_approvals": 15,
     "queue": 13,
     "form": 34,
 }
