@@ -17,7 +17,7 @@ BUDGET = {
     "my_steps": 13,
     "my_approvals": 15,
     "queue": 13,
-    "form": 34,
+    "form": 35,
 }
 
 
