@@ -3,7 +3,7 @@ from odoo.exceptions import ValidationError
 
 # what the record rules' departments of a user are made of (res.users'
 # crossdept_department_ids and crossdept_managed_department_ids)
-RULE_FIELDS = {"user_id", "department_id", "resource_id"}
+RULE_FIELDS = {"user_id", "department_id", "resource_id", "active"}
 
 
 class HrEmployee(models.Model):

@@ -16,9 +16,9 @@ class ResUsers(models.Model):
 
     _inherit = "res.users"
 
-    # archived employees and departments count, as they did in the rules' former
-    # paths (department_id.member_ids.user_id, a many2one's sub-search being
-    # active_test=False)
+    # an archived employee (someone who left) no longer gives their user the
+    # department's tickets, nor does an archived manager; archived departments
+    # still count, their tickets are history their people keep
     crossdept_department_ids = fields.Many2many(
         "hr.department",
         string="CrossDept Departments",
@@ -38,10 +38,14 @@ class ResUsers(models.Model):
 
     def _compute_crossdept_department_ids(self):
         # sudo: membership decides what a user may see, whatever they may read of HR
-        Employee = self.env["hr.employee"].sudo().with_context(active_test=False)
+        Employee = self.env["hr.employee"].sudo()
         departments = dict(
             Employee._read_group(
-                [("user_id", "in", self.ids), ("department_id", "!=", False)],
+                [
+                    ("user_id", "in", self.ids),
+                    ("department_id", "!=", False),
+                    ("active", "=", True),
+                ],
                 ["user_id"],
                 ["department_id:recordset"],
             )
@@ -61,7 +65,8 @@ class ResUsers(models.Model):
         )
         by_user = defaultdict(lambda: Department)
         for department in managed:
-            for manager in department.manager_id | department.parent_id.manager_id:
+            managers = department.manager_id | department.parent_id.manager_id
+            for manager in managers.filtered("active"):
                 by_user[manager.user_id.id] |= department
         for user in self:
             user.crossdept_managed_department_ids = by_user[user._origin.id]

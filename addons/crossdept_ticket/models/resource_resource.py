@@ -10,6 +10,7 @@ class ResourceResource(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if "user_id" in vals:
+        # (an employee's active flag is its resource's too)
+        if {"user_id", "active"}.intersection(vals):
             self.env["res.users"]._crossdept_rule_departments_changed()
         return result

@@ -55,6 +55,16 @@ class TestVisibilityDepartments(CrossdeptTicketCase):
         self.mover.employee_ids.department_id = self.dept_finance
         self._assert_sees(self.mover, self.ticket_finance)
 
+    def test_an_archived_employee_no_longer_sees_the_department(self):
+        self._assert_sees(self.mover, self.ticket_it)
+        employee = self.mover.employee_ids
+        employee.action_archive()
+        self.assertFalse(self._visible(self.mover))
+        with self.assertRaisesRegex(AccessError, REFUSED):
+            self.ticket_it.with_user(self.mover).check_access("read")
+        employee.action_unarchive()
+        self._assert_sees(self.mover, self.ticket_it)
+
     def test_an_employee_given_to_another_user(self):
         self._assert_sees(self.mover, self.ticket_it)
         newcomer = new_test_user(self.env, "newcomer", groups=USER)
