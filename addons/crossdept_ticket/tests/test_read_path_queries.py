@@ -18,7 +18,10 @@ BUDGET = {
     "my_approvals": 15,
     "queue": 13,
     "form": 35,
+    "overdue": 13,
 }
+# a Monday long past: tickets started then are overdue now
+LONG_AGO = "2026-11-02 09:00:00"
 
 
 def arch_specification(model, node):
@@ -53,8 +56,9 @@ def arch_specification(model, node):
 @tagged("post_install", "-at_install")
 class TestReadPathQueries(CrossdeptDispatchCase):
     """The screens the web client reads on every visit (the ticket form with its current
-    steps and header action, My Steps, My Approvals, the department queue) cost as many
-    queries for 50 items as for 1, for a staff member and a department manager."""
+    steps and header action, My Steps, My Approvals, the department queue, the overdue
+    tickets) cost as many queries for 50 items as for 1, for a staff member and a
+    department manager."""
 
     @classmethod
     def setUpClass(cls):
@@ -80,15 +84,16 @@ class TestReadPathQueries(CrossdeptDispatchCase):
         self.env.invalidate_all()
         return count, result
 
-    def _list_call(self, xmlid, reader):
+    def _list_call(self, xmlid, reader, extra=()):
         """web_search_read of the action ``xmlid`` as ``reader`` opens it: the action's
-        domain and the fields of its list view."""
+        domain (and the ``extra`` terms of a search filter) and the fields of its list
+        view."""
         action = self.env.ref(xmlid)
         Model = self.env[action.res_model].with_user(reader)
         view_id = next((view for view, mode in action.views if mode == "list"), False)
         views = Model.get_views([(view_id, "list")])
         spec = arch_specification(Model, etree.fromstring(views["views"]["list"]["arch"]))
-        domain = safe_eval(action.domain or "[]", {"uid": reader.id})
+        domain = safe_eval(action.domain or "[]", {"uid": reader.id}) + list(extra)
 
         def call():
             return Model.web_search_read(
@@ -157,6 +162,27 @@ class TestReadPathQueries(CrossdeptDispatchCase):
                     ),
                     lambda count, flow=flow: self._tickets(count, flow),
                     BUDGET["my_approvals"],
+                )
+
+    def test_overdue_tickets(self):
+        # the ticket list with its Overdue filter, as the dashboard's tile opens it,
+        # and a facet on the flow (the manager sees the staff's tickets too)
+        for role, reader in self.staff.items():
+            with self.subTest(role=role):
+                flow, _steps = self._make_flow([{"name": "Check", "user": reader}])
+
+                def overdue(count, flow=flow):
+                    with freeze_time(LONG_AGO):
+                        self._tickets(count, flow)
+
+                self._assert_flat(
+                    self._list_call(
+                        "crossdept_ticket.crossdept_ticket_action",
+                        reader,
+                        [("is_overdue", "=", True), ("flow_id", "=", flow.id)],
+                    ),
+                    overdue,
+                    BUDGET["overdue"],
                 )
 
     def _assert_queue_flat(self, reader):
