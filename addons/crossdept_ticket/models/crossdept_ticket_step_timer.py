@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools.sql import column_exists, create_column
+from odoo.tools.sql import column_exists, create_column, table_exists
 
 from .crossdept_ticket_step import OPEN_STATES
 from .crossdept_ticket_step_effort import MANAGING_ROLES
@@ -33,9 +33,12 @@ class CrossdeptTicketStep(models.Model):
     )
 
     def _auto_init(self):
-        # no effort was logged before the column: create it empty (null reads 0),
-        # rather than have the ORM compute it for every step of a large database
-        if not column_exists(self.env.cr, "crossdept_ticket_step", "effort_hours"):
+        # no effort was logged before the column: on an upgrade, create it empty
+        # (null reads 0) rather than have the ORM compute it for every step of a
+        # large database (a new install creates the table with it)
+        if table_exists(self.env.cr, "crossdept_ticket_step") and not column_exists(
+            self.env.cr, "crossdept_ticket_step", "effort_hours"
+        ):
             create_column(self.env.cr, "crossdept_ticket_step", "effort_hours", "float8")
         return super()._auto_init()
 
