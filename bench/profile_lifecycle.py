@@ -1,23 +1,32 @@
 """Where one ticket's life spends its time, as the acting users (by hand, for issue 24).
 
 Builds bench/load_client.py's flow (Intake -> Review A || Review B -> Approval 2 of 3 ->
-Close) in DB (rolled back at the end), warms up with a few tickets, then profiles
-with cProfile, as a member of the department:
+Close, task steps held by their RACI Responsible: the requester) in DB (rolled back at
+the end), walks a few tickets through every profiled operation first (so that every
+operation runs with warm caches, as in a server that has served a few requests), then
+measures, as a member of the department:
 
 - create: what the JSON API's create does (create, start the flow, read the answer);
 - start and finish of the first step (as its holder).
 
-For each it prints the queries run, grouped by the table they touch and by their
-first words, and the functions of our addons and of Odoo with the most cumulative
-time (their share of the whole).
+Each operation ends as a request's transaction does before its commit: pending writes
+flushed and the pre-commit hooks run (tracking values, bus notifications). For each it
+prints the median time over ``--repeat`` tickets, the queries of the profiled one,
+grouped by the table they touch and by their first words, and the functions of our
+addons and of Odoo with the most cumulative time (their share of the whole).
 
-    python bench/profile_lifecycle.py CONF DB [--repeat=N] [--top=N]
+    python bench/profile_lifecycle.py CONF DB [--repeat=N] [--top=N] [--sql]
+
+``--sql`` also lists every query of the profiled run with the CrossDept function that
+ran it.
 """
 
 import cProfile
 import pstats
 import re
+import statistics
 import time
+import traceback
 from collections import Counter
 from contextlib import contextmanager
 
@@ -36,7 +45,16 @@ def recorded_queries():
     execute = odoo.sql_db.Cursor.execute
 
     def spy(cursor, query, params=None, log_exceptions=True):
-        found.append(str(query.code if hasattr(query, "code") else query))
+        frames = [f for f in traceback.extract_stack()[:-1] if "/crossdept_" in f.filename]
+        where = frames[-1] if frames else None
+        found.append(
+            (
+                str(query.code if hasattr(query, "code") else query),
+                f"{where.filename.split('/addons/')[-1]}:{where.lineno} {where.name}"
+                if where
+                else "-",
+            )
+        )
         return execute(cursor, query, params, log_exceptions)
 
     odoo.sql_db.Cursor.execute = spy
@@ -68,17 +86,15 @@ def setup(env):
     )
     requester = Command.create({"role": "responsible", "holder_type": "requester"})
     Step = env["crossdept.flow.step"]
-    intake = Step.create(
-        {"flow_id": flow.id, "name": "Intake", "department_id": dept.id, "raci_ids": [requester]}
-    )
+    task = {"department_id": dept.id, "assignment": "raci", "raci_ids": [requester]}
+    intake = Step.create({"flow_id": flow.id, "name": "Intake", **task})
     reviews = Step.create(
         [
             {
                 "flow_id": flow.id,
                 "name": name,
-                "department_id": dept.id,
-                "raci_ids": [requester],
                 "predecessor_ids": [Command.set(intake.ids)],
+                **task,
             }
             for name in ("Review A", "Review B")
         ]
@@ -91,6 +107,7 @@ def setup(env):
             "department_id": dept.id,
             "approval_policy": "count",
             "approval_min_count": 2,
+            "reject_action": "cancel",
             "predecessor_ids": [Command.set(reviews.ids)],
             "raci_ids": [
                 Command.create({"role": "responsible", "holder_type": "user", "user_id": u.id})
@@ -102,9 +119,8 @@ def setup(env):
         {
             "flow_id": flow.id,
             "name": "Close",
-            "department_id": dept.id,
-            "raci_ids": [requester],
             "predecessor_ids": [Command.set(approval.ids)],
+            **task,
         }
     )
     flow.action_activate()
@@ -128,17 +144,34 @@ def api_create(env, worker, dept, ticket_type, flow, serial):
     ticket.action_start_flow()
     if hasattr(ticket, "_api_data"):
         ticket._api_data(with_steps=True)
-    env.flush_all()
     return ticket
 
 
-def report(name, seconds, profile, queries, top):
-    print(f"== {name}: {seconds * 1000:.1f} ms, {len(queries)} queries")
+def end_of_request(env):
+    """What the commit of a request does before committing: flush, pre-commit hooks."""
+    env.flush_all()
+    env.cr.flush()
+    env.flush_all()
+
+
+def intake_of(ticket, worker):
+    """The ticket's first step as its holder, as a client calls it: by id, nothing read."""
+    step = ticket.sudo().step_ids.filtered(lambda s: s.name == "Intake")
+    return step.browse(step.ids).with_user(worker)
+
+
+def report(name, times, profile, queries, top, sql):
+    median = statistics.median(times) * 1000
+    print(
+        f"== {name}: median {median:.1f} ms over {len(times)} tickets "
+        f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}), "
+        f"{len(queries)} queries"
+    )
     tables = Counter()
-    for sql in queries:
-        tables.update({TABLE.search(sql).group(1) if TABLE.search(sql) else "?"})
+    for text, _where in queries:
+        tables.update({TABLE.search(text).group(1) if TABLE.search(text) else "?"})
     print("   queries by table: " + ", ".join(f"{t} {n}" for t, n in tables.most_common(12)))
-    kinds = Counter(" ".join(sql.split()[:1]).upper() for sql in queries)
+    kinds = Counter(" ".join(text.split()[:1]).upper() for text, _where in queries)
     print("   by statement: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
     stats = pstats.Stats(profile)
     total = stats.total_tt
@@ -150,40 +183,67 @@ def report(name, seconds, profile, queries, top):
     print("   most cumulative time (share of the whole):")
     for ct, where in rows[:top]:
         print(f"     {100 * ct / total:5.1f} %  {where}")
+    if sql:
+        print("   queries (the CrossDept function that ran each):")
+        for number, (text, where) in enumerate(queries, 1):
+            print(f"     {number:3d} {' '.join(text.split())[:110]}\n           {where}")
+
+
+def measure(env, operation, count):
+    """Run ``operation(serial)`` for ``count`` tickets (timed), then once more under the
+    profiler with its queries recorded; each ends as a request does before commit."""
+    times = []
+    for serial in range(count):
+        env.invalidate_all()
+        started = time.perf_counter()
+        operation(serial)
+        end_of_request(env)
+        times.append(time.perf_counter() - started)
+    env.invalidate_all()
+    profile = cProfile.Profile()
+    with recorded_queries() as queries:
+        profile.enable()
+        operation(count)
+        end_of_request(env)
+        profile.disable()
+    return times, profile, queries
 
 
 def main():
     parser = benchargs.parser(__doc__, 1, 5)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sql", action="store_true", help="list every query")
     args, _ignored = parser.parse_known_args()
     odoo.tools.config.parse_config(["-c", args.conf, "-d", args.db])
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         worker, dept, ticket_type, flow = setup(env)
-        for serial in range(args.repeat):  # warm-up: caches, prepared plans
-            api_create(env, worker, dept, ticket_type, flow, serial)
-        env.invalidate_all()
-        profile = cProfile.Profile()
-        with recorded_queries() as queries:
-            started = time.perf_counter()
-            profile.enable()
-            ticket = api_create(env, worker, dept, ticket_type, flow, "profiled")
-            profile.disable()
-            seconds = time.perf_counter() - started
-        report("API create (create + flow start + answer)", seconds, profile, queries, args.top)
-        intake = ticket.step_ids.filtered(lambda s: s.name == "Intake").with_user(worker)
+        end_of_request(env)
+        # warm-up: every operation once per ticket (caches, prepared plans)
+        for serial in range(3):
+            ticket = api_create(env, worker, dept, ticket_type, flow, f"warm-up {serial}")
+            end_of_request(env)
+            intake_of(ticket, worker).action_start()
+            end_of_request(env)
+            intake_of(ticket, worker).action_finish()
+            end_of_request(env)
+        tickets = []
+
+        def create(serial):
+            tickets.append(api_create(env, worker, dept, ticket_type, flow, serial))
+
+        results = [("API create (create + flow start + answer)", measure(env, create, args.repeat))]
+        intakes = [intake_of(ticket, worker).id for ticket in tickets]
+        Step = env["crossdept.ticket.step"].with_user(worker)
         for action in ("action_start", "action_finish"):
-            env.invalidate_all()
-            profile = cProfile.Profile()
-            with recorded_queries() as queries:
-                started = time.perf_counter()
-                profile.enable()
-                getattr(intake, action)()
-                env.flush_all()
-                profile.disable()
-                seconds = time.perf_counter() - started
-            report(f"step {action}", seconds, profile, queries, args.top)
+
+            def step_action(serial, action=action):
+                getattr(Step.browse(intakes[serial]), action)()
+
+            results.append((f"step {action}", measure(env, step_action, args.repeat)))
+        for name, (times, profile, queries) in results:
+            report(name, times, profile, queries, args.top, args.sql)
         cr.rollback()
 
 
