@@ -31,7 +31,12 @@ class CrossdeptTicket(models.Model):
         sees this transaction's work. A
         lock alone would not do under repeatable read: both transactions could
         decide on snapshots taken before either committed (two parallel branches
-        finishing at once would then never start their join step)."""
+        finishing at once would then never start their join step).
+
+        What this transaction read before the lock stays valid: under repeatable read
+        every statement reads the transaction's one snapshot, so reading again after
+        the lock would read the same rows (a commit or rollback empties the caches);
+        only the write date the lock itself wrote is read again."""
         if not self.ids:
             return
         self.env.cr.execute(
@@ -43,10 +48,7 @@ class CrossdeptTicket(models.Model):
             ),
             log_exceptions=False,
         )
-        # what this transaction read before the lock may be outdated
-        self.invalidate_recordset()
-        self.env["crossdept.ticket.step"].invalidate_model()
-        self.env["crossdept.ticket.step.decision"].invalidate_model()
+        self.invalidate_recordset(["write_date"])
 
     def _find_flow(self, candidates=None):
         """The most specific active flow for this ticket; ``candidates`` caches the
