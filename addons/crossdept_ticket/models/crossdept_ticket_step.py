@@ -407,11 +407,18 @@ class CrossdeptTicketStep(models.Model):
                 }
             )
         self._log_step_events("step_done")
-        self._close_activities(done=True)
         self._notify_done()
         for ticket in self.ticket_id:
             cause = self.filtered(lambda s, ticket=ticket: s.ticket_id == ticket)[-1:]
             ticket._activate_steps(cause=cause)
+        self._on_done()
+        # last: deleting records (the to-dos) empties the whole cache (Odoo's unlink),
+        # and everything above would read its records again after it
+        self._close_activities(done=True)
+
+    def _on_done(self):
+        """What else follows the steps' end, once the flow moved on (before their
+        to-dos are closed)."""
 
     def _make_ready(self, now, reason=None):
         """Pending steps whose predecessors are finished become ready, with their

@@ -7,8 +7,8 @@ class CrossdeptTicketStep(models.Model):
 
     _inherit = "crossdept.ticket.step"
 
-    def _set_done(self):
-        res = super()._set_done()
+    def _on_done(self):
+        res = super()._on_done()
         for step in self:
             flow_step = step.sudo().flow_step_id
             if flow_step.cc_user_ids or flow_step.cc_department_ids:

@@ -109,8 +109,8 @@ class CrossdeptTicketStep(models.Model):
             }
         self._write_per_step(vals_by_step)
 
-    def _set_done(self):
-        res = super()._set_done()
+    def _on_done(self):
+        res = super()._on_done()
         self._measure_work_hours()
         return res
 
