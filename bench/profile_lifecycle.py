@@ -7,7 +7,9 @@ operation runs with warm caches, as in a server that has served a few requests),
 measures, as a member of the department:
 
 - create: what the JSON API's create does (create, start the flow, read the answer);
-- start and finish of the first step (as its holder).
+- start and finish of the first step (as its holder);
+- the two approvals of the approval step (2 of 3 approvers, as each approver): the
+  first records a decision, the second also ends the step and readies the last one.
 
 Each operation ends as a request's transaction does before its commit: pending writes
 flushed and the pre-commit hooks run (tracking values, bus notifications). For each it
@@ -154,10 +156,21 @@ def end_of_request(env):
     env.flush_all()
 
 
+def step_of(ticket, name, user):
+    """The ticket's step ``name`` as ``user``, as a client calls it: by id, nothing read."""
+    step = ticket.sudo().step_ids.filtered(lambda s: s.name == name)
+    return step.browse(step.ids).with_user(user)
+
+
 def intake_of(ticket, worker):
-    """The ticket's first step as its holder, as a client calls it: by id, nothing read."""
-    step = ticket.sudo().step_ids.filtered(lambda s: s.name == "Intake")
-    return step.browse(step.ids).with_user(worker)
+    return step_of(ticket, "Intake", worker)
+
+
+def to_approval(env, ticket, worker):
+    """Walk the ticket to its approval step, as its holder (not measured)."""
+    for name in ("Intake", "Review A", "Review B"):
+        step_of(ticket, name, worker).action_finish()
+    end_of_request(env)
 
 
 def report(name, times, profile, queries, top, sql):
@@ -228,6 +241,10 @@ def main():
             end_of_request(env)
             intake_of(ticket, worker).action_finish()
             end_of_request(env)
+            to_approval(env, ticket, worker)
+            for approver in ticket.sudo().step_ids.approver_ids[:2]:
+                step_of(ticket, "Approval", approver).action_approve()
+                end_of_request(env)
         tickets = []
 
         def create(serial):
@@ -242,6 +259,18 @@ def main():
                 getattr(Step.browse(intakes[serial]), action)()
 
             results.append((f"step {action}", measure(env, step_action, args.repeat)))
+        for ticket in tickets:
+            to_approval(env, ticket, worker)
+        approvers = env["res.users"].search(
+            [("login", "in", ("profile_approver_1", "profile_approver_2"))], order="login"
+        )
+        approval_ids = [step_of(ticket, "Approval", worker).id for ticket in tickets]
+        for approver, name in zip(approvers, ("first", "second"), strict=True):
+
+            def approve(serial, approver=approver):
+                Step.with_user(approver).browse(approval_ids[serial]).action_approve()
+
+            results.append((f"approve ({name} of 2)", measure(env, approve, args.repeat)))
         for name, (times, profile, queries) in results:
             report(name, times, profile, queries, args.top, args.sql)
         cr.rollback()
