@@ -75,10 +75,16 @@ class CrossdeptTicketStep(models.Model):
         the current user uploaded) where given; a step whose flow step requires a
         comment refuses an approval without one."""
         attachments = self._decision_attachments(attachment_ids)
-        for step in self:
+        # the approver's to-dos (and those of a step the approval ends) close last, as
+        # a finished step's do (see _set_done)
+        later = self.with_context(crossdept_todos_closed_later=tuple(self.ids))
+        for step in later:
             step._check_approval_step()
             step._approval_decide("approve", comment, attachments=attachments)
         self.ticket_id._sync_current_step()
+        ended = self.filtered(lambda s: s.state == "done")
+        ended._close_activities(done=True)
+        (self - ended)._close_activities(users=self.env.user, done=True)
         return True
 
     def action_reject(self, reason, return_step=None, attachment_ids=None):
@@ -239,7 +245,8 @@ class CrossdeptTicketStep(models.Model):
         self._log_step_events(
             "step_approve" if decision == "approve" else "step_reject", reason=reason or False
         )
-        self._close_activities(users=user, done=True)
+        if self.id not in self.env.context.get("crossdept_todos_closed_later", ()):
+            self._close_activities(users=user, done=True)
 
     def _approval_archive_decisions(self):
         decisions = self.decision_ids
