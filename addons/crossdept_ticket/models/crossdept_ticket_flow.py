@@ -33,10 +33,14 @@ class CrossdeptTicket(models.Model):
         decide on snapshots taken before either committed (two parallel branches
         finishing at once would then never start their join step).
 
-        What this transaction read before the lock stays valid: under repeatable read
-        every statement reads the transaction's one snapshot, so reading again after
-        the lock would read the same rows (a commit or rollback empties the caches);
-        only the write date the lock itself wrote is read again."""
+        What this transaction read of the tickets before the lock stays valid: under
+        repeatable read every statement reads the transaction's one snapshot, so
+        reading them again after the lock would read the same rows (a commit or
+        rollback empties the caches); only the write date the lock itself wrote is
+        read again. Their steps and decisions are read again, as the acting user: what
+        the transaction cached of them (as the superuser, or as somebody else) then
+        goes through the user's record rules again, so that somebody who may not read
+        a step cannot move it."""
         if not self.ids:
             return
         self.env.cr.execute(
@@ -49,6 +53,8 @@ class CrossdeptTicket(models.Model):
             log_exceptions=False,
         )
         self.invalidate_recordset(["write_date"])
+        self.env["crossdept.ticket.step"].invalidate_model()
+        self.env["crossdept.ticket.step.decision"].invalidate_model()
 
     def _find_flow(self, candidates=None):
         """The most specific active flow for this ticket; ``candidates`` caches the
