@@ -41,13 +41,18 @@ TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE|JOIN)\s+"?([a-z_0-9]+)"?', re.I)
 
 
 @contextmanager
-def recorded_queries():
-    """The SQL each cursor of this process runs meanwhile."""
+def recorded_queries(where_from=False):
+    """The SQL each cursor of this process runs meanwhile, with the CrossDept function
+    that ran each if ``where_from`` (reading the stack costs time: not profiled then)."""
     found = []
     execute = odoo.sql_db.Cursor.execute
 
     def spy(cursor, query, params=None, log_exceptions=True):
-        frames = [f for f in traceback.extract_stack()[:-1] if "/crossdept_" in f.filename]
+        frames = (
+            [f for f in traceback.extract_stack()[:-1] if "/crossdept_" in f.filename]
+            if where_from
+            else ()
+        )
         where = frames[-1] if frames else None
         found.append(
             (
@@ -202,9 +207,10 @@ def report(name, times, profile, queries, top, sql):
             print(f"     {number:3d} {' '.join(text.split())[:110]}\n           {where}")
 
 
-def measure(env, operation, count):
+def measure(env, operation, count, where_from):
     """Run ``operation(serial)`` for ``count`` tickets (timed), then once more under the
-    profiler with its queries recorded; each ends as a request does before commit."""
+    profiler with its queries recorded, then once more with the function that ran each
+    query if ``where_from``; each ends as a request does before commit."""
     times = []
     for serial in range(count):
         env.invalidate_all()
@@ -219,6 +225,11 @@ def measure(env, operation, count):
         operation(count)
         end_of_request(env)
         profile.disable()
+    if where_from:
+        env.invalidate_all()
+        with recorded_queries(where_from=True) as queries:
+            operation(count + 1)
+            end_of_request(env)
     return times, profile, queries
 
 
@@ -250,7 +261,12 @@ def main():
         def create(serial):
             tickets.append(api_create(env, worker, dept, ticket_type, flow, serial))
 
-        results = [("API create (create + flow start + answer)", measure(env, create, args.repeat))]
+        results = [
+            (
+                "API create (create + flow start + answer)",
+                measure(env, create, args.repeat, args.sql),
+            )
+        ]
         intakes = [intake_of(ticket, worker).id for ticket in tickets]
         Step = env["crossdept.ticket.step"].with_user(worker)
         for action in ("action_start", "action_finish"):
@@ -258,7 +274,7 @@ def main():
             def step_action(serial, action=action):
                 getattr(Step.browse(intakes[serial]), action)()
 
-            results.append((f"step {action}", measure(env, step_action, args.repeat)))
+            results.append((f"step {action}", measure(env, step_action, args.repeat, args.sql)))
         for ticket in tickets:
             to_approval(env, ticket, worker)
         approvers = env["res.users"].search(
@@ -270,7 +286,7 @@ def main():
             def approve(serial, approver=approver):
                 Step.with_user(approver).browse(approval_ids[serial]).action_approve()
 
-            results.append((f"approve ({name} of 2)", measure(env, approve, args.repeat)))
+            results.append((f"approve ({name} of 2)", measure(env, approve, args.repeat, args.sql)))
         for name, (times, profile, queries) in results:
             report(name, times, profile, queries, args.top, args.sql)
         cr.rollback()
