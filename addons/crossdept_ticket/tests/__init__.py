@@ -34,6 +34,7 @@ from . import test_engine_way_forward
 from . import test_engine_approvals
 from . import test_engine_guard
 from . import test_engine_notifications
+from . import test_engine_query_budget
 from . import test_ticket_event_label
 from . import test_ticket_portal_attachments
 from . import test_duration
