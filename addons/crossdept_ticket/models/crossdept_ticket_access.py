@@ -62,8 +62,10 @@ class CrossdeptTicket(models.Model):
             "step_holder_ids": self.env._("the assignment of its steps"),
         }
 
-    @api.constrains("state", "raci_ids")
+    @api.constrains("raci_ids")
     def _check_raci(self, removed_lines=None):
+        if not self:
+            return
         counts = defaultdict(lambda: defaultdict(int))
         domain = [("ticket_id", "in", self.ids)]
         if removed_lines:
@@ -91,6 +93,13 @@ class CrossdeptTicket(models.Model):
                         state=ticket._state_label(ticket.state),
                     )
                 )
+
+    @api.constrains("state")
+    def _check_raci_state(self):
+        """A new state matters to the RACI lines only when work starts (a Responsible
+        is needed from then on): the lines themselves did not change, so a ticket
+        submitted, cancelled or reset to draft is not counted again."""
+        self.filtered(lambda ticket: ticket.state in WORKING_STATES)._check_raci()
 
     def _department_managers(self):
         """Users managing the ticket's departments or their parent departments (as
