@@ -134,8 +134,8 @@ class TestEngineQueryBudget(CrossdeptFlowCase):
 # measured on the shared test database (demo data): the ticket, its RACI lines, the
 # creation message and followers, the flow's five steps and their links, the first
 # step made ready (deadline on the calendar, escalation, to-do) and the events
-CREATE_BUDGET = 78
-START_BUDGET = 13
-FINISH_BUDGET = 67
-FIRST_APPROVAL_BUDGET = 50
-SECOND_APPROVAL_BUDGET = 125
+CREATE_BUDGET = 76
+START_BUDGET = 11
+FINISH_BUDGET = 65
+FIRST_APPROVAL_BUDGET = 49
+SECOND_APPROVAL_BUDGET = 121
