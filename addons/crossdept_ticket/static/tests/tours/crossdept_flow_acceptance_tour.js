@@ -236,15 +236,40 @@ function diagramState(name, state) {
     return `${DIAGRAM} .djs-element.o_crossdept_state_${state} text:contains('${name}')`;
 }
 
-/** The user takes the step from the department queue, starts and finishes it,
- * with the form's next-action buttons, above the diagram. */
+const BOTH_DONE = `${DIAGRAM}:has(.o_crossdept_state_done text:contains('Hardware')) .o_crossdept_state_done text:contains('Software')`;
+
+/** The user takes the step from the department queue (or finds it theirs), starts
+ * and finishes it, with the form's next-action buttons, above the diagram. */
 function runStep(name) {
+    // the step waits in its department's queue (Take) or was given to the runner at
+    // once (Start), as the holders' calendars have them at work or not; a clicked
+    // button is marked, so that each step waits for the form to offer the next action
+    const offered = (verb) =>
+        `.o_crossdept_next_action button:not([data-tour-clicked]):contains('${verb}: ${name}')`;
+    const click = async (helpers) => {
+        helpers.anchor.dataset.tourClicked = "1";
+        await helpers.click();
+    };
     return [
-        ...["Take", "Start", "Finish"].map((verb) => ({
-            content: `${verb} ${name}`,
-            trigger: `.o_crossdept_next_action button:contains('${verb}: ${name}')`,
-            run: "click",
-        })),
+        {
+            content: `Take ${name}, or start it when it is already the runner's`,
+            trigger: `${offered("Take")}, ${offered("Start")}`,
+            run: click,
+        },
+        {
+            content: `Start ${name} (once taken)`,
+            trigger: `${offered("Start")}, ${offered("Finish")}`,
+            async run(helpers) {
+                if (helpers.anchor.textContent.includes(`Start: ${name}`)) {
+                    await click(helpers);
+                }
+            },
+        },
+        {
+            content: `Finish ${name}`,
+            trigger: offered("Finish"),
+            run: click,
+        },
         {
             content: `The diagram draws ${name} done`,
             trigger: diagramState(name, "done"),
@@ -272,21 +297,30 @@ registry.category("web_tour.tours").add("crossdept_flow_acceptance_ticket_tour",
             content: "Both branches are ready at once",
             trigger: `${DIAGRAM}:has(.o_crossdept_state_ready text:contains('Hardware')) .o_crossdept_state_ready text:contains('Software')`,
         },
-        // take, start and finish each branch through the header's next action, in
-        // the order the form offers them (the branch due first first: their deadlines
-        // follow their holders' calendars); a clicked button is marked, so that each
-        // step waits for the form to offer the next action
+        // take (when queued), start and finish each branch through the header's next
+        // action, in the order the form offers them (the branch due first first:
+        // their deadlines follow their holders' calendars, which also decide whether
+        // a branch waits in the queue or is given at once: 4 to 6 clicks); a clicked
+        // button is marked, so that each step waits for the form to offer the next
         ...[1, 2, 3, 4, 5, 6].map((count) => ({
-            content: `The branches from the header's action (${count} of 6)`,
-            trigger: ".o_crossdept_next_action button.btn-primary:not([data-tour-clicked])",
+            content: `The branches from the header's action (${count} of at most 6)`,
+            trigger: ["Hardware", "Software"]
+                .map(
+                    (branch) =>
+                        `.o_crossdept_next_action button.btn-primary:not([data-tour-clicked]):contains(': ${branch}')`,
+                )
+                .concat(BOTH_DONE)
+                .join(", "),
             async run(helpers) {
-                helpers.anchor.dataset.tourClicked = "1";
-                await helpers.click();
+                if (helpers.anchor.matches("button")) {
+                    helpers.anchor.dataset.tourClicked = "1";
+                    await helpers.click();
+                }
             },
         })),
         {
             content: "The diagram draws both branches done",
-            trigger: `${DIAGRAM}:has(.o_crossdept_state_done text:contains('Hardware')) .o_crossdept_state_done text:contains('Software')`,
+            trigger: BOTH_DONE,
         },
         {
             content: "Sign-off is ready: the approver decides elsewhere",

@@ -193,9 +193,22 @@ const RETURNED = ".o_crossdept_current_steps .o_kanban_record .text-warning-emph
 
 registry.category("web_tour.tours").add("crossdept_person_holder_tour", {
     steps: () => [
+        // the to-do is due at the step's deadline: today or a later day, as the
+        // time of day has it, so it is looked for in the menu, not in the counter
+        {
+            content: "Open the holder's activities",
+            trigger: ".o_menu_systray button:has(.fa-clock-o)",
+            run: "click",
+        },
         {
             content: "The queued step is among the holder's to-dos",
-            trigger: ".o_menu_systray .o-mail-ActivityMenu-counter",
+            trigger:
+                ".o-mail-ActivityMenu .o-mail-ActivityGroup[data-model_name='crossdept.ticket']",
+        },
+        {
+            content: "Close the activities",
+            trigger: ".o_menu_systray button:has(.fa-clock-o)",
+            run: "click",
         },
         translated(
             "The department queue offers to take the step, in the holder's language",
