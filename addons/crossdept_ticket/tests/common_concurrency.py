@@ -229,6 +229,8 @@ class ConcurrencyCase(TransactionCase):
                 outcomes[index] = str(error)
             except OperationalError as error:
                 outcomes[index] = error
+            except Exception as error:  # shown by the assertions of the test
+                outcomes[index] = error
             finally:
                 holding.set()  # the others never wait for a move that failed
                 env.cr.close()

@@ -60,11 +60,11 @@ class TestEngineConflicts(ConcurrencyCase):
             )
             self.assertFalse(earlier, "the cron batch of one takes the step of the test")
 
-    def _assert_waited(self, waits, count=1):
+    def _assert_waited(self, waits, count=1, outcomes=None):
         """Each of the ``count`` calls after the first waited for a lock of the first
         or of another waiting call (somebody for the first), on the ticket's lock,
         taken before anything is decided."""
-        self.assertEqual(sorted(waits), list(range(1, count + 1)), waits)
+        self.assertEqual(sorted(waits), list(range(1, count + 1)), (waits, outcomes))
         for index, (blockers, query) in waits.items():
             self.assertTrue(blockers, waits)
             self.assertLessEqual(set(blockers), set(range(count + 1)) - {index}, waits)
@@ -87,7 +87,7 @@ class TestEngineConflicts(ConcurrencyCase):
         outcomes, tries, waits = self._first_holds_the_lock(
             ids, [(users[0], approve(vote), True), (users[1], refuse(vote), True)]
         )
-        self._assert_waited(waits)
+        self._assert_waited(waits, outcomes=outcomes)
         self.assertEqual(tries, [1, 2], "the refusal failed once on the approval's commit")
         self.assertIs(outcomes[0], True)
         self.assertRegex(outcomes[1], RUNNING % "Approved")
@@ -117,7 +117,7 @@ class TestEngineConflicts(ConcurrencyCase):
         outcomes, tries, waits = self._first_holds_the_lock(
             ids, [(users[0], approve(vote), True), (users[1], refuse(vote), True)]
         )
-        self._assert_waited(waits)
+        self._assert_waited(waits, outcomes=outcomes)
         self.assertEqual(tries, [1, 2], "the refusal failed once on the approval's commit")
         self.assertEqual(outcomes, [True, True])
         ticket = self._read(ids)
@@ -150,7 +150,7 @@ class TestEngineConflicts(ConcurrencyCase):
         outcomes, tries, waits = self._first_holds_the_lock(
             ids, [(users[0], refuse(vote), True), (users[1], approve(vote), True)]
         )
-        self._assert_waited(waits)
+        self._assert_waited(waits, outcomes=outcomes)
         self.assertEqual(tries, [1, 2], "the approval failed once on the refusal's commit")
         self.assertIs(outcomes[0], True)
         self.assertRegex(outcomes[1], RUNNING % "Refused")
@@ -177,7 +177,7 @@ class TestEngineConflicts(ConcurrencyCase):
         """The first call and all but one of the waiting ones were applied; the
         remaining one was told that the step was decided; return the applied
         waiting calls' indexes."""
-        self._assert_waited(waits, count=len(outcomes) - 1)
+        self._assert_waited(waits, count=len(outcomes) - 1, outcomes=outcomes)
         self.assertEqual(tries[0], 1)
         for index in range(1, len(tries)):
             self.assertGreaterEqual(tries[index], 2, f"call {index} failed on a commit first")
@@ -283,7 +283,7 @@ class TestEngineConflicts(ConcurrencyCase):
         outcomes, tries, waits = self._first_holds_the_lock(
             ids, [(users[1], cancel(ids["ticket"]), True), (users[0], finish(work), True)]
         )
-        self._assert_waited(waits)
+        self._assert_waited(waits, outcomes=outcomes)
         self.assertEqual(tries, [1, 2], "the finish failed once on the cancel's commit")
         self.assertIs(outcomes[0], True)
         self.assertRegex(
@@ -307,7 +307,7 @@ class TestEngineConflicts(ConcurrencyCase):
         outcomes, tries, waits = self._first_holds_the_lock(
             ids, [(users[0], finish(work), True), (users[1], cancel(ids["ticket"]), True)]
         )
-        self._assert_waited(waits)
+        self._assert_waited(waits, outcomes=outcomes)
         self.assertEqual(tries, [1, 2], "the cancel failed once on the finish's commit")
         self.assertEqual(outcomes, [True, True])
         ticket = self._read(ids)
@@ -335,8 +335,8 @@ class TestEngineConflicts(ConcurrencyCase):
         outcomes, tries, waits = self._first_holds_the_lock(
             ids, [(users[0], finish(work), True), (SUPERUSER_ID, escalation_cron, False)]
         )
-        self._assert_waited(waits)
-        self.assertEqual(tries, [1, 1])
+        self._assert_waited(waits, outcomes=outcomes)
+        self.assertEqual(tries, [1, 1], outcomes)
         self.assertIs(outcomes[0], True)
         # the job failed and was rolled back; at its next call the step is not due
         self.assertIsInstance(outcomes[1], SerializationFailure)
@@ -360,7 +360,7 @@ class TestEngineConflicts(ConcurrencyCase):
         outcomes, tries, waits = self._first_holds_the_lock(
             ids, [(SUPERUSER_ID, escalation_cron, False), (users[0], finish(work), True)]
         )
-        self._assert_waited(waits)
+        self._assert_waited(waits, outcomes=outcomes)
         self.assertEqual(tries, [1, 2], "the finish failed once on the cron's commit")
         self.assertEqual(outcomes, [1, True])
         ticket = self._read(ids)
@@ -385,7 +385,7 @@ class TestEngineConflicts(ConcurrencyCase):
             ids,
             [(users[1], reassign(work, users[2]), True), (SUPERUSER_ID, escalation_cron, False)],
         )
-        self._assert_waited(waits)
+        self._assert_waited(waits, outcomes=outcomes)
         self.assertEqual(tries, [1, 1])
         self.assertIs(outcomes[0], True)
         self.assertIsInstance(outcomes[1], SerializationFailure)
@@ -402,7 +402,7 @@ class TestEngineConflicts(ConcurrencyCase):
             ids,
             [(SUPERUSER_ID, escalation_cron, False), (users[1], reassign(work, users[2]), True)],
         )
-        self._assert_waited(waits)
+        self._assert_waited(waits, outcomes=outcomes)
         self.assertEqual(tries, [1, 2], "the reassignment failed once on the cron's commit")
         self.assertEqual(outcomes, [1, True])
         ticket = self._read(ids)
