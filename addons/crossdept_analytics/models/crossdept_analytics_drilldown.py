@@ -167,10 +167,10 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
     @api.model
     @api.readonly
     def get_bottlenecks(self, date_from=None, date_to=None, limit=5, filters=None):
-        """The flow steps taking the largest share of the time spent in steps
-        (ready to done) of the period, with their average waiting and working clock
-        hours and their average handling and on-hold working hours (README,
-        "Durations").
+        """The flow steps taking the largest share of the handling time of the
+        period's finished steps (working hours, on hold left out; README,
+        "Durations"), with their average handling and on-hold working hours and
+        their average clock hours from ready to started and from started to done.
 
         Read from the daily sums of the finished steps (crossdept.analytics.step.day):
         the same figures as aggregating the step facts of the period, from a few
@@ -186,7 +186,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                        sum(d.step_count)::bigint,
                        sum(d.waiting_hours) / NULLIF(sum(d.waiting_count), 0),
                        sum(d.working_hours) / NULLIF(sum(d.working_count), 0),
-                       100.0 * sum(d.total_hours) / NULLIF(sum(sum(d.total_hours)) OVER (), 0),
+                       100.0 * sum(d.handling_time)
+                           / NULLIF(sum(sum(d.handling_time)) OVER (), 0),
                        sum(d.handling_hours) / NULLIF(sum(d.measured_count), 0),
                        sum(d.hold_hours) / NULLIF(sum(d.measured_count), 0)
                   FROM crossdept_analytics_step_day d
@@ -195,7 +196,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                    AND %(filters)s
                    AND %(rules)s
                  GROUP BY d.flow_step_id
-                 ORDER BY sum(d.total_hours) DESC NULLS LAST, d.flow_step_id
+                 ORDER BY sum(d.handling_time) DESC NULLS LAST, d.flow_step_id
                  LIMIT %(limit)s
                 """,
                 companies=tuple(self.env.companies.ids),

@@ -16,12 +16,12 @@ ALL_DEPARTMENTS_GROUP = "crossdept_analytics.group_crossdept_analytics_all"
 
 # KPI code -> aggregate over crossdept_analytics_ticket
 # Rates are percentages of the tickets of the period; handling times are the
-# cycle hours of tickets closed in the period.
+# cycle working hours of tickets closed in the period (README, "Durations").
 KPI_SQL = {
     "ticket_count": SQL("count(*)::float"),
-    "avg_hours": SQL("avg(a.cycle_hours)"),
-    "median_hours": SQL("percentile_cont(0.5) WITHIN GROUP (ORDER BY a.cycle_hours)"),
-    "p90_hours": SQL("percentile_cont(0.9) WITHIN GROUP (ORDER BY a.cycle_hours)"),
+    "avg_hours": SQL("avg(a.cycle_working_hours)"),
+    "median_hours": SQL("percentile_cont(0.5) WITHIN GROUP (ORDER BY a.cycle_working_hours)"),
+    "p90_hours": SQL("percentile_cont(0.9) WITHIN GROUP (ORDER BY a.cycle_working_hours)"),
     "on_time_rate": SQL(
         "100.0 * avg(CASE WHEN a.on_time THEN 1.0 WHEN NOT a.on_time THEN 0.0 END)"
     ),

@@ -39,8 +39,16 @@ class CrossdeptFlow(models.Model):
     bottleneck_diagram = fields.Html(
         "Time Heat Map", compute="_compute_value_stream", sanitize=False
     )
-    wait_hours = fields.Float("Total Waiting (h)", compute="_compute_value_stream")
-    work_hours = fields.Float("Total Working (h)", compute="_compute_value_stream")
+    wait_hours = fields.Float(
+        "Total Ready to Started (clock h)",
+        compute="_compute_value_stream",
+        help="Elapsed clock hours of the finished steps from ready to started.",
+    )
+    work_hours = fields.Float(
+        "Total Started to Done (clock h)",
+        compute="_compute_value_stream",
+        help="Elapsed clock hours of the finished steps from started to done.",
+    )
     handling_hours = fields.Float(
         "Total Handling (working h)",
         compute="_compute_value_stream",
@@ -51,6 +59,7 @@ class CrossdeptFlow(models.Model):
         compute="_compute_value_stream",
         help="Working hours the finished steps were on hold (the ticket waiting).",
     )
+    # handling time (tools/durations.py): working hours, clock hours where not measured
     value_adding_hours = fields.Float("Value-adding Time (h)", compute="_compute_value_stream")
     non_value_adding_hours = fields.Float(
         "Non-value-adding Time (h)", compute="_compute_value_stream"
@@ -60,7 +69,7 @@ class CrossdeptFlow(models.Model):
         "crossdept.flow.step",
         string="Top Bottlenecks",
         compute="_compute_value_stream",
-        help="The three steps that take the largest share of the time.",
+        help="The three steps that take the largest share of the handling time.",
     )
     touch_hours = fields.Float(
         "Touch Time (h)",
@@ -158,16 +167,20 @@ class CrossdeptFlow(models.Model):
                     text.set("fill", "#ffffff")
             group.set("data-share", f"{line.share:.1f}")
             group.set("class", group.get("class", "") + " o_crossdept_heat_step")
+            # per finished step: its handling time, and apart its time on hold
             texts[1].text = self.env._(
-                "%(share)s · wait %(wait)s · work %(work)s",
+                "%(share)s · handling %(handling)s · on hold %(hold)s",
                 share=format_percent(self.env, line.share),
-                wait=format_hours(self.env, line.wait_hours),
-                work=format_hours(self.env, line.work_hours),
+                handling=format_hours(
+                    self.env,
+                    line.total_hours_sum / line.sample_count if line.sample_count else None,
+                ),
+                hold=format_hours(self.env, line.hold_hours if line.measured_count else None),
             )
             texts[1].set("font-size", "10")
             title = etree.SubElement(group, f"{{{SVG_NS}}}title")
             title.text = self.env._(
-                "%(step)s: %(share)s of the time over %(count)s finished steps",
+                "%(step)s: %(share)s of the handling time over %(count)s finished steps",
                 step=line.flow_step_id.name,
                 share=format_percent(self.env, line.share),
                 count=line.sample_count,

@@ -7,6 +7,7 @@ from odoo.tools import SQL
 from odoo.addons.crossdept_ticket.tools.dates import check_business_date
 from odoo.addons.crossdept_ticket.tools.duration import format_hours, format_number
 
+from ..tools.durations import ticket_cycle_query
 from ..tools.process_stats import bootstrap_median_difference, mann_whitney_u, median
 
 # fewest finished tickets per arm before a verdict is given
@@ -138,7 +139,8 @@ class CrossdeptPilot(models.Model):
 
     def _arm_samples(self):
         """{(pilot id, arm): {"hours": [...], "on_time": n, "ratings": [...]}} over the
-        pilots' finished tickets; cycle time from the first step ready to the last done,
+        pilots' finished tickets; cycle time: the ticket's cycle working hours (the
+        handling working hours along its steps' critical path, tools/durations.py),
         over the run that stands (the steps a rerun archived are left out)."""
         samples = {
             (p.id, arm): {"hours": [], "on_time": 0, "ratings": []}
@@ -149,21 +151,35 @@ class CrossdeptPilot(models.Model):
             return samples
         self.env["crossdept.ticket"].flush_model(["pilot_id", "pilot_arm", "state"])
         self.env["crossdept.ticket.step"].flush_model(
-            ["ticket_id", "date_ready", "date_done", "sla_status", "active"]
+            [
+                "ticket_id",
+                "state",
+                "date_ready",
+                "date_done",
+                "sla_status",
+                "active",
+                "handling_hours",
+                "date_measured",
+                "predecessor_ids",
+            ]
+        )
+        pilot_tickets = SQL(
+            "t.pilot_id IN %s AND t.state = 'done' AND t.pilot_arm IS NOT NULL", tuple(self.ids)
         )
         self.env.cr.execute(
             SQL(
                 """
-                SELECT t.pilot_id, t.pilot_arm,
-                       EXTRACT(EPOCH FROM MAX(s.date_done) - MIN(s.date_ready)) / 3600.0,
+                SELECT t.pilot_id, t.pilot_arm, cy.hours,
                        BOOL_AND(s.sla_status IS DISTINCT FROM 'breached')
                   FROM crossdept_ticket t
                   JOIN crossdept_ticket_step s ON s.ticket_id = t.id AND s.active
-                 WHERE t.pilot_id IN %s AND t.state = 'done' AND t.pilot_arm IS NOT NULL
-              GROUP BY t.id, t.pilot_id, t.pilot_arm
+                  JOIN (%s) AS cy(ticket_id, hours, measured) ON cy.ticket_id = t.id
+                 WHERE %s
+              GROUP BY t.id, t.pilot_id, t.pilot_arm, cy.hours
               ORDER BY t.id
                 """,
-                tuple(self.ids),
+                ticket_cycle_query(pilot_tickets),
+                pilot_tickets,
             )
         )
         for pilot_id, arm, hours, on_time in self.env.cr.fetchall():

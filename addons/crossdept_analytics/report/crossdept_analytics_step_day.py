@@ -46,6 +46,12 @@ class CrossdeptAnalyticsStepDay(models.Model):
     measured_count = fields.Integer("Steps with Working Hours", readonly=True)
     handling_hours = fields.Float("Handling Working Hours (sum)", readonly=True)
     hold_hours = fields.Float("On Hold Working Hours (sum)", readonly=True)
+    handling_time = fields.Float(
+        "Handling Time (sum)",
+        readonly=True,
+        help="Working hours handled, on hold left out; clock hours for the steps the "
+        "engine did not measure (what the bottleneck share is made of).",
+    )
 
     def _query(self, keys=None):
         """The daily sums; only those of the (date, flow step) pairs ``keys`` if given."""
@@ -79,7 +85,9 @@ class CrossdeptAnalyticsStepDay(models.Model):
                    sum(s.total_hours) AS total_hours,
                    count(s.handling_hours) AS measured_count,
                    sum(s.handling_hours) AS handling_hours,
-                   sum(s.hold_hours) AS hold_hours
+                   sum(s.hold_hours) AS hold_hours,
+                   -- handling time (tools/durations.py): clock hours where not measured
+                   sum(COALESCE(s.handling_hours, s.total_hours)) AS handling_time
               FROM crossdept_analytics_step s
              -- a rerun's archived steps are not counted a second time
              WHERE s.state = 'done' AND s.active %s

@@ -1,13 +1,17 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..tools.durations import step_handling_time
+
 
 class CrossdeptStepBottleneck(models.Model):
-    """Time spent in each step of a flow version, over its finished steps: waiting
-    (ready to started), working (started to done), and the step's share of all the
-    time spent in the version's steps, in clock hours; and the average handling and
-    on-hold working hours the engine measured on the step's calendar. Steps archived
-    by a rerun are left out (counted once, in the run that stands)."""
+    """Time spent in each step of a flow version, over its finished steps: the
+    step's share of the handling time of all the version's steps and its rank by it
+    (handling time: working hours on the step's calendar, on hold left out; clock
+    hours for steps the engine did not measure, tools/durations.py), the average
+    handling and on-hold working hours the engine measured, and the elapsed clock
+    hours from ready to started and started to done. Steps archived by a rerun are
+    left out (counted once, in the run that stands)."""
 
     _name = "crossdept.step.bottleneck"
     _description = "Step Bottleneck Analysis"
@@ -21,14 +25,38 @@ class CrossdeptStepBottleneck(models.Model):
     kind = fields.Selection([("task", "Task"), ("approval", "Approval")], readonly=True)
     value_adding = fields.Boolean(readonly=True)
     sample_count = fields.Integer("Finished Steps", readonly=True)
-    wait_hours = fields.Float("Waiting (h)", readonly=True, aggregator="avg")
-    work_hours = fields.Float("Working (h)", readonly=True, aggregator="avg")
-    total_hours = fields.Float("Lead Time (h)", readonly=True, aggregator="avg")
-    total_hours_sum = fields.Float("Total Time (h)", readonly=True)
+    wait_hours = fields.Float(
+        "Ready to Started (clock h)",
+        readonly=True,
+        aggregator="avg",
+        help="Elapsed clock hours from ready to started, per finished step.",
+    )
+    work_hours = fields.Float(
+        "Started to Done (clock h)",
+        readonly=True,
+        aggregator="avg",
+        help="Elapsed clock hours from started to done, per finished step.",
+    )
+    total_hours = fields.Float(
+        "Ready to Done (clock h)",
+        readonly=True,
+        aggregator="avg",
+        help="Elapsed clock hours from ready to done, per finished step.",
+    )
+    total_hours_sum = fields.Float(
+        "Handling Time (h)",
+        readonly=True,
+        help="The handling time of the finished steps, summed: working hours on the "
+        "step's calendar, on hold left out (clock hours for steps not measured).",
+    )
     measured_count = fields.Integer("Steps with Working Hours", readonly=True)
     handling_hours = fields.Float("Handling (working h)", readonly=True, aggregator="avg")
     hold_hours = fields.Float("On Hold (working h)", readonly=True, aggregator="avg")
-    share = fields.Float("Share of Time (%)", readonly=True)
+    share = fields.Float(
+        "Share of Handling Time (%)",
+        readonly=True,
+        help="The step's handling time over that of all the flow version's steps.",
+    )
     bottleneck_rank = fields.Integer("Rank", readonly=True, aggregator=False)
     # touch against waiting time, per finished step (crossdept.analytics.effort)
     touch_hours = fields.Float(
@@ -72,7 +100,8 @@ class CrossdeptStepBottleneck(models.Model):
                            AS work,
                        CASE WHEN ts.date_measured IS NOT NULL THEN ts.handling_hours END
                            AS handling,
-                       CASE WHEN ts.date_measured IS NOT NULL THEN ts.hold_hours END AS hold
+                       CASE WHEN ts.date_measured IS NOT NULL THEN ts.hold_hours END AS hold,
+                       %s AS handling_time
                   FROM crossdept_ticket_step ts
                  WHERE ts.state = 'done'
                    AND ts.active
@@ -84,7 +113,7 @@ class CrossdeptStepBottleneck(models.Model):
                        COUNT(*) AS sample_count,
                        AVG(wait) AS wait,
                        AVG(work) AS work,
-                       SUM(wait + work) AS total_sum,
+                       SUM(handling_time) AS total_sum,
                        COUNT(handling) AS measured_count,
                        AVG(handling) AS handling,
                        AVG(hold) AS hold
@@ -113,5 +142,6 @@ class CrossdeptStepBottleneck(models.Model):
               FROM crossdept_flow_step fs
          LEFT JOIN per_step p ON p.flow_step_id = fs.id
             """,
+            step_handling_time("ts"),
             visible,
         )

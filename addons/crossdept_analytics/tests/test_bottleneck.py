@@ -72,7 +72,8 @@ class TestBottleneck(CrossdeptProcessCase):
         self.assertRegex(svg, rf'data-step-id="{approve}"[^>]*data-share="44.4"')
         # the largest share is red, the others lighter
         self.assertIn('fill="#dc3545"', svg)
-        self.assertIn("44.4% · wait 3.0 h · work 1.0 h", svg)
+        # per finished step: 4 h handled (clock hours, the history is not measured)
+        self.assertIn("44.4% · handling 4.0 h · on hold –", svg)
         self.assertRegex(svg, rf'data-step-id="{deliver}"[^>]*data-share="22.2"')
 
     def test_unfinished_steps_do_not_count(self):

@@ -61,7 +61,12 @@ class TestBottleneckTile(CrossdeptProcessCase):
         by_step = defaultdict(list)
         for fact in facts:
             by_step[fact.flow_step_id.id].append(fact)
-        grand_total = sum(f.total_hours for f in facts)
+
+        def handling(fact):
+            # handling time: working hours where the engine measured the step, else clock
+            return fact.handling_hours if fact.step_id.date_measured else fact.total_hours
+
+        grand_total = sum(handling(f) for f in facts)
         result = {}
         for step_id, rows in by_step.items():
             waiting = [r.waiting_hours for r in rows if r.date_started]
@@ -71,8 +76,9 @@ class TestBottleneckTile(CrossdeptProcessCase):
                 "count": len(rows),
                 "waiting_hours": sum(waiting) / len(waiting) if waiting else None,
                 "working_hours": sum(working) / len(working) if working else None,
-                "share": 100.0 * sum(r.total_hours for r in rows) / grand_total,
+                "share": 100.0 * sum(handling(r) for r in rows) / grand_total,
                 "total": sum(r.total_hours for r in rows),
+                "handling": sum(handling(r) for r in rows),
             }
         return result
 
@@ -93,8 +99,8 @@ class TestBottleneckTile(CrossdeptProcessCase):
         expected = self._from_facts(*self.period)
         self.assertEqual({line["flow_step_id"] for line in tile}, set(expected))
         self._assert_same(tile, expected)
-        # ordered by the hours spent in the step, largest first
-        totals = [expected[line["flow_step_id"]]["total"] for line in tile]
+        # ordered by the handling time of the step, largest first
+        totals = [expected[line["flow_step_id"]]["handling"] for line in tile]
         self.assertEqual(totals, sorted(totals, reverse=True))
 
     def test_tile_figures_of_the_hand_built_history(self):
