@@ -87,7 +87,8 @@ class CrossdeptAnalyticsStepDay(models.Model):
                    sum(s.handling_hours) AS handling_hours,
                    sum(s.hold_hours) AS hold_hours,
                    -- handling time (tools/durations.py): clock hours where not measured
-                   sum(COALESCE(s.handling_hours, s.total_hours)) AS handling_time
+                   -- numeric, as the clock hours: the sum does not depend on row order
+                   sum(COALESCE(s.handling_hours::numeric, s.total_hours)) AS handling_time
               FROM crossdept_analytics_step s
              -- a rerun's archived steps are not counted a second time
              WHERE s.state = 'done' AND s.active %s

@@ -15,7 +15,9 @@ from odoo import models
 from odoo.tools import SQL
 
 REPORTING_SCHEMA = "crossdept_reporting"
-REPORTING_VERSION = "1.2"
+# 2.0: kpi_month's avg_hours, median_hours and p90_hours are cycle working hours
+# (README "Durations"), no longer clock hours: same names, another meaning
+REPORTING_VERSION = "2.0"
 
 # name -> (description, query); every name here is a view of the schema
 REPORTING_VIEWS = {
@@ -188,6 +190,7 @@ REPORTING_VIEWS = {
                k.ticket_count,
                k.closed_count,
                k.rated_count,
+               -- 2.0: the tickets' cycle working hours (README, "Durations")
                k.avg_hours,
                k.median_hours,
                k.p90_hours,

@@ -29,3 +29,4 @@ from . import test_engine_pilot
 from . import test_analytics_job
 from . import test_incremental_refresh
 from . import test_flow_efficiency
+from . import test_engine_working_hours

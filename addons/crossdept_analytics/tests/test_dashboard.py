@@ -154,7 +154,7 @@ class TestDashboard(CrossdeptAnalyticsCase):
                 self.assertTrue(
                     set(records.mapped("date")) <= {date(2020, 3, d) for d in range(1, 32)}
                 )
-                hours = records.mapped("cycle_hours")
+                hours = records.mapped("cycle_working_hours")
                 if kpi == "conformance_rate":
                     # the closed tickets the tile opens that ran a flow, checked one by one
                     flowed = records.filtered("flow_id")
@@ -178,8 +178,14 @@ class TestDashboard(CrossdeptAnalyticsCase):
                 }[kpi]
                 self.assertAlmostEqual(value, expected, places=6)
         self.assertEqual(self._tile(data, "ticket_count")["value"], 8)
-        # the 8 March tickets took 6, 12, 2, 20, 4 (IT), 24, 6 (Finance) and 2 hours
-        self.assertAlmostEqual(self._tile(data, "median_hours")["value"], 6.0)
+        # cycle working hours of the 8 March tickets (Mon-Fri 8-12, 13-17; Check ready
+        # at 09:00, then Fix; see _engine_history): IT 2 Mar Check 9-12 3 + Fix 12-15
+        # 2 = 5; 3 Mar Check 9-15 5 + Fix 15-21 2 = 7; 4 Mar 1 + 1 = 2; 10 Mar Check
+        # 9-17 7 + Fix 17-05 0 = 7; 17 Mar Check 9-11 2 + Fix 11-13 1 = 3; Finance
+        # 5 Mar Check 9-21 7 + Fix Thu 21 - Fri 09 1 = 8; 19 Mar 3 + 2 = 5; the other
+        # flow's Quote 9-11 = 2. Sorted 2, 2, 3, 5, 5, 7, 7, 8: median 5 (6 in the
+        # clock hours 6, 12, 2, 20, 4, 24, 6, 2)
+        self.assertAlmostEqual(self._tile(data, "median_hours")["value"], 5.0)
         self.assertAlmostEqual(self._tile(data, "satisfaction")["value"], 4.0)
 
     def test_closed_tickets_only_for_handling_times(self):
@@ -191,7 +197,8 @@ class TestDashboard(CrossdeptAnalyticsCase):
     def test_department_and_flow_filters(self):
         finance = self._dashboard(department_id=self.dept_finance.id)
         self.assertEqual(self._tile(finance, "ticket_count")["value"], 2)
-        self.assertAlmostEqual(self._tile(finance, "median_hours")["value"], 15.0)
+        # Finance's 8 and 5 cycle working hours (24 and 6 clock hours)
+        self.assertAlmostEqual(self._tile(finance, "median_hours")["value"], 6.5)
         # the IT manager may not open Finance's tickets: none of them is counted
         self.assertEqual(self._tile(finance, "open_overdue")["value"], 0)
         action = self.Kpi.action_open_kpi(
@@ -229,7 +236,8 @@ class TestDashboard(CrossdeptAnalyticsCase):
             with self.subTest(bar=bar["label"]):
                 if records:
                     self.assertAlmostEqual(
-                        bar["value"], statistics.median(records.mapped("cycle_hours"))
+                        bar["value"],
+                        statistics.median(records.mapped("cycle_working_hours")),
                     )
                 else:
                     self.assertIsNone(bar["value"], "a week without tickets has no median, not 0")
@@ -262,7 +270,11 @@ class TestDashboard(CrossdeptAnalyticsCase):
 
     def test_bottleneck_rows_open_their_step_instances(self):
         rows = self._dashboard()["bottlenecks"]
-        self.assertEqual([row["name"] for row in rows[:2]], ["Fix", "Check"])
+        # by handling working hours: IT's Check 3 + 5 + 1 + 7 + 2 = 18, then
+        # Finance's Check 7 + 3 = 10; IT's Fix (2 + 2 + 1 + 0 + 1 = 6) led in clock hours
+        checks = (self.flow | self.finance_flow).step_ids.filtered(lambda s: s.name == "Check")
+        self.assertEqual([row["flow_step_id"] for row in rows[:2]], checks.ids)
+        self.assertAlmostEqual(rows[0]["share"], 100.0 * 18 / (18 + 6 + 10 + 3 + 2))
         for row in rows:
             action = self.Kpi.action_open_bottleneck(row["flow_step_id"], *MARCH)
             steps = self._opened(action)
@@ -332,7 +344,7 @@ class TestDashboard(CrossdeptAnalyticsCase):
                 "kpi": "median_hours",
                 "scope": "department",
                 "operator": ">",
-                "threshold": 4.0,
+                "threshold": 3.0,
                 "window_days": 31,
             }
         )
@@ -351,13 +363,13 @@ class TestDashboard(CrossdeptAnalyticsCase):
         finance = alerts.filtered(lambda alert: alert.department_id == self.dept_finance)
         self.assertEqual(
             finance.with_user(self.it_manager).description,
-            "Median handling time of Finance (test) over the last 31 days is 15.0 h, above "
-            "the threshold of 4.0 h.",
+            "Median handling time of Finance (test) over the last 31 days is 6.5 h, above "
+            "the threshold of 3.0 h.",
         )
         self.env["res.lang"]._activate_lang("zh_CN")
         self.env["ir.module.module"].search(
             [("name", "in", ("crossdept_ticket", "crossdept_analytics"))]
         )._update_translations(["zh_CN"])
         chinese = finance.with_user(self.it_manager).with_context(lang="zh_CN").description
-        self.assertIn("15.0 小时", chinese)
+        self.assertIn("6.5 小时", chinese)
         self.assertNotIn("threshold", chinese)

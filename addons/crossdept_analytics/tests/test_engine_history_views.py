@@ -113,14 +113,17 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
                 "hold_hours",
             ]
         )
-        # cycle clock hours: T1 Mon 08:00 -> Tue 11:30 = 27.5; T2 Wed 08:00 -> Thu
-        # 17:00 = 33; T3 08:00 -> 14:00 (closed again) = 6; T4 08:00 -> 16:00 = 8
+        # cycle working hours: the handling hours along each ticket's critical path;
+        # the flow is serial, so the sum of its steps' handling hours (the step
+        # figures of test_steps_store_handling_and_hold_working_hours): T1 3 + 3 + 1
+        # + 1.5 = 8.5 (its 3 h on hold apart); T2 2 + 1 + 9 + 1 = 13; T3 4; T4 (the
+        # run that stands) 4. In clock hours they were 27.5, 33, 6 and 8.
         self.assertEqual(values["ticket_count"], 4)
-        self.assertAlmostEqual(values["avg_hours"], (27.5 + 33 + 6 + 8) / 4)  # 18.625
-        # sorted 6, 8, 27.5, 33: median (8 + 27.5) / 2; p90 at 0.9 x 3 = 2.7,
-        # 27.5 + 0.7 x (33 - 27.5) = 31.35
-        self.assertAlmostEqual(values["median_hours"], 17.75)
-        self.assertAlmostEqual(values["p90_hours"], 31.35)
+        self.assertAlmostEqual(values["avg_hours"], (8.5 + 13 + 4 + 4) / 4)  # 7.375
+        # sorted 4, 4, 8.5, 13: median (4 + 8.5) / 2; p90 at 0.9 x 3 = 2.7,
+        # 8.5 + 0.7 x (13 - 8.5) = 11.65
+        self.assertAlmostEqual(values["median_hours"], 6.25)
+        self.assertAlmostEqual(values["p90_hours"], 11.65)
         # on time: a ticket with a deadline is judged by it, and the engine gives
         # the ticket its current step's deadline, at the close Deliver's: 8 working
         # hours after Deliver became ready (T1 Wed 10:00, T2 Fri 16:00, T3 Tue 10
@@ -141,7 +144,7 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
     def test_monthly_kpis(self):
         # March 2021 holds the four tickets, and nothing else in the database is
         # dated 2021: the flow's row and its (department, flow, type) row carry
-        # the figures of test_kpis, from the same cycle clock hours
+        # the figures of test_kpis, from the same cycle working hours
         rows = (
             self.env["crossdept.analytics.kpi.month"]
             .with_user(self.it_manager)
@@ -152,9 +155,9 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
             self.assertEqual(
                 (row.ticket_count, row.closed_count, row.rated_count), (4, 4, 0), row.scope
             )
-            self.assertAlmostEqual(row.avg_hours, 18.625)
-            self.assertAlmostEqual(row.median_hours, 17.75)
-            self.assertAlmostEqual(row.p90_hours, 31.35)
+            self.assertAlmostEqual(row.avg_hours, 7.375)
+            self.assertAlmostEqual(row.median_hours, 6.25)
+            self.assertAlmostEqual(row.p90_hours, 11.65)
             self.assertAlmostEqual(row.on_time_rate, 100.0)
             self.assertAlmostEqual(row.transfer_rate, 25.0)
             self.assertAlmostEqual(row.reopen_rate, 25.0)
@@ -188,9 +191,9 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         ]
         expected = {
             "ticket_count": 4,
-            "avg_hours": 18.625,
-            "median_hours": 17.75,
-            "p90_hours": 31.35,
+            "avg_hours": 7.375,
+            "median_hours": 6.25,
+            "p90_hours": 11.65,
             "on_time_rate": 100.0,
             "transfer_rate": 25.0,
             "reopen_rate": 25.0,
@@ -206,9 +209,9 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
         ]
         self.assertEqual(
             [(row[1], row[2]) for row in bottlenecks],
-            [("Sign", "4"), ("Check", "4"), ("Prepare", "4"), ("Deliver", "4")],
+            [("Sign", "4"), ("Prepare", "4"), ("Check", "4"), ("Deliver", "4")],
         )
-        share = self.Kpi._format_kpi("on_time_rate", 100.0 * 28 / 66.5)  # a percentage
+        share = self.Kpi._format_kpi("on_time_rate", 100.0 * 12 / 29.5)  # a percentage
         self.assertEqual(bottlenecks[0][-1], share)
 
     def test_what_if_simulation(self):
@@ -284,56 +287,61 @@ class TestEngineHistoryViews(CrossdeptEngineHistoryCase):
             .with_user(self.it_manager)
             .search([("flow_id", "=", self.flow.id)])
         }
-        # clock hours ready -> done of the done steps of the run that stands:
-        # Prepare T1 7 (wait 1, work 6), T2 3 (ready 11:00, started 13:00, done
-        #   14:00: wait 2, work 1), T3 1, T4 1 (not its archived first Prepare) = 12
-        # Check (approved on opening: all waiting) T1 18 (Mon 15:00 -> Tue 09:00),
-        #   T2 1, T3 1, T4 2 (12:00 -> 14:00) = 22
-        # Sign T1 1, T2 25 (Wed 15:00 -> Thu 16:00), T3 1, T4 1 = 28
-        # Deliver T1 1.5, T2 1, T3 1 (its last pass), T4 1 = 4.5; in all 66.5
+        # the share and rank are the handling working hours of the done steps of
+        # the run that stands (on hold apart), per step (the figures of
+        # test_steps_store_handling_and_hold_working_hours):
+        # Prepare T1 3 (6 working h, 3 on hold), T2 2, T3 1, T4 1 = 7
+        # Check T1 3 (Mon 15:00 -> Tue 09:00: 15-17 + 8-9), T2 1, T3 1, T4 1 = 6
+        # Sign T1 1, T2 9 (Wed 15:00 -> Thu 16:00), T3 1, T4 1 = 12
+        # Deliver T1 1.5, T2 1, T3 1 (its last pass), T4 1 = 4.5; in all 29.5.
+        # In clock hours (ready -> started, started -> done, still shown) Check's
+        # night made it second with 22 h against Prepare's 12 h; in working hours
+        # Prepare is second.
         expected = {
-            "Prepare": (4, 12.0, 3 / 4, 9 / 4, (3 + 2 + 1 + 1) / 4, 3 / 4, 3),
-            "Check": (4, 22.0, 22 / 4, 0.0, (3 + 1 + 1 + 1) / 4, 0.0, 2),
-            "Sign": (4, 28.0, 28 / 4, 0.0, (1 + 9 + 1 + 1) / 4, 0.0, 1),
-            "Deliver": (4, 4.5, 0.0, 4.5 / 4, (1.5 + 1 + 1 + 1) / 4, 0.0, 4),
+            "Prepare": (4, 7.0, 3 / 4, 9 / 4, 3 / 4, 2),
+            "Check": (4, 6.0, 22 / 4, 0.0, 0.0, 3),
+            "Sign": (4, 12.0, 28 / 4, 0.0, 0.0, 1),
+            "Deliver": (4, 4.5, 0.0, 4.5 / 4, 0.0, 4),
         }
-        for name, (count, total, wait, work, handling, hold, rank) in expected.items():
+        for name, (count, handling, wait, work, hold, rank) in expected.items():
             row = rows[name]
             self.assertEqual((row.sample_count, row.bottleneck_rank), (count, rank), name)
-            self.assertAlmostEqual(row.total_hours_sum, total, msg=name)
+            self.assertAlmostEqual(row.total_hours_sum, handling, msg=name)
             self.assertAlmostEqual(row.wait_hours, wait, msg=name)
             self.assertAlmostEqual(row.work_hours, work, msg=name)
-            self.assertAlmostEqual(row.share, 100.0 * total / 66.5, msg=name)
-            self.assertAlmostEqual(row.handling_hours, handling, msg=name)
+            self.assertAlmostEqual(row.share, 100.0 * handling / 29.5, msg=name)
+            self.assertAlmostEqual(row.handling_hours, handling / 4, msg=name)
             self.assertAlmostEqual(row.hold_hours, hold, msg=name)
 
     def test_dashboard_bottleneck_tile(self):
         rows = self.Kpi.get_bottlenecks(*PERIOD, filters={"flow_id": self.flow.id})
-        # the same figures from the daily sums, in the order of their clock hours
-        self.assertEqual([row["name"] for row in rows], ["Sign", "Check", "Prepare", "Deliver"])
+        # the same figures from the daily sums, in the order of their handling
+        # working hours (test_bottlenecks): Sign 12, Prepare 7, Check 6, Deliver 4.5
+        self.assertEqual([row["name"] for row in rows], ["Sign", "Prepare", "Check", "Deliver"])
         sign = rows[0]
         self.assertEqual(sign["count"], 4)
-        self.assertAlmostEqual(sign["share"], 100.0 * 28 / 66.5)  # 42.1%
+        self.assertAlmostEqual(sign["share"], 100.0 * 12 / 29.5)  # 40.7%
         self.assertAlmostEqual(sign["handling_hours"], 12 / 4)
-        prepare = rows[2]
+        self.assertAlmostEqual(rows[1]["share"], 100.0 * 7 / 29.5)
+        prepare = rows[1]
         self.assertAlmostEqual(prepare["waiting_hours"], 3 / 4)
         self.assertAlmostEqual(prepare["handling_hours"], 7 / 4)
         self.assertAlmostEqual(prepare["hold_hours"], 3 / 4)
 
     def test_value_stream(self):
         flow = self.flow.with_user(self.it_manager)
-        # value-adding Prepare 12 + Deliver 4.5 = 16.5 clock hours; the approvals
-        # Check 22 + Sign 28 = 50; 16.5 / 66.5 = 24.8%
-        self.assertAlmostEqual(flow.value_adding_hours, 16.5)
-        self.assertAlmostEqual(flow.non_value_adding_hours, 50.0)
-        self.assertAlmostEqual(flow.value_adding_ratio, 100.0 * 16.5 / 66.5)
+        # handling working hours (test_bottlenecks): value-adding Prepare 7 +
+        # Deliver 4.5 = 11.5; the approvals Check 6 + Sign 12 = 18; 11.5 / 29.5
+        self.assertAlmostEqual(flow.value_adding_hours, 11.5)
+        self.assertAlmostEqual(flow.non_value_adding_hours, 18.0)
+        self.assertAlmostEqual(flow.value_adding_ratio, 100.0 * 11.5 / 29.5)
         # waiting: Prepare 3 + Check 22 + Sign 28 = 53; working: Prepare 9 + 4.5
         self.assertAlmostEqual(flow.wait_hours, 53.0)
         self.assertAlmostEqual(flow.work_hours, 13.5)
         # working hours: handling 7 + 6 + 12 + 4.5 = 29.5, on hold 3
         self.assertAlmostEqual(flow.handling_hours, 29.5)
         self.assertAlmostEqual(flow.hold_hours, 3.0)
-        self.assertEqual(flow.top_bottleneck_ids.mapped("name"), ["Sign", "Check", "Prepare"])
+        self.assertEqual(flow.top_bottleneck_ids.mapped("name"), ["Sign", "Prepare", "Check"])
 
     # ------------------------------------------------------------------
     # Rework and redundant approvals

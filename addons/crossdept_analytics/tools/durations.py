@@ -20,7 +20,7 @@ def step_handling_time(alias):
     """The handling time of a finished step of table alias ``alias``
     (crossdept_ticket_step), in hours."""
     return SQL(
-        """CASE WHEN %(a)s.date_measured IS NOT NULL THEN %(a)s.handling_hours
+        """CASE WHEN %(a)s.date_measured IS NOT NULL THEN %(a)s.handling_hours::numeric
                 ELSE EXTRACT(EPOCH FROM %(a)s.date_done - %(a)s.date_ready) / 3600.0
            END""",
         a=SQL.identifier(alias),
@@ -37,7 +37,7 @@ def ticket_cycle_query(tickets):
         WITH RECURSIVE cs AS (
             SELECT s.id, s.ticket_id,
                    CASE WHEN s.state = 'done'
-                        THEN COALESCE(%(handling)s, 0.0) ELSE 0.0 END AS hours,
+                        THEN COALESCE(%(handling)s, 0.0) ELSE 0.0 END::numeric AS hours,
                    s.state = 'done' AND s.date_measured IS NULL AS unmeasured
               FROM crossdept_ticket_step s
               JOIN crossdept_ticket t ON t.id = s.ticket_id
