@@ -73,7 +73,7 @@ class TestBottleneck(CrossdeptProcessCase):
         # the largest share is red, the others lighter
         self.assertIn('fill="#dc3545"', svg)
         # per finished step: 4 h handled (clock hours, the history is not measured)
-        self.assertIn("44.4% · handling 4.0 h · on hold –", svg)
+        self.assertIn("44.4% · handling 4.0 h · on hold \u2013", svg)
         self.assertRegex(svg, rf'data-step-id="{deliver}"[^>]*data-share="22.2"')
 
     def test_unfinished_steps_do_not_count(self):

@@ -13,18 +13,20 @@ class TestEnginePilot(CrossdeptFlowCase):
 
     Flow: Prepare (task) -> Check (approval by approver 1, a 4 working-hour SLA).
     The pilot sends the Finance department's tickets to version 2 (the same steps),
-    the others stay on the control. A pilot's cycle time runs from the first step
-    ready to the last step done, over the run that stands.
+    the others stay on the control. A pilot's cycle time is the ticket's cycle
+    working hours (the handling working hours along its steps' critical path, here
+    the sum of its serial steps), over the run that stands.
 
     * C1 (IT): 08:00 started; Prepare 08:00-10:00; Check approved 12:00 (ready
-      10:00, due 14:00): 4 h, on time.
+      10:00, due 14:00): 2 + 2 = 4 h, on time.
     * C2 (IT): 09:00 started; Prepare 09:00-09:30; Check ready 09:30, due 14:30
-      (2.5 h before lunch, 1.5 h after); approved 15:00, late: 6 h.
+      (2.5 h before lunch, 1.5 h after); approved 15:00, late: 0.5 + 4.5 = 5
+      working hours (6 clock hours).
     * C3 (IT), cancelled and run again (Tue): Prepare 08:00-09:00; cancelled 10:00
       (the run's steps are archived when it goes back to draft at 10:30); started
       again 11:00: Prepare 11:00-12:00, Check approved 14:00 (ready 12:00, due
-      17:00): 3 h over the run that stands, on time (6 h if the archived run
-      counted).
+      17:00, lunch left out): 1 + 1 = 2 h over the run that stands, on time (3 h
+      more if the archived run counted).
     * V1 (Finance): 10:00 started; Prepare 10:00-11:00; Check approved 11:30: 1.5 h,
       on time.
     * V2 (Finance): 13:00 started; Prepare started 13:00, still running: not counted.
@@ -131,7 +133,8 @@ class TestEnginePilot(CrossdeptFlowCase):
 
     def test_arm_figures_count_the_run_that_stands(self):
         pilot = self.pilot.with_user(self.it_manager)
-        # control: 4, 6 and 3 h (C3's first run left out); variant: 1.5 h (V2 runs)
+        # control: 4, 5 and 2 working hours (C3's first run left out), median 4;
+        # variant: 1.5 h (V2 runs)
         self.assertEqual((pilot.control_count, pilot.variant_count), (3, 1))
         self.assertAlmostEqual(pilot.control_median_hours, 4.0)
         self.assertAlmostEqual(pilot.variant_median_hours, 1.5)

@@ -147,9 +147,7 @@ class TestEngineWorkingHours(CrossdeptFlowCase):
             cls._step(ticket, "Legal").with_user(cls.approver_1).action_approve()
 
     def test_the_engine_measured_the_weekend_step(self):
-        self.assertEqual(
-            [t.state for t in (self.w1, self.w2, self.v1)], ["done", "done", "done"]
-        )
+        self.assertEqual([t.state for t in (self.w1, self.w2, self.v1)], ["done", "done", "done"])
         self.assertEqual((self.w1.flow_id, self.v1.flow_id), (self.flow, self.variant))
         intake = self._step(self.w1, "Intake")
         # Fri 16:00 -> Mon 10:00: 3 working hours, 1 on hold, 2 handled
