@@ -7,6 +7,25 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import SQL
 
 
+def always_open_calendar(env, company):
+    """A calendar working every hour of every day (UTC): the tours' steps measure as
+    many working hours as clock hours, whatever day of the week the test runs on."""
+    return env["resource.calendar"].create(
+        {
+            "name": f"{company.name}: always open",
+            "company_id": company.id,
+            "tz": "UTC",
+            "attendance_ids": [Command.clear()]
+            + [
+                Command.create(
+                    {"name": str(day), "dayofweek": str(day), "hour_from": 0, "hour_to": 24}
+                )
+                for day in range(7)
+            ],
+        }
+    )
+
+
 @tagged("post_install", "-at_install")
 class TestDashboardTour(HttpCase):
     """The dashboard of a manager of a company of their own, whose only finished
@@ -49,6 +68,7 @@ class TestDashboardTour(HttpCase):
                 "flow_id": flow.id,
                 "name": "Tour review",
                 "department_id": department.id,
+                "calendar_id": always_open_calendar(self.env, company).id,
                 "assignment": "raci",
                 "raci_ids": [
                     Command.create(
@@ -134,6 +154,7 @@ class TestDashboardTour(HttpCase):
                 "flow_id": flow.id,
                 "name": "Bars review",
                 "department_id": department.id,
+                "calendar_id": always_open_calendar(self.env, company).id,
                 "assignment": "raci",
                 "raci_ids": [
                     Command.create(
