@@ -19,7 +19,15 @@ class CrossdeptProcessVariant(models.Model):
     step_count = fields.Integer("Steps Done", readonly=True, aggregator="max")
     ticket_count = fields.Integer("Tickets", readonly=True)
     frequency = fields.Float("Frequency (%)", readonly=True)
-    median_hours = fields.Float("Median Cycle Time (h)", readonly=True, aggregator="avg")
+    # elapsed time, rework passes included: the engine's working hours of a step
+    # are those of its last pass only (README, "Durations")
+    median_hours = fields.Float(
+        "Median Elapsed Time (clock h)",
+        readonly=True,
+        aggregator="avg",
+        help="Clock hours from the first step ready to the last step done, every pass "
+        "of the path included.",
+    )
 
     @property
     def _table_query(self):
