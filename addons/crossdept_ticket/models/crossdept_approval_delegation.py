@@ -1,6 +1,5 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
 
 from .crossdept_ticket_step import OPEN_STATES
 
@@ -62,7 +61,9 @@ class CrossdeptApprovalDelegation(models.Model):
 
     @api.constrains("user_id", "delegate_id", "date_from", "date_to", "scope", "flow_ids", "active")
     def _check_delegation(self):
-        self._lock_users()
+        # two delegations saved at once (A to B, B to A) would each miss the other:
+        # their checks serialise on the people's rows
+        (self.user_id | self.delegate_id)._crossdept_lock_rows()
         for delegation in self.filtered("active"):
             if delegation.user_id == delegation.delegate_id:
                 raise ValidationError(self.env._("Delegate your approvals to somebody else."))
@@ -150,17 +151,6 @@ class CrossdeptApprovalDelegation(models.Model):
         res = super().write(vals)
         self._apply_to_open_approvals()
         return res
-
-    def _lock_users(self):
-        """Serialise the checks of delegations touching the same people: two
-        delegations saved at once (A to B, B to A) would each miss the other. Each
-        transaction updates the rows of the people concerned, in id order: the
-        second waits for the first, then fails to serialise and is run again by
-        Odoo (RPC and HTTP retry it), and its check sees the first delegation."""
-        for user_id in sorted(set((self.user_id | self.delegate_id).ids)):
-            self.env.cr.execute(
-                SQL("UPDATE res_users SET write_date = write_date WHERE id = %s", user_id)
-            )
 
     @api.model
     def _delegations_for(self, users, moment=None):

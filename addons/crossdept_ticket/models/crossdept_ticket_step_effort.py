@@ -159,16 +159,12 @@ class CrossdeptTicketStepEffort(models.Model):
         """Refuse a second running timer of a person, before it is written.
 
         Two timers started at once (two tabs) serialise on the person's row, as
-        delegations do: each transaction updates it first, so the second waits for
-        the first, then fails to serialise and is run again by Odoo (RPC and HTTP
-        retry it), and its check sees the first timer. The unique index is the
-        last guard."""
+        delegations do (``res.users._crossdept_lock_rows``): the second waits for
+        the first, is run again by Odoo and its check sees the first timer. The
+        unique index is the last guard."""
         if not user_ids:
             return
-        for user_id in sorted(set(user_ids)):
-            self.env.cr.execute(
-                SQL("UPDATE res_users SET write_date = write_date WHERE id = %s", user_id)
-            )
+        self.env["res.users"].browse(user_ids)._crossdept_lock_rows()
         # other people's timers are not the reader's to see: look at them all
         running = self.sudo().search(
             [

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 # the departments fields below: the record rules read them (as lists of ids)
 RULE_DEPARTMENT_FIELDS = ["crossdept_department_ids", "crossdept_managed_department_ids"]
@@ -79,3 +80,18 @@ class ResUsers(models.Model):
         # the domains of the record rules are cached per user (ir.rule._compute_domain),
         # as Odoo clears them when rules or groups change
         self.env.registry.clear_cache()
+
+    def _crossdept_lock_rows(self):
+        """Serialise, per person, the checks that read what other transactions may be
+        writing about the same people at once (two delegations crossing, two timers
+        started in two tabs): such a check would miss the other transaction's rows.
+
+        Each transaction updates the rows of these users first (a no-op UPDATE, so
+        that a second transaction waits for the first, then fails to serialise and
+        is run again by Odoo: RPC and HTTP retry it, and its check then sees the
+        first one's rows). The rows are taken in id order, so that two transactions
+        locking the same people never wait for each other crosswise (deadlock)."""
+        for user_id in sorted(set(self.ids)):
+            self.env.cr.execute(
+                SQL("UPDATE res_users SET write_date = write_date WHERE id = %s", user_id)
+            )
