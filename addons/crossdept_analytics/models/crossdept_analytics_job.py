@@ -68,6 +68,7 @@ class CrossdeptAnalyticsJob(models.Model):
             ("review_pdf", "Quarterly review PDF"),
             ("simulation", "What-if simulation"),
             ("process_mining", "Process-mining export"),
+            ("parquet", "Parquet export"),
         ],
         required=True,
         readonly=True,
@@ -355,9 +356,10 @@ class CrossdeptAnalyticsJob(models.Model):
             return error.args[0]
         return f"{type(error).__name__}: {error}"
 
-    def _finish(self, error=None, file=None, simulation=None):
+    def _finish(self, error=None, file=None, simulation=None, message=None):
         """Record the end of the job (as the runner: users only read their jobs) and
-        tell the requester: a message in their inbox, with the file, and a toast."""
+        tell the requester: a message in their inbox, with the file or what the job
+        says it did (``message``, in the requester's language), and a toast."""
         self.ensure_one()
         job = self.sudo()
         done, total = job._last_progress()
@@ -392,6 +394,8 @@ class CrossdeptAnalyticsJob(models.Model):
             )
         elif file:
             body = lang_job.env._("%(job)s is done: the file is attached.", job=job.name)
+        elif message:
+            body = lang_job.env._("%(job)s is done: %(result)s", job=job.name, result=message)
         else:
             body = lang_job.env._("%(job)s is done.", job=job.name)
         # posted by OdooBot so that the requester, not its author, is notified
@@ -528,6 +532,15 @@ class CrossdeptAnalyticsJob(models.Model):
         else:
             content = b"".join(Export._ocel_json_chunks(filters))
         return {"file": (filename, mimetype, content)}
+
+    def _execute_parquet(self):
+        """The Parquet export of the job's company, as Export Now did it in the
+        request: the files go to the export's directory, the inbox says which."""
+        Export = self.env["crossdept.parquet.export"]
+        Export._check_export_access()
+        tally = {}
+        Export._for_companies(self.company_id)._export(tally=tally, progress=self._progress)
+        return {"message": Export._summary(tally, Export._directory())}
 
     @api.model
     def _export_name(self, export_format, filters):

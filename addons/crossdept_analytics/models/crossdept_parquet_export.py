@@ -15,6 +15,11 @@ in the day of the last of them: ``as_of_event_id`` names that event, and the row
 with the highest one is the ticket's latest state. Columns are the reporting
 schema's (crossdept_reporting.events, .tickets, .steps).
 
+Export Now queues a background job per company (``crossdept.analytics.job``, kind
+``parquet``) run as the user who pressed it; it reports a step of progress per file
+(table and day) written and ends with a message in the user's inbox saying what was
+written where. The daily scheduled action exports every company itself.
+
 Re-runnable without duplicates: the watermark moves only after a batch's files are
 written, and a run first deletes every part whose first event is above the
 watermark (written by a run that did not record it), then writes the batches again
@@ -32,8 +37,10 @@ import pyarrow.parquet as pq
 from psycopg2 import errors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, config
+
+from .crossdept_analytics_kpi import ALL_DEPARTMENTS_GROUP
 
 _logger = logging.getLogger(__name__)
 
@@ -91,24 +98,36 @@ class CrossdeptParquetExport(models.Model):
             export.directory = directory
 
     def action_export(self):
-        """Export the new events of the selected companies (all the user's
-        companies when none is selected) and say what was written."""
-        exports = self or self._for_companies(self.env.companies)
-        counts = exports._export()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "title": self.env._("Parquet export"),
-                "message": self.env._(
-                    "%(events)s new events exported to %(directory)s.",
-                    events=sum(counts.values()),
-                    directory=self._directory(),
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        """Queue the export of the new events of the selected companies (all the
+        user's companies when none is selected): a background job per company, run
+        as the user, who finds what was written in their inbox."""
+        self._check_export_access()
+        companies = self.company_id or self.env.companies
+        Job = self.env["crossdept.analytics.job"]
+        jobs = Job
+        for company in companies:
+            # the job runs in its company: the one it is queued in
+            jobs |= Job.with_company(company)._queue(
+                [
+                    {
+                        "kind": "parquet",
+                        "name": self.env._("Parquet export of %(company)s", company=company.name),
+                    }
+                ]
+            )
+        return jobs._queued_notification()
+
+    @api.model
+    def _check_export_access(self):
+        """The files hold every department's tickets: for the analytics role that
+        reads them all (the access rights of this model say the same)."""
+        if not self.env.user.has_group(ALL_DEPARTMENTS_GROUP):
+            raise AccessError(
+                self.env._(
+                    "Only managers who read the analytics of every department may export "
+                    "the event log as Parquet files."
+                )
+            )
 
     @api.model
     def _cron_export(self):
@@ -160,8 +179,12 @@ class CrossdeptParquetExport(models.Model):
         missing = companies - existing.company_id
         return existing | self._engine().create([{"company_id": company.id} for company in missing])
 
-    def _export(self, commit=False):
-        """Export each record's company; returns {company id: events written}."""
+    def _export(self, commit=False, tally=None, progress=None):
+        """Export each record's company; returns {company id: events written}.
+
+        ``tally`` (a dict) receives {table: [files, rows]} of what was written;
+        ``progress`` (as ``crossdept.analytics.job._progress``) is given the number
+        of files to write, then a step per file written."""
         directory = self._directory()
         batch_size = self._batch_size()
         try:
@@ -176,7 +199,9 @@ class CrossdeptParquetExport(models.Model):
             ) from error
         counts = {}
         for export in self:
-            counts[export.company_id.id] = export._export_company(directory, batch_size, commit)
+            counts[export.company_id.id] = export._export_company(
+                directory, batch_size, commit, tally=tally, progress=progress
+            )
         return counts
 
     def _lock(self):
@@ -229,13 +254,22 @@ class CrossdeptParquetExport(models.Model):
             cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM crossdept_ticket_event"))
             return cr.fetchone()[0]
 
-    def _export_company(self, directory, batch_size, commit):
+    def _export_company(self, directory, batch_size, commit, tally=None, progress=None):
         self.ensure_one()
         watermark = self._lock()
         bound = self._safe_bound()
         company = self.company_id.id
         self._remove_unrecorded(directory, company, watermark)
         written = 0
+
+        def part_written(table, rows):
+            if tally is not None:
+                files_rows = tally.setdefault(table, [0, 0])
+                files_rows[0] += 1
+                files_rows[1] += rows
+            if progress:
+                progress(advance=1)
+
         # a transaction begun after the bound: it sees every event up to it
         with self.env.registry.cursor() as cr:
             remaining = 0
@@ -250,6 +284,11 @@ class CrossdeptParquetExport(models.Model):
                     )
                 )
                 remaining = cr.fetchone()[0]
+            if progress:
+                progress(
+                    done=0,
+                    total=self._count_parts(cr, company, watermark, bound, batch_size),
+                )
             cr.execute(
                 SQL(
                     """
@@ -269,7 +308,7 @@ class CrossdeptParquetExport(models.Model):
                 rows = cr.fetchall()
                 if not rows:
                     break
-                self._write_batch(cr, directory, company, columns, rows)
+                self._write_batch(cr, directory, company, columns, rows, part_written)
                 written += len(rows)
                 self._engine().write(
                     {
@@ -287,12 +326,48 @@ class CrossdeptParquetExport(models.Model):
             cr.execute(SQL("CLOSE crossdept_parquet_events"))
         if not written:
             self._engine().write({"last_export_date": fields.Datetime.now(), "last_event_count": 0})
-        _logger.info("Parquet export of company %s: %s events", company, written)
+        _logger.info("Parquet export of company %s to %s: %s events", company, directory, written)
         return written
 
-    def _write_batch(self, cr, directory, company, columns, rows):
+    @api.model
+    def _count_parts(self, cr, company, watermark, bound, batch_size):
+        """How many files the export of these events writes, as ``_write_batch``
+        makes them: per batch, a file of events per day, and a file of tickets and
+        one of steps per day of the last event of a ticket in the batch."""
+        cr.execute(
+            SQL(
+                """
+                WITH batch_events AS (
+                    SELECT ticket_id, event_id, event_at::date AS day,
+                           (row_number() OVER (ORDER BY event_id) - 1) / %(size)s AS batch
+                      FROM crossdept_reporting.events
+                     WHERE company_id = %(company)s
+                       AND event_id > %(watermark)s AND event_id <= %(bound)s
+                ), last_events AS (
+                    SELECT DISTINCT ON (batch, ticket_id) batch, ticket_id, day
+                      FROM batch_events
+                     ORDER BY batch, ticket_id, event_id DESC
+                )
+                SELECT (SELECT count(DISTINCT (batch, day)) FROM batch_events)
+                     + (SELECT count(DISTINCT (batch, day)) FROM last_events l
+                         WHERE EXISTS (SELECT FROM crossdept_reporting.tickets t
+                                        WHERE t.ticket_id = l.ticket_id))
+                     + (SELECT count(DISTINCT (batch, day)) FROM last_events l
+                         WHERE EXISTS (SELECT FROM crossdept_reporting.steps s
+                                        WHERE s.ticket_id = l.ticket_id))
+                """,
+                size=batch_size,
+                company=company,
+                watermark=watermark,
+                bound=bound,
+            )
+        )
+        return cr.fetchone()[0]
+
+    def _write_batch(self, cr, directory, company, columns, rows, part_written=None):
         """One batch of events: its events by day, and the tickets and steps they
-        touched as they are now, each in the day of its last event here."""
+        touched as they are now, each in the day of its last event here;
+        ``part_written(table, rows)`` is called after each file."""
         first, last = rows[0][0], rows[-1][0]
         ticket_index = columns.index("ticket_id")
         date_index = columns.index("event_at")
@@ -312,6 +387,8 @@ class CrossdeptParquetExport(models.Model):
                 columns,
                 day_rows,
             )
+            if part_written:
+                part_written("events", len(day_rows))
         ticket_ids = sorted(last_event)
         for table, key in (("tickets", "ticket_id"), ("steps", "step_id")):
             cr.execute(
@@ -332,11 +409,12 @@ class CrossdeptParquetExport(models.Model):
                 self._write_part(
                     directory, table, company, day, first, last, fact_columns, day_rows
                 )
+                if part_written:
+                    part_written(table, len(day_rows))
 
     @api.model
     def _write_part(self, directory, table, company, day, first, last, columns, rows):
         folder = os.path.join(directory, table, f"company={company}", f"day={day.isoformat()}")
-        os.makedirs(folder, exist_ok=True)
         name = f"part-{first}-{last}.parquet"
         arrays = [
             pa.array(values, type=_arrow_type(column))
@@ -344,8 +422,42 @@ class CrossdeptParquetExport(models.Model):
         ]
         table_data = pa.Table.from_arrays(arrays, names=columns)
         temporary = os.path.join(folder, f".{name}.tmp")
-        pq.write_table(table_data, temporary)
-        os.replace(temporary, os.path.join(folder, name))
+        try:
+            os.makedirs(folder, exist_ok=True)
+            pq.write_table(table_data, temporary)
+            os.replace(temporary, os.path.join(folder, name))
+        except OSError as error:
+            raise UserError(
+                self.env._(
+                    "The Parquet file %(file)s cannot be written: %(error)s",
+                    file=os.path.join(folder, name),
+                    error=error,
+                )
+            ) from error
+
+    @api.model
+    def _summary(self, tally, directory):
+        """What an export wrote, in words: files and rows per table, and where."""
+        if not tally:
+            return self.env._(
+                "no new events since the last export, nothing written to %(directory)s.",
+                directory=directory,
+            )
+        tables = [
+            self.env._(
+                "%(table)s: %(files)s files, %(rows)s rows",
+                table=table,
+                files=tally[table][0],
+                rows=tally[table][1],
+            )
+            for table in PARTITIONED_TABLES
+            if table in tally
+        ]
+        return self.env._(
+            "%(tables)s written to %(directory)s.",
+            tables="; ".join(tables),
+            directory=directory,
+        )
 
     @api.model
     def _remove_unrecorded(self, directory, company, watermark):
