@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import models
 
 from .crossdept_ticket import to_iso, to_ref
 
@@ -6,12 +6,10 @@ from .crossdept_ticket import to_iso, to_ref
 class CrossdeptTicketEvent(models.Model):
     _inherit = "crossdept.ticket.event"
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        events = super().create(vals_list)
+    def _on_logged(self):
+        super()._on_logged()
         # the whole batch of a ticket operation is queued at once
-        self.env["crossdept.webhook"]._enqueue_ticket_events(events)
-        return events
+        self.env["crossdept.webhook"]._enqueue_ticket_events(self)
 
     def _api_data(self):
         self.ensure_one()

@@ -56,7 +56,9 @@ class CrossdeptTicket(models.Model):
         )
         return True
 
-    def _log_events(self, vals_list):
+    def _log_events(self, vals_list, one_insert=False):
+        """Append these events to the log; with ``one_insert`` (a cron batch of
+        thousands), in one INSERT (``_create_in_one_insert``)."""
         company_of = {ticket.id: ticket.company_id.id for ticket in self}
         for vals in vals_list:
             if "company_id" not in vals:
@@ -64,7 +66,8 @@ class CrossdeptTicket(models.Model):
             vals.setdefault("reason", self.env.context.get("crossdept_reason"))
         # events are written by whoever changes the ticket; the log itself is not
         # writable by users, only appendable through this method
-        return self.env["crossdept.ticket.event"].sudo().create(vals_list)
+        Event = self.env["crossdept.ticket.event"].sudo()
+        return Event._create_in_one_insert(vals_list) if one_insert else Event.create(vals_list)
 
     def _log_transfers(self, before):
         if self.env.context.get("crossdept_assignment_logged"):

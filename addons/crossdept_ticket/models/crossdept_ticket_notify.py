@@ -1,6 +1,16 @@
 from collections import defaultdict
 
-from odoo import Command, api, models
+from markupsafe import escape
+
+from odoo import Command, api, fields, models
+from odoo.tools import SQL, clean_context
+from odoo.tools.mail import generate_tracking_message_id
+
+from ..tools.bulk_create import create_overrides, insert_rows
+
+# the create overrides the one-insert helpers mirror (bulk_create.create_overrides)
+ACTIVITY_CREATE = ("odoo.addons.mail.models.mail_activity.MailActivity",)
+MESSAGE_CREATE = ("odoo.addons.mail.models.mail_message.Message",)
 
 # the context key under which a batch's tracking notes are collected (_message_track)
 TRACKING_LOGS = "crossdept_tracking_logs"
@@ -210,6 +220,17 @@ class CrossdeptTicket(models.Model):
         the users' activity lists)."""
         if not entries:
             return self.env["mail.activity"]
+        # the engine gives people their to-dos, whatever the rights of who moved the step
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(mail_activity_quick_update=True)
+            .create(self._activity_vals(entries))
+        )
+
+    @api.model
+    def _activity_vals(self, entries):
+        """The values of the to-dos of ``_schedule_activities_batch``."""
         model_id = self.env["ir.model"]._get_id(self._name)
         todo = self.env.ref("mail.mail_activity_data_todo")
         vals_list = []
@@ -232,13 +253,117 @@ class CrossdeptTicket(models.Model):
                     "date_done": False,
                 }
             )
-        # the engine gives people their to-dos, whatever the rights of who moved the step
-        return (
-            self.env["mail.activity"]
-            .sudo()
-            .with_context(mail_activity_quick_update=True)
-            .create(vals_list)
+        return vals_list
+
+    @api.model
+    def _schedule_activities_in_one_insert(self, entries):
+        """``_schedule_activities_batch`` for a cron batch of thousands: the to-dos in
+        one INSERT, their users made followers of the tickets in one statement, and
+        each user told on the bus, as mail's ``create`` of quick activities does (no
+        assignment e-mail; subscribe the user; ``mail.activity/updated`` to each
+        user with a to-do due today or before). Through the ORM if another addon
+        overrides that ``create``."""
+        Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
+        if create_overrides(Activity) != ACTIVITY_CREATE:
+            return self._schedule_activities_batch(entries)
+        activities = insert_rows(Activity, self._activity_vals(entries))
+        followers = defaultdict(set)
+        for activity in activities:
+            followers[activity.user_id.partner_id.id].add(activity.res_id)
+        self.browse(
+            {res_id for ids in followers.values() for res_id in ids}
+        ).sudo()._subscribe_in_one_insert(followers)
+        today = fields.Date.today()
+        todo = activities.filtered(lambda act: act.active and act.date_deadline <= today)
+        for user, user_activities in todo.grouped("user_id").items():
+            user._bus_send(
+                "mail.activity/updated",
+                {"activity_created": True, "count_diff": len(user_activities)},
+            )
+        return activities
+
+    def _subscribe_in_one_insert(self, followers):
+        """Make partners followers of these tickets, ``followers`` being {partner id:
+        ticket ids}, as ``message_subscribe(partner_ids=[partner])`` of each does,
+        in one statement: active partners only (the current user's own partner
+        always), existing followers left as they are, the model's default subtypes
+        (the external ones for a customer)."""
+        # the members of a department get a to-do for each step waiting in its
+        # queue; they do not follow the ticket for that (message_subscribe)
+        if not followers or self.env.context.get("crossdept_queue_todo"):
+            return
+        all_, _internal, external = self.env["mail.message.subtype"].default_subtypes(self._name)
+        pairs = [(res_id, partner_id) for partner_id, ids in followers.items() for res_id in ids]
+        current = self.env.user.partner_id.id
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH new AS (
+                    INSERT INTO mail_followers (res_model, res_id, partner_id)
+                    SELECT %(model)s, pair.res_id, pair.partner_id
+                      FROM unnest(%(res_ids)s::int[], %(partner_ids)s::int[])
+                           AS pair(res_id, partner_id)
+                      JOIN res_partner partner ON partner.id = pair.partner_id
+                     WHERE partner.active OR partner.id = %(current)s
+                    ON CONFLICT (res_model, res_id, partner_id) DO NOTHING
+                    RETURNING id, partner_id
+                )
+                INSERT INTO mail_followers_mail_message_subtype_rel
+                            (mail_followers_id, mail_message_subtype_id)
+                SELECT new.id, subtype.id
+                  FROM new
+                  JOIN res_partner partner ON partner.id = new.partner_id,
+                       unnest(CASE WHEN partner.partner_share AND partner.id != %(current)s
+                                   THEN %(external)s::int[] ELSE %(all)s::int[] END)
+                       AS subtype(id)
+                """,
+                model=self._name,
+                res_ids=[res_id for res_id, _partner_id in pairs],
+                partner_ids=[partner_id for _res_id, partner_id in pairs],
+                current=current,
+                external=external.ids,
+                all=all_.ids,
+            )
         )
+        self.invalidate_recordset(
+            ["message_follower_ids", "message_partner_ids", "message_is_follower"]
+        )
+
+    def _log_notes_in_one_insert(self, bodies):
+        """``_message_log_batch(bodies)`` (a note on each ticket, {ticket id: body},
+        by the current user, notifying nobody) in one INSERT however many, with the
+        values mail gives such a note; the tickets' messages read again after.
+        Through mail if another addon overrides the creation of messages."""
+        Message = self.env["mail.message"].sudo()
+        if create_overrides(Message) != MESSAGE_CREATE:
+            return self._message_log_batch(bodies=bodies)
+        author_id, email_from = self._message_compute_author(raise_on_email=False)
+        base = {
+            "author_id": author_id,
+            "email_from": email_from,
+            "model": self._name,
+            "record_alias_domain_id": False,
+            "record_company_id": False,
+            "record_name": False,
+            "message_type": "notification",
+            "is_internal": True,
+            "subject": False,
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            "email_add_signature": False,
+            "message_id": generate_tracking_message_id("message-notify"),
+            "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False],
+        }
+        messages = insert_rows(
+            Message.with_context(clean_context(self.env.context)),
+            [
+                dict(base, res_id=ticket.id, body=escape(bodies.get(ticket.id, "")))
+                for ticket in self
+            ],
+        )
+        self.invalidate_recordset(
+            ["message_ids", "message_needaction", "message_needaction_counter"]
+        )
+        return messages
 
     # ------------------------------------------------------------------
     # Satisfaction

@@ -126,7 +126,8 @@ class CrossdeptTicketStep(models.Model):
             events.append(step._escalation_event(label, users, new_level))
             notices.append((step, users, summary, kind))
         self._write_escalation(levels, self._escalation_due_dates(rules, levels))
-        self.env["crossdept.ticket"]._log_events(events)
+        # a batch of thousands: its events, to-dos and notes in one INSERT each
+        self.env["crossdept.ticket"]._log_events(events, one_insert=True)
         self._post_escalation_notices(notices)
 
     def _write_escalation(self, levels, dues):
@@ -189,11 +190,11 @@ class CrossdeptTicketStep(models.Model):
     def _post_escalation_notices(self, notices):
         """One activity per person told, its summary written for them (their language,
         the deadline in their time zone and on their day), and a note in each ticket's
-        chatter, created for the whole batch at once (the activity shows in the
-        person's to-do list)."""
+        chatter, created for the whole batch at once, in one INSERT each (the activity
+        shows in the person's to-do list)."""
         if not notices:
             return
-        self.env["crossdept.ticket"]._schedule_activities_batch(
+        self.env["crossdept.ticket"]._schedule_activities_in_one_insert(
             [
                 (
                     step.ticket_id,
@@ -208,7 +209,7 @@ class CrossdeptTicketStep(models.Model):
         tickets = self.env["crossdept.ticket"].browse(
             [step.ticket_id.id for step, _users, _summary, _kind in notices]
         )
-        tickets._message_log_batch(
+        tickets._log_notes_in_one_insert(
             bodies={step.ticket_id.id: summary for step, _users, summary, _kind in notices}
         )
 
