@@ -5,6 +5,11 @@ from odoo.tools import SQL
 
 from ..tools.local_time import format_for_reader, local_date
 
+# steps escalated per run: the run's queries do not grow with its batch (a query per
+# table), so that 5,000 cost about 28 queries, 6 per 1,000 (bench_dispatch.py); the
+# tickets of the batch stay locked for the run (seconds)
+ESCALATION_BATCH_SIZE = 5000
+
 
 class CrossdeptTicketStep(models.Model):
     """Escalation of running steps under the escalation rules, and the step server
@@ -77,7 +82,7 @@ class CrossdeptTicketStep(models.Model):
         return dues
 
     @api.model
-    def _cron_escalate(self, batch_size=500):
+    def _cron_escalate(self, batch_size=ESCALATION_BATCH_SIZE):
         """Apply the escalations that are due, a batch per run (Odoo runs the cron
         again while some remain). Each action raises the step's stored level and
         moves its next due date in the same transaction, so a second run, or a run
@@ -88,7 +93,9 @@ class CrossdeptTicketStep(models.Model):
             ("state", "in", ("ready", "in_progress")),
             ("date_paused", "=", False),
         ]
-        steps = self.sudo().search(domain, order="date_escalation_due, id", limit=batch_size)
+        steps = self.sudo().search_fetch(
+            domain, ["ticket_id"], order="date_escalation_due, id", limit=batch_size
+        )
         # a batch that is not full leaves nothing behind it: no count needed
         remaining = len(steps) == batch_size and self.sudo().search_count(domain) - len(steps)
         steps._escalate(now)
@@ -102,7 +109,10 @@ class CrossdeptTicketStep(models.Model):
         with a serialization error (the cron job runs again at its next call and
         finds the step as that move left it); a move that comes second waits for
         this one and sees its escalation."""
+        # the lock empties the steps' cache: only their tickets are read before it
+        self.fetch(["ticket_id"])
         self.ticket_id._lock()
+        self._escalation_fetch()
         Rule = self.env["crossdept.escalation.rule"]
         rules = Rule._rules_by_scope()
         events, notices, levels = [], [], {}
@@ -129,6 +139,33 @@ class CrossdeptTicketStep(models.Model):
         # a batch of thousands: its events, to-dos and notes in one INSERT each
         self.env["crossdept.ticket"]._log_events(events, one_insert=True)
         self._post_escalation_notices(notices)
+
+    def _escalation_fetch(self):
+        """Read what escalating these steps reads, one query per table for the whole
+        batch: the ORM's prefetch reads a thousand records per query, and a step's
+        translated name once more in each language a summary is written in."""
+        self.fetch([*_prefetched(self), "responsible_ids", "approver_ids"])
+        self.ticket_id.fetch(_prefetched(self.ticket_id))
+        self.flow_step_id.fetch(["flow_id"])
+        departments = self.department_id
+        departments.fetch(["manager_id", "parent_id"])
+        departments.parent_id.fetch(["manager_id"])
+        managers = departments.manager_id | departments.parent_id.manager_id
+        managers.fetch(["user_id", "parent_id"])
+        managers.parent_id.fetch(["user_id"])
+        users = (
+            self.user_id
+            | self.responsible_ids
+            | self.accountable_id
+            | self.ticket_id.requester_id
+            | managers.user_id
+            | managers.parent_id.user_id
+        )
+        users.fetch(["partner_id"])
+        users.partner_id.fetch(["name", "lang", "tz"])
+        langs = {self.env.lang or "en_US", *users.partner_id.mapped("lang")} - {False}
+        for lang in langs:
+            self.with_context(lang=lang).fetch(["name"])
 
     def _write_escalation(self, levels, dues):
         """Store the steps' new ``levels`` ({step id: level}) and next due dates
@@ -287,3 +324,8 @@ class CrossdeptTicketStep(models.Model):
             manager_employee.parent_id.user_id or self.department_id.parent_id.manager_id.user_id
         )
         return users, self._ticket_note("overdue"), self.env._("Escalation level 2")
+
+
+def _prefetched(records):
+    """The fields the ORM reads together when one of them is read first."""
+    return [name for name, field in records._fields.items() if field.prefetch is True]

@@ -1,5 +1,9 @@
 from odoo import Command, api, fields, models
 
+from .crossdept_ticket_step_escalation import ESCALATION_BATCH_SIZE
+
+TIMEOUT_BATCH_SIZE = 500
+
 
 class CrossdeptTicketStep(models.Model):
     """Timeouts of approval steps: once an approval step passes its deadline
@@ -21,12 +25,13 @@ class CrossdeptTicketStep(models.Model):
         }
 
     @api.model
-    def _cron_escalate(self, batch_size=500):
-        self._cron_approval_timeouts(batch_size)
+    def _cron_escalate(self, batch_size=ESCALATION_BATCH_SIZE):
+        # a timeout moves its step through the engine, one by one: at most 500 a run
+        self._cron_approval_timeouts(min(batch_size, TIMEOUT_BATCH_SIZE))
         return super()._cron_escalate(batch_size=batch_size)
 
     @api.model
-    def _cron_approval_timeouts(self, batch_size=500):
+    def _cron_approval_timeouts(self, batch_size=TIMEOUT_BATCH_SIZE):
         """Apply the timeout actions that are due, a batch per run. A step's ticket
         is locked and the step read again before acting: a decision or a run that
         came first leaves nothing to do, so no action is taken twice."""

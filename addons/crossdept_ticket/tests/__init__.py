@@ -21,6 +21,7 @@ from . import test_step_queue
 from . import test_escalation
 from . import test_escalation_crash
 from . import test_escalation_company
+from . import test_one_insert
 from . import test_automation
 from . import test_dispatch_schedule
 from . import test_dispatch_schedule_run

@@ -20,6 +20,8 @@ notes, ``crossdept.ticket.event``), and a test creates the same rows through the
 ORM and through the helper and compares every column.
 """
 
+from collections import defaultdict
+
 from odoo.tools import SQL
 
 
@@ -83,14 +85,24 @@ def insert_rows(model, vals_list):
     )
     records = model.browse([row[0] for row in model.env.cr.fetchall()])
     # the new rows in the cache, as the ORM leaves them after an INSERT (an HTML
-    # value and the fields not given are read back from the row when needed)
+    # value and the fields not given are read back from the row when needed), and
+    # in the one2many fields of the records they point to that are in the cache
     cache = model.env.cache
+    inverses = defaultdict(list)
     for record, vals in zip(records, complete, strict=True):
         for field in model._fields.values():
             if field.type in ("one2many", "many2many"):
                 cache.set(record, field, ())
             elif field.name in vals and field.type != "html":
-                cache.set(record, field, field.convert_to_cache(vals[field.name], record))
+                value = field.convert_to_cache(vals[field.name], record)
+                cache.set(record, field, value)
+                if (
+                    field.type in ("many2one", "many2one_reference")
+                    and (model.pool.field_inverses[field])
+                ):
+                    inverses[field, value].append(record.id)
+    for (field, value), ids in inverses.items():
+        field._update_inverses(model.browse(ids), value)
     records.modified(names, create=True)
     records._validate_fields(names)
     return records
