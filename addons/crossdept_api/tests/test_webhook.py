@@ -193,6 +193,26 @@ class TestWebhook(CrossdeptApiCase):
         # tracking messages are not comments
         self.assertEqual(len(self._deliveries(ticket, "ticket.comment")), 1)
 
+    def test_escalation_events_of_a_cron_batch_are_queued(self):
+        """The escalation cron logs a batch's events in one INSERT (not through
+        create): each is queued to the subscribers as any other event."""
+        self.env["crossdept.escalation.rule"].search([]).active = False
+        self.env["crossdept.escalation.rule"].create({"name": "Hooked", "warn_percent": 80})
+        tickets = [
+            self._create_ticket(type_id=self.ticket_type.id, start_flow=True) for _i in range(2)
+        ]
+        steps = self.env["crossdept.ticket.step"].browse(
+            [self._step(ticket, "Analyse").id for ticket in tickets]
+        )
+        steps._escalate(min(steps.mapped("date_deadline")) - timedelta(minutes=30))
+        for ticket, step in zip(tickets, steps, strict=True):
+            escalated = self._deliveries(ticket, "step.escalated")
+            self.assertEqual(len(escalated), 1)
+            data = json.loads(escalated.payload)["data"]
+            self.assertEqual(data["event"]["type"], "escalation")
+            self.assertEqual(data["event"]["to_state"], "1")
+            self.assertEqual(data["step"]["id"], step.id)
+
     def test_step_done_carries_the_outputs(self):
         flow, _steps = self._make_flow(
             [

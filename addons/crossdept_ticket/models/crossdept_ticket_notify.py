@@ -232,7 +232,7 @@ class CrossdeptTicket(models.Model):
     def _activity_vals(self, entries):
         """The values of the to-dos of ``_schedule_activities_batch``."""
         model_id = self.env["ir.model"]._get_id(self._name)
-        todo = self.env.ref("mail.mail_activity_data_todo")
+        todo_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mail_activity_data_todo")
         vals_list = []
         for ticket, user, summary, date, *rest in entries:
             step, note = [*rest, False, False][:2]
@@ -240,7 +240,7 @@ class CrossdeptTicket(models.Model):
                 {
                     "res_model_id": model_id,
                     "res_id": ticket.id,
-                    "activity_type_id": todo.id,
+                    "activity_type_id": todo_id,
                     "user_id": user.id,
                     "summary": summary,
                     "note": note or False,

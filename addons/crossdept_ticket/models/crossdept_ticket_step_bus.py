@@ -97,19 +97,13 @@ class CrossdeptTicketStep(models.Model):
         # sudo: everyone concerned hears, whatever they may read; the payload holds ids
         Step = self.sudo()
         # steps of this transaction, with what the audience needs, in a query per
-        # table whatever their number (the ORM's prefetch reads a thousand at a time)
+        # table whatever their number (the ORM's prefetch reads a thousand at a time;
+        # holders the transaction read already are not read again)
         steps = Step.search_fetch(
             [("id", "in", sorted(pending["steps"]))],
-            [
-                "ticket_id",
-                "user_id",
-                "escalation_level",
-                "department_id",
-                "accountable_id",
-                "responsible_ids",
-                "approver_ids",
-            ],
+            ["ticket_id", "user_id", "escalation_level", "department_id", "accountable_id"],
         )
+        steps.fetch(["responsible_ids", "approver_ids"])
         step_ids = defaultdict(set)
         for step in steps:
             for user in step._bus_audience():

@@ -168,4 +168,4 @@ class TestEscalation(CrossdeptFlowCase):
 # count), the lock of the tickets, the batch's reads (a query per table, the steps'
 # names once per language), the rules, the UPDATE of the levels, one INSERT each of
 # the events, the to-dos, their followers and the notes, and the bus
-ESCALATION_RUN_QUERIES = 31
+ESCALATION_RUN_QUERIES = 28
