@@ -7,9 +7,10 @@ class CrossdeptTicketEvent(models.Model):
     _inherit = "crossdept.ticket.event"
 
     def _on_logged(self):
-        super()._on_logged()
+        res = super()._on_logged()
         # the whole batch of a ticket operation is queued at once
         self.env["crossdept.webhook"]._enqueue_ticket_events(self)
+        return res
 
     def _api_data(self):
         self.ensure_one()
