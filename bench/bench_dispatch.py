@@ -258,12 +258,11 @@ def bench_sla_status(env):
     Step = env["crossdept.ticket.step"]
     env.invalidate_all()
     start_q, start_t = queries(), time.perf_counter()
-    Step._cron_update_sla_status()
+    batch = Step._cron_update_sla_status()
     env.flush_all()
     env.cr.precommit.run()  # the bus notifications the commit would send
     elapsed, used = time.perf_counter() - start_t, queries() - start_q
     statuses = dict(Step._read_group([], ["sla_status"], ["__count"]))
-    batch = min(5000, OPEN_STEPS)
     print(
         f"SLA status cron: one run in {elapsed:.2f}s, {used} queries "
         f"({used / batch * 1000:.1f} per 1000 steps of its batch, aim {QUERIES_PER_1000_AIM}); "
