@@ -12,6 +12,8 @@ from odoo.addons.crossdept_ticket.tools.duration import (
     format_percent,
 )
 
+from ..tools.histogram import cycle_bucket, interpolate, locate, percentile_positions
+
 ALL_DEPARTMENTS_GROUP = "crossdept_analytics.group_crossdept_analytics_all"
 
 # KPI code -> aggregate over crossdept_analytics_ticket
@@ -32,6 +34,25 @@ KPI_SQL = {
     "handling_hours": SQL("avg(a.handling_hours)"),
     "hold_hours": SQL("avg(a.hold_hours)"),
 }
+# KPI code -> the same aggregate over the daily sums of the ticket facts
+# (crossdept.analytics.ticket.day): sums of counts and of exact sums give the
+# same values as the facts (avg() of a numeric is its sum divided by its count;
+# 1.0/0.0 and 0/1 averages are counts); the working hours (float) may differ in
+# their last bits, summed in another order. The median and the 90th percentile
+# come from the histograms (None here, see _compute_many_daily).
+KPI_DAILY_SQL = {
+    "ticket_count": SQL("sum(g.ticket_count)::float"),
+    "avg_hours": SQL("sum(g.cycle_hours) / NULLIF(sum(g.closed_count), 0)"),
+    "median_hours": None,
+    "p90_hours": None,
+    "on_time_rate": SQL("100.0 * ((sum(g.on_time_true) + 0.0) / NULLIF(sum(g.on_time_count), 0))"),
+    "transfer_rate": SQL("100.0 * (sum(g.transferred_count) / NULLIF(sum(g.ticket_count), 0))"),
+    "reopen_rate": SQL("100.0 * (sum(g.reopened_count) / NULLIF(sum(g.ticket_count), 0))"),
+    "satisfaction": SQL("sum(g.satisfaction) / NULLIF(sum(g.rated_count), 0)::float8"),
+    "handling_hours": SQL("sum(g.handling_hours) / NULLIF(sum(g.handling_count), 0)::float8"),
+    "hold_hours": SQL("sum(g.hold_hours) / NULLIF(sum(g.hold_count), 0)::float8"),
+}
+PERCENTILES = {"median_hours": 0.5, "p90_hours": 0.9}
 # computed in Python by the conformance check, not in SQL
 CONFORMANCE = "conformance_rate"
 KPIS = [
@@ -419,6 +440,154 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             (row[0], row[1] or False): dict(zip(kpis, row[2:], strict=True))
             for row in self.env.cr.fetchall()
         }
+
+    @api.model
+    def _compute_many_daily(self, kpis, windows, company_ids, filters=None, group=None):
+        """As _compute_many (the same values), from the daily and monthly sums of
+        the ticket facts (crossdept.analytics.ticket.day) instead of every fact: a
+        window reads the month rows of its whole months and the day rows of its
+        other days. ``filters``: the dashboard's department and flow version;
+        ``group``: a column of the sums (the handling department) or None."""
+        if not windows:
+            return {}
+        Days = self.env["crossdept.analytics.ticket.day"]
+        Days.flush_model()
+        self.env["crossdept.analytics.ticket"].flush_model()
+        values = SQL(", ").join(
+            SQL("(%s, %s::date, %s::date)", index, date_from, date_to)
+            for index, (date_from, date_to) in enumerate(windows)
+        )
+        rows = SQL(
+            """
+              FROM crossdept_analytics_ticket_day g
+              JOIN (VALUES %(values)s) AS w(idx, date_from, date_to)
+                ON g.date >= w.date_from AND g.date_end <= w.date_to
+               -- a month row if its whole month is in the window, else its days
+               AND (g.kind = 'month') = (
+                       date_trunc('month', g.date)::date >= w.date_from
+                       AND (date_trunc('month', g.date) + interval '1 month - 1 day')::date
+                           <= w.date_to
+                   )
+            """,
+            values=values,
+        )
+        where = SQL(
+            """
+             WHERE g.company_id IN %(companies)s
+               AND %(filters)s
+               AND %(rules)s
+            """,
+            companies=tuple(company_ids),
+            filters=self._filter_condition(filters, "g"),
+            # the sums the reader may read: their departments' (record rules)
+            rules=self._rule_condition(Days._name, "g"),
+        )
+        column = SQL.identifier("g", group) if group else SQL("NULL::integer")
+        sql_kpis = [kpi for kpi in kpis if KPI_DAILY_SQL[kpi] is not None]
+        self.env.cr.execute(
+            SQL(
+                "SELECT w.idx, %s, %s %s %s GROUP BY 1, 2",
+                column,
+                SQL(", ").join([SQL("count(*)"), *(KPI_DAILY_SQL[kpi] for kpi in sql_kpis)]),
+                rows,
+                where,
+            )
+        )
+        result = {
+            (row[0], row[1] or False): dict(zip(sql_kpis, row[3:], strict=True))
+            for row in self.env.cr.fetchall()
+        }
+        percentiles = [kpi for kpi in kpis if kpi in PERCENTILES]
+        if percentiles and result:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT w.idx, %s, h.bucket, sum(h.n)::bigint
+                      %s
+                     CROSS JOIN LATERAL unnest(g.cycle_buckets, g.cycle_counts) h(bucket, n)
+                      %s
+                     GROUP BY 1, 2, 3
+                     ORDER BY 1, 2, 3
+                    """,
+                    column,
+                    rows,
+                    where,
+                )
+            )
+            histograms = {}
+            for index, value, bucket, count in self.env.cr.fetchall():
+                histograms.setdefault((index, value or False), []).append((bucket, count))
+            self._fill_percentiles(
+                percentiles, windows, company_ids, filters, group, histograms, result
+            )
+        return {key: {kpi: row.get(kpi) for kpi in kpis} for key, row in result.items()}
+
+    @api.model
+    def _fill_percentiles(self, kpis, windows, company_ids, filters, group, histograms, result):
+        """Put the percentiles ``kpis`` of each (window index, group value) into
+        ``result``, exactly as percentile_cont gives them over the facts: the
+        histograms tell the bucket of each value a percentile is made of and its
+        rank there; one query reads the cycle hours of those buckets' facts only
+        (index by bucket and day of the ticket facts)."""
+        wanted = {}  # (index, group value, bucket) -> ranks wanted in the bucket
+        plans = {}  # (index, group value, kpi) -> (position, first, [(bucket, rank)])
+        for key, counts in histograms.items():
+            total = sum(count for _bucket, count in counts)
+            for kpi in kpis:
+                position, first, second = percentile_positions(total, PERCENTILES[kpi])
+                ranks = [locate(counts, rank) for rank in dict.fromkeys((first, second))]
+                plans[(*key, kpi)] = (position, first, ranks)
+                for bucket, _rank in ranks:
+                    wanted.setdefault((*key, bucket), set())
+        if not wanted:
+            return
+        grouped = (
+            SQL("%s IS NOT DISTINCT FROM w.value", SQL.identifier("a", group))
+            if group
+            else SQL("TRUE")
+        )
+        lookups = SQL(", ").join(
+            SQL(
+                "(%s, %s::integer, %s::date, %s::date, %s::integer)",
+                index,
+                value or None,
+                windows[index][0],
+                windows[index][1],
+                bucket,
+            )
+            for index, value, bucket in wanted
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT w.idx, w.value, w.bucket, a.cycle_hours::float8
+                  FROM (VALUES %(lookups)s) AS w(idx, value, date_from, date_to, bucket)
+                  JOIN crossdept_analytics_ticket a
+                    ON %(bucket)s = w.bucket
+                   AND a.date BETWEEN w.date_from AND w.date_to
+                   AND %(grouped)s
+                 WHERE a.company_id IN %(companies)s
+                   AND %(filters)s
+                   AND %(rules)s
+                """,
+                lookups=lookups,
+                bucket=cycle_bucket(SQL.identifier("a", "cycle_hours")),
+                grouped=grouped,
+                companies=tuple(company_ids),
+                filters=self._filter_condition(filters, "a"),
+                rules=self._rule_condition("crossdept.analytics.ticket", "a"),
+            )
+        )
+        found = {}
+        for index, value, bucket, hours in self.env.cr.fetchall():
+            found.setdefault((index, value or False, bucket), []).append(hours)
+        for sorted_hours in found.values():
+            sorted_hours.sort()
+        for (index, value, kpi), (position, first, ranks) in plans.items():
+            low, *high = (found[(index, value, bucket)][rank] for bucket, rank in ranks)
+            result.setdefault((index, value), {})[kpi] = interpolate(
+                low, high[0] if high else None, position, first
+            )
 
     @api.model
     def _kpi_label(self, kpi):

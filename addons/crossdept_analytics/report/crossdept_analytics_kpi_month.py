@@ -1,7 +1,7 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .refresh import create_fact_table, rebuild_fact_table, replace_fact_rows
+from .refresh import create_fact_table, group_condition, rebuild_fact_table, replace_fact_groups
 
 
 class CrossdeptAnalyticsKpiMonth(models.Model):
@@ -55,16 +55,17 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
         """The KPIs; only those of the (month, company) pairs ``keys`` if given."""
         where = SQL()
         if keys is not None:
-            months, companies = zip(*keys, strict=True) if keys else ((), ())
+            months = [month for month, _company in keys]
             where = SQL(
                 """WHERE a.date >= %s AND a.date < %s::date + interval '1 month'
-                     AND (date_trunc('month', a.date)::date, a.company_id) IN (
-                         SELECT * FROM unnest(%s::date[], %s::integer[])
-                     )""",
+                     AND %s""",
                 min(months, default=None),
                 max(months, default=None),
-                list(months),
-                list(companies),
+                group_condition(
+                    [SQL("date_trunc('month', a.date)::date"), SQL("a.company_id")],
+                    ("date", "integer"),
+                    keys,
+                ),
             )
         return SQL(
             """
@@ -128,17 +129,12 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
     @api.model
     def _refresh_groups(self, keys):
         """Compute again the KPIs of the (month, company) pairs ``keys``."""
-        if not keys:
-            return
-        months, companies = zip(*keys, strict=True)
-        replace_fact_rows(
+        replace_fact_groups(
             self.env.cr,
             self._table,
-            SQL(
-                "(month, company_id) IN (SELECT * FROM unnest(%s::date[], %s::integer[]))",
-                list(months),
-                list(companies),
-            ),
+            ("month", "company_id"),
+            ("date", "integer"),
+            keys,
             self._query(keys),
         )
         self.invalidate_model()

@@ -1,7 +1,7 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .refresh import create_fact_table, rebuild_fact_table, replace_fact_rows
+from .refresh import create_fact_table, group_condition, rebuild_fact_table, replace_fact_groups
 
 
 class CrossdeptAnalyticsStepDay(models.Model):
@@ -57,13 +57,9 @@ class CrossdeptAnalyticsStepDay(models.Model):
         """The daily sums; only those of the (date, flow step) pairs ``keys`` if given."""
         where = SQL()
         if keys is not None:
-            dates, flow_steps = zip(*keys, strict=True) if keys else ((), ())
             where = SQL(
-                """AND (s.date, s.flow_step_id) IN (
-                       SELECT * FROM unnest(%s::date[], %s::integer[])
-                   )""",
-                list(dates),
-                list(flow_steps),
+                "AND %s",
+                group_condition([SQL("s.date"), SQL("s.flow_step_id")], ("date", "integer"), keys),
             )
         # sums stay numeric (as the facts' hours are): no rounding on the way
         return SQL(
@@ -116,19 +112,12 @@ class CrossdeptAnalyticsStepDay(models.Model):
     @api.model
     def _refresh_groups(self, keys):
         """Compute again the sums of the (date, flow step) pairs ``keys``."""
-        if not keys:
-            return
-        dates, flow_steps = zip(*keys, strict=True)
-        replace_fact_rows(
+        replace_fact_groups(
             self.env.cr,
             self._table,
-            SQL(
-                """(date, flow_step_id) IN (
-                       SELECT * FROM unnest(%s::date[], %s::integer[])
-                   )""",
-                list(dates),
-                list(flow_steps),
-            ),
+            ("date", "flow_step_id"),
+            ("date", "integer"),
+            keys,
             self._query(keys),
         )
         self.invalidate_model()

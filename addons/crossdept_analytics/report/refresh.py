@@ -61,6 +61,31 @@ def replace_fact_rows(cr, table, where, query):
         cr.execute(SQL("INSERT INTO %s (%s)", SQL.identifier(table), query))
 
 
+def group_condition(columns, types, keys):
+    """``(column, ...) IN (...)``: the rows whose ``columns`` (SQL expressions, of
+    the SQL ``types``) hold one of the tuples ``keys``, as one array per column."""
+    arrays = list(zip(*keys, strict=True)) if keys else [() for _column in columns]
+    return SQL(
+        "(%s) IN (SELECT * FROM unnest(%s))",
+        SQL(", ").join(columns),
+        SQL(", ").join(
+            # the types are names written in the code, never input
+            SQL("%s::%s[]", list(values), SQL(type_))
+            for values, type_ in zip(arrays, types, strict=True)
+        ),
+    )
+
+
+def replace_fact_groups(cr, table, columns, types, keys, query):
+    """Compute again the rows of ``table`` whose ``columns`` (of the SQL ``types``)
+    hold one of the tuples ``keys``, from ``query`` (the table's SELECT restricted
+    to the same groups): the incremental refresh of an aggregate of facts."""
+    if not keys:
+        return
+    condition = group_condition([SQL.identifier(column) for column in columns], types, keys)
+    replace_fact_rows(cr, table, condition, query)
+
+
 def create_state_table(cr):
     cr.execute(
         SQL(

@@ -1,5 +1,6 @@
 from . import test_analytics_kpi
 from . import test_dashboard
+from . import test_dashboard_daily_sums
 from . import test_dashboard_tour
 from . import test_health
 from . import test_history

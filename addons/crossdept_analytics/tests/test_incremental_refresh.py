@@ -15,6 +15,18 @@ FACTS = {
     "crossdept_analytics_step": SQL("SELECT * FROM crossdept_analytics_step ORDER BY id"),
     "crossdept_analytics_step_day": SQL("SELECT * FROM crossdept_analytics_step_day ORDER BY id"),
     "crossdept_analytics_ticket": SQL("SELECT * FROM crossdept_analytics_ticket ORDER BY id"),
+    # the same for the daily and monthly sums of the ticket facts
+    "crossdept_analytics_ticket_day": SQL(
+        """
+        SELECT kind, date, date_end, company_id, department_id, requesting_department_id,
+               flow_id, ticket_count, closed_count, cycle_hours, on_time_count, on_time_true,
+               transferred_count, reopened_count, rated_count, satisfaction, handling_count,
+               handling_hours, hold_count, hold_hours, cycle_buckets, cycle_counts
+          FROM crossdept_analytics_ticket_day
+         ORDER BY kind, date, company_id, department_id NULLS FIRST,
+                  requesting_department_id NULLS FIRST, flow_id NULLS FIRST
+        """
+    ),
     "crossdept_analytics_kpi_month": SQL(
         """
         SELECT month, company_id, scope, department_id, flow_id, type_id, ticket_count,

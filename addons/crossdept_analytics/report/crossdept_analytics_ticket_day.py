@@ -1,0 +1,240 @@
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+from ..tools.histogram import cycle_bucket
+from .refresh import create_fact_table, group_condition, rebuild_fact_table, replace_fact_groups
+
+
+class CrossdeptAnalyticsTicketDay(models.Model):
+    """The ticket facts summed per day (``kind`` day) and per month (``kind``
+    month), company, handling and requesting department (whose facts these are,
+    as the record rules read them) and flow version (the dashboard's filters):
+    what the dashboard's tiles and charts are made of, from a few thousand rows a
+    year instead of every ticket fact.
+
+    Beside the fields, the table holds (read by SQL only, see
+    crossdept.analytics.kpi ``_compute_many_daily``): the counts and exact sums
+    of the averaged KPIs (``closed_count``/``cycle_hours`` for the handling time,
+    ``on_time_count``/``on_time_true``, ``transferred_count``, ``reopened_count``,
+    ``rated_count``/``satisfaction``, and the working hours beside the clock ones:
+    ``handling_count``/``handling_hours``, ``hold_count``/``hold_hours``), and the
+    histogram of the cycle hours (``cycle_buckets``, ``cycle_counts``, see
+    tools/histogram.py) for the median and the 90th percentile.
+
+    A period reads the month rows of its whole months and the day rows of the
+    others. Refreshed with the ticket facts: whole, or only the (day, company)
+    groups of the tickets an incremental refresh replaced, then their months
+    from their days. Ids come from a sequence (nothing refers to them)."""
+
+    _name = "crossdept.analytics.ticket.day"
+    _description = "Tickets per Day"
+    _auto = False
+    _order = "date desc, id desc"
+
+    kind = fields.Selection([("day", "Day"), ("month", "Month")], readonly=True)
+    date = fields.Date(readonly=True, help="The day, or the first day of the month.")
+    date_end = fields.Date("Last Day", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    department_id = fields.Many2one(
+        "hr.department",
+        readonly=True,
+        help="The department handling the tickets (assigned, else requesting).",
+    )
+    requesting_department_id = fields.Many2one("hr.department", readonly=True)
+    flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
+    ticket_count = fields.Integer("Tickets", readonly=True)
+
+    def _query_days(self, keys=None):
+        """The day rows; only those of the (date, company) pairs ``keys`` if given.
+        Counts of each histogram bucket first, then one row per group with its
+        buckets as two arrays; sums stay numeric (as the facts' cycle hours are)."""
+        where = SQL()
+        if keys is not None:
+            where = SQL(
+                "AND %s",
+                group_condition([SQL("a.date"), SQL("a.company_id")], ("date", "integer"), keys),
+            )
+        return SQL(
+            """
+            SELECT nextval(%(sequence)s) AS id, 'day'::varchar AS kind, k.date,
+                   k.date AS date_end, k.company_id, k.department_id,
+                   k.requesting_department_id, k.flow_id, k.ticket_count, k.closed_count,
+                   k.cycle_hours, k.on_time_count, k.on_time_true, k.transferred_count,
+                   k.reopened_count, k.rated_count, k.satisfaction, k.handling_count,
+                   k.handling_hours, k.hold_count, k.hold_hours, k.cycle_buckets,
+                   k.cycle_counts
+              FROM (
+                SELECT b.date, b.company_id, b.department_id, b.requesting_department_id,
+                       b.flow_id,
+                       %(sums)s,
+                       COALESCE(array_agg(b.bucket ORDER BY b.bucket)
+                                    FILTER (WHERE b.bucket IS NOT NULL), '{}')
+                           AS cycle_buckets,
+                       COALESCE(array_agg(b.closed_count::integer ORDER BY b.bucket)
+                                    FILTER (WHERE b.bucket IS NOT NULL), '{}')
+                           AS cycle_counts
+                  FROM (
+                    SELECT a.date, a.company_id, a.department_id,
+                           a.requesting_department_id, a.flow_id, %(bucket)s AS bucket,
+                           count(*) AS ticket_count,
+                           count(a.cycle_hours) AS closed_count,
+                           sum(a.cycle_hours) AS cycle_hours,
+                           count(a.on_time) AS on_time_count,
+                           count(*) FILTER (WHERE a.on_time) AS on_time_true,
+                           count(*) FILTER (WHERE a.transfer_count > 0) AS transferred_count,
+                           count(*) FILTER (WHERE a.reopen_count > 0) AS reopened_count,
+                           count(a.satisfaction) AS rated_count,
+                           sum(a.satisfaction) AS satisfaction,
+                           count(a.handling_hours) AS handling_count,
+                           sum(a.handling_hours) AS handling_hours,
+                           count(a.hold_hours) AS hold_count,
+                           sum(a.hold_hours) AS hold_hours
+                      FROM crossdept_analytics_ticket a
+                     WHERE TRUE %(where)s
+                     GROUP BY 1, 2, 3, 4, 5, 6
+                  ) b
+                 GROUP BY 1, 2, 3, 4, 5
+                 ORDER BY 1, 2, 3, 4, 5
+              ) k
+            """,
+            sequence=f"{self._table}_id_seq",
+            sums=self._sums("b"),
+            bucket=cycle_bucket(SQL("a.cycle_hours")),
+            where=where,
+        )
+
+    def _query_months(self, keys=None):
+        """The month rows, from the day rows of the table (already refreshed);
+        only those of the (month, company) pairs ``keys`` if given."""
+        where = SQL()
+        if keys is not None:
+            where = SQL(
+                "AND %s",
+                group_condition(
+                    [SQL("date_trunc('month', d.date)::date"), SQL("d.company_id")],
+                    ("date", "integer"),
+                    keys,
+                ),
+            )
+        return SQL(
+            """
+            SELECT nextval(%(sequence)s) AS id, 'month'::varchar AS kind, k.date,
+                   (k.date + interval '1 month - 1 day')::date AS date_end, k.company_id,
+                   k.department_id, k.requesting_department_id, k.flow_id, k.ticket_count,
+                   k.closed_count, k.cycle_hours, k.on_time_count, k.on_time_true,
+                   k.transferred_count, k.reopened_count, k.rated_count, k.satisfaction,
+                   k.handling_count, k.handling_hours, k.hold_count, k.hold_hours,
+                   k.cycle_buckets, k.cycle_counts
+              FROM (
+                SELECT b.date, b.company_id, b.department_id, b.requesting_department_id,
+                       b.flow_id,
+                       %(sums)s,
+                       COALESCE(array_agg(b.bucket ORDER BY b.bucket)
+                                    FILTER (WHERE b.bucket IS NOT NULL), '{}')
+                           AS cycle_buckets,
+                       COALESCE(array_agg(b.bucket_count::integer ORDER BY b.bucket)
+                                    FILTER (WHERE b.bucket IS NOT NULL), '{}')
+                           AS cycle_counts
+                  FROM (
+                    -- the days' sums (no bucket), then their buckets' counts
+                    SELECT date_trunc('month', d.date)::date AS date, d.company_id,
+                           d.department_id, d.requesting_department_id, d.flow_id,
+                           NULL::integer AS bucket, NULL::bigint AS bucket_count,
+                           %(day_sums)s
+                      FROM %(table)s d
+                     WHERE d.kind = 'day' %(where)s
+                     GROUP BY 1, 2, 3, 4, 5
+                     UNION ALL
+                    SELECT date_trunc('month', d.date)::date, d.company_id,
+                           d.department_id, d.requesting_department_id, d.flow_id,
+                           h.bucket, sum(h.n)::bigint, %(no_sums)s
+                      FROM %(table)s d, unnest(d.cycle_buckets, d.cycle_counts) h(bucket, n)
+                     WHERE d.kind = 'day' %(where)s
+                     GROUP BY 1, 2, 3, 4, 5, 6
+                  ) b
+                 GROUP BY 1, 2, 3, 4, 5
+                 ORDER BY 1, 2, 3, 4, 5
+              ) k
+            """,
+            sequence=f"{self._table}_id_seq",
+            table=SQL.identifier(self._table),
+            sums=self._sums("b"),
+            day_sums=self._sums("d"),
+            no_sums=SQL(", ").join(
+                SQL("NULL::%s", SQL(type_)) for _column, type_ in self._sum_columns()
+            ),
+            where=where,
+        )
+
+    @api.model
+    def _sum_columns(self):
+        """(column, SQL type) of the counts and sums."""
+        counts = (
+            "ticket_count",
+            "closed_count",
+            "on_time_count",
+            "on_time_true",
+            "transferred_count",
+            "reopened_count",
+            "rated_count",
+            "handling_count",
+            "hold_count",
+        )
+        sums = (("cycle_hours", "numeric"), ("satisfaction", "float8"))
+        sums += (("handling_hours", "float8"), ("hold_hours", "float8"))
+        return [(column, "bigint") for column in counts] + list(sums)
+
+    @api.model
+    def _sums(self, alias):
+        return SQL(", ").join(
+            SQL(
+                "sum(%s)::%s AS %s",
+                SQL.identifier(alias, column),
+                SQL(type_),
+                SQL.identifier(column),
+            )
+            for column, type_ in self._sum_columns()
+        )
+
+    def init(self):
+        cr = self.env.cr
+        cr.execute(SQL("CREATE SEQUENCE IF NOT EXISTS %s", SQL.identifier(f"{self._table}_id_seq")))
+        create_fact_table(cr, self._table, self._query_days())
+        cr.execute(SQL("INSERT INTO %s (%s)", SQL.identifier(self._table), self._query_months()))
+        tools.create_unique_index(cr, f"{self._table}_id_uniq", self._table, ["id"])
+        tools.create_index(cr, f"{self._table}_date_idx", self._table, ["date", "company_id"])
+
+    @api.model
+    def _refresh(self, concurrently=True):
+        """Compute every row again from the ticket facts."""
+        cr = self.env.cr
+        rebuild_fact_table(cr, self._table, self._query_days(), concurrently)
+        cr.execute(SQL("INSERT INTO %s (%s)", SQL.identifier(self._table), self._query_months()))
+        self.invalidate_model()
+
+    @api.model
+    def _refresh_groups(self, keys):
+        """Compute again the day rows of the (date, company) pairs ``keys``, then
+        the month rows of their months."""
+        if not keys:
+            return
+        cr = self.env.cr
+        columns, types = ("kind", "date", "company_id"), ("varchar", "date", "integer")
+        replace_fact_groups(
+            cr,
+            self._table,
+            columns,
+            types,
+            [("day", date, company) for date, company in keys],
+            self._query_days(keys),
+        )
+        months = {(date.replace(day=1), company) for date, company in keys}
+        replace_fact_groups(
+            cr,
+            self._table,
+            columns,
+            types,
+            [("month", month, company) for month, company in months],
+            self._query_months(months),
+        )
+        self.invalidate_model()

@@ -1,0 +1,154 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
+
+from ..models.crossdept_analytics_kpi import KPI_SQL, KPIS, TREND_CHARTS
+from .common_engine_history import MON2, TUE2, CrossdeptEngineHistoryCase, at
+
+# windows of the history (March 2021): within the month (day rows only), across
+# it (the month row of March and the day rows around it), and empty
+WINDOWS = [
+    (date(2021, 3, 1), date(2021, 3, 7)),
+    (date(2021, 3, 2), date(2021, 3, 9)),
+    (date(2021, 3, 8), date(2021, 3, 14)),
+    (date(2021, 2, 20), date(2021, 4, 3)),
+    (date(2021, 3, 1), date(2021, 3, 31)),
+    (date(2021, 1, 1), date(2021, 2, 28)),
+]
+KPIS_OF_FACTS = [kpi for kpi in KPIS if kpi in KPI_SQL]
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardDailySums(CrossdeptEngineHistoryCase):
+    """The dashboard's tiles and charts read the daily and monthly sums of the
+    ticket facts (crossdept.analytics.ticket.day) and their histograms: the same
+    values as the ticket facts themselves, for the reader's departments only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # a Finance ticket the IT manager may not see (opened, not closed)
+        with freeze_time(at(MON2, 9)):
+            cls.finance_ticket = (
+                cls.env["crossdept.ticket"]
+                .with_user(cls.finance_user)
+                .create(
+                    {
+                        "title": "Finance's own",
+                        "type_id": cls.ticket_type.id,
+                        "department_id": cls.dept_finance.id,
+                        "assigned_department_id": cls.dept_finance.id,
+                        "requester_id": cls.finance_user.id,
+                    }
+                )
+            )
+        cls.env.flush_all()
+        cls.env.cr.execute(
+            SQL(
+                "UPDATE crossdept_ticket SET create_date = %s WHERE id = %s",
+                at(MON2, 9),
+                cls.finance_ticket.id,
+            )
+        )
+        cls.env["crossdept.analytics.ticket"]._refresh_full()
+        cls.all_departments = new_test_user(
+            cls.env,
+            login="analytics_all",
+            groups="crossdept_ticket.group_crossdept_ticket_manager,"
+            "crossdept_analytics.group_crossdept_analytics_all",
+        )
+
+    def _kpi(self, user):
+        return self.env["crossdept.analytics.kpi"].with_user(user)
+
+    def _assert_same(self, user, filters, group=None):
+        Kpi = self._kpi(user)
+        companies = self.env.companies.ids
+        kpis = ["ticket_count"] if group else KPIS_OF_FACTS
+        facts = Kpi._compute_many(
+            kpis,
+            WINDOWS,
+            companies,
+            where=Kpi._filter_condition(filters),
+            group=SQL.identifier("a", group) if group else None,
+        )
+        sums = Kpi._compute_many_daily(kpis, WINDOWS, companies, filters, group=group)
+        self.assertEqual(sums, facts)
+        return facts
+
+    def test_same_values_as_the_facts_for_a_manager(self):
+        facts = self._assert_same(self.it_manager, {})
+        # the four IT tickets of the history, not Finance's
+        self.assertEqual(facts[(4, False)]["ticket_count"], 4.0)
+        # closed 6, 8, 27.5, 33 h (see test_engine_history_views): median, p90
+        self.assertAlmostEqual(facts[(4, False)]["median_hours"], 17.75)
+        self.assertAlmostEqual(facts[(4, False)]["p90_hours"], 31.35)
+        self._assert_same(self.it_manager, {"flow_id": self.flow.id})
+        self._assert_same(self.it_manager, {"department_id": self.dept_it.id})
+        self._assert_same(self.it_manager, {}, group="department_id")
+        # Finance's manager sees only Finance's ticket (open: no handling time)
+        finance = self._assert_same(self.finance_manager, {})
+        self.assertEqual(finance[(4, False)]["ticket_count"], 1.0)
+        self.assertIsNone(finance[(4, False)]["median_hours"])
+
+    def test_same_values_as_the_facts_for_all_departments(self):
+        facts = self._assert_same(self.all_departments, {})
+        self.assertEqual(facts[(4, False)]["ticket_count"], 5.0, "Finance's ticket too")
+        self._assert_same(self.all_departments, {"department_id": self.dept_finance.id})
+        per_department = self._assert_same(self.all_departments, {}, group="department_id")
+        self.assertEqual(
+            {key: row["ticket_count"] for key, row in per_department.items() if key[0] == 4},
+            {(4, self.dept_it.id): 4.0, (4, self.dept_finance.id): 1.0},
+        )
+
+    def test_dashboard_shows_the_facts_values(self):
+        for user in (self.it_manager, self.all_departments):
+            Kpi = self._kpi(user)
+            data = Kpi.get_dashboard("custom", "2021-03-02", "2021-04-03")
+            date_from, date_to = date(2021, 3, 2), date(2021, 4, 3)
+            length = (date_to - date_from).days + 1
+            tile_windows = [
+                (date_from, date_to),
+                (date_from - timedelta(days=length), date_from - timedelta(days=1)),
+            ]
+            facts = Kpi._compute_many(KPIS_OF_FACTS, tile_windows, self.env.companies.ids)
+            for tile in data["tiles"]:
+                if tile["kpi"] in KPI_SQL:
+                    expected = facts.get((0, False), {}).get(tile["kpi"])
+                    if tile["kpi"] == "ticket_count":
+                        expected = expected or 0.0
+                    self.assertEqual(tile["value"], expected, f"{user.login} {tile['kpi']}")
+            bars = Kpi._chart_windows(date_from, date_to)
+            facts = Kpi._compute_many(
+                TREND_CHARTS, [(start, end) for start, end, _label in bars], self.env.companies.ids
+            )
+            for chart in data["charts"]:
+                if chart["kpi"] in TREND_CHARTS and chart["layout"] == "columns":
+                    self.assertEqual(
+                        [bar["value"] for bar in chart["bars"]],
+                        [facts.get((index, False), {}).get(chart["kpi"]) for index in range(len(bars))],
+                    )
+
+    def _dashboard_queries(self):
+        Kpi = self._kpi(self.it_manager)
+        Kpi.get_dashboard("custom", "2021-03-01", "2021-03-31")
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        Kpi.get_dashboard("custom", "2021-03-01", "2021-03-31")
+        return self.env.cr.sql_log_count - before
+
+    def test_dashboard_queries_do_not_grow_with_tickets(self):
+        queries = self._dashboard_queries()
+        self.assertLessEqual(queries, 25)
+        # more closed tickets, on other days, of the manager's department
+        for day in (TUE2, TUE2 + 1):
+            ticket = self._open(at(day, 8))
+            self._work(ticket, "Prepare", at(day, 8), at(day, 9))
+            self._approve(ticket, "Check", at(day, 10), self.approver_1)
+            self._approve(ticket, "Sign", at(day, 11), self.approver_2)
+            self._work(ticket, "Deliver", at(day, 11), at(day, 12))
+        self.env["crossdept.analytics.ticket"]._refresh_full()
+        self.assertEqual(self._dashboard_queries(), queries)
