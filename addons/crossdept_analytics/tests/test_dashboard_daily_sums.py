@@ -129,7 +129,10 @@ class TestDashboardDailySums(CrossdeptEngineHistoryCase):
                 if chart["kpi"] in TREND_CHARTS and chart["layout"] == "columns":
                     self.assertEqual(
                         [bar["value"] for bar in chart["bars"]],
-                        [facts.get((index, False), {}).get(chart["kpi"]) for index in range(len(bars))],
+                        [
+                            facts.get((index, False), {}).get(chart["kpi"])
+                            for index in range(len(bars))
+                        ],
                     )
 
     def _dashboard_queries(self):
