@@ -463,21 +463,21 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
               JOIN (VALUES %(values)s) AS w(idx, date_from, date_to)
                 ON g.date >= w.date_from AND g.date_end <= w.date_to
                -- a month row if its whole month is in the window, else its days
-               AND (g.kind = 'month') = (
-                       date_trunc('month', g.date)::date >= w.date_from
-                       AND (date_trunc('month', g.date) + interval '1 month - 1 day')::date
-                           <= w.date_to
-                   )
+               AND (g.kind = 'month') = (g.month >= w.date_from AND g.month_end <= w.date_to)
             """,
             values=values,
         )
         where = SQL(
             """
              WHERE g.company_id IN %(companies)s
+               -- the windows' days as constants: an index range, not every row
+               AND g.date BETWEEN %(first)s AND %(last)s
                AND %(filters)s
                AND %(rules)s
             """,
             companies=tuple(company_ids),
+            first=min(date_from for date_from, _date_to in windows),
+            last=max(date_to for _date_from, date_to in windows),
             filters=self._filter_condition(filters, "g"),
             # the sums the reader may read: their departments' (record rules)
             rules=self._rule_condition(Days._name, "g"),

@@ -13,7 +13,8 @@ class CrossdeptAnalyticsTicketDay(models.Model):
     year instead of every ticket fact.
 
     Beside the fields, the table holds (read by SQL only, see
-    crossdept.analytics.kpi ``_compute_many_daily``): the counts and exact sums
+    crossdept.analytics.kpi ``_compute_many_daily``): the row's month
+    (``month``, ``month_end``), the counts and exact sums
     of the averaged KPIs (``closed_count``/``cycle_hours`` for the handling time,
     ``on_time_count``/``on_time_true``, ``transferred_count``, ``reopened_count``,
     ``rated_count``/``satisfaction``, and the working hours beside the clock ones:
@@ -57,7 +58,10 @@ class CrossdeptAnalyticsTicketDay(models.Model):
         return SQL(
             """
             SELECT nextval(%(sequence)s) AS id, 'day'::varchar AS kind, k.date,
-                   k.date AS date_end, k.company_id, k.department_id,
+                   k.date AS date_end, date_trunc('month', k.date)::date AS month,
+                   (date_trunc('month', k.date) + interval '1 month - 1 day')::date
+                       AS month_end,
+                   k.company_id, k.department_id,
                    k.requesting_department_id, k.flow_id, k.ticket_count, k.closed_count,
                    k.cycle_hours, k.on_time_count, k.on_time_true, k.transferred_count,
                    k.reopened_count, k.rated_count, k.satisfaction, k.handling_count,
@@ -119,7 +123,8 @@ class CrossdeptAnalyticsTicketDay(models.Model):
         return SQL(
             """
             SELECT nextval(%(sequence)s) AS id, 'month'::varchar AS kind, k.date,
-                   (k.date + interval '1 month - 1 day')::date AS date_end, k.company_id,
+                   (k.date + interval '1 month - 1 day')::date AS date_end, k.date AS month,
+                   (k.date + interval '1 month - 1 day')::date AS month_end, k.company_id,
                    k.department_id, k.requesting_department_id, k.flow_id, k.ticket_count,
                    k.closed_count, k.cycle_hours, k.on_time_count, k.on_time_true,
                    k.transferred_count, k.reopened_count, k.rated_count, k.satisfaction,

@@ -18,8 +18,9 @@ FACTS = {
     # the same for the daily and monthly sums of the ticket facts
     "crossdept_analytics_ticket_day": SQL(
         """
-        SELECT kind, date, date_end, company_id, department_id, requesting_department_id,
-               flow_id, ticket_count, closed_count, cycle_hours, on_time_count, on_time_true,
+        SELECT kind, date, date_end, month, month_end, company_id, department_id,
+               requesting_department_id, flow_id, ticket_count, closed_count, cycle_hours,
+               on_time_count, on_time_true,
                transferred_count, reopened_count, rated_count, satisfaction, handling_count,
                handling_hours, hold_count, hold_hours, cycle_buckets, cycle_counts
           FROM crossdept_analytics_ticket_day
