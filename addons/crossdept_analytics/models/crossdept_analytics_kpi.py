@@ -450,6 +450,9 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         ``group``: a column of the sums (the handling department) or None."""
         if not windows:
             return {}
+        # the sums of the ticket facts are for those who may read the facts (and
+        # the percentiles read some facts): their rules, and their refusal first
+        fact_rules = self._rule_condition("crossdept.analytics.ticket", "a")
         Days = self.env["crossdept.analytics.ticket.day"]
         Days.flush_model()
         self.env["crossdept.analytics.ticket"].flush_model()
@@ -518,12 +521,14 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             for index, value, bucket, count in self.env.cr.fetchall():
                 histograms.setdefault((index, value or False), []).append((bucket, count))
             self._fill_percentiles(
-                percentiles, windows, company_ids, filters, group, histograms, result
+                percentiles, windows, company_ids, filters, group, histograms, result, fact_rules
             )
         return {key: {kpi: row.get(kpi) for kpi in kpis} for key, row in result.items()}
 
     @api.model
-    def _fill_percentiles(self, kpis, windows, company_ids, filters, group, histograms, result):
+    def _fill_percentiles(
+        self, kpis, windows, company_ids, filters, group, histograms, result, fact_rules
+    ):
         """Put the percentiles ``kpis`` of each (window index, group value) into
         ``result``, exactly as percentile_cont gives them over the facts: the
         histograms tell the bucket of each value a percentile is made of and its
@@ -575,7 +580,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 grouped=grouped,
                 companies=tuple(company_ids),
                 filters=self._filter_condition(filters, "a"),
-                rules=self._rule_condition("crossdept.analytics.ticket", "a"),
+                rules=fact_rules,
             )
         )
         found = {}
