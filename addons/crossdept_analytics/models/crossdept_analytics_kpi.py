@@ -42,7 +42,7 @@ KPI_SQL = {
 # come from the histograms (None here, see _compute_many_daily).
 KPI_DAILY_SQL = {
     "ticket_count": SQL("sum(g.ticket_count)::float"),
-    "avg_hours": SQL("sum(g.cycle_hours) / NULLIF(sum(g.closed_count), 0)"),
+    "avg_hours": SQL("sum(g.cycle_working_hours) / NULLIF(sum(g.cycle_working_count), 0)"),
     "median_hours": None,
     "p90_hours": None,
     "on_time_rate": SQL("100.0 * ((sum(g.on_time_true) + 0.0) / NULLIF(sum(g.on_time_count), 0))"),
@@ -507,7 +507,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                     """
                     SELECT w.idx, %s, h.bucket, sum(h.n)::bigint
                       %s
-                     CROSS JOIN LATERAL unnest(g.cycle_buckets, g.cycle_counts) h(bucket, n)
+                     CROSS JOIN LATERAL
+                           unnest(g.cycle_working_buckets, g.cycle_working_counts) h(bucket, n)
                       %s
                      GROUP BY 1, 2, 3
                      ORDER BY 1, 2, 3
@@ -532,7 +533,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         """Put the percentiles ``kpis`` of each (window index, group value) into
         ``result``, exactly as percentile_cont gives them over the facts: the
         histograms tell the bucket of each value a percentile is made of and its
-        rank there; one query reads the cycle hours of those buckets' facts only
+        rank there; one query reads the cycle working hours of those buckets' facts only
         (index by bucket and day of the ticket facts)."""
         wanted = {}  # (index, group value, bucket) -> ranks wanted in the bucket
         plans = {}  # (index, group value, kpi) -> (position, first, [(bucket, rank)])
@@ -565,7 +566,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT w.idx, w.value, w.bucket, a.cycle_hours::float8
+                SELECT w.idx, w.value, w.bucket, a.cycle_working_hours::float8
                   FROM (VALUES %(lookups)s) AS w(idx, value, date_from, date_to, bucket)
                   JOIN crossdept_analytics_ticket a
                     ON %(bucket)s = w.bucket
@@ -576,7 +577,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                    AND %(rules)s
                 """,
                 lookups=lookups,
-                bucket=cycle_bucket(SQL.identifier("a", "cycle_hours")),
+                bucket=cycle_bucket(SQL.identifier("a", "cycle_working_hours")),
                 grouped=grouped,
                 companies=tuple(company_ids),
                 filters=self._filter_condition(filters, "a"),

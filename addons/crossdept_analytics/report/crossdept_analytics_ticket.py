@@ -233,10 +233,10 @@ class CrossdeptAnalyticsTicket(models.Model):
             SQL(
                 """CREATE INDEX IF NOT EXISTS %s ON %s (%s, date)
                    INCLUDE (company_id, department_id, requesting_department_id, flow_id,
-                            cycle_hours)""",
-                SQL.identifier(f"{self._table}_cycle_bucket_idx"),
+                            cycle_working_hours)""",
+                SQL.identifier(f"{self._table}_cycle_working_bucket_idx"),
                 SQL.identifier(self._table),
-                cycle_bucket(SQL.identifier("cycle_hours")),
+                cycle_bucket(SQL.identifier("cycle_working_hours")),
             )
         )
         # the record rules read the handling and the requesting department

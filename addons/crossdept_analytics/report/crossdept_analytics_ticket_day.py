@@ -15,11 +15,13 @@ class CrossdeptAnalyticsTicketDay(models.Model):
     Beside the fields, the table holds (read by SQL only, see
     crossdept.analytics.kpi ``_compute_many_daily``): the row's month
     (``month``, ``month_end``), the counts and exact sums
-    of the averaged KPIs (``closed_count``/``cycle_hours`` for the handling time,
+    of the averaged KPIs (``cycle_working_count``/``cycle_working_hours`` for the
+    handling time, ``closed_count``/``cycle_hours`` for its clock hours,
     ``on_time_count``/``on_time_true``, ``transferred_count``, ``reopened_count``,
     ``rated_count``/``satisfaction``, and the working hours beside the clock ones:
     ``handling_count``/``handling_hours``, ``hold_count``/``hold_hours``), and the
-    histogram of the cycle hours (``cycle_buckets``, ``cycle_counts``, see
+    histogram of the cycle working hours (``cycle_working_buckets``,
+    ``cycle_working_counts``, see
     tools/histogram.py) for the median and the 90th percentile.
 
     A period reads the month rows of its whole months and the day rows of the
@@ -67,26 +69,29 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                        AS month_end,
                    k.company_id, k.department_id,
                    k.requesting_department_id, k.flow_id, k.ticket_count, k.closed_count,
-                   k.cycle_hours, k.on_time_count, k.on_time_true, k.transferred_count,
+                   k.cycle_hours, k.cycle_working_count, k.cycle_working_hours,
+                   k.on_time_count, k.on_time_true, k.transferred_count,
                    k.reopened_count, k.rated_count, k.satisfaction, k.handling_count,
-                   k.handling_hours, k.hold_count, k.hold_hours, k.cycle_buckets,
-                   k.cycle_counts
+                   k.handling_hours, k.hold_count, k.hold_hours, k.cycle_working_buckets,
+                   k.cycle_working_counts
               FROM (
                 SELECT b.date, b.company_id, b.department_id, b.requesting_department_id,
                        b.flow_id,
                        %(sums)s,
                        COALESCE(array_agg(b.bucket ORDER BY b.bucket)
                                     FILTER (WHERE b.bucket IS NOT NULL), '{}')
-                           AS cycle_buckets,
-                       COALESCE(array_agg(b.closed_count::integer ORDER BY b.bucket)
+                           AS cycle_working_buckets,
+                       COALESCE(array_agg(b.cycle_working_count::integer ORDER BY b.bucket)
                                     FILTER (WHERE b.bucket IS NOT NULL), '{}')
-                           AS cycle_counts
+                           AS cycle_working_counts
                   FROM (
                     SELECT a.date, a.company_id, a.department_id,
                            a.requesting_department_id, a.flow_id, %(bucket)s AS bucket,
                            count(*) AS ticket_count,
                            count(a.cycle_hours) AS closed_count,
                            sum(a.cycle_hours) AS cycle_hours,
+                           count(a.cycle_working_hours) AS cycle_working_count,
+                           sum(a.cycle_working_hours) AS cycle_working_hours,
                            count(a.on_time) AS on_time_count,
                            count(*) FILTER (WHERE a.on_time) AS on_time_true,
                            count(*) FILTER (WHERE a.transfer_count > 0) AS transferred_count,
@@ -107,7 +112,7 @@ class CrossdeptAnalyticsTicketDay(models.Model):
             """,
             sequence=f"{self._table}_id_seq",
             sums=self._sums("b"),
-            bucket=cycle_bucket(SQL("a.cycle_hours")),
+            bucket=cycle_bucket(SQL("a.cycle_working_hours")),
             where=where,
         )
 
@@ -130,20 +135,21 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                    (k.date + interval '1 month - 1 day')::date AS date_end, k.date AS month,
                    (k.date + interval '1 month - 1 day')::date AS month_end, k.company_id,
                    k.department_id, k.requesting_department_id, k.flow_id, k.ticket_count,
-                   k.closed_count, k.cycle_hours, k.on_time_count, k.on_time_true,
+                   k.closed_count, k.cycle_hours, k.cycle_working_count,
+                   k.cycle_working_hours, k.on_time_count, k.on_time_true,
                    k.transferred_count, k.reopened_count, k.rated_count, k.satisfaction,
                    k.handling_count, k.handling_hours, k.hold_count, k.hold_hours,
-                   k.cycle_buckets, k.cycle_counts
+                   k.cycle_working_buckets, k.cycle_working_counts
               FROM (
                 SELECT b.date, b.company_id, b.department_id, b.requesting_department_id,
                        b.flow_id,
                        %(sums)s,
                        COALESCE(array_agg(b.bucket ORDER BY b.bucket)
                                     FILTER (WHERE b.bucket IS NOT NULL), '{}')
-                           AS cycle_buckets,
+                           AS cycle_working_buckets,
                        COALESCE(array_agg(b.bucket_count::integer ORDER BY b.bucket)
                                     FILTER (WHERE b.bucket IS NOT NULL), '{}')
-                           AS cycle_counts
+                           AS cycle_working_counts
                   FROM (
                     -- the days' sums (no bucket), then their buckets' counts
                     SELECT date_trunc('month', d.date)::date AS date, d.company_id,
@@ -157,7 +163,8 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                     SELECT date_trunc('month', d.date)::date, d.company_id,
                            d.department_id, d.requesting_department_id, d.flow_id,
                            h.bucket, sum(h.n)::bigint, %(no_sums)s
-                      FROM %(table)s d, unnest(d.cycle_buckets, d.cycle_counts) h(bucket, n)
+                      FROM %(table)s d,
+                           unnest(d.cycle_working_buckets, d.cycle_working_counts) h(bucket, n)
                      WHERE d.kind = 'day' %(where)s
                      GROUP BY 1, 2, 3, 4, 5, 6
                   ) b
@@ -181,6 +188,7 @@ class CrossdeptAnalyticsTicketDay(models.Model):
         counts = (
             "ticket_count",
             "closed_count",
+            "cycle_working_count",
             "on_time_count",
             "on_time_true",
             "transferred_count",
@@ -189,7 +197,8 @@ class CrossdeptAnalyticsTicketDay(models.Model):
             "handling_count",
             "hold_count",
         )
-        sums = (("cycle_hours", "numeric"), ("satisfaction", "float8"))
+        sums = (("cycle_hours", "numeric"), ("cycle_working_hours", "numeric"))
+        sums += (("satisfaction", "float8"),)
         sums += (("handling_hours", "float8"), ("hold_hours", "float8"))
         return [(column, "bigint") for column in counts] + list(sums)
 

@@ -20,9 +20,10 @@ FACTS = {
         """
         SELECT kind, date, date_end, month, month_end, company_id, department_id,
                requesting_department_id, flow_id, ticket_count, closed_count, cycle_hours,
+               cycle_working_count, cycle_working_hours,
                on_time_count, on_time_true,
                transferred_count, reopened_count, rated_count, satisfaction, handling_count,
-               handling_hours, hold_count, hold_hours, cycle_buckets, cycle_counts
+               handling_hours, hold_count, hold_hours, cycle_working_buckets, cycle_working_counts
           FROM crossdept_analytics_ticket_day
          ORDER BY kind, date, company_id, department_id NULLS FIRST,
                   requesting_department_id NULLS FIRST, flow_id NULLS FIRST

@@ -1,4 +1,4 @@
-"""The handling times (cycle hours) of closed tickets counted in fixed buckets
+"""The handling times (cycle working hours) of closed tickets counted in fixed buckets
 growing by 1%: bucket 0 holds [0, 0.01 h), bucket k >= 1 holds
 [0.01 * 1.01^(k-1), 0.01 * 1.01^k) hours. The daily sums of the ticket facts keep
 one histogram per row (crossdept.analytics.ticket.day); a median or a percentile
@@ -12,7 +12,7 @@ from odoo.tools import SQL
 
 
 def cycle_bucket(column):
-    """The bucket of the cycle hours ``column`` (SQL); NULL for NULL. Written with
+    """The bucket of the hours ``column`` (SQL); NULL for NULL. Written with
     its constants so that the index of the facts by bucket matches it."""
     return SQL(
         """(CASE WHEN %s < 0.01 THEN 0
