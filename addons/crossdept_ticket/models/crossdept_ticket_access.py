@@ -5,6 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import table_exists
 
+from ..tools.rules import check_rules
 from .crossdept_ticket import ADMIN_GROUP, CLOSED_STATES, WORKING_STATES
 
 MANAGER_GROUP = "crossdept_ticket.group_crossdept_ticket_manager"
@@ -100,6 +101,11 @@ class CrossdeptTicket(models.Model):
         is needed from then on): the lines themselves did not change, so a ticket
         submitted, cancelled or reset to draft is not counted again."""
         self.filtered(lambda ticket: ticket.state in WORKING_STATES)._check_raci()
+
+    def _check_access(self, operation):
+        # the same rules, in one query when the cache lacks what they read
+        # (the ticket's participants, step holders, CC and queued steps)
+        return check_rules(self, operation, super(CrossdeptTicket, type(self))._check_access)
 
     def _department_managers(self):
         """Users managing the ticket's departments or their parent departments (as

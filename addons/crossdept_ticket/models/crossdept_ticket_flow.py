@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
@@ -43,16 +43,24 @@ class CrossdeptTicket(models.Model):
         a step cannot move it."""
         if not self.ids:
             return
+        self._lock_where(SQL("id IN %s", tuple(self.ids)))
+
+    @api.model
+    def _lock_where(self, condition):
+        """``_lock`` of the tickets ``condition`` selects (an SQL condition on the
+        ticket table), in the lock's own query."""
         self.env.cr.execute(
             SQL(
                 "UPDATE crossdept_ticket SET write_date = (now() AT TIME ZONE 'UTC') "
-                "WHERE id IN (SELECT id FROM crossdept_ticket WHERE id IN %s "
+                "WHERE id IN (SELECT id FROM crossdept_ticket WHERE %s "
                 "ORDER BY id FOR NO KEY UPDATE)",
-                tuple(self.ids),
+                condition,
             ),
             log_exceptions=False,
         )
-        self.invalidate_recordset(["write_date"])
+        # the write date the lock wrote is read again (of every ticket: the condition
+        # may name them through their steps)
+        self.invalidate_model(["write_date"])
         self.env["crossdept.ticket.step"].invalidate_model()
         self.env["crossdept.ticket.step.decision"].invalidate_model()
 

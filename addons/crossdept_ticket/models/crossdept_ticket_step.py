@@ -7,6 +7,7 @@ from odoo.tools import SQL
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
 from ..tools.graph import descendants
+from ..tools.rules import check_rules
 from .crossdept_escalation_rule import LEVELS
 from .crossdept_ticket_step_deliverable import HOLDER_FIELDS
 
@@ -246,6 +247,11 @@ class CrossdeptTicketStep(models.Model):
             )
         return super().unlink()
 
+    def _check_access(self, operation):
+        # the same rules, in one query when the cache lacks what they read (the
+        # ticket's participants, step holders and CC through the step's ticket)
+        return check_rules(self, operation, super(CrossdeptTicketStep, type(self))._check_access)
+
     def _check_deliverable_commands(self, commands):
         """Through its step, a deliverable can only be ticked off or given its value."""
         for command in commands:
@@ -268,7 +274,7 @@ class CrossdeptTicketStep(models.Model):
     # ------------------------------------------------------------------
 
     def action_start(self):
-        self.ticket_id._lock()
+        self._lock_tickets()
         for step in self:
             step._check_can_work(self.env._("start"))
             if step.state != "ready":
@@ -287,7 +293,7 @@ class CrossdeptTicketStep(models.Model):
     def action_finish(self):
         """Finish the steps (a ready step is started and finished at once). A second
         click on a step its holder just finished changes nothing."""
-        self.ticket_id._lock()
+        self._lock_tickets()
         steps = self.filtered(lambda s: not (s.state == "done" and s._is_worker(self.env.user)))
         for step in steps:
             step._check_can_work(self.env._("finish"))
@@ -305,6 +311,18 @@ class CrossdeptTicketStep(models.Model):
         ready._start()
         steps._set_done()
         return True
+
+    def _lock_tickets(self):
+        """``crossdept.ticket._lock`` of these steps' tickets, found by the lock's
+        own query: the steps are first read after the lock (as the acting user,
+        through the record rules), not once before it and once again after."""
+        if self.ids:
+            self.env["crossdept.ticket"]._lock_where(
+                SQL(
+                    "id IN (SELECT ticket_id FROM crossdept_ticket_step WHERE id IN %s)",
+                    tuple(self.ids),
+                )
+            )
 
     def _start(self):
         self._engine().write({"state": "in_progress", "date_started": fields.Datetime.now()})

@@ -215,7 +215,7 @@ class CrossdeptTicketStep(models.Model):
         return {decision.user_id: decision.decision for decision in self.decision_ids}
 
     def _approval_lock(self):
-        self.ticket_id._lock()
+        self._lock_tickets()
 
     def _approval_record(self, user, decision, reason, attachments=None):
         # decisions are written by the engine for the approver: users have no right

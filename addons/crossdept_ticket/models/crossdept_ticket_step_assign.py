@@ -71,7 +71,7 @@ class CrossdeptTicketStep(models.Model):
         reason = (reason or "").strip()
         if not reason:
             raise UserError(self.env._("Assigning or transferring steps needs a reason."))
-        self.ticket_id._lock()
+        self._lock_tickets()
         for step in self:
             step._check_can_reassign()
         self._reassign(user, reason)
