@@ -5,9 +5,13 @@ Odoo 18 checks the record rules of records it already holds in Python
 every value the rules read is in the cache, and otherwise a fetch per relation of
 the rules' paths (a step's ticket, the ticket's participants, step holders and CC,
 each with the users' whole row to drop the archived ones). The first check of a
-request is such a cold one: 3 to 6 queries and most of the check's time. These
-helpers let a model check the same domain with one query instead, as Odoo checks it
-when it searches or reads, and keep the Python check whenever the cache holds it all.
+request is such a cold one: 3 to 6 queries and most of the check's time.
+
+With ``check_rules``, a model checks a cold write or unlink in one query instead (the
+same domain, evaluated in SQL as Odoo evaluates it when it searches or reads), and
+reads the many2many values of a cold read or create check together before Odoo's
+Python check runs (later checks of the request find them in the cache, where an SQL
+check would have left nothing); a check whose values are all cached stays Odoo's.
 """
 
 import functools
