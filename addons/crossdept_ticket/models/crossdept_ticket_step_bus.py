@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, models
+from odoo.models import INSERT_BATCH_SIZE
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
 
@@ -91,13 +92,20 @@ class CrossdeptTicketStep(models.Model):
         ticket_ids = sorted(self.env.cr.precommit.data.pop("crossdept.ticket_bus", None) or ())
         # sudo: the channel is the ticket; only its readers subscribe to it
         Bus = self.env["bus.bus"].sudo()
-        if create_overrides(Bus):
-            for ticket in self.env["crossdept.ticket"].sudo().browse(ticket_ids):
-                ticket._bus_send(TICKET_NOTIFICATION, {"ticket_id": ticket.id})
+        if len(ticket_ids) > INSERT_BATCH_SIZE and not create_overrides(Bus):
+            self._insert_ticket_notifications(ticket_ids)
             return
-        # a batch of thousands (the SLA cron): the notifications in one INSERT, where
-        # the bus writes a hundred per statement; each as ``_bus_send`` would queue it
-        # (a ticket's channel is the ticket), the same NOTIFY after the commit
+        # a request's few: the bus writes them with the transaction's other
+        # notifications, in its own one INSERT
+        for ticket in self.env["crossdept.ticket"].sudo().browse(ticket_ids):
+            ticket._bus_send(TICKET_NOTIFICATION, {"ticket_id": ticket.id})
+
+    @api.model
+    def _insert_ticket_notifications(self, ticket_ids):
+        """A batch of thousands (the SLA cron): the notifications in one INSERT, where
+        the bus writes a hundred per statement; each as ``_bus_send`` would queue it
+        (a ticket's channel is the ticket), the same NOTIFY after the commit."""
+        Bus = self.env["bus.bus"].sudo()
         Bus._ensure_hooks()
         channels = [
             channel_with_db(self.env.cr.dbname, ticket)

@@ -152,7 +152,7 @@ class TestOneInsert(CrossdeptFlowCase):
         and the NOTIFY after the commit are those of ``_bus_send``."""
         payload = {"ticket_id": self.ticket.id}
         orm = self._bus_rows(lambda: self.ticket._bus_send(TICKET_NOTIFICATION, payload))
-        ours = self._bus_rows(self.step._queue_ticket_notification)
+        ours = self._bus_rows(lambda: self.step._insert_ticket_notifications(self.ticket.ids))
         self.assertEqual(len(ours[0]), 1)
         self.assertEqual(ours, orm)
 
