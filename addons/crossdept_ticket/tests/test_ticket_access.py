@@ -78,6 +78,34 @@ class TestTicketAccess(CrossdeptTicketCase):
         ):
             self.it_ticket.with_user(admin).unlink()
 
+    def test_overdue_search_follows_the_readers_rules(self):
+        # the Overdue filter finds the late open tickets in a sub-select of their ids:
+        # the reader's rules and the archived filter still decide what is listed
+        late = "2020-01-01 10:00:00"
+        it_late = self._make_ticket(date_deadline=late)
+        finance_late = self._make_ticket(
+            date_deadline=late,
+            department_id=self.dept_finance.id,
+            assigned_department_id=self.dept_finance.id,
+            requester_id=self.finance_user.id,
+            raci_ids=[Command.create({"role": "responsible", "user_id": self.finance_user.id})],
+        )
+        archived = self._make_ticket(date_deadline=late)
+        archived.active = False
+        on_time = self._make_ticket(date_deadline="2099-01-01 10:00:00")
+        tickets = it_late | finance_late | archived | on_time
+
+        def search(user, overdue=True, **context):
+            Ticket = self.env["crossdept.ticket"].with_user(user).with_context(**context)
+            domain = [("is_overdue", "=", overdue), ("id", "in", tickets.ids)]
+            return Ticket.search(domain), Ticket.search_count(domain)
+
+        self.assertEqual(search(self.it_user), (it_late, 1))
+        self.assertEqual(search(self.finance_user), (finance_late, 1))
+        self.assertEqual(search(self.it_manager), (it_late, 1))
+        self.assertEqual(search(self.it_user, active_test=False), (it_late | archived, 2))
+        self.assertEqual(search(self.it_user, overdue=False), (on_time, 1))
+
     def test_portal_customers_are_isolated(self):
         ticket_a = self._make_ticket(partner_id=self.customer_a.id)
         ticket_b = self._make_ticket(partner_id=self.customer_b.id)
