@@ -475,7 +475,8 @@ class CrossdeptAnalyticsJob(models.Model):
         # as crossdept.analytics.ticket._refresh_full: the incremental refresh waits,
         # and starts again from where the rebuild leaves the facts
         facts = self.env["crossdept.analytics.ticket"]
-        companies = facts._lock_watermarks(facts._all_companies(), wait=True)
+        companies = facts._all_companies()
+        facts._lock_watermarks(companies, wait=True)
         for index, model in enumerate(FACT_MODELS, start=1):
             self.env[model]._refresh(concurrently)
             self._progress(done=index)

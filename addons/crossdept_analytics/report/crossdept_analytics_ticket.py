@@ -299,7 +299,8 @@ class CrossdeptAnalyticsTicket(models.Model):
             .sudo()
             .get_param("crossdept_analytics.refresh_concurrently", "True")
         )
-        companies = self._lock_watermarks(self._all_companies(), wait=True)
+        companies = self._all_companies()
+        self._lock_watermarks(companies, wait=True)
         self.env["crossdept.analytics.step"]._refresh(concurrently)
         self.env["crossdept.analytics.step.day"]._refresh(concurrently)
         self._refresh(concurrently)
@@ -326,19 +327,12 @@ class CrossdeptAnalyticsTicket(models.Model):
         number of tickets refreshed (None when another refresh holds the lock)."""
         self.env.flush_all()
         cr = self.env.cr
-        companies = self._lock_watermarks(companies or self._all_companies(), wait=False)
-        if not companies:
+        watermarks = self._lock_watermarks(companies or self._all_companies(), wait=False)
+        if not watermarks:
             return None
         cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM crossdept_ticket_event"))
         last_event = cr.fetchone()[0]
         since = self._since_bound()
-        cr.execute(
-            SQL(
-                "SELECT company_id, event_id, date_since FROM %s WHERE company_id = ANY(%s)",
-                SQL.identifier(STATE_TABLE),
-                companies.ids,
-            )
-        )
         # each company's bounds as constants, so that PostgreSQL plans the short
         # index scans past them (as parameters of a join it hashed every ticket)
         parts = [
@@ -357,7 +351,7 @@ class CrossdeptAnalyticsTicket(models.Model):
                 event=event_id,
                 since=date_since,
             )
-            for company_id, event_id, date_since in cr.fetchall()
+            for company_id, (event_id, date_since) in watermarks.items()
         ]
         # no ticket is ever deleted (crossdept.ticket refuses it but for the module's
         # uninstallation), so the facts are not compared with the tickets on every
@@ -372,7 +366,7 @@ class CrossdeptAnalyticsTicket(models.Model):
             self.env["crossdept.analytics.kpi.month"]._refresh_groups(
                 {(date.replace(day=1), company) for date, company in ticket_keys}
             )
-        self._mark_refreshed(companies, last_event, since)
+        self._mark_refreshed(self.env["res.company"].browse(watermarks), last_event, since)
         return len(ticket_ids)
 
     # ------------------------------------------------------------------
@@ -387,9 +381,10 @@ class CrossdeptAnalyticsTicket(models.Model):
     @api.model
     def _lock_watermarks(self, companies, wait):
         """Lock the watermarks of ``companies`` (made first for a company without
-        one: from the start of its log) for the transaction; return the companies,
-        or none when another refresh holds one of them and ``wait`` is False (or
-        moved one since this transaction began)."""
+        one: from the start of its log) for the transaction; return the bounds the
+        lock read, ``{company id: (event id, date since)}``, or {} when another
+        refresh holds one of them and ``wait`` is False (or moved one since this
+        transaction began)."""
         cr = self.env.cr
         query = SQL(
             """
@@ -399,7 +394,9 @@ class CrossdeptAnalyticsTicket(models.Model):
               FROM res_company c
              WHERE c.id = ANY(%(companies)s)
                AND NOT EXISTS (SELECT FROM %(state)s w WHERE w.company_id = c.id);
-            SELECT company_id FROM %(state)s WHERE company_id = ANY(%(companies)s)
+            SELECT company_id, event_id, date_since
+              FROM %(state)s
+             WHERE company_id = ANY(%(companies)s)
              ORDER BY company_id
                FOR NO KEY UPDATE %(nowait)s
             """,
@@ -409,17 +406,20 @@ class CrossdeptAnalyticsTicket(models.Model):
         )
         if wait:
             cr.execute(query)
-            return companies
-        try:
-            with cr.savepoint(flush=False):
-                cr.execute(query, log_exceptions=False)
-        except (errors.LockNotAvailable, errors.SerializationFailure):
-            _logger.info(
-                "Analytics facts: another refresh is applying the events of companies %s",
-                companies.ids,
-            )
-            return companies.browse()
-        return companies
+            rows = cr.fetchall()
+        else:
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute(query, log_exceptions=False)
+                    # read before the savepoint's release
+                    rows = cr.fetchall()
+            except (errors.LockNotAvailable, errors.SerializationFailure):
+                _logger.info(
+                    "Analytics facts: another refresh is applying the events of companies %s",
+                    companies.ids,
+                )
+                return {}
+        return {company_id: (event_id, since) for company_id, event_id, since in rows}
 
     @api.model
     def _since_bound(self):

@@ -125,10 +125,10 @@ class TestIncrementalRefresh(CrossdeptEngineHistoryCase):
         self.Facts._refresh_incremental()
         self._only_events()
         before = read_facts(self.env.cr)
-        # no ticket to refresh: the companies, the lock (in a savepoint: 3), the log's
-        # end, the time bound, the watermarks read, the tickets to refresh (none),
-        # the watermarks moved
-        with self.assertQueryCount(9):
+        # no ticket to refresh: the companies, the lock that reads the watermarks (in
+        # a savepoint: 3), the log's end, the time bound, the tickets to refresh
+        # (none), the watermarks moved
+        with self.assertQueryCount(8):
             self.assertEqual(self.Facts._refresh_incremental(), 0)
         self.assertEqual(read_facts(self.env.cr), before)
 
