@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
@@ -171,14 +172,15 @@ class CrossdeptTicket(models.Model):
             ("state", "not in", ("done", "cancelled")),
         ]
         if (operator == "=") == value:
-            # the overdue tickets as a sub-select of ids (the few open tickets past
-            # their deadline, crossdept_ticket_open_deadline_idx): PostgreSQL joins
-            # the tickets to them by key and checks the reader's record rules on
-            # each, one index probe per participant table, instead of hashing every
-            # ticket the reader takes part in (hundreds of thousands for some
-            # readers at a million tickets); the rules still apply, to the outer
-            # query, and its own active test too
-            return [("id", "in", self._where_calc(domain, active_test=False))]
+            # the ids of the overdue tickets, found first (the few open tickets past
+            # their deadline, crossdept_ticket_open_deadline_idx) as an array the
+            # tickets are then read from by key: PostgreSQL checks the reader's
+            # record rules on each of them, one index probe per participant table,
+            # instead of hashing every ticket the reader takes part in (hundreds of
+            # thousands for some readers at a million tickets). The rules and the
+            # active test apply to the outer query as to any search.
+            overdue = self._where_calc(domain, active_test=False)
+            return [("id", "=", SQL("ANY(ARRAY(%s))", overdue.subselect()))]
         return ["!", "&", *domain]
 
     @api.depends("raci_ids.role", "raci_ids.holder_user_id")
