@@ -57,9 +57,14 @@ class CrossdeptAnalyticsStepDay(models.Model):
         """The daily sums; only those of the (date, flow step) pairs ``keys`` if given."""
         where = SQL()
         if keys is not None:
+            # the days and the flow steps also as lists of values: PostgreSQL reads
+            # the pairs' facts by the (flow step, date) index with estimates of its
+            # own, instead of merging every fact of the table by date (5 million)
             where = SQL(
-                "AND %s",
+                "AND %s AND s.flow_step_id = ANY(%s) AND s.date = ANY(%s::date[])",
                 group_condition([SQL("s.date"), SQL("s.flow_step_id")], ("date", "integer"), keys),
+                sorted({flow_step for _date, flow_step in keys}),
+                sorted({date for date, _flow_step in keys}),
             )
         # sums stay numeric (as the facts' hours are): no rounding on the way
         return SQL(
