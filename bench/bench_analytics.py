@@ -12,12 +12,24 @@ bench database, then measures:
 2b. the incremental refresh (the cron's path): DAY_TICKETS more tickets with their
    events (one day's worth) loaded the same way, then applied from the event log
    (aim: 5 s at 1,000,000 tickets);
+2c. with ``--under-load``, only this, on DB itself (no copy; a database that
+   ``--keep`` left): Odoo's prefork server started on DB (``--workers``, default 4)
+   and ``--clients`` clients (default 10, bench/load_client.py's engine workload:
+   tickets created through the JSON API, their steps read, started and finished,
+   approvals decided, over JSON-RPC as the users who hold them) working for
+   ``--duration`` seconds (default 30) without a refresh, then a day of events
+   loaded as in 2b and applied by the incremental refresh while the same clients
+   keep working: the refresh time (aim: 5 s at 1,000,000 tickets while 10 clients
+   keep working) and the clients' requests/s and p95 during it against without it
+   (DB is changed: users, tickets and events added, committed);
 3. the 95th-percentile latency of every dashboard tile and report query (aim:
    under 300 ms), each run REPEAT times after one warm-up;
 4. for comparison, one tile computed straight from the facts' SELECT (what a
    plain SQL view would cost).
 
     python bench/bench_analytics.py CONF DB [--size=TICKETS] [--repeat=N] [--keep]
+    python bench/bench_analytics.py CONF DB --under-load [--clients=10] [--workers=4]
+        [--duration=30]
 
 (the venv's python). --size (or --tickets) is the number of tickets (default
 1,000,000); --repeat the runs of each query (default 20).
@@ -27,13 +39,18 @@ the end unless --keep; figures are printed, nothing is asserted.
 """
 
 import argparse
+import os
 import resource
 import statistics
+import tempfile
+import threading
 import time
 from datetime import date, timedelta
 
 import benchargs
+import load_client
 import psycopg2
+from bench_load import Server
 
 import odoo
 from odoo import SUPERUSER_ID, Command, api
@@ -44,6 +61,12 @@ TICKETS = 1_000_000
 DAY_TICKETS = 5_000
 STEPS = 5
 REPEAT = 20
+# --under-load: the clients of the issue, the server's workers, the seconds the
+# clients work without the refresh, and before and after it
+CLIENTS = 10
+WORKERS = 4
+DURATION = 30
+WARM = 5
 
 
 def peak_rss_mb():
@@ -235,9 +258,20 @@ def main():
         "--tickets", type=int, dest="size", default=argparse.SUPPRESS, help="the same as --size"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database DB_analytics")
+    parser.add_argument(
+        "--under-load",
+        action="store_true",
+        help="only the incremental refresh on DB while clients work (2c)",
+    )
+    parser.add_argument("--clients", type=int, default=CLIENTS)
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--duration", type=float, default=DURATION)
     args, _ignored = parser.parse_known_args()
     REPEAT = args.repeat
     odoo.tools.config.parse_config(["-c", args.conf, "-d", args.db, "--log-level=warn"])
+    if args.under_load:
+        under_load(args.conf, args.db, args.clients, args.workers, args.duration)
+        return
     target = f"{args.db}_analytics"
     copy_database(args.db, target)
     try:
@@ -247,20 +281,27 @@ def main():
             drop_database(target)
 
 
-def incremental(env, cr, db):
-    """A day of events applied by the cron's incremental refresh."""
-    facts = env["crossdept.analytics.ticket"]
-    # the facts hold everything loaded so far. The watermarks' time is set to now: the
-    # million tickets were all written minutes ago, which a live database never sees
-    # (there, the tickets written in the last ten minutes are taken again each run)
+def load_day(env, cr, db):
+    """The facts marked as holding everything so far, then a day of events loaded
+    (DAY_TICKETS more tickets); returns the generator's totals."""
+    # the watermarks' time is set to now: the million tickets were all written
+    # minutes ago, which a live database never sees (there, the tickets written in the
+    # last ten minutes are taken again each run)
     cr.execute(SQL("SELECT clock_timestamp() AT TIME ZONE 'UTC'"))
-    facts._mark_refreshed(since=cr.fetchone()[0])
+    env["crossdept.analytics.ticket"]._mark_refreshed(since=cr.fetchone()[0])
     cr.commit()
     totals = env["crossdept.analytics.history"].generate(
         tickets=DAY_TICKETS, months=1, seed=2, full_events=False, refresh=False
     )
     cr.commit()
     autocommit(db, "ANALYZE crossdept_ticket, crossdept_ticket_step, crossdept_ticket_event")
+    return totals
+
+
+def incremental(env, cr, db):
+    """A day of events applied by the cron's incremental refresh."""
+    facts = env["crossdept.analytics.ticket"]
+    totals = load_day(env, cr, db)
     start = time.perf_counter()
     refreshed = facts._refresh_incremental()
     cr.commit()
@@ -273,6 +314,105 @@ def incremental(env, cr, db):
     facts._refresh_incremental()
     cr.commit()
     print(f"  again, nothing new: {time.perf_counter() - start:.2f} s")
+
+
+def client_figures(rows, start, end):
+    """Requests/s answered between ``start`` and ``end`` (seconds of the load) and the
+    p95 of the requests in flight meanwhile."""
+    answered = [row for row in rows if start <= row["t"] + row["ms"] / 1000 <= end]
+    in_flight = [
+        row["ms"] for row in rows if row["t"] < end and row["t"] + row["ms"] / 1000 > start
+    ]
+    failed = sum(1 for row in answered if not row["ok"] and row["kind"] != "business")
+    by_op = {}
+    for row in rows:
+        if row["t"] < end and row["t"] + row["ms"] / 1000 > start:
+            by_op.setdefault(row["op"], []).append(row["ms"])
+    return {
+        "operations": {op: load_client.percentile(ms, 0.95) for op, ms in by_op.items()},
+        "rps": len(answered) / (end - start) if end > start else 0.0,
+        "p95": load_client.percentile(in_flight, 0.95),
+        "requests": len(answered),
+        "failed": failed,
+    }
+
+
+def print_clients(name, figures):
+    print(
+        f"  clients {name:22} {figures['rps']:6.1f} requests/s, p95 {figures['p95']:6.0f} ms "
+        f"({figures['requests']} requests, {figures['failed']} failed)"
+    )
+
+
+def under_load(conf, db, clients, workers, duration):
+    """2c: the day's refresh while ``clients`` clients keep working (see the module's
+    help)."""
+    registry = odoo.modules.registry.Registry(db)
+    log = os.path.join(tempfile.mkdtemp(prefix="bench_analytics_"), "odoo.log")
+    server = Server(conf, db, workers, log)
+    try:
+        plan = load_client.setup(server.url, db, max(clients - load_client.APPROVERS, 1))
+        with registry.cursor() as cr:
+            cr.execute(SQL("SELECT count(*) FROM crossdept_ticket"))
+            print(
+                f"{cr.fetchone()[0]:,} tickets in {db}; {clients} clients, {workers} workers, "
+                f"server log {log}"
+            )
+        rows, elapsed, _plan = load_client.run(
+            server.url, db, clients=clients, duration=duration, plan=plan
+        )
+        # after the workers' first requests (each loads the registry)
+        quiet = client_figures(rows, WARM, elapsed)
+        print_clients("without the refresh", quiet)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            totals = load_day(env, cr, db)
+            facts = env["crossdept.analytics.ticket"]
+            # the same clients, for WARM seconds before the refresh and after it
+            stop = threading.Event()
+            recorder = load_client.Recorder(None, stop=stop)
+            load = threading.Thread(
+                target=load_client.run,
+                args=(server.url, db),
+                kwargs={
+                    "clients": clients,
+                    "duration": 3600,
+                    "plan": plan,
+                    "stop": stop,
+                    "recorder": recorder,
+                },
+                daemon=True,
+            )
+            load.start()
+            while not recorder.rows and load.is_alive():
+                time.sleep(0.1)
+            time.sleep(WARM)
+            start = time.monotonic()
+            refreshed = facts._refresh_incremental()
+            cr.commit()
+            end = time.monotonic()
+        time.sleep(WARM)
+        stop.set()
+        load.join()
+    finally:
+        server.stop()
+    during = client_figures(recorder.rows, start - recorder.t0, end - recorder.t0)
+    print(
+        f"Incremental refresh while {clients} clients work: {totals['events']:,} new events "
+        f"of {DAY_TICKETS:,} tickets ({refreshed:,} tickets refreshed): {end - start:.2f} s "
+        f"(aim: 5 s at 1,000,000 tickets while 10 clients keep working)"
+    )
+    print_clients("during the refresh", during)
+    for name, figures in (("without", quiet), ("during", during)):
+        print(
+            f"    p95 per operation {name:7} "
+            + ", ".join(f"{op} {p95:.0f} ms" for op, p95 in sorted(figures["operations"].items()))
+        )
+    print(
+        f"  clients during the refresh: {during['rps'] / quiet['rps'] if quiet['rps'] else 0:.2f}"
+        f" of the requests/s and {during['p95'] / quiet['p95'] if quiet['p95'] else 0:.2f}"
+        " times the p95 without it"
+    )
 
 
 def run(db, tickets):

@@ -536,14 +536,17 @@ def run(
     plan=None,
     workload="engine",
     limit=None,
+    recorder=None,
 ):
     """One load of ``duration`` seconds (or ``limit`` requests): ``workload`` "engine"
     (tickets through their flow, see the module's help) or "plain" (each client
-    creates a contact and writes one field on it)."""
+    creates a contact and writes one field on it). A ``recorder`` given by the caller
+    shows the requests while the load runs (its ``t0`` is set when the clients
+    start)."""
     stop = stop or threading.Event()
     if workload == "plain":
         plan = plan or setup_plain(url, db, clients, admin_login, admin_password)
-        recorder = Recorder(record, limit, stop)
+        recorder = recorder or Recorder(record, limit, stop)
         agents = [Agent(plan, login, recorder, timeout) for login in plan["plain"][:clients]]
         recorder.t0 = time.monotonic()
         deadline = recorder.t0 + duration
@@ -560,7 +563,7 @@ def run(
         return recorder.rows, elapsed, plan
     workers = max(clients - APPROVERS, 1)
     plan = plan or setup(url, db, workers, admin_login, admin_password)
-    recorder = Recorder(record, limit, stop)
+    recorder = recorder or Recorder(record, limit, stop)
     agents = []
     for login in plan["workers"][:workers]:
         agent = Agent(plan, login, recorder, timeout)
