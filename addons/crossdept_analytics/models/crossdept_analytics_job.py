@@ -29,6 +29,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..controllers.process_mining import FORMATS
+from ..report.crossdept_analytics_ticket import FACT_MODELS
 from .crossdept_analytics_kpi import ALL_DEPARTMENTS_GROUP
 
 _logger = logging.getLogger(__name__)
@@ -40,12 +41,6 @@ MAX_ATTEMPTS = 3
 # the cron hands over to the other crons after this many seconds of jobs
 RUN_BUDGET = 600
 # the views the full rebuild refreshes, in the order the cron refresh uses
-FACT_MODELS = [
-    "crossdept.analytics.step",
-    "crossdept.analytics.step.day",
-    "crossdept.analytics.ticket",
-    "crossdept.analytics.kpi.month",
-]
 # how many times each export format reads the tickets
 EXPORT_PASSES = {"ocel_json": 2, "ocel_sqlite": 1, "xes": 1}
 EXPORT_FORMATS = {

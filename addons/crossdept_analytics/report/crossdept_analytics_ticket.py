@@ -24,6 +24,17 @@ _logger = logging.getLogger(__name__)
 SINCE_MARGIN = "10 minutes"
 
 
+# every table of facts, in the order a full rebuild fills them (each from those
+# before it): the repair path and the background rebuild job both follow it
+FACT_MODELS = (
+    "crossdept.analytics.step",
+    "crossdept.analytics.step.day",
+    "crossdept.analytics.ticket",
+    "crossdept.analytics.ticket.day",
+    "crossdept.analytics.kpi.month",
+)
+
+
 class CrossdeptAnalyticsTicket(models.Model):
     """One row per ticket: cycle time, punctuality, transfers, skipped steps,
     reopenings and the customer's satisfaction.
@@ -42,7 +53,7 @@ class CrossdeptAnalyticsTicket(models.Model):
       rating mixin: consumed ``rating.rating`` rows of the ticket, 0 = no rating).
 
     A table like ``crossdept.analytics.step`` (same reason, same cron). This model
-    also runs the refreshes of all four fact tables: ``_refresh_incremental`` (the
+    also runs the refreshes of every table of facts: ``_refresh_incremental`` (the
     cron) and ``_refresh_full`` (the repair path).
     """
 
@@ -301,11 +312,8 @@ class CrossdeptAnalyticsTicket(models.Model):
         )
         companies = self._all_companies()
         self._lock_watermarks(companies, wait=True)
-        self.env["crossdept.analytics.step"]._refresh(concurrently)
-        self.env["crossdept.analytics.step.day"]._refresh(concurrently)
-        self._refresh(concurrently)
-        self.env["crossdept.analytics.ticket.day"]._refresh(concurrently)
-        self.env["crossdept.analytics.kpi.month"]._refresh(concurrently)
+        for model in FACT_MODELS:
+            self.env[model]._refresh(concurrently)
         self._mark_refreshed(companies)
 
     @api.model
