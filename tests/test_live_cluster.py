@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.live, needs_live_db]
 # dashboard's bottleneck tile
 STEP_PROBE = "zz-replica-probe%"
 STEP_SQL = "%crossdept_ticket_step%LIKE%"
-TILE_SQL = "%sum(d.total_hours)%"
+TILE_SQL = "%sum(d.handling_time)%"
 
 
 def cluster(*args, env):
