@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import date
 from unittest.mock import patch
 
@@ -12,6 +13,29 @@ from .test_incremental_refresh import FACTS, read_facts
 
 JOB = "crossdept.analytics.job"
 ALL_DEPARTMENTS = "crossdept_analytics.group_crossdept_analytics_all"
+
+
+@contextmanager
+def recorded_progress():
+    """Record, after each ``_progress`` call of a job, what ``_notify_progress``
+    wrote on the job's progress record: yields the list of (done, remaining)."""
+    seen = []
+    original = CrossdeptAnalyticsJob._progress
+
+    def spy(job_self, *args, **kwargs):
+        original(job_self, *args, **kwargs)
+        job_self.env.cr.execute(
+            SQL(
+                "SELECT p.done, p.remaining FROM ir_cron_progress p"
+                " JOIN crossdept_analytics_job j ON j.cron_progress_id = p.id"
+                " WHERE j.id = %s",
+                job_self.id,
+            )
+        )
+        seen.append(job_self.env.cr.fetchone())
+
+    with patch.object(CrossdeptAnalyticsJob, "_progress", spy):
+        yield seen
 
 
 @tagged("post_install", "-at_install")
@@ -117,23 +141,7 @@ class TestAnalyticsJob(CrossdeptProcessCase):
         sim.action_run()
         job = self.Job.with_user(self.it_manager).search([("simulation_id", "=", sim.id)])
         self.assertEqual(job.state, "queued")
-        seen = []
-        original = CrossdeptAnalyticsJob._progress
-
-        def spy(job_self, *args, **kwargs):
-            original(job_self, *args, **kwargs)
-            # what _notify_progress wrote on the job's progress record
-            job_self.env.cr.execute(
-                SQL(
-                    "SELECT p.done, p.remaining FROM ir_cron_progress p"
-                    " JOIN crossdept_analytics_job j ON j.cron_progress_id = p.id"
-                    " WHERE j.id = %s",
-                    job_self.id,
-                )
-            )
-            seen.append(job_self.env.cr.fetchone())
-
-        with patch.object(CrossdeptAnalyticsJob, "_progress", spy):
+        with recorded_progress() as seen:
             self._run_jobs()
         self.assertEqual(job.state, "done", job.error)
         self.assertEqual(sim.state, "done")

@@ -1,7 +1,6 @@
 import os
 import shutil
 import tempfile
-from unittest.mock import patch
 
 import pyarrow.dataset as ds
 
@@ -12,8 +11,8 @@ from odoo.tools import SQL
 
 from odoo.addons.crossdept_ticket.tests.common_flow import CrossdeptFlowCase
 
-from ..models.crossdept_analytics_job import CrossdeptAnalyticsJob
 from ..models.crossdept_parquet_export import PART_RE
+from .test_analytics_job import recorded_progress
 
 JOB = "crossdept.analytics.job"
 
@@ -305,22 +304,7 @@ class TestParquetExport(CrossdeptFlowCase):
             "queueing wakes the runner up",
         )
         self.assertFalse(self._parts(), "nothing is written in the request")
-        seen = []
-        original = CrossdeptAnalyticsJob._progress
-
-        def spy(job_self, *args, **kwargs):
-            original(job_self, *args, **kwargs)
-            job_self.env.cr.execute(
-                SQL(
-                    "SELECT p.done, p.remaining FROM ir_cron_progress p"
-                    " JOIN crossdept_analytics_job j ON j.cron_progress_id = p.id"
-                    " WHERE j.id = %s",
-                    job_self.id,
-                )
-            )
-            seen.append(job_self.env.cr.fetchone())
-
-        with patch.object(CrossdeptAnalyticsJob, "_progress", spy):
+        with recorded_progress() as seen:
             self._run_jobs()
         self.assertEqual(job.state, "done", job.error)
         # the files, in the export's directory (no attachment), read back
