@@ -119,14 +119,6 @@ class CrossdeptEngineHistoryCase(CrossdeptFlowCase):
         return ticket
 
     @classmethod
-    def _work(cls, ticket, name, start, finish, user=None):
-        step = cls._step(ticket, name).with_user(user or cls.it_user)
-        with freeze_time(start):
-            step.action_start()
-        with freeze_time(finish):
-            step.action_finish()
-
-    @classmethod
     def _approve(cls, ticket, name, when, user):
         with freeze_time(when):
             cls._step(ticket, name).with_user(user).action_approve()

@@ -134,14 +134,6 @@ class TestEngineWorkingHours(CrossdeptFlowCase):
         return ticket
 
     @classmethod
-    def _work(cls, ticket, name, start, finish):
-        step = cls._step(ticket, name).with_user(cls.it_user)
-        with freeze_time(start):
-            step.action_start()
-        with freeze_time(finish):
-            step.action_finish()
-
-    @classmethod
     def _approve(cls, ticket, when):
         with freeze_time(when):
             cls._step(ticket, "Legal").with_user(cls.approver_1).action_approve()

@@ -68,15 +68,15 @@ class TestProcessMiningExport(HttpCase, CrossdeptFlowCase):
 
         # approvals, and a refusal that sends the ticket back to Prepare
         cls.refused = cls._start()
-        cls._work(cls.refused, "Prepare")
-        cls._work(cls.refused, "Check")
+        cls._work_next_ticks(cls.refused, "Prepare")
+        cls._work_next_ticks(cls.refused, "Check")
         cls._decide(cls.refused, cls.approver_1, "approve")
         cls._decide(cls.refused, cls.approver_2, "reject", "The figures are missing")
-        cls._work(cls.refused, "Prepare")
-        cls._work(cls.refused, "Check")
+        cls._work_next_ticks(cls.refused, "Prepare")
+        cls._work_next_ticks(cls.refused, "Check")
         cls._decide(cls.refused, cls.approver_1, "approve")
         cls._decide(cls.refused, cls.approver_2, "approve")
-        cls._work(cls.refused, "Deliver")
+        cls._work_next_ticks(cls.refused, "Deliver")
 
         # the department manager takes Prepare over
         cls.reassigned = cls._start()
@@ -84,15 +84,15 @@ class TestProcessMiningExport(HttpCase, CrossdeptFlowCase):
             cls._step(cls.reassigned, "Prepare").with_user(cls.it_manager).action_reassign(
                 cls.it_manager, "Knows the customer"
             )
-        cls._work(cls.reassigned, "Prepare", cls.it_manager)
+        cls._work_next_ticks(cls.reassigned, "Prepare", cls.it_manager)
         cls._decide(cls.reassigned, cls.approver_1, "approve")
-        cls._work(cls.reassigned, "Check")
+        cls._work_next_ticks(cls.reassigned, "Check")
         cls._decide(cls.reassigned, cls.approver_2, "approve")
-        cls._work(cls.reassigned, "Deliver")
+        cls._work_next_ticks(cls.reassigned, "Deliver")
 
         # cancelled by its requester after the first step
         cls.cancelled = cls._start()
-        cls._work(cls.cancelled, "Prepare")
+        cls._work_next_ticks(cls.cancelled, "Prepare")
         with freeze_time(next(cls.clock)):
             cls.cancelled.with_user(cls.it_user).action_cancel()
 
@@ -115,7 +115,7 @@ class TestProcessMiningExport(HttpCase, CrossdeptFlowCase):
             version.action_activate()
         cls.version_2 = version
         cls.second = cls._start(flow=version)
-        cls._work(cls.second, "Prepare")
+        cls._work_next_ticks(cls.second, "Prepare")
         cls.env.flush_all()
 
     @classmethod
@@ -124,12 +124,9 @@ class TestProcessMiningExport(HttpCase, CrossdeptFlowCase):
             return cls._run(flow or cls.flow, **vals)
 
     @classmethod
-    def _work(cls, ticket, name, user=None):
-        step = cls._step(ticket, name).with_user(user or cls.it_user)
-        with freeze_time(next(cls.clock)):
-            step.action_start()
-        with freeze_time(next(cls.clock)):
-            step.action_finish()
+    def _work_next_ticks(cls, ticket, name, user=None):
+        """Start and finish the step at the clock's next two ticks."""
+        cls._work(ticket, name, next(cls.clock), next(cls.clock), user)
 
     @classmethod
     def _decide(cls, ticket, user, decision, reason=None):

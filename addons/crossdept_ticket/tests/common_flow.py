@@ -1,5 +1,7 @@
 from itertools import count
 
+from freezegun import freeze_time
+
 from odoo import Command
 
 from .common import USER, CrossdeptTicketCase
@@ -8,8 +10,9 @@ _codes = count(1)
 
 
 class CrossdeptFlowCase(CrossdeptTicketCase):
-    """Adds a UTC working calendar (Mon-Fri 8-12, 13-17), three approvers and a
-    helper that builds flows from short step specifications."""
+    """Adds a UTC working calendar (Mon-Fri 8-12, 13-17), three approvers, a
+    helper that builds flows from short step specifications and helpers that walk
+    a ticket's steps as the person who acts."""
 
     @classmethod
     def setUpClass(cls):
@@ -79,3 +82,13 @@ class CrossdeptFlowCase(CrossdeptTicketCase):
         step = self._step(ticket, name).with_user(user or self.it_user)
         step.action_start()
         step.action_finish()
+
+    @classmethod
+    def _work(cls, ticket, name, start, finish, user=None):
+        """The step's Responsible starts it at ``start`` and finishes it at
+        ``finish`` (under a frozen clock)."""
+        step = cls._step(ticket, name).with_user(user or cls.it_user)
+        with freeze_time(start):
+            step.action_start()
+        with freeze_time(finish):
+            step.action_finish()
