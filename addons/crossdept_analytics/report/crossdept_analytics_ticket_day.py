@@ -4,6 +4,9 @@ from odoo.tools import SQL
 from ..tools.histogram import cycle_bucket
 from .refresh import create_fact_table, group_condition, rebuild_fact_table, replace_fact_groups
 
+# the histogram of the cycle working hours, the table's last columns
+HISTOGRAM_COLUMNS = ("cycle_working_buckets", "cycle_working_counts")
+
 
 class CrossdeptAnalyticsTicketDay(models.Model):
     """The ticket facts summed per day (``kind`` day) and per month (``kind``
@@ -68,22 +71,12 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                    (date_trunc('month', k.date) + interval '1 month - 1 day')::date
                        AS month_end,
                    k.company_id, k.department_id,
-                   k.requesting_department_id, k.flow_id, k.ticket_count, k.closed_count,
-                   k.cycle_hours, k.cycle_working_count, k.cycle_working_hours,
-                   k.on_time_count, k.on_time_true, k.transferred_count,
-                   k.reopened_count, k.rated_count, k.satisfaction, k.handling_count,
-                   k.handling_hours, k.hold_count, k.hold_hours, k.cycle_working_buckets,
-                   k.cycle_working_counts
+                   k.requesting_department_id, k.flow_id, %(columns)s
               FROM (
                 SELECT b.date, b.company_id, b.department_id, b.requesting_department_id,
                        b.flow_id,
                        %(sums)s,
-                       COALESCE(array_agg(b.bucket ORDER BY b.bucket)
-                                    FILTER (WHERE b.bucket IS NOT NULL), '{}')
-                           AS cycle_working_buckets,
-                       COALESCE(array_agg(b.cycle_working_count::integer ORDER BY b.bucket)
-                                    FILTER (WHERE b.bucket IS NOT NULL), '{}')
-                           AS cycle_working_counts
+                       %(histogram)s
                   FROM (
                     SELECT a.date, a.company_id, a.department_id,
                            a.requesting_department_id, a.flow_id, %(bucket)s AS bucket,
@@ -111,7 +104,9 @@ class CrossdeptAnalyticsTicketDay(models.Model):
               ) k
             """,
             sequence=f"{self._table}_id_seq",
+            columns=self._columns("k"),
             sums=self._sums("b"),
+            histogram=self._histogram("b", "cycle_working_count"),
             bucket=cycle_bucket(SQL("a.cycle_working_hours")),
             where=where,
         )
@@ -134,22 +129,12 @@ class CrossdeptAnalyticsTicketDay(models.Model):
             SELECT nextval(%(sequence)s) AS id, 'month'::varchar AS kind, k.date,
                    (k.date + interval '1 month - 1 day')::date AS date_end, k.date AS month,
                    (k.date + interval '1 month - 1 day')::date AS month_end, k.company_id,
-                   k.department_id, k.requesting_department_id, k.flow_id, k.ticket_count,
-                   k.closed_count, k.cycle_hours, k.cycle_working_count,
-                   k.cycle_working_hours, k.on_time_count, k.on_time_true,
-                   k.transferred_count, k.reopened_count, k.rated_count, k.satisfaction,
-                   k.handling_count, k.handling_hours, k.hold_count, k.hold_hours,
-                   k.cycle_working_buckets, k.cycle_working_counts
+                   k.department_id, k.requesting_department_id, k.flow_id, %(columns)s
               FROM (
                 SELECT b.date, b.company_id, b.department_id, b.requesting_department_id,
                        b.flow_id,
                        %(sums)s,
-                       COALESCE(array_agg(b.bucket ORDER BY b.bucket)
-                                    FILTER (WHERE b.bucket IS NOT NULL), '{}')
-                           AS cycle_working_buckets,
-                       COALESCE(array_agg(b.bucket_count::integer ORDER BY b.bucket)
-                                    FILTER (WHERE b.bucket IS NOT NULL), '{}')
-                           AS cycle_working_counts
+                       %(histogram)s
                   FROM (
                     -- the days' sums (no bucket), then their buckets' counts
                     SELECT date_trunc('month', d.date)::date AS date, d.company_id,
@@ -174,7 +159,9 @@ class CrossdeptAnalyticsTicketDay(models.Model):
             """,
             sequence=f"{self._table}_id_seq",
             table=SQL.identifier(self._table),
+            columns=self._columns("k"),
             sums=self._sums("b"),
+            histogram=self._histogram("b", "bucket_count"),
             day_sums=self._sums("d"),
             no_sums=SQL(", ").join(
                 SQL("NULL::%s", SQL(type_)) for _column, type_ in self._sum_columns()
@@ -184,23 +171,51 @@ class CrossdeptAnalyticsTicketDay(models.Model):
 
     @api.model
     def _sum_columns(self):
-        """(column, SQL type) of the counts and sums."""
-        counts = (
-            "ticket_count",
-            "closed_count",
-            "cycle_working_count",
-            "on_time_count",
-            "on_time_true",
-            "transferred_count",
-            "reopened_count",
-            "rated_count",
-            "handling_count",
-            "hold_count",
+        """(column, SQL type) of the counts and sums, in the table's order."""
+        return [
+            ("ticket_count", "bigint"),
+            ("closed_count", "bigint"),
+            ("cycle_hours", "numeric"),
+            ("cycle_working_count", "bigint"),
+            ("cycle_working_hours", "numeric"),
+            ("on_time_count", "bigint"),
+            ("on_time_true", "bigint"),
+            ("transferred_count", "bigint"),
+            ("reopened_count", "bigint"),
+            ("rated_count", "bigint"),
+            ("satisfaction", "float8"),
+            ("handling_count", "bigint"),
+            ("handling_hours", "float8"),
+            ("hold_count", "bigint"),
+            ("hold_hours", "float8"),
+        ]
+
+    @api.model
+    def _columns(self, alias):
+        """The counts and sums, then the histogram's two arrays, of ``alias``: the
+        table's columns after the group's."""
+        columns = [column for column, _type in self._sum_columns()] + list(HISTOGRAM_COLUMNS)
+        return SQL(", ").join(SQL.identifier(alias, column) for column in columns)
+
+    @api.model
+    def _histogram(self, alias, count_column):
+        """The histogram of the cycle working hours of a group of rows of ``alias``
+        (one per bucket, its count in ``count_column``): its buckets and their
+        counts as two arrays in the buckets' order, empty if no row has a bucket."""
+        buckets, counts = (SQL.identifier(column) for column in HISTOGRAM_COLUMNS)
+        bucket = SQL.identifier(alias, "bucket")
+        return SQL(
+            """
+            COALESCE(array_agg(%(bucket)s ORDER BY %(bucket)s)
+                         FILTER (WHERE %(bucket)s IS NOT NULL), '{}') AS %(buckets)s,
+            COALESCE(array_agg(%(count)s::integer ORDER BY %(bucket)s)
+                         FILTER (WHERE %(bucket)s IS NOT NULL), '{}') AS %(counts)s
+            """,
+            bucket=bucket,
+            count=SQL.identifier(alias, count_column),
+            buckets=buckets,
+            counts=counts,
         )
-        sums = (("cycle_hours", "numeric"), ("cycle_working_hours", "numeric"))
-        sums += (("satisfaction", "float8"),)
-        sums += (("handling_hours", "float8"), ("hold_hours", "float8"))
-        return [(column, "bigint") for column in counts] + list(sums)
 
     @api.model
     def _sums(self, alias):
