@@ -83,10 +83,13 @@ class IrHttp(models.AbstractModel):
                 request.env.flush_all()
         except QueryCanceled as error:
             raise cls._crossdept_statement_timeout_error() from error
-        # back to the session's default for what follows in this transaction (the
-        # commit, and in tests the test's own transaction that the request shares);
+        # No reset in production: the request's transaction ends with the request (its
+        # commit, whose last writes are the request's own and stay under its limit, or
+        # its rollback), and SET LOCAL ends with it: one query per request. Only a
+        # registry in test mode hands the request a cursor on the test's own
+        # transaction, which goes on after the request: there the limit is taken back.
         # XML-RPC and /jsonrpc close the request's cursor and work in their own (the
-        # test cursor has no public ``closed``)
-        if not cr._closed:  # pylint: disable=protected-access
+        # test cursor has no public ``closed``).
+        if request.env.registry.in_test_mode() and not cr._closed:  # pylint: disable=protected-access
             cr.execute(SQL("SET LOCAL statement_timeout TO DEFAULT"))
         return result
