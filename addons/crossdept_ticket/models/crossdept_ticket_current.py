@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.models import MAGIC_COLUMNS
 from odoo.osv import expression
+from odoo.tools import OrderedSet
 
 from .crossdept_ticket import OWNERS, SUBMITTERS, WORKERS
 from .crossdept_ticket_access import TRANSFER_EDITORS
@@ -204,6 +205,36 @@ class CrossdeptTicket(models.Model):
                 vals["current_deliverable_ids"]
             )
         return super().write(vals)
+
+    def web_read(self, specification):
+        """The web client's read, whom each ticket waits on named as Odoo names the
+        record of a many2one. The list and the form ask only the users' names (the
+        avatar widget); Odoo's read of a many2many would first check the users' record
+        rule on them, reading every one's companies and then those companies (2
+        queries of every list page) for people the ticket already shows."""
+        spec = specification.get("waiting_on_user_ids")
+        if (
+            not spec
+            or set(spec.get("fields") or ()) != {"display_name"}
+            or spec.get("context")
+            or spec.get("order")
+        ):
+            return super().web_read(specification)
+        values_list = super().web_read({**specification, "waiting_on_user_ids": {}})
+        limit = spec.get("limit")
+        ids = OrderedSet(
+            id_ for values in values_list for id_ in values["waiting_on_user_ids"][:limit]
+        )
+        # superuser, as Odoo's web_read names a many2one's record: these are the
+        # holders of the current steps of tickets the reader may read (the ticket's
+        # rules decided that), employees of the departments they work for
+        names = {user.id: user.display_name for user in self.env["res.users"].sudo().browse(ids)}
+        for values in values_list:
+            values["waiting_on_user_ids"] = [
+                {"id": id_, "display_name": names[id_]} if id_ in names else {"id": id_}
+                for id_ in values["waiting_on_user_ids"]
+            ]
+        return values_list
 
     def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
         """A holder given the ticket because its current step is theirs gets no
