@@ -19,6 +19,10 @@ TIMEOUT_MS = 2000
 MESSAGE = (
     "This request took longer than 2 seconds and was stopped; narrow the filter or try again later."
 )
+# Odoo's request log line: the request, its status and its queries
+REQUEST_LINE = re.compile(
+    r'"POST /web/dataset/call_kw/res\.partner/search_read HTTP/[\d.]+" 200 - (\d+) '
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +116,28 @@ def test_slow_request_is_stopped_and_others_are_served(server):
     assert set(map(int, re.findall(r"Worker WorkerHTTP \((\d+)\) alive", log))) <= pids
     for kill in ("timeout after", "time limit"):
         assert kill not in log, kill
+
+
+def fewest_queries(server, client, runs=4):
+    """The fewest queries the server logs for ``runs`` reads of a partner (each
+    worker's caches warm once)."""
+    offset = len(server.log_text())
+    for _run in range(runs):
+        client.call("res.partner", "search_read", [("id", "=", 1)], fields=["name"])
+    time.sleep(0.5)  # the request's log line follows its answer
+    counts = [int(count) for count in REQUEST_LINE.findall(server.log_text()[offset:])]
+    assert len(counts) == runs, counts
+    return min(counts)
+
+
+def test_the_limit_costs_a_request_one_query(server):
+    # SET LOCAL ends with the request's own transaction: no query takes it back
+    admin = Client(server.url, server.db).login("admin", "admin")
+    limited = fewest_queries(server, admin)
+    key = "crossdept_ticket.statement_timeout_ms"
+    admin.call("ir.config_parameter", "set_param", key, "0")
+    try:
+        unlimited = fewest_queries(server, admin)
+    finally:
+        admin.call("ir.config_parameter", "set_param", key, str(TIMEOUT_MS))
+    assert limited == unlimited + 1, (limited, unlimited)

@@ -86,6 +86,37 @@ class TestTicketFollowsCurrentStep(CrossdeptFlowCase):
             "holders hear of their step through its to-do, not an assignment mail",
         )
 
+    def test_the_list_names_whom_the_ticket_waits_on_as_odoo_reads_them(self):
+        # the avatar widget of the list and the form asks the users' names alone: they
+        # are read as a many2one's record is named, the same values as Odoo's read of
+        # the many2many (asked with one more field, it reads them its own way)
+        ticket = self._make_ticket(flow_id=self.flow.id, assigned_department_id=False)
+        ticket.with_user(self.it_user).action_submit()
+        self._do(ticket, "Collect", self.it_user)
+        holders = self.it_manager | self.finance_user
+        reader = ticket.with_user(self.it_manager)
+        for limit in (40, 1):
+            with self.subTest(limit=limit):
+                names = reader.web_read(
+                    {"waiting_on_user_ids": {"fields": {"display_name": {}}, "limit": limit}}
+                )
+                self.env.invalidate_all()
+                odoo = reader.web_read(
+                    {
+                        "waiting_on_user_ids": {
+                            "fields": {"display_name": {}, "id": {}},
+                            "limit": limit,
+                        }
+                    }
+                )
+                self.assertEqual(names, odoo)
+                shown = names[0]["waiting_on_user_ids"]
+                self.assertEqual({value["id"] for value in shown}, set(holders.ids))
+                self.assertEqual(
+                    [value["display_name"] for value in shown if "display_name" in value],
+                    reader.waiting_on_user_ids[:limit].mapped("name"),
+                )
+
     def test_a_reassigned_step_takes_the_ticket_along(self):
         ticket = self._run(self.flow)
         collect = self._step(ticket, "Collect")
