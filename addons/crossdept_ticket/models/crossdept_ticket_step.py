@@ -132,6 +132,14 @@ class CrossdeptTicketStep(models.Model):
                 "WHERE state IN ('ready', 'in_progress')"
             )
         )
+        # My Steps looks for the reader's open steps (see ``_search_can_act``)
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS crossdept_ticket_step_open_user_idx "
+                "ON crossdept_ticket_step (user_id, id) "
+                "WHERE state IN ('ready', 'in_progress')"
+            )
+        )
         # steps created before their names were translatable hold the language of who
         # started the flow: once every table is up to date, give them every language
         self.pool.post_init(self._init_flow_names)

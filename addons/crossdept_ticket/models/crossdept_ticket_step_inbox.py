@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 from .crossdept_ticket_step import OPEN_STATES
 
@@ -68,7 +69,35 @@ class CrossdeptTicketStep(models.Model):
     # ------------------------------------------------------------------
 
     def _search_can_act(self, operator, value):
-        return self._boolean_search(operator, value, self._can_act_domain())
+        # the current user's open steps found first (crossdept_ticket_step_open_user_idx
+        # and the responsible holders' relation) as an array the steps are then read
+        # from by key: the holder test as an OR over the relation made PostgreSQL read
+        # every open step of everyone to keep the reader's (7,758 steps, 7,300 pages at
+        # a million tickets, for 200). The same terms as ``_can_act_domain``; the
+        # record rules and the active test apply to the outer query as to any search.
+        uid = self.env.uid
+        held = self._where_calc(
+            [("user_id", "=", uid), ("state", "in", OPEN_STATES)], active_test=False
+        )
+        responsible = self._fields["responsible_ids"]
+        domain = [
+            ("kind", "=", "task"),
+            ("state", "in", OPEN_STATES),
+            ("ticket_id.state", "=", "in_progress"),
+            (
+                "id",
+                "=",
+                SQL(
+                    "ANY(ARRAY(%s UNION SELECT %s FROM %s WHERE %s = %s))",
+                    held.subselect(),
+                    SQL.identifier(responsible.column1),
+                    SQL.identifier(responsible.relation),
+                    SQL.identifier(responsible.column2),
+                    uid,
+                ),
+            ),
+        ]
+        return self._boolean_search(operator, value, domain)
 
     def _search_can_decide(self, operator, value):
         return self._boolean_search(operator, value, self._can_decide_domain())

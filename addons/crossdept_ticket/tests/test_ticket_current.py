@@ -117,6 +117,39 @@ class TestTicketFollowsCurrentStep(CrossdeptFlowCase):
                     reader.waiting_on_user_ids[:limit].mapped("name"),
                 )
 
+    def test_my_steps_finds_what_each_holder_can_do(self):
+        # the search of My Steps (the holder's open steps found first) finds the steps
+        # whose can_act is true for the reader: assignee or Responsible holder
+        flow, _steps = self._make_flow(
+            [
+                {"name": "Review", "user": self.it_user | self.it_manager},
+                {"name": "Count", "user": self.finance_user},
+            ]
+        )
+        ticket = self._run(flow)
+        review, count = self._step(ticket, "Review"), self._step(ticket, "Count")
+        self.assertEqual(review.user_id, self.it_user)
+        self.assertIn(self.it_manager, review.responsible_ids)
+        Step = self.env["crossdept.ticket.step"]
+        expected = {self.it_user: review, self.it_manager: review, self.finance_user: count}
+        for user, steps in expected.items():
+            with self.subTest(user=user.login):
+                reader = Step.with_user(user)
+                mine = reader.search([("can_act", "=", True), ("ticket_id", "=", ticket.id)])
+                self.assertEqual(mine, steps)
+                # the same as the field computed for them (sudo: whatever they may read)
+                self.assertEqual(mine, ticket.step_ids.with_user(user).sudo().filtered("can_act"))
+                others = reader.search([("can_act", "!=", True), ("ticket_id", "=", ticket.id)])
+                self.assertFalse(mine & others)
+                self.assertEqual(mine | others, reader.search([("ticket_id", "=", ticket.id)]))
+        # a finished step is no longer in the holder's list
+        self._do(ticket, "Review", self.it_user)
+        self.assertFalse(
+            Step.with_user(self.it_manager).search(
+                [("can_act", "=", True), ("ticket_id", "=", ticket.id)]
+            )
+        )
+
     def test_a_reassigned_step_takes_the_ticket_along(self):
         ticket = self._run(self.flow)
         collect = self._step(ticket, "Collect")
