@@ -433,7 +433,7 @@ class CrossdeptTicketStep(models.Model):
                 }
             )
         self._log_step_events("step_done")
-        self._notify_done()
+        noted = self._notify_done()
         for ticket in self.ticket_id:
             cause = self.filtered(lambda s, ticket=ticket: s.ticket_id == ticket)[-1:]
             ticket._activate_steps(cause=cause)
@@ -442,7 +442,11 @@ class CrossdeptTicketStep(models.Model):
         # and everything above would read its records again after it; an action that
         # goes on after this (an approval) closes them itself at its end
         later = self.env.context.get("crossdept_todos_closed_later", ())
-        self.filtered(lambda s: s.id not in later)._close_activities(done=True)
+        self.filtered(lambda s: s.id not in later)._close_activities(done=True, noted=noted)
+        # the caller closing them later hears which the done messages recorded
+        noted_later = self.env.context.get("crossdept_todos_noted")
+        if noted_later is not None:
+            noted_later.update(noted.filtered(lambda a: a.crossdept_step_id.id in later).ids)
 
     def _on_done(self):
         """What else follows the steps' end, once the flow moved on (before their

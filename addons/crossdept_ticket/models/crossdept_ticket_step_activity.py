@@ -82,26 +82,55 @@ class CrossdeptTicketStep(models.Model):
                     subtype_xmlid="mail.mt_note",
                 )
 
-    def _close_activities(self, users=None, done=False):
-        """Close the steps' to-dos (of ``users`` only, if given). With ``done``, the
-        current user's are marked done (they did the work); the others are removed."""
+    def _close_activities(self, users=None, done=False, noted=None):
+        """Close the steps' to-dos (of ``users`` only, if given), all in one unlink.
+        With ``done``, the current user's are marked done (they did the work): those
+        ``noted`` (the steps' done messages recorded them, see ``_notify_done``) go
+        with the others, the rest as Odoo marks a to-do done, with its message."""
         activities = self._activities(users)
         if done:
             mine = activities.filtered(lambda a: a.user_id == self.env.user)
-            mine.with_user(self.env.user)._action_done()
-            activities -= mine
+            if noted:
+                mine -= noted
+            if mine:
+                mine.with_user(self.env.user)._action_done()
+                activities -= mine
         activities.unlink()
+
+    def _todos_done_with_message(self):
+        """The current user's to-dos on these steps that the message saying the step
+        is done records as done, as Odoo's "mark as done" would with a message of its
+        own: those of a type that keeps no done to-do and starts no next one, holding
+        no file (Odoo moves a to-do's files to its message)."""
+        todos = self._activities(self.env.user).filtered(
+            lambda a: not a.activity_type_id.keep_done and a.chaining_type != "trigger"
+        )
+        if not todos:
+            return todos
+        # sudo: the engine's to-dos (_activities); only whether they hold files is read
+        attached = self.env["ir.attachment"].sudo().search_read(
+            [("res_model", "=", todos._name), ("res_id", "in", todos.ids)], ["res_id"]
+        )
+        attached_ids = {row["res_id"] for row in attached}
+        return todos.filtered(lambda a: a.id not in attached_ids)
 
     def _notify_done(self):
         """The ticket's followers of the "Step Done" milestone (its requester among
-        them) hear that the steps are done."""
+        them) hear that the steps are done. The message also records the current
+        user's to-do on the step as done (one message, not a second one of Odoo's
+        "mark as done"); returns the to-dos so recorded, for ``_close_activities``."""
+        todos = self._todos_done_with_message()
+        todo_of = {todo.crossdept_step_id: todo for todo in todos}
         for step in self:
+            todo = todo_of.get(step)
             step.ticket_id.message_post(
                 body=self.env._(
                     "Step %(step)s is done (%(user)s).", step=step.name, user=self.env.user.name
                 ),
                 subtype_xmlid="crossdept_ticket.mt_ticket_step_done",
+                mail_activity_type_id=todo.activity_type_id.id if todo else False,
             )
+        return self.env["mail.activity"].union(*todo_of.values())
 
     def _notify_refusal(self, reason, target=None):
         """The refusal and its reason go to the ticket's followers of the "Step

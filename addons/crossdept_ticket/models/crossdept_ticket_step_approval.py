@@ -77,13 +77,17 @@ class CrossdeptTicketStep(models.Model):
         attachments = self._decision_attachments(attachment_ids)
         # the approver's to-dos (and those of a step the approval ends) close last, as
         # a finished step's do (see _set_done)
-        later = self.with_context(crossdept_todos_closed_later=tuple(self.ids))
+        # (and the to-dos the message of a step the approval ends records as done)
+        noted = set()
+        later = self.with_context(
+            crossdept_todos_closed_later=tuple(self.ids), crossdept_todos_noted=noted
+        )
         for step in later:
             step._check_approval_step()
             step._approval_decide("approve", comment, attachments=attachments)
         self.ticket_id._sync_current_step()
         ended = self.filtered(lambda s: s.state == "done")
-        ended._close_activities(done=True)
+        ended._close_activities(done=True, noted=self.env["mail.activity"].browse(noted))
         (self - ended)._close_activities(users=self.env.user, done=True)
         return True
 
@@ -227,6 +231,8 @@ class CrossdeptTicketStep(models.Model):
             .create(
                 {
                     "step_id": self.id,
+                    # the step's company given: not computed again after the insert
+                    "company_id": self.company_id.id,
                     "user_id": user.id,
                     "decision": decision,
                     "reason": reason,

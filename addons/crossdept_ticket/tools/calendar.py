@@ -52,6 +52,8 @@ def work_intervals(calendar, start, end, resources):
         return {rid: [] for rid in ids}
     if not calendar:
         return {rid: [(start, end)] for rid in ids}
+    # the calendar and the resources' own calendars (Odoo reads both) in one read
+    (calendar | resources.calendar_id).mapped("tz")
     batch = calendar._work_intervals_batch(start, end, resources=resources)
     return {
         rid: [(a.astimezone(utc), b.astimezone(utc)) for a, b, _meta in batch[rid] if b > a]
