@@ -332,9 +332,14 @@ class CrossdeptTicketStep(models.Model):
                 )
             )
 
-    def _start(self):
+    def _start(self, then=None):
+        """Start the steps; ``then`` (event type, reason) is an event that follows the
+        start at once (an approval of a ready step), logged in the same insert."""
         self._engine().write({"state": "in_progress", "date_started": fields.Datetime.now()})
-        self._log_step_events("step_start")
+        events = self._step_event_vals("step_start")
+        if then:
+            events += self._step_event_vals(*then)
+        self.ticket_id._log_events(events)
 
     # ------------------------------------------------------------------
     # Checks
@@ -498,18 +503,19 @@ class CrossdeptTicketStep(models.Model):
         self._make_ready(fields.Datetime.now(), reason=reason or self.env._("Ticket reopened."))
 
     def _log_step_events(self, event_type, reason=None, target=None):
-        self.ticket_id._log_events(
-            [
-                {
-                    "ticket_id": step.ticket_id.id,
-                    "step_id": step.id,
-                    "event_type": event_type,
-                    "to_state": step.state,
-                    "to_user_id": step.user_id.id,
-                    "to_department_id": step.department_id.id,
-                    "target_step_id": target.id if target else False,
-                    "reason": reason or step.skip_reason or False,
-                }
-                for step in self
-            ]
-        )
+        self.ticket_id._log_events(self._step_event_vals(event_type, reason, target))
+
+    def _step_event_vals(self, event_type, reason=None, target=None):
+        return [
+            {
+                "ticket_id": step.ticket_id.id,
+                "step_id": step.id,
+                "event_type": event_type,
+                "to_state": step.state,
+                "to_user_id": step.user_id.id,
+                "to_department_id": step.department_id.id,
+                "target_step_id": target.id if target else False,
+                "reason": reason or step.skip_reason or False,
+            }
+            for step in self
+        ]

@@ -245,12 +245,13 @@ class CrossdeptTicketStep(models.Model):
             attachments.sudo().write(
                 {"res_model": record._name, "res_id": record.id, "res_field": False}
             )
-        self.invalidate_recordset(["decision_ids"])
+        # the new decision is in the step's cached decisions (the ORM adds a created
+        # record to the cached one2many of its parent): they are not read again
+        event = ("step_approve" if decision == "approve" else "step_reject", reason or False)
         if self.state == "ready":
-            self._start()
-        self._log_step_events(
-            "step_approve" if decision == "approve" else "step_reject", reason=reason or False
-        )
+            self._start(then=event)
+        else:
+            self._log_step_events(*event)
         if self.id not in self.env.context.get("crossdept_todos_closed_later", ()):
             self._close_activities(users=user, done=True)
 
