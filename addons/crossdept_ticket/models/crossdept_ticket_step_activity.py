@@ -108,8 +108,10 @@ class CrossdeptTicketStep(models.Model):
         if not todos:
             return todos
         # sudo: the engine's to-dos (_activities); only whether they hold files is read
-        attached = self.env["ir.attachment"].sudo().search_read(
-            [("res_model", "=", todos._name), ("res_id", "in", todos.ids)], ["res_id"]
+        attached = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search_read([("res_model", "=", todos._name), ("res_id", "in", todos.ids)], ["res_id"])
         )
         attached_ids = {row["res_id"] for row in attached}
         return todos.filtered(lambda a: a.id not in attached_ids)

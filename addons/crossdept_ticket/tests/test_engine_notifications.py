@@ -281,3 +281,65 @@ class TestEngineNotifications(CrossdeptFlowCase):
         # done again, it is no longer a returned step
         self._do(ticket, "Draft", self.finance_user)
         self.assertFalse(draft.is_returned)
+
+    def _draft_then_sign(self):
+        """A ticket whose Draft step is the finance user's, with its to-do."""
+        flow, _steps = self._make_flow(
+            [
+                {"name": "Draft", "user": self.finance_user},
+                {
+                    "name": "Sign",
+                    "kind": "approval",
+                    "preds": ["Draft"],
+                    "approvers": self.approver_1,
+                },
+            ]
+        )
+        ticket = self._run(flow)
+        todo = self._todos(ticket)
+        self.assertEqual(todo.user_id, self.finance_user)
+        return ticket, todo
+
+    def test_a_finish_is_one_message_that_also_marks_the_holders_to_do_done(self):
+        """The message saying the step is done records its holder's to-do as done, as
+        Odoo's "mark as done" would: no second message about the to-do."""
+        ticket, todo = self._draft_then_sign()
+        todo_type = todo.activity_type_id
+        before = ticket.message_ids
+        self._do(ticket, "Draft", self.finance_user)
+        new = ticket.message_ids - before
+        done = new.filtered(lambda m: "Step Draft is done" in m.body)
+        self.assertEqual(len(done), 1, self._story(ticket))
+        self.assertEqual(done.mail_activity_type_id, todo_type)
+        self.assertEqual(done.author_id, self.finance_user.partner_id)
+        activities = self.env.ref("mail.mt_activities")
+        self.assertFalse(new.filtered(lambda m: m.subtype_id == activities), self._story(ticket))
+        self.assertFalse(todo.exists(), "the to-do is closed")
+
+    def test_a_to_do_holding_a_file_is_marked_done_as_odoo_does(self):
+        """A file put on the holder's to-do goes to Odoo's own "done" message, as
+        Odoo's "mark as done" moves it; the step's message then records no to-do."""
+        ticket, todo = self._draft_then_sign()
+        attachment = self.env["ir.attachment"].create(
+            {"name": "notes.txt", "raw": b"checked", "res_model": todo._name, "res_id": todo.id}
+        )
+        before = ticket.message_ids
+        self._do(ticket, "Draft", self.finance_user)
+        new = ticket.message_ids - before
+        activities = self.env.ref("mail.mt_activities")
+        todo_done = new.filtered(lambda m: m.subtype_id == activities)
+        self.assertEqual(todo_done.attachment_ids, attachment, self._story(ticket))
+        done = new.filtered(lambda m: "Step Draft is done" in m.body)
+        self.assertFalse(done.mail_activity_type_id)
+        self.assertFalse(todo.exists())
+
+    def test_the_emails_of_a_step_done_wait_in_the_mail_queue(self):
+        """Nobody's finish waits for a mail server: the requester's e-mail about the
+        step done is queued for Odoo's mail cron, not sent during the request."""
+        self.it_user.notification_type = "email"
+        ticket, _todo = self._draft_then_sign()
+        self._do(ticket, "Draft", self.finance_user)
+        done = ticket.message_ids.filtered(lambda m: "Step Draft is done" in m.body)
+        mails = self.env["mail.mail"].search([("mail_message_id", "=", done.id)])
+        self.assertIn(self.it_user.partner_id, mails.recipient_ids)
+        self.assertEqual(set(mails.mapped("state")), {"outgoing"})
