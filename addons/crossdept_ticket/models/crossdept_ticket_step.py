@@ -447,11 +447,11 @@ class CrossdeptTicketStep(models.Model):
         # and everything above would read its records again after it; an action that
         # goes on after this (an approval) closes them itself at its end
         later = self.env.context.get("crossdept_todos_closed_later", ())
-        self.filtered(lambda s: s.id not in later)._close_activities(done=True, noted=noted)
         # the caller closing them later hears which the done messages recorded
         noted_later = self.env.context.get("crossdept_todos_noted")
         if noted_later is not None:
             noted_later.update(noted.filtered(lambda a: a.crossdept_step_id.id in later).ids)
+        self.filtered(lambda s: s.id not in later)._close_activities(done=True, noted=noted)
 
     def _on_done(self):
         """What else follows the steps' end, once the flow moved on (before their
