@@ -62,6 +62,25 @@ class CrossdeptTicket(models.Model):
                     kwargs["author_id"] = author.id
         return super(CrossdeptTicket, ticket).message_post(**kwargs)
 
+    def _notify_thread_by_email(self, message, recipients_data, msg_vals=False, **kwargs):
+        """Queued e-mails go out as soon as a cron worker is free: the mail queue's
+        cron is woken (once per transaction), as it would otherwise wait for its
+        hourly run."""
+        result = super()._notify_thread_by_email(
+            message, recipients_data, msg_vals=msg_vals, **kwargs
+        )
+        woken = self.env.cr.precommit.data  # once per transaction
+        if (
+            self.env.context.get("mail_notify_force_send") is False
+            and not woken.get("crossdept.mail_queue_woken")
+            and any(recipient["notif"] == "email" for recipient in recipients_data)
+        ):
+            queue = self.env.ref("mail.ir_cron_mail_scheduler_action", raise_if_not_found=False)
+            if queue:
+                queue._trigger()
+                woken["crossdept.mail_queue_woken"] = True
+        return result
+
     def message_subscribe(self, partner_ids=None, subtype_ids=None):
         # the members of a department get a to-do for each step waiting in its queue;
         # they do not follow the ticket for that (the one who takes it does)

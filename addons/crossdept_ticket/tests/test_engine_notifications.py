@@ -338,8 +338,15 @@ class TestEngineNotifications(CrossdeptFlowCase):
         step done is queued for Odoo's mail cron, not sent during the request."""
         self.it_user.notification_type = "email"
         ticket, _todo = self._draft_then_sign()
+        queue = self.env.ref("mail.ir_cron_mail_scheduler_action")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", queue.id)])
         self._do(ticket, "Draft", self.finance_user)
         done = ticket.message_ids.filtered(lambda m: "Step Draft is done" in m.body)
         mails = self.env["mail.mail"].search([("mail_message_id", "=", done.id)])
         self.assertIn(self.it_user.partner_id, mails.recipient_ids)
         self.assertEqual(set(mails.mapped("state")), {"outgoing"})
+        # and the queue's cron is woken to send it now, not at its hourly run
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", queue.id)]) - triggers,
+            "the mail queue's cron was not triggered for the queued e-mail",
+        )
