@@ -15,6 +15,7 @@ from .refresh import (
     create_state_table,
     rebuild_fact_table,
     replace_fact_rows,
+    timed,
 )
 
 _logger = logging.getLogger(__name__)
@@ -364,16 +365,21 @@ class CrossdeptAnalyticsTicket(models.Model):
         # no ticket is ever deleted (crossdept.ticket refuses it but for the module's
         # uninstallation), so the facts are not compared with the tickets on every
         # run: a million-row anti-join; a full rebuild repairs rows removed in SQL
-        cr.execute(SQL(" UNION ").join(parts))
-        ticket_ids = sorted(row[0] for row in cr.fetchall())
+        with timed("tickets to refresh"):
+            cr.execute(SQL(" UNION ").join(parts))
+            ticket_ids = sorted(row[0] for row in cr.fetchall())
         if ticket_ids:
-            day_keys = self.env["crossdept.analytics.step"]._refresh_tickets(ticket_ids)
-            self.env["crossdept.analytics.step.day"]._refresh_groups(day_keys)
-            ticket_keys = self._refresh_tickets(ticket_ids)
-            self.env["crossdept.analytics.ticket.day"]._refresh_groups(ticket_keys)
-            self.env["crossdept.analytics.kpi.month"]._refresh_groups(
-                {(date.replace(day=1), company) for date, company in ticket_keys}
-            )
+            with timed(f"step facts of {len(ticket_ids)} tickets"):
+                day_keys = self.env["crossdept.analytics.step"]._refresh_tickets(ticket_ids)
+            with timed(f"daily step sums of {len(day_keys)} (day, flow step) pairs"):
+                self.env["crossdept.analytics.step.day"]._refresh_groups(day_keys)
+            with timed("ticket facts"):
+                ticket_keys = self._refresh_tickets(ticket_ids)
+            with timed(f"daily and monthly ticket sums of {len(ticket_keys)} (day, company) pairs"):
+                self.env["crossdept.analytics.ticket.day"]._refresh_groups(ticket_keys)
+            months = {(date.replace(day=1), company) for date, company in ticket_keys}
+            with timed(f"monthly KPIs of {len(months)} (month, company) pairs"):
+                self.env["crossdept.analytics.kpi.month"]._refresh_groups(months)
         self._mark_refreshed(self.env["res.company"].browse(watermarks), last_event, since)
         return len(ticket_ids)
 

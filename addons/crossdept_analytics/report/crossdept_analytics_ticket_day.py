@@ -2,7 +2,13 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from ..tools.histogram import cycle_bucket
-from .refresh import create_fact_table, group_condition, rebuild_fact_table, replace_fact_groups
+from .refresh import (
+    create_fact_table,
+    group_condition,
+    rebuild_fact_table,
+    replace_fact_groups,
+    timed,
+)
 
 # the histogram of the cycle working hours, the table's last columns
 HISTOGRAM_COLUMNS = ("cycle_working_buckets", "cycle_working_counts")
@@ -253,21 +259,23 @@ class CrossdeptAnalyticsTicketDay(models.Model):
             return
         cr = self.env.cr
         columns, types = ("kind", "date", "company_id"), ("varchar", "date", "integer")
-        replace_fact_groups(
-            cr,
-            self._table,
-            columns,
-            types,
-            [("day", date, company) for date, company in keys],
-            self._query_days(keys),
-        )
+        with timed("daily ticket sums"):
+            replace_fact_groups(
+                cr,
+                self._table,
+                columns,
+                types,
+                [("day", date, company) for date, company in keys],
+                self._query_days(keys),
+            )
         months = {(date.replace(day=1), company) for date, company in keys}
-        replace_fact_groups(
-            cr,
-            self._table,
-            columns,
-            types,
-            [("month", month, company) for month, company in months],
-            self._query_months(months),
-        )
+        with timed("monthly ticket sums"):
+            replace_fact_groups(
+                cr,
+                self._table,
+                columns,
+                types,
+                [("month", month, company) for month, company in months],
+                self._query_months(months),
+            )
         self.invalidate_model()

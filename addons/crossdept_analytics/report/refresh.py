@@ -3,10 +3,14 @@
 rows of the tickets touched since the last run are deleted and inserted again from
 the same SELECT restricted to those tickets (see ``crossdept.analytics.ticket``)."""
 
+import logging
+import time
 from contextlib import contextmanager
 
 from odoo.tools import SQL
 from odoo.tools.sql import TableKind, drop_view_if_exists, table_kind
+
+_logger = logging.getLogger(__name__)
 
 # Memory for the sorts and hashes of a refresh: at the 4 MB default, rebuilding
 # 5 million step facts spills gigabytes of temporary files (see
@@ -30,6 +34,18 @@ def refresh_work_mem(cr, jit=True):
         yield
     finally:
         cr.execute(SQL(set_both, work_mem, jit_setting))
+
+
+@contextmanager
+def timed(step):
+    """Log at debug level how long ``step`` of a refresh took (the per-step figures
+    of bench/README.md: run with ``--log-handler=odoo.addons.crossdept_analytics.
+    report.refresh:DEBUG``)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        _logger.debug("Analytics facts refresh: %s in %.3f s", step, time.perf_counter() - start)
 
 
 def create_fact_table(cr, table, query):
