@@ -194,28 +194,12 @@ class CrossdeptAnalyticsStep(models.Model):
 
     @api.model
     def _refresh_tickets(self, ticket_ids):
-        """Replace the facts of the steps of ``ticket_ids``; return the (date, flow
-        step) of the finished steps of the current run they had or have now: the
-        groups of the daily sums (crossdept.analytics.step.day) to compute again."""
-        cr = self.env.cr
-        keys_query = SQL(
-            """
-            SELECT DISTINCT date, flow_step_id
-              FROM %s
-             WHERE ticket_id = ANY(%s) AND state = 'done' AND active
-            """,
-            SQL.identifier(self._table),
-            list(ticket_ids),
-        )
-        cr.execute(keys_query)
-        keys = set(cr.fetchall())
+        """Replace the facts of the steps of ``ticket_ids`` (their daily sums follow
+        them: crossdept.analytics.step.day ``_follow_facts``)."""
         replace_fact_rows(
-            cr,
+            self.env.cr,
             self._table,
             SQL("ticket_id = ANY(%s)", list(ticket_ids)),
             self._query(ticket_ids),
         )
-        cr.execute(keys_query)
-        keys.update(cr.fetchall())
         self.invalidate_model()
-        return keys

@@ -1,7 +1,50 @@
+from contextlib import contextmanager
+
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .refresh import create_fact_table, group_condition, rebuild_fact_table, replace_fact_groups
+from .refresh import (
+    add_sum,
+    changed_rows,
+    create_fact_table,
+    drop_snapshot,
+    group_condition,
+    rebuild_fact_table,
+    replace_fact_groups,
+    same_group,
+    snapshot_rows,
+    timed,
+)
+
+# the columns a row of daily sums is grouped by (the first three never empty), its
+# counts and its sums
+GROUP = ("date", "company_id", "flow_step_id")
+GROUP_NULLABLE = ("flow_id", "department_id", "ticket_department_id", "requesting_department_id")
+COUNTS = ("step_count", "waiting_count", "working_count", "measured_count")
+SUMS = (
+    "waiting_hours",
+    "working_hours",
+    "total_hours",
+    "handling_hours",
+    "hold_hours",
+    "handling_time",
+)
+# what the sums read of a step fact (the finished steps of the current run only)
+FACT_COLUMNS = (
+    GROUP
+    + GROUP_NULLABLE
+    + (
+        "id",
+        "name",
+        "waiting_hours",
+        "working_hours",
+        "total_hours",
+        "handling_hours",
+        "hold_hours",
+    )
+)
+# the step facts a refresh replaces, as they were (a temporary table)
+SNAPSHOT = "crossdept_analytics_step_day_old_facts"
 
 
 class CrossdeptAnalyticsStepDay(models.Model):
@@ -66,6 +109,15 @@ class CrossdeptAnalyticsStepDay(models.Model):
                 sorted({flow_step for _date, flow_step in keys}),
                 sorted({date for date, _flow_step in keys}),
             )
+        # a rerun's archived steps are not counted a second time
+        return self._sum_rows(
+            SQL("crossdept_analytics_step s WHERE s.state = 'done' AND s.active %s", where)
+        )
+
+    @api.model
+    def _sum_rows(self, facts):
+        """The daily sums of ``facts`` (SQL: a FROM clause whose rows, named ``s``,
+        have the FACT_COLUMNS of the finished steps of the current run)."""
         # sums stay numeric (as the facts' hours are): no rounding on the way
         return SQL(
             """
@@ -90,14 +142,12 @@ class CrossdeptAnalyticsStepDay(models.Model):
                    -- handling time (tools/durations.py): clock hours where not measured
                    -- numeric, as the clock hours: the sum does not depend on row order
                    sum(COALESCE(s.handling_hours::numeric, s.total_hours)) AS handling_time
-              FROM crossdept_analytics_step s
-             -- a rerun's archived steps are not counted a second time
-             WHERE s.state = 'done' AND s.active %s
+              FROM %s
              GROUP BY s.date, s.company_id, s.flow_step_id, s.flow_id, s.department_id,
                       s.ticket_department_id, s.requesting_department_id
              ORDER BY s.date
             """,
-            where,
+            facts,
         )
 
     def init(self):
@@ -126,3 +176,90 @@ class CrossdeptAnalyticsStepDay(models.Model):
             self._query(keys),
         )
         self.invalidate_model()
+
+    @api.model
+    def _facts_of(self, ticket_ids):
+        """SQL: the step facts of ``ticket_ids`` the sums count, as they read them."""
+        return SQL(
+            """SELECT %s FROM crossdept_analytics_step
+                WHERE ticket_id = ANY(%s) AND state = 'done' AND active""",
+            SQL(", ").join(SQL.identifier(column) for column in FACT_COLUMNS),
+            list(ticket_ids),
+        )
+
+    @api.model
+    @contextmanager
+    def _follow_facts(self, ticket_ids):
+        """Keep the sums right while the step facts of ``ticket_ids`` are replaced
+        inside the ``with`` block: the facts as they were are kept aside first; then
+        the facts the replacement took away or changed (a ticket reopened, a step
+        archived by a rerun or moved to another department) have their (day, flow
+        step) pairs computed again from the step facts, and the sums of the pairs
+        that only gained facts (steps finished since the last refresh) are added
+        the new facts' sums, without reading the pairs' other facts. Both give the
+        rows a full rebuild gives: counts, numeric sums and the smallest fact id
+        are exact; the sums of floating-point hours (handling and hold) are added
+        in another order, as two rebuilds reading the facts in another order would."""
+        cr = self.env.cr
+        with timed("daily step sums: the step facts before"):
+            snapshot_rows(cr, SNAPSHOT, self._facts_of(ticket_ids))
+        yield
+        added, removed = changed_rows(SNAPSHOT, self._facts_of(ticket_ids))
+        with timed("daily step sums: pairs that lost facts"):
+            cr.execute(SQL("SELECT DISTINCT s.date, s.flow_step_id FROM (%s) s", removed))
+            recomputed = cr.fetchall()
+            self._refresh_groups(recomputed)
+        with timed("daily step sums: the new facts added"):
+            self._add_sums(
+                SQL(
+                    "(%s) s WHERE NOT %s",
+                    added,
+                    group_condition(
+                        [SQL("s.date"), SQL("s.flow_step_id")], ("date", "integer"), recomputed
+                    ),
+                )
+            )
+        drop_snapshot(cr, SNAPSHOT)
+        self.invalidate_model()
+
+    @api.model
+    def _add_sums(self, facts):
+        """Add to the daily sums those of ``facts`` (SQL, as ``_sum_rows`` reads
+        it): rows of the same group get the counts and sums added (their id the
+        smaller), the others are inserted."""
+        table = SQL.identifier(self._table)
+        columns = ("id", *GROUP, *GROUP_NULLABLE, "name", *COUNTS, *SUMS)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH d AS (
+                    SELECT row_number() OVER () AS n, k.* FROM (%(sums)s) k
+                ), updated AS (
+                    UPDATE %(table)s t
+                       SET id = LEAST(t.id, d.id), %(counts)s, %(sums_added)s
+                      FROM d
+                     WHERE %(same)s
+                 RETURNING d.n
+                )
+                INSERT INTO %(table)s (%(columns)s)
+                SELECT %(columns)s FROM d WHERE d.n NOT IN (SELECT n FROM updated)
+                """,
+                sums=self._sum_rows(facts),
+                table=table,
+                counts=SQL(", ").join(
+                    SQL(
+                        "%s = %s + %s",
+                        SQL.identifier(column),
+                        SQL.identifier("t", column),
+                        SQL.identifier("d", column),
+                    )
+                    for column in COUNTS
+                ),
+                sums_added=SQL(", ").join(
+                    SQL("%s = %s", SQL.identifier(column), add_sum("t", "d", column))
+                    for column in SUMS
+                ),
+                same=same_group("t", "d", GROUP, GROUP_NULLABLE),
+                columns=SQL(", ").join(SQL.identifier(column) for column in columns),
+            )
+        )

@@ -271,24 +271,15 @@ class CrossdeptAnalyticsTicket(models.Model):
 
     @api.model
     def _refresh_tickets(self, ticket_ids):
-        """Replace the facts of ``ticket_ids``; return the (day, company) they were
-        and are counted in: the groups of the daily sums and, by their months, of
-        the monthly KPIs to compute again."""
-        cr = self.env.cr
-        keys_query = SQL(
-            "SELECT DISTINCT date, company_id FROM %s WHERE id = ANY(%s)",
-            SQL.identifier(self._table),
-            list(ticket_ids),
-        )
-        cr.execute(keys_query)
-        keys = set(cr.fetchall())
+        """Replace the facts of ``ticket_ids`` (their daily and monthly sums follow
+        them: crossdept.analytics.ticket.day ``_follow_facts``)."""
         replace_fact_rows(
-            cr, self._table, SQL("id = ANY(%s)", list(ticket_ids)), self._query(ticket_ids)
+            self.env.cr,
+            self._table,
+            SQL("id = ANY(%s)", list(ticket_ids)),
+            self._query(ticket_ids),
         )
-        cr.execute(keys_query)
-        keys.update(cr.fetchall())
         self.invalidate_model()
-        return keys
 
     @api.model
     def _cron_refresh(self):
@@ -369,15 +360,12 @@ class CrossdeptAnalyticsTicket(models.Model):
             cr.execute(SQL(" UNION ").join(parts))
             ticket_ids = sorted(row[0] for row in cr.fetchall())
         if ticket_ids:
-            with timed(f"step facts of {len(ticket_ids)} tickets"):
-                day_keys = self.env["crossdept.analytics.step"]._refresh_tickets(ticket_ids)
-            with timed(f"daily step sums of {len(day_keys)} (day, flow step) pairs"):
-                self.env["crossdept.analytics.step.day"]._refresh_groups(day_keys)
-            with timed("ticket facts"):
-                ticket_keys = self._refresh_tickets(ticket_ids)
-            with timed(f"daily and monthly ticket sums of {len(ticket_keys)} (day, company) pairs"):
-                self.env["crossdept.analytics.ticket.day"]._refresh_groups(ticket_keys)
-            months = {(date.replace(day=1), company) for date, company in ticket_keys}
+            with self.env["crossdept.analytics.step.day"]._follow_facts(ticket_ids):
+                with timed(f"step facts of {len(ticket_ids)} tickets"):
+                    self.env["crossdept.analytics.step"]._refresh_tickets(ticket_ids)
+            with self.env["crossdept.analytics.ticket.day"]._follow_facts(ticket_ids) as months:
+                with timed("ticket facts"):
+                    self._refresh_tickets(ticket_ids)
             with timed(f"monthly KPIs of {len(months)} (month, company) pairs"):
                 self.env["crossdept.analytics.kpi.month"]._refresh_groups(months)
         self._mark_refreshed(self.env["res.company"].browse(watermarks), last_event, since)

@@ -1,17 +1,37 @@
+from contextlib import contextmanager
+
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from ..tools.histogram import cycle_bucket
 from .refresh import (
+    add_sum,
+    changed_rows,
     create_fact_table,
+    drop_snapshot,
     group_condition,
     rebuild_fact_table,
     replace_fact_groups,
+    replace_fact_rows,
+    same_group,
+    snapshot_rows,
     timed,
 )
 
 # the histogram of the cycle working hours, the table's last columns
 HISTOGRAM_COLUMNS = ("cycle_working_buckets", "cycle_working_counts")
+# the columns a row is grouped by beside its kind (the first two never empty)
+GROUP = ("date", "company_id")
+GROUP_NULLABLE = ("department_id", "requesting_department_id", "flow_id")
+# what the sums (and the monthly KPIs, crossdept.analytics.kpi.month) read of a
+# ticket fact; transfers and reopenings only as "at least one"
+FACT_COLUMNS = SQL(
+    """date, company_id, department_id, requesting_department_id, flow_id, type_id,
+       cycle_hours, cycle_working_hours, on_time, LEAST(transfer_count, 1) AS transfer_count,
+       LEAST(reopen_count, 1) AS reopen_count, satisfaction, handling_hours, hold_hours"""
+)
+# the ticket facts a refresh replaces, as they were (a temporary table)
+SNAPSHOT = "crossdept_analytics_ticket_day_old_facts"
 
 
 class CrossdeptAnalyticsTicketDay(models.Model):
@@ -56,10 +76,12 @@ class CrossdeptAnalyticsTicketDay(models.Model):
     flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
     ticket_count = fields.Integer("Tickets", readonly=True)
 
-    def _query_days(self, keys=None):
-        """The day rows; only those of the (date, company) pairs ``keys`` if given.
-        Counts of each histogram bucket first, then one row per group with its
-        buckets as two arrays; sums stay numeric (as the facts' cycle hours are)."""
+    def _query_days(self, keys=None, facts=None):
+        """The day rows; only those of the (date, company) pairs ``keys`` if given,
+        or those of ``facts`` (SQL: a FROM clause whose rows, named ``a``, have the
+        FACT_COLUMNS) instead of the ticket facts. Counts of each histogram bucket
+        first, then one row per group with its buckets as two arrays; sums stay
+        numeric (as the facts' cycle hours are)."""
         where = SQL()
         if keys is not None:
             days = [day for day, _company in keys]
@@ -101,8 +123,7 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                            sum(a.handling_hours) AS handling_hours,
                            count(a.hold_hours) AS hold_count,
                            sum(a.hold_hours) AS hold_hours
-                      FROM crossdept_analytics_ticket a
-                     WHERE TRUE %(where)s
+                      FROM %(facts)s
                      GROUP BY 1, 2, 3, 4, 5, 6
                   ) b
                  GROUP BY 1, 2, 3, 4, 5
@@ -114,22 +135,16 @@ class CrossdeptAnalyticsTicketDay(models.Model):
             sums=self._sums("b"),
             histogram=self._histogram("b", "cycle_working_count"),
             bucket=cycle_bucket(SQL("a.cycle_working_hours")),
-            where=where,
+            facts=facts or SQL("crossdept_analytics_ticket a WHERE TRUE %s", where),
         )
 
     def _query_months(self, keys=None):
         """The month rows, from the day rows of the table (already refreshed);
-        only those of the (month, company) pairs ``keys`` if given."""
+        only those of the groups ``keys`` if given: (month, company, department,
+        requesting department, flow version), 0 for none."""
         where = SQL()
         if keys is not None:
-            where = SQL(
-                "AND %s",
-                group_condition(
-                    [SQL("date_trunc('month', d.date)::date"), SQL("d.company_id")],
-                    ("date", "integer"),
-                    keys,
-                ),
-            )
+            where = SQL("AND %s", self._month_condition("d", keys))
         return SQL(
             """
             SELECT nextval(%(sequence)s) AS id, 'month'::varchar AS kind, k.date,
@@ -252,30 +267,160 @@ class CrossdeptAnalyticsTicketDay(models.Model):
         self.invalidate_model()
 
     @api.model
-    def _refresh_groups(self, keys):
-        """Compute again the day rows of the (date, company) pairs ``keys``, then
-        the month rows of their months."""
-        if not keys:
-            return
+    def _month_condition(self, alias, keys):
+        """SQL: the rows of ``alias`` in the month groups ``keys`` (as _query_months);
+        the range of their months as constants, for the index by date."""
+        months = [key[0] for key in keys]
+        return SQL(
+            "%s BETWEEN %s AND (%s::date + interval '1 month - 1 day')::date AND %s",
+            SQL.identifier(alias, "date"),
+            min(months, default=None),
+            max(months, default=None),
+            self._groups_condition(alias, keys),
+        )
+
+    @api.model
+    def _groups_condition(self, alias, keys):
+        return group_condition(
+            [
+                SQL("date_trunc('month', %s)::date", SQL.identifier(alias, "date")),
+                SQL.identifier(alias, "company_id"),
+            ]
+            + [SQL("COALESCE(%s, 0)", SQL.identifier(alias, column)) for column in GROUP_NULLABLE],
+            ("date", "integer", "integer", "integer", "integer"),
+            keys,
+        )
+
+    @api.model
+    def _facts_of(self, ticket_ids):
+        """SQL: the ticket facts of ``ticket_ids`` as the sums read them."""
+        return SQL(
+            "SELECT %s FROM crossdept_analytics_ticket WHERE id = ANY(%s)",
+            FACT_COLUMNS,
+            list(ticket_ids),
+        )
+
+    @api.model
+    @contextmanager
+    def _follow_facts(self, ticket_ids):
+        """Keep the sums right while the facts of ``ticket_ids`` are replaced inside
+        the ``with`` block (as crossdept.analytics.step.day ``_follow_facts`` does
+        for the step facts): the day rows of the (day, company) pairs that lost or
+        changed a fact (a ticket closed, reopened or cancelled since) are computed
+        again from the facts; those that only gained facts have the new facts'
+        counts, sums and histogram added; then the month rows of every group a
+        changed fact was or is in are summed again from their day rows (31 at
+        most each). Yields a set the (month, company) pairs of the changed facts
+        are added to on the way out: the monthly KPIs to compute again."""
         cr = self.env.cr
-        columns, types = ("kind", "date", "company_id"), ("varchar", "date", "integer")
-        with timed("daily ticket sums"):
+        months = set()
+        with timed("ticket sums: the ticket facts before"):
+            snapshot_rows(cr, SNAPSHOT, self._facts_of(ticket_ids))
+        yield months
+        added, removed = changed_rows(SNAPSHOT, self._facts_of(ticket_ids))
+        with timed("ticket sums: groups of the changed facts"):
+            cr.execute(
+                SQL(
+                    """SELECT DISTINCT f.removed, f.date, date_trunc('month', f.date)::date,
+                              f.company_id, COALESCE(f.department_id, 0),
+                              COALESCE(f.requesting_department_id, 0), COALESCE(f.flow_id, 0)
+                         FROM (SELECT TRUE AS removed, * FROM (%s) r
+                               UNION ALL
+                               SELECT FALSE, * FROM (%s) a) f""",
+                    removed,
+                    added,
+                )
+            )
+            changed = cr.fetchall()
+        recomputed = {(row[1], row[3]) for row in changed if row[0]}
+        with timed(f"daily ticket sums: {len(recomputed)} days that lost facts"):
             replace_fact_groups(
                 cr,
                 self._table,
-                columns,
-                types,
-                [("day", date, company) for date, company in keys],
-                self._query_days(keys),
+                ("kind", "date", "company_id"),
+                ("varchar", "date", "integer"),
+                [("day", date, company) for date, company in recomputed],
+                self._query_days(recomputed),
             )
-        months = {(date.replace(day=1), company) for date, company in keys}
-        with timed("monthly ticket sums"):
-            replace_fact_groups(
+        with timed("daily ticket sums: the new facts added"):
+            self._add_days(
+                SQL(
+                    "(%s) a WHERE NOT %s",
+                    added,
+                    group_condition(
+                        [SQL("a.date"), SQL("a.company_id")], ("date", "integer"), recomputed
+                    ),
+                )
+            )
+        groups = {row[2:] for row in changed}
+        with timed(f"monthly ticket sums: {len(groups)} groups"):
+            replace_fact_rows(
                 cr,
                 self._table,
-                columns,
-                types,
-                [("month", month, company) for month, company in months],
-                self._query_months(months),
+                SQL("kind = 'month' AND %s", self._month_condition(self._table, groups)),
+                self._query_months(groups),
             )
+        drop_snapshot(cr, SNAPSHOT)
         self.invalidate_model()
+        months.update((month, company) for month, company, *_group in groups)
+
+    @api.model
+    def _add_days(self, facts):
+        """Add to the day rows those of ``facts`` (SQL, as ``_query_days`` reads
+        them): rows of the same group get the counts, sums and histogram counts
+        added, the others are inserted."""
+        table = SQL.identifier(self._table)
+        columns = SQL(
+            """id, kind, date, date_end, month, month_end, company_id, department_id,
+               requesting_department_id, flow_id, %s, cycle_working_buckets,
+               cycle_working_counts""",
+            SQL(", ").join(SQL.identifier(column) for column, _type in self._sum_columns()),
+        )
+        counts = [column for column, type_ in self._sum_columns() if type_ == "bigint"]
+        sums = [column for column, type_ in self._sum_columns() if type_ != "bigint"]
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH d AS (
+                    SELECT row_number() OVER () AS n, k.* FROM (%(days)s) k
+                ), updated AS (
+                    UPDATE %(table)s t
+                       SET %(counts)s, %(sums)s,
+                           (cycle_working_buckets, cycle_working_counts) = (
+                               SELECT COALESCE(array_agg(h.bucket ORDER BY h.bucket), '{}'),
+                                      COALESCE(array_agg(h.n::integer ORDER BY h.bucket), '{}')
+                                 FROM (SELECT u.bucket, sum(u.n) AS n
+                                         FROM (SELECT * FROM unnest(t.cycle_working_buckets,
+                                                                    t.cycle_working_counts)
+                                               UNION ALL
+                                               SELECT * FROM unnest(d.cycle_working_buckets,
+                                                                    d.cycle_working_counts)
+                                              ) u(bucket, n)
+                                        GROUP BY u.bucket) h
+                           )
+                      FROM d
+                     WHERE t.kind = 'day' AND %(same)s
+                 RETURNING d.n
+                )
+                INSERT INTO %(table)s (%(columns)s)
+                SELECT %(columns)s FROM d WHERE d.n NOT IN (SELECT n FROM updated)
+                """,
+                days=self._query_days(facts=facts),
+                table=table,
+                counts=SQL(", ").join(
+                    SQL(
+                        "%s = %s + %s",
+                        SQL.identifier(column),
+                        SQL.identifier("t", column),
+                        SQL.identifier("d", column),
+                    )
+                    for column in counts
+                ),
+                sums=SQL(", ").join(
+                    SQL("%s = %s", SQL.identifier(column), add_sum("t", "d", column))
+                    for column in sums
+                ),
+                same=same_group("t", "d", GROUP, GROUP_NULLABLE),
+                columns=columns,
+            )
+        )

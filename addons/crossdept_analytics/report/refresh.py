@@ -121,3 +121,49 @@ def create_state_table(cr):
             SQL.identifier(STATE_TABLE),
         )
     )
+
+
+def snapshot_rows(cr, name, query):
+    """Keep ``query``'s rows in the temporary table ``name`` until :func:`drop_snapshot`
+    (or the end of the transaction): the facts a refresh is about to replace."""
+    cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(name)))
+    cr.execute(SQL("CREATE TEMPORARY TABLE %s ON COMMIT DROP AS (%s)", SQL.identifier(name), query))
+
+
+def drop_snapshot(cr, name):
+    cr.execute(SQL("DROP TABLE %s", SQL.identifier(name)))
+
+
+def changed_rows(old, new):
+    """The rows ``new`` (a SELECT) gained and lost against the snapshot ``old`` (a
+    table of the same columns), as two SELECTs: (added, removed). A fact replaced by
+    an equal one is in neither, so a delta of them changes nothing."""
+    old = SQL("SELECT * FROM %s", SQL.identifier(old))
+    return SQL("(%s) EXCEPT ALL (%s)", new, old), SQL("(%s) EXCEPT ALL (%s)", old, new)
+
+
+def add_sum(table, delta, column):
+    """SQL: ``table``'s sum ``column`` with ``delta``'s added, NULL as SQL's sum()
+    gives it over both groups of rows (NULL only when both are)."""
+    old, new = SQL.identifier(table, column), SQL.identifier(delta, column)
+    return SQL("COALESCE(%s + %s, %s, %s)", old, new, old, new)
+
+
+def same_group(table, delta, columns, nullable=()):
+    """SQL: the rows of ``table`` and ``delta`` that have the same ``columns`` and
+    ``nullable`` columns (NULLs equal there: the departments a sum is grouped by
+    may be empty)."""
+    return SQL(" AND ").join(
+        [
+            SQL("%s = %s", SQL.identifier(table, column), SQL.identifier(delta, column))
+            for column in columns
+        ]
+        + [
+            SQL(
+                "%s IS NOT DISTINCT FROM %s",
+                SQL.identifier(table, column),
+                SQL.identifier(delta, column),
+            )
+            for column in nullable
+        ]
+    )

@@ -1,3 +1,5 @@
+from datetime import date
+
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api
@@ -112,6 +114,93 @@ class TestIncrementalRefresh(CrossdeptEngineHistoryCase):
         with freeze_time(at(THU2, 11)):
             ticket.with_user(self.it_user).action_reopen()
         self.assertEqual(self._refresh_from_events(), 1)
+        self._assert_equals_full_rebuild()
+
+    def _full_rebuild_facts(self):
+        """The facts a full rebuild gives now; the current ones are left as they are."""
+        savepoint = self.env.cr.savepoint(flush=False)
+        try:
+            self.Facts._refresh_full()
+            return read_facts(self.env.cr)
+        finally:
+            savepoint.close(rollback=True)
+            self.env.invalidate_all()
+
+    def _sums_row(self, query):
+        self.env.cr.execute(query)
+        return self.env.cr.fetchall()
+
+    def test_sums_gaining_facts_are_added_to_and_losing_facts_computed_again(self):
+        cr = self.env.cr
+        prepare = self.flow_steps["Prepare"].id
+        step_row = SQL(
+            """SELECT id, name->>'en_US', step_count FROM crossdept_analytics_step_day
+                WHERE date = '2021-03-10' AND flow_step_id = %s""",
+            prepare,
+        )
+        ticket_rows = SQL(
+            """SELECT kind, date, id, ticket_count, closed_count FROM crossdept_analytics_ticket_day
+                WHERE date IN ('2021-03-10', '2021-03-11') AND kind = 'day' ORDER BY date"""
+        )
+        # Wednesday: a ticket opened, its Prepare finished (new rows of sums)
+        first = self._open(at(WED2, 8))
+        self._work(first, "Prepare", at(WED2, 8), at(WED2, 9))
+        self.assertEqual(self._refresh_from_events(), 1)
+        [(step_id, _name, count)] = self._sums_row(step_row)
+        [(_kind, _date, day_id, tickets, _closed)] = self._sums_row(ticket_rows)
+        self.assertEqual((count, tickets), (1, 1))
+        # a mark that a row computed again from the facts would lose
+        cr.execute(
+            SQL(
+                "UPDATE crossdept_analytics_step_day SET name = %s WHERE id = %s",
+                '{"en_US": "kept"}',
+                step_id,
+            )
+        )
+        # a second one the same day: the day's rows only gain facts and are added to
+        second = self._open(at(WED2, 9))
+        self._work(second, "Prepare", at(WED2, 9), at(WED2, 10))
+        self.assertEqual(self._refresh_from_events(), 1)
+        self.assertEqual(self._sums_row(step_row), [(step_id, "kept", 2)], "added to")
+        self.assertEqual(
+            self._sums_row(ticket_rows),
+            [("day", date(2021, 3, 10), day_id, 2, 0)],
+            "the same row, added to",
+        )
+        cr.execute(
+            SQL(
+                "UPDATE crossdept_analytics_step_day SET name = %s WHERE id = %s",
+                '{"en_US": "Prepare"}',
+                step_id,
+            )
+        )
+        self.assertEqual(read_facts(cr), self._full_rebuild_facts())
+        # one refresh subtracts and adds: the first is cancelled and reset to draft
+        # (its Prepare archived: Wednesday's Prepare loses the fact of the row's
+        # smallest id), the second done Thursday (its ticket fact leaves Wednesday
+        # for Thursday, its last steps finish Thursday)
+        with freeze_time(at(WED2, 11)):
+            first.with_user(self.it_user).action_cancel()
+            first.with_user(self.it_user).action_draft()
+        self._approve(second, "Check", at(THU2, 9), self.approver_1)
+        self._approve(second, "Sign", at(THU2, 10), self.approver_2)
+        self._work(second, "Deliver", at(THU2, 10), at(THU2, 11))
+        self.assertEqual(self._refresh_from_events(), 2)
+        [(new_step_id, name, count)] = self._sums_row(step_row)
+        self.assertEqual((name, count), ("Prepare", 1), "computed again")
+        self.assertGreater(new_step_id, step_id, "the second ticket's Prepare")
+        self.assertEqual(
+            [row[3:] for row in self._sums_row(ticket_rows)], [(1, 0), (1, 1)], "moved"
+        )
+        self.assertEqual(read_facts(cr), self._full_rebuild_facts())
+        # the second reopened: Thursday loses its only ticket, Wednesday gains it back
+        with freeze_time(at(THU2, 12)):
+            second.with_user(self.it_user).action_reopen()
+        self.assertEqual(self._refresh_from_events(), 1)
+        self.assertEqual(
+            [row[1:2] + row[3:] for row in self._sums_row(ticket_rows)],
+            [(date(2021, 3, 10), 2, 0)],
+        )
         self._assert_equals_full_rebuild()
 
     def test_writes_without_event_are_taken_from_their_date(self):
