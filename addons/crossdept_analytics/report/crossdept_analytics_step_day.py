@@ -10,6 +10,7 @@ from .refresh import (
     drop_snapshot,
     group_condition,
     rebuild_fact_table,
+    refresh_work_mem,
     replace_fact_groups,
     same_group,
     snapshot_rows,
@@ -204,7 +205,8 @@ class CrossdeptAnalyticsStepDay(models.Model):
         with timed("daily step sums: the step facts before"):
             snapshot_rows(cr, SNAPSHOT, self._facts_of(ticket_ids))
         yield
-        added, removed = changed_rows(SNAPSHOT, self._facts_of(ticket_ids))
+        with timed("daily step sums: the step facts changed"):
+            added, removed = changed_rows(cr, SNAPSHOT, self._facts_of(ticket_ids), FACT_COLUMNS)
         with timed("daily step sums: pairs that lost facts"):
             cr.execute(SQL("SELECT DISTINCT s.date, s.flow_step_id FROM (%s) s", removed))
             recomputed = cr.fetchall()
@@ -229,37 +231,38 @@ class CrossdeptAnalyticsStepDay(models.Model):
         smaller), the others are inserted."""
         table = SQL.identifier(self._table)
         columns = ("id", *GROUP, *GROUP_NULLABLE, "name", *COUNTS, *SUMS)
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH d AS (
-                    SELECT row_number() OVER () AS n, k.* FROM (%(sums)s) k
-                ), updated AS (
-                    UPDATE %(table)s t
-                       SET id = LEAST(t.id, d.id), %(counts)s, %(sums_added)s
-                      FROM d
-                     WHERE %(same)s
-                 RETURNING d.n
-                )
-                INSERT INTO %(table)s (%(columns)s)
-                SELECT %(columns)s FROM d WHERE d.n NOT IN (SELECT n FROM updated)
-                """,
-                sums=self._sum_rows(facts),
-                table=table,
-                counts=SQL(", ").join(
-                    SQL(
-                        "%s = %s + %s",
-                        SQL.identifier(column),
-                        SQL.identifier("t", column),
-                        SQL.identifier("d", column),
+        with refresh_work_mem(self.env.cr, jit=False):
+            self.env.cr.execute(
+                SQL(
+                    """
+                    WITH d AS (
+                        SELECT row_number() OVER () AS n, k.* FROM (%(sums)s) k
+                    ), updated AS (
+                        UPDATE %(table)s t
+                           SET id = LEAST(t.id, d.id), %(counts)s, %(sums_added)s
+                          FROM d
+                         WHERE %(same)s
+                     RETURNING d.n
                     )
-                    for column in COUNTS
-                ),
-                sums_added=SQL(", ").join(
-                    SQL("%s = %s", SQL.identifier(column), add_sum("t", "d", column))
-                    for column in SUMS
-                ),
-                same=same_group("t", "d", GROUP, GROUP_NULLABLE),
-                columns=SQL(", ").join(SQL.identifier(column) for column in columns),
+                    INSERT INTO %(table)s (%(columns)s)
+                    SELECT %(columns)s FROM d WHERE d.n NOT IN (SELECT n FROM updated)
+                    """,
+                    sums=self._sum_rows(facts),
+                    table=table,
+                    counts=SQL(", ").join(
+                        SQL(
+                            "%s = %s + %s",
+                            SQL.identifier(column),
+                            SQL.identifier("t", column),
+                            SQL.identifier("d", column),
+                        )
+                        for column in COUNTS
+                    ),
+                    sums_added=SQL(", ").join(
+                        SQL("%s = %s", SQL.identifier(column), add_sum("t", "d", column))
+                        for column in SUMS
+                    ),
+                    same=same_group("t", "d", GROUP, GROUP_NULLABLE),
+                    columns=SQL(", ").join(SQL.identifier(column) for column in columns),
+                )
             )
-        )

@@ -11,6 +11,7 @@ from .refresh import (
     drop_snapshot,
     group_condition,
     rebuild_fact_table,
+    refresh_work_mem,
     replace_fact_groups,
     replace_fact_rows,
     same_group,
@@ -25,10 +26,21 @@ GROUP = ("date", "company_id")
 GROUP_NULLABLE = ("department_id", "requesting_department_id", "flow_id")
 # what the sums (and the monthly KPIs, crossdept.analytics.kpi.month) read of a
 # ticket fact; transfers and reopenings only as "at least one"
-FACT_COLUMNS = SQL(
-    """date, company_id, department_id, requesting_department_id, flow_id, type_id,
-       cycle_hours, cycle_working_hours, on_time, LEAST(transfer_count, 1) AS transfer_count,
-       LEAST(reopen_count, 1) AS reopen_count, satisfaction, handling_hours, hold_hours"""
+FACT_COLUMNS = (
+    "date",
+    "company_id",
+    "department_id",
+    "requesting_department_id",
+    "flow_id",
+    "type_id",
+    "cycle_hours",
+    "cycle_working_hours",
+    "on_time",
+    "transfer_count",
+    "reopen_count",
+    "satisfaction",
+    "handling_hours",
+    "hold_hours",
 )
 # the ticket facts a refresh replaces, as they were (a temporary table)
 SNAPSHOT = "crossdept_analytics_ticket_day_old_facts"
@@ -296,7 +308,13 @@ class CrossdeptAnalyticsTicketDay(models.Model):
         """SQL: the ticket facts of ``ticket_ids`` as the sums read them."""
         return SQL(
             "SELECT %s FROM crossdept_analytics_ticket WHERE id = ANY(%s)",
-            FACT_COLUMNS,
+            SQL(", ").join(
+                # a second transfer or reopening changes no sum
+                SQL("LEAST(%s, 1) AS %s", SQL.identifier(column), SQL.identifier(column))
+                if column in ("transfer_count", "reopen_count")
+                else SQL.identifier(column)
+                for column in FACT_COLUMNS
+            ),
             list(ticket_ids),
         )
 
@@ -317,7 +335,8 @@ class CrossdeptAnalyticsTicketDay(models.Model):
         with timed("ticket sums: the ticket facts before"):
             snapshot_rows(cr, SNAPSHOT, self._facts_of(ticket_ids))
         yield months
-        added, removed = changed_rows(SNAPSHOT, self._facts_of(ticket_ids))
+        with timed("ticket sums: the ticket facts changed"):
+            added, removed = changed_rows(cr, SNAPSHOT, self._facts_of(ticket_ids), FACT_COLUMNS)
         with timed("ticket sums: groups of the changed facts"):
             cr.execute(
                 SQL(
@@ -378,49 +397,50 @@ class CrossdeptAnalyticsTicketDay(models.Model):
         )
         counts = [column for column, type_ in self._sum_columns() if type_ == "bigint"]
         sums = [column for column, type_ in self._sum_columns() if type_ != "bigint"]
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH d AS (
-                    SELECT row_number() OVER () AS n, k.* FROM (%(days)s) k
-                ), updated AS (
-                    UPDATE %(table)s t
-                       SET %(counts)s, %(sums)s,
-                           (cycle_working_buckets, cycle_working_counts) = (
-                               SELECT COALESCE(array_agg(h.bucket ORDER BY h.bucket), '{}'),
-                                      COALESCE(array_agg(h.n::integer ORDER BY h.bucket), '{}')
-                                 FROM (SELECT u.bucket, sum(u.n) AS n
-                                         FROM (SELECT * FROM unnest(t.cycle_working_buckets,
-                                                                    t.cycle_working_counts)
-                                               UNION ALL
-                                               SELECT * FROM unnest(d.cycle_working_buckets,
-                                                                    d.cycle_working_counts)
-                                              ) u(bucket, n)
-                                        GROUP BY u.bucket) h
-                           )
-                      FROM d
-                     WHERE t.kind = 'day' AND %(same)s
-                 RETURNING d.n
-                )
-                INSERT INTO %(table)s (%(columns)s)
-                SELECT %(columns)s FROM d WHERE d.n NOT IN (SELECT n FROM updated)
-                """,
-                days=self._query_days(facts=facts),
-                table=table,
-                counts=SQL(", ").join(
-                    SQL(
-                        "%s = %s + %s",
-                        SQL.identifier(column),
-                        SQL.identifier("t", column),
-                        SQL.identifier("d", column),
+        with refresh_work_mem(self.env.cr, jit=False):
+            self.env.cr.execute(
+                SQL(
+                    """
+                    WITH d AS (
+                        SELECT row_number() OVER () AS n, k.* FROM (%(days)s) k
+                    ), updated AS (
+                        UPDATE %(table)s t
+                           SET %(counts)s, %(sums)s,
+                               (cycle_working_buckets, cycle_working_counts) = (
+                                   SELECT COALESCE(array_agg(h.bucket ORDER BY h.bucket), '{}'),
+                                          COALESCE(array_agg(h.n::integer ORDER BY h.bucket), '{}')
+                                     FROM (SELECT u.bucket, sum(u.n) AS n
+                                             FROM (SELECT * FROM unnest(t.cycle_working_buckets,
+                                                                        t.cycle_working_counts)
+                                                   UNION ALL
+                                                   SELECT * FROM unnest(d.cycle_working_buckets,
+                                                                        d.cycle_working_counts)
+                                                  ) u(bucket, n)
+                                            GROUP BY u.bucket) h
+                               )
+                          FROM d
+                         WHERE t.kind = 'day' AND %(same)s
+                     RETURNING d.n
                     )
-                    for column in counts
-                ),
-                sums=SQL(", ").join(
-                    SQL("%s = %s", SQL.identifier(column), add_sum("t", "d", column))
-                    for column in sums
-                ),
-                same=same_group("t", "d", GROUP, GROUP_NULLABLE),
-                columns=columns,
+                    INSERT INTO %(table)s (%(columns)s)
+                    SELECT %(columns)s FROM d WHERE d.n NOT IN (SELECT n FROM updated)
+                    """,
+                    days=self._query_days(facts=facts),
+                    table=table,
+                    counts=SQL(", ").join(
+                        SQL(
+                            "%s = %s + %s",
+                            SQL.identifier(column),
+                            SQL.identifier("t", column),
+                            SQL.identifier("d", column),
+                        )
+                        for column in counts
+                    ),
+                    sums=SQL(", ").join(
+                        SQL("%s = %s", SQL.identifier(column), add_sum("t", "d", column))
+                        for column in sums
+                    ),
+                    same=same_group("t", "d", GROUP, GROUP_NULLABLE),
+                    columns=columns,
+                )
             )
-        )

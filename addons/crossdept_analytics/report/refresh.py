@@ -131,15 +131,53 @@ def snapshot_rows(cr, name, query):
 
 
 def drop_snapshot(cr, name):
-    cr.execute(SQL("DROP TABLE %s", SQL.identifier(name)))
+    cr.execute(
+        SQL(
+            "DROP TABLE %s, %s",
+            SQL.identifier(name),
+            SQL.identifier(f"{name}_changes"),
+        )
+    )
 
 
-def changed_rows(old, new):
-    """The rows ``new`` (a SELECT) gained and lost against the snapshot ``old`` (a
-    table of the same columns), as two SELECTs: (added, removed). A fact replaced by
-    an equal one is in neither, so a delta of them changes nothing."""
-    old = SQL("SELECT * FROM %s", SQL.identifier(old))
-    return SQL("(%s) EXCEPT ALL (%s)", new, old), SQL("(%s) EXCEPT ALL (%s)", old, new)
+def changed_rows(cr, old, new, columns):
+    """Compare ``new`` (a SELECT of ``columns``) with the snapshot ``old`` (a table
+    of those columns) in one pass; return two SELECTs of the rows it gained and
+    lost (each as many times as it gained or lost it): (added, removed). A fact
+    replaced by an equal one is in neither, so a delta of them changes nothing.
+    The difference is kept in the temporary table ``<old>_changes`` until
+    :func:`drop_snapshot` of ``old``."""
+    changes = SQL.identifier(f"{old}_changes")
+    names = SQL(", ").join(SQL.identifier(column) for column in columns)
+    cr.execute(SQL("DROP TABLE IF EXISTS %s", changes))
+    cr.execute(
+        SQL(
+            """
+            CREATE TEMPORARY TABLE %(changes)s ON COMMIT DROP AS (
+                SELECT %(names)s, sum(u.change)::integer AS change
+                  FROM (SELECT %(names)s, 1 AS change FROM (%(new)s) n
+                        UNION ALL
+                        SELECT %(names)s, -1 FROM %(old)s) u
+                 GROUP BY %(names)s
+                HAVING sum(u.change) <> 0
+            )
+            """,
+            changes=changes,
+            names=names,
+            new=new,
+            old=SQL.identifier(old),
+        )
+    )
+    return tuple(
+        SQL(
+            "SELECT %s FROM %s c, generate_series(1, %s) WHERE c.change %s 0",
+            SQL(", ").join(SQL.identifier("c", column) for column in columns),
+            changes,
+            SQL(sign),
+            SQL(operator),
+        )
+        for sign, operator in (("c.change", ">"), ("-c.change", "<"))
+    )
 
 
 def add_sum(table, delta, column):
