@@ -193,7 +193,7 @@ class CrossdeptAnalyticsStep(models.Model):
         self.invalidate_model()
 
     @api.model
-    def _refresh_tickets(self, ticket_ids):
+    def _refresh_tickets(self, ticket_ids, kept=None):
         """Replace the facts of the steps of ``ticket_ids`` (their daily sums follow
         them: crossdept.analytics.step.day ``_follow_facts``)."""
         replace_fact_rows(
@@ -201,5 +201,6 @@ class CrossdeptAnalyticsStep(models.Model):
             self._table,
             SQL("ticket_id = ANY(%s)", list(ticket_ids)),
             self._query(ticket_ids),
+            kept,
         )
         self.invalidate_model()

@@ -4,16 +4,14 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from .refresh import (
+    KeptFacts,
     add_sum,
-    changed_rows,
     create_fact_table,
-    drop_snapshot,
     group_condition,
     rebuild_fact_table,
     refresh_work_mem,
     replace_fact_groups,
     same_group,
-    snapshot_rows,
     timed,
 )
 
@@ -44,8 +42,6 @@ FACT_COLUMNS = (
         "hold_hours",
     )
 )
-# the step facts a refresh replaces, as they were (a temporary table)
-SNAPSHOT = "crossdept_analytics_step_day_old_facts"
 
 
 class CrossdeptAnalyticsStepDay(models.Model):
@@ -179,34 +175,32 @@ class CrossdeptAnalyticsStepDay(models.Model):
         self.invalidate_model()
 
     @api.model
-    def _facts_of(self, ticket_ids):
-        """SQL: the step facts of ``ticket_ids`` the sums count, as they read them."""
-        return SQL(
-            """SELECT %s FROM crossdept_analytics_step
-                WHERE ticket_id = ANY(%s) AND state = 'done' AND active""",
-            SQL(", ").join(SQL.identifier(column) for column in FACT_COLUMNS),
-            list(ticket_ids),
-        )
-
-    @api.model
     @contextmanager
-    def _follow_facts(self, ticket_ids):
-        """Keep the sums right while the step facts of ``ticket_ids`` are replaced
-        inside the ``with`` block: the facts as they were are kept aside first; then
-        the facts the replacement took away or changed (a ticket reopened, a step
-        archived by a rerun or moved to another department) have their (day, flow
-        step) pairs computed again from the step facts, and the sums of the pairs
-        that only gained facts (steps finished since the last refresh) are added
-        the new facts' sums, without reading the pairs' other facts. Both give the
-        rows a full rebuild gives: counts, numeric sums and the smallest fact id
-        are exact; the sums of floating-point hours (handling and hold) are added
-        in another order, as two rebuilds reading the facts in another order would."""
+    def _follow_facts(self):
+        """Keep the sums right while the step facts of some tickets are replaced
+        inside the ``with`` block, by crossdept.analytics.step ``_refresh_tickets``
+        given the yielded :class:`KeptFacts` (the facts it deletes and inserts, as
+        the sums read them). On the way out, the (day, flow step) pairs of the
+        facts the replacement took away or changed (a ticket reopened, a step
+        archived by a rerun or moved to another department) are computed again
+        from the step facts, and the pairs that only gained facts (steps finished
+        since the last refresh) are added the new facts' sums, without reading the
+        pairs' other facts. Both give the rows a full rebuild gives: counts,
+        numeric sums and the smallest fact id are exact; the sums of floating-point
+        hours (handling and hold) are added in another order, as two rebuilds
+        reading the facts in another order would."""
         cr = self.env.cr
-        with timed("daily step sums: the step facts before"):
-            snapshot_rows(cr, SNAPSHOT, self._facts_of(ticket_ids))
-        yield
+        kept = KeptFacts(
+            cr,
+            "crossdept_analytics_step_day_facts",
+            "crossdept_analytics_step",
+            FACT_COLUMNS,
+            SQL(", ").join(SQL.identifier("f", column) for column in FACT_COLUMNS),
+            SQL("f.state = 'done' AND f.active"),
+        )
+        yield kept
         with timed("daily step sums: the step facts changed"):
-            added, removed = changed_rows(cr, SNAPSHOT, self._facts_of(ticket_ids), FACT_COLUMNS)
+            added, removed = kept.changed_rows()
         with timed("daily step sums: pairs that lost facts"):
             cr.execute(SQL("SELECT DISTINCT s.date, s.flow_step_id FROM (%s) s", removed))
             recomputed = cr.fetchall()
@@ -221,7 +215,7 @@ class CrossdeptAnalyticsStepDay(models.Model):
                     ),
                 )
             )
-        drop_snapshot(cr, SNAPSHOT)
+        kept.drop()
         self.invalidate_model()
 
     @api.model

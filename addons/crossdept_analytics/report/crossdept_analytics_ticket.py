@@ -270,7 +270,7 @@ class CrossdeptAnalyticsTicket(models.Model):
         self.invalidate_model()
 
     @api.model
-    def _refresh_tickets(self, ticket_ids):
+    def _refresh_tickets(self, ticket_ids, kept=None):
         """Replace the facts of ``ticket_ids`` (their daily and monthly sums follow
         them: crossdept.analytics.ticket.day ``_follow_facts``)."""
         replace_fact_rows(
@@ -278,6 +278,7 @@ class CrossdeptAnalyticsTicket(models.Model):
             self._table,
             SQL("id = ANY(%s)", list(ticket_ids)),
             self._query(ticket_ids),
+            kept,
         )
         self.invalidate_model()
 
@@ -360,14 +361,14 @@ class CrossdeptAnalyticsTicket(models.Model):
             cr.execute(SQL(" UNION ").join(parts))
             ticket_ids = sorted(row[0] for row in cr.fetchall())
         if ticket_ids:
-            with self.env["crossdept.analytics.step.day"]._follow_facts(ticket_ids):
+            with self.env["crossdept.analytics.step.day"]._follow_facts() as kept:
                 with timed(f"step facts of {len(ticket_ids)} tickets"):
-                    self.env["crossdept.analytics.step"]._refresh_tickets(ticket_ids)
-            with self.env["crossdept.analytics.ticket.day"]._follow_facts(ticket_ids) as months:
+                    self.env["crossdept.analytics.step"]._refresh_tickets(ticket_ids, kept)
+            with self.env["crossdept.analytics.ticket.day"]._follow_facts() as kept:
                 with timed("ticket facts"):
-                    self._refresh_tickets(ticket_ids)
-            with timed(f"monthly KPIs of {len(months)} (month, company) pairs"):
-                self.env["crossdept.analytics.kpi.month"]._refresh_groups(months)
+                    self._refresh_tickets(ticket_ids, kept)
+            with timed(f"monthly KPIs of {len(kept.months)} (month, company) pairs"):
+                self.env["crossdept.analytics.kpi.month"]._refresh_groups(kept.months)
         self._mark_refreshed(self.env["res.company"].browse(watermarks), last_event, since)
         return len(ticket_ids)
 

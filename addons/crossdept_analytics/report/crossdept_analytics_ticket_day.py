@@ -5,17 +5,15 @@ from odoo.tools import SQL
 
 from ..tools.histogram import cycle_bucket
 from .refresh import (
+    KeptFacts,
     add_sum,
-    changed_rows,
     create_fact_table,
-    drop_snapshot,
     group_condition,
     rebuild_fact_table,
     refresh_work_mem,
     replace_fact_groups,
     replace_fact_rows,
     same_group,
-    snapshot_rows,
     timed,
 )
 
@@ -42,8 +40,6 @@ FACT_COLUMNS = (
     "handling_hours",
     "hold_hours",
 )
-# the ticket facts a refresh replaces, as they were (a temporary table)
-SNAPSHOT = "crossdept_analytics_ticket_day_old_facts"
 
 
 class CrossdeptAnalyticsTicketDay(models.Model):
@@ -304,39 +300,38 @@ class CrossdeptAnalyticsTicketDay(models.Model):
         )
 
     @api.model
-    def _facts_of(self, ticket_ids):
-        """SQL: the ticket facts of ``ticket_ids`` as the sums read them."""
-        return SQL(
-            "SELECT %s FROM crossdept_analytics_ticket WHERE id = ANY(%s)",
+    @contextmanager
+    def _follow_facts(self):
+        """Keep the sums right while the facts of some tickets are replaced inside
+        the ``with`` block, by crossdept.analytics.ticket ``_refresh_tickets`` given
+        the yielded :class:`KeptFacts` (as crossdept.analytics.step.day
+        ``_follow_facts`` does for the step facts): on the way out, the day rows of
+        the (day, company) pairs that lost or changed a fact (a ticket closed,
+        reopened or cancelled since) are computed again from the facts; those that
+        only gained facts have the new facts' counts, sums and histogram added; then
+        the month rows of every group a changed fact was or is in are summed again
+        from their day rows (31 at most each). The (month, company) pairs of the
+        changed facts are added to ``kept.months``: the monthly KPIs to compute
+        again."""
+        cr = self.env.cr
+        kept = KeptFacts(
+            cr,
+            "crossdept_analytics_ticket_day_facts",
+            "crossdept_analytics_ticket",
+            FACT_COLUMNS,
             SQL(", ").join(
                 # a second transfer or reopening changes no sum
-                SQL("LEAST(%s, 1) AS %s", SQL.identifier(column), SQL.identifier(column))
+                SQL("LEAST(%s, 1) AS %s", SQL.identifier("f", column), SQL.identifier(column))
                 if column in ("transfer_count", "reopen_count")
-                else SQL.identifier(column)
+                else SQL.identifier("f", column)
                 for column in FACT_COLUMNS
             ),
-            list(ticket_ids),
+            SQL("TRUE"),
         )
-
-    @api.model
-    @contextmanager
-    def _follow_facts(self, ticket_ids):
-        """Keep the sums right while the facts of ``ticket_ids`` are replaced inside
-        the ``with`` block (as crossdept.analytics.step.day ``_follow_facts`` does
-        for the step facts): the day rows of the (day, company) pairs that lost or
-        changed a fact (a ticket closed, reopened or cancelled since) are computed
-        again from the facts; those that only gained facts have the new facts'
-        counts, sums and histogram added; then the month rows of every group a
-        changed fact was or is in are summed again from their day rows (31 at
-        most each). Yields a set the (month, company) pairs of the changed facts
-        are added to on the way out: the monthly KPIs to compute again."""
-        cr = self.env.cr
-        months = set()
-        with timed("ticket sums: the ticket facts before"):
-            snapshot_rows(cr, SNAPSHOT, self._facts_of(ticket_ids))
-        yield months
+        kept.months = set()
+        yield kept
         with timed("ticket sums: the ticket facts changed"):
-            added, removed = changed_rows(cr, SNAPSHOT, self._facts_of(ticket_ids), FACT_COLUMNS)
+            added, removed = kept.changed_rows()
         with timed("ticket sums: groups of the changed facts"):
             cr.execute(
                 SQL(
@@ -379,9 +374,9 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                 SQL("kind = 'month' AND %s", self._month_condition(self._table, groups)),
                 self._query_months(groups),
             )
-        drop_snapshot(cr, SNAPSHOT)
+        kept.drop()
         self.invalidate_model()
-        months.update((month, company) for month, company, *_group in groups)
+        kept.months.update((month, company) for month, company, *_group in groups)
 
     @api.model
     def _add_days(self, facts):
