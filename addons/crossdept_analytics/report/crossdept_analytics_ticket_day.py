@@ -84,12 +84,13 @@ class CrossdeptAnalyticsTicketDay(models.Model):
     flow_id = fields.Many2one("crossdept.flow", "Flow Version", readonly=True)
     ticket_count = fields.Integer("Tickets", readonly=True)
 
-    def _query_days(self, keys=None, facts=None):
+    def _query_days(self, keys=None, facts=None, kind="day"):
         """The day rows; only those of the (date, company) pairs ``keys`` if given,
         or those of ``facts`` (SQL: a FROM clause whose rows, named ``a``, have the
-        FACT_COLUMNS) instead of the ticket facts. Counts of each histogram bucket
-        first, then one row per group with its buckets as two arrays; sums stay
-        numeric (as the facts' cycle hours are)."""
+        FACT_COLUMNS) instead of the ticket facts; the month rows of ``facts`` if
+        ``kind`` is "month" (the sums a refresh adds to them). Counts of each
+        histogram bucket first, then one row per group with its buckets as two
+        arrays; sums stay numeric (as the facts' cycle hours are)."""
         where = SQL()
         if keys is not None:
             days = [day for day, _company in keys]
@@ -102,8 +103,8 @@ class CrossdeptAnalyticsTicketDay(models.Model):
             )
         return SQL(
             """
-            SELECT nextval(%(sequence)s) AS id, 'day'::varchar AS kind, k.date,
-                   k.date AS date_end, date_trunc('month', k.date)::date AS month,
+            SELECT nextval(%(sequence)s) AS id, %(kind)s::varchar AS kind, k.date,
+                   %(date_end)s AS date_end, date_trunc('month', k.date)::date AS month,
                    (date_trunc('month', k.date) + interval '1 month - 1 day')::date
                        AS month_end,
                    k.company_id, k.department_id,
@@ -114,7 +115,7 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                        %(sums)s,
                        %(histogram)s
                   FROM (
-                    SELECT a.date, a.company_id, a.department_id,
+                    SELECT %(date)s AS date, a.company_id, a.department_id,
                            a.requesting_department_id, a.flow_id, %(bucket)s AS bucket,
                            count(*) AS ticket_count,
                            count(a.cycle_hours) AS closed_count,
@@ -143,6 +144,11 @@ class CrossdeptAnalyticsTicketDay(models.Model):
             sums=self._sums("b"),
             histogram=self._histogram("b", "cycle_working_count"),
             bucket=cycle_bucket(SQL("a.cycle_working_hours")),
+            kind=kind,
+            date=SQL("a.date") if kind == "day" else SQL("date_trunc('month', a.date)::date"),
+            date_end=SQL("k.date")
+            if kind == "day"
+            else SQL("(k.date + interval '1 month - 1 day')::date"),
             facts=facts or SQL("crossdept_analytics_ticket a WHERE TRUE %s", where),
         )
 
@@ -308,11 +314,11 @@ class CrossdeptAnalyticsTicketDay(models.Model):
         ``_follow_facts`` does for the step facts): on the way out, the day rows of
         the (day, company) pairs that lost or changed a fact (a ticket closed,
         reopened or cancelled since) are computed again from the facts; those that
-        only gained facts have the new facts' counts, sums and histogram added; then
-        the month rows of every group a changed fact was or is in are summed again
-        from their day rows (31 at most each). The (month, company) pairs of the
-        changed facts are added to ``kept.months``: the monthly KPIs to compute
-        again."""
+        only gained facts have the new facts' counts, sums and histogram added; the
+        month rows likewise: summed again from their day rows (31 at most each)
+        for the groups that lost a fact, added to for the others. The (month,
+        company) pairs of the changed facts are added to ``kept.months``: the
+        monthly KPIs to compute again."""
         cr = self.env.cr
         kept = KeptFacts(
             cr,
@@ -366,23 +372,31 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                     ),
                 )
             )
+        # the month rows: summed again from the day rows where a group lost facts,
+        # else added the new facts' sums as the day rows were
         groups = {row[2:] for row in changed}
-        with timed(f"monthly ticket sums: {len(groups)} groups"):
-            replace_fact_rows(
-                cr,
-                self._table,
-                SQL("kind = 'month' AND %s", self._month_condition(self._table, groups)),
-                self._query_months(groups),
+        lost = {row[2:] for row in changed if row[0]}
+        if lost:
+            with timed(f"monthly ticket sums: {len(lost)} groups that lost facts"):
+                replace_fact_rows(
+                    cr,
+                    self._table,
+                    SQL("kind = 'month' AND %s", self._month_condition(self._table, lost)),
+                    self._query_months(lost),
+                )
+        with timed("monthly ticket sums: the new facts added"):
+            self._add_days(
+                SQL("(%s) a WHERE NOT %s", added, self._groups_condition("a", lost)), "month"
             )
         kept.drop()
         self.invalidate_model()
         kept.months.update((month, company) for month, company, *_group in groups)
 
     @api.model
-    def _add_days(self, facts):
-        """Add to the day rows those of ``facts`` (SQL, as ``_query_days`` reads
-        them): rows of the same group get the counts, sums and histogram counts
-        added, the others are inserted."""
+    def _add_days(self, facts, kind="day"):
+        """Add to the rows of ``kind`` (day or month) those of ``facts`` (SQL, as
+        ``_query_days`` reads them): rows of the same group get the counts, sums and
+        histogram counts added, the others are inserted."""
         table = SQL.identifier(self._table)
         columns = SQL(
             """id, kind, date, date_end, month, month_end, company_id, department_id,
@@ -414,13 +428,13 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                                             GROUP BY u.bucket) h
                                )
                           FROM d
-                         WHERE t.kind = 'day' AND %(same)s
+                         WHERE t.kind = %(kind)s AND %(same)s
                      RETURNING d.n
                     )
                     INSERT INTO %(table)s (%(columns)s)
                     SELECT %(columns)s FROM d WHERE d.n NOT IN (SELECT n FROM updated)
                     """,
-                    days=self._query_days(facts=facts),
+                    days=self._query_days(facts=facts, kind=kind),
                     table=table,
                     counts=SQL(", ").join(
                         SQL(
@@ -436,6 +450,7 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                         for column in sums
                     ),
                     same=same_group("t", "d", GROUP, GROUP_NULLABLE),
+                    kind=kind,
                     columns=columns,
                 )
             )

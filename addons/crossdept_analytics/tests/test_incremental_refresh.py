@@ -149,6 +149,12 @@ class TestIncrementalRefresh(CrossdeptEngineHistoryCase):
         [(step_id, _name, count)] = self._sums_row(step_row)
         [(_kind, _date, day_id, tickets, _closed)] = self._sums_row(ticket_rows)
         self.assertEqual((count, tickets), (1, 1))
+        month_row = SQL(
+            """SELECT id, ticket_count FROM crossdept_analytics_ticket_day
+                WHERE kind = 'month' AND date = '2021-03-01' AND flow_id = %s""",
+            self.flow.id,
+        )
+        [(month_id, month_tickets)] = self._sums_row(month_row)
         # a mark that a row computed again from the facts would lose
         cr.execute(
             SQL(
@@ -167,6 +173,7 @@ class TestIncrementalRefresh(CrossdeptEngineHistoryCase):
             [("day", date(2021, 3, 10), day_id, 2, 0)],
             "the same row, added to",
         )
+        self.assertEqual(self._sums_row(month_row), [(month_id, month_tickets + 1)], "its month")
         cr.execute(
             SQL(
                 "UPDATE crossdept_analytics_step_day SET name = %s WHERE id = %s",
