@@ -1,7 +1,7 @@
 from odoo import api, fields, models, tools
-from odoo.tools import SQL
+from odoo.tools import SQL, date_utils
 
-from .refresh import create_fact_table, group_condition, rebuild_fact_table, replace_fact_groups
+from .refresh import create_fact_table, rebuild_fact_table, replace_fact_groups
 
 
 class CrossdeptAnalyticsKpiMonth(models.Model):
@@ -55,16 +55,17 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
         """The KPIs; only those of the (month, company) pairs ``keys`` if given."""
         where = SQL()
         if keys is not None:
-            months = [month for month, _company in keys]
+            # each month's range of days as constants: the index by date reads them
             where = SQL(
-                """WHERE f.date >= %s AND f.date < %s::date + interval '1 month'
-                     AND %s""",
-                min(months, default=None),
-                max(months, default=None),
-                group_condition(
-                    [SQL("date_trunc('month', f.date)::date"), SQL("f.company_id")],
-                    ("date", "integer"),
-                    keys,
+                "WHERE %s",
+                SQL(" OR ").join(
+                    SQL(
+                        "(f.company_id = %s AND f.date >= %s AND f.date < %s)",
+                        company,
+                        month,
+                        date_utils.add(month, months=1),
+                    )
+                    for month, company in sorted(keys)
                 ),
             )
         return SQL(
@@ -97,11 +98,15 @@ class CrossdeptAnalyticsKpiMonth(models.Model):
                        100.0 * avg((a.transfer_count > 0)::int) AS transfer_rate,
                        100.0 * avg((a.reopen_count > 0)::int) AS reopen_rate,
                        avg(a.satisfaction) AS satisfaction
-                  -- the month and the hours as the percentiles sort them (float8),
-                  -- each computed once per fact rather than once per grouping set
+                  -- the columns read, the month (without time zone) and the hours as
+                  -- the percentiles sort them (float8), each computed once per fact
+                  -- rather than once per grouping set
                   FROM (
-                    SELECT date_trunc('month', f.date)::date AS month,
-                           f.cycle_working_hours::float8 AS cycle_working_float, f.*
+                    SELECT date_trunc('month', f.date::timestamp)::date AS month,
+                           f.company_id, f.department_id, f.flow_id, f.type_id,
+                           f.cycle_hours, f.cycle_working_hours,
+                           f.cycle_working_hours::float8 AS cycle_working_float, f.on_time,
+                           f.transfer_count, f.reopen_count, f.satisfaction
                       FROM crossdept_analytics_ticket f
                       %(where)s
                   ) a
