@@ -317,11 +317,14 @@ class CrossdeptAnalyticsTicket(models.Model):
         recorded with it (not every change logs an event: a deadline, a priority,
         the working hours measured on a step, a rating), lose their facts and get
         them again from the same SELECTs as the full rebuild, restricted to them;
-        then the daily step sums, the tickets' daily and monthly sums and the
-        monthly KPIs of the (day, flow step), (day, company) and (month, company)
-        groups those facts were or are in are computed again. All
-        in the current transaction: readers see the old facts or the new, never
-        half of them.
+        the daily step sums and the tickets' daily and monthly sums follow the
+        facts that changed (added the new facts' sums where a group only gained
+        facts, computed again where one lost or changed: see the ``_follow_facts``
+        of crossdept.analytics.step.day and crossdept.analytics.ticket.day), and
+        the monthly KPIs of the (month, company) pairs of the changed ticket facts
+        are computed again (medians and percentiles need every fact of the month).
+        All in the current transaction: readers see the old facts or the new,
+        never half of them.
 
         Two refreshes of a company at once: the second finds the company's
         watermark locked, leaves that company to the first and logs it. Returns the
