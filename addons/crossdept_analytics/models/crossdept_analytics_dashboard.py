@@ -15,6 +15,7 @@ from .crossdept_analytics_kpi import (
     KPI_SQL,
     KPIS,
     MAX_PERIOD_DAYS,
+    PERCENTILES,
     TREND_CHARTS,
     WEEKLY_CHART_DAYS,
 )
@@ -101,6 +102,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         # planned as costly, such as the live overdue count under the ticket
         # rules) takes longer than running it; for this transaction only
         self.env.cr.execute(SQL("SET LOCAL jit = off"))
+        # the tiles and charts from the same rows of the sums, read once
+        figures = self._dashboard_figures(date_from, date_to, filters)
         return {
             "period": period,
             "date_from": fields.Date.to_string(date_from),
@@ -113,8 +116,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             "filters": filters,
             "scopes": self._dashboard_scopes(filters),
             "options": self._dashboard_options(),
-            "tiles": self._dashboard_tiles(date_from, date_to, filters),
-            "charts": self._dashboard_charts(date_from, date_to, filters),
+            "tiles": self._dashboard_tiles(date_from, date_to, filters, figures),
+            "charts": self._dashboard_charts(date_from, date_to, filters, figures),
             "bottlenecks": self.get_bottlenecks(date_from, date_to, filters=filters),
             "alerts": self._dashboard_alerts(filters),
         }
@@ -164,18 +167,59 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         }
 
     @api.model
-    def _dashboard_tiles(self, date_from, date_to, filters):
-        """Each KPI over the period and over the period of the same length just
-        before, with the direction of the change, from the daily sums of the
-        ticket facts (see _compute_many_daily); open overdue tickets are counted
-        live among the tickets the reader may open."""
+    def _dashboard_tile_windows(self, date_from, date_to):
+        """The period and the period of the same length just before it."""
         length = (date_to - date_from).days + 1
-        windows = [
+        return [
             (date_from, date_to),
             (date_from - timedelta(days=length), date_from - timedelta(days=1)),
         ]
+
+    @api.model
+    def _dashboard_figures(self, date_from, date_to, filters):
+        """What the tiles and charts show of the ticket facts, from their daily and
+        monthly sums in two queries (see _daily_figures): {"tiles": {(0 for the
+        period or 1 for the one before, False): {kpi: value}}, "bars": {(bar
+        index, False): {kpi: value}} of the trend charts' bars, "departments":
+        {handling department or False: tickets of the period}}."""
+        tile_windows = self._dashboard_tile_windows(date_from, date_to)
+        bars = [(start, end) for start, end, _label in self._chart_windows(date_from, date_to)]
         kpis = [kpi for kpi in KPIS if kpi in KPI_SQL]
-        values = self._compute_many_daily(kpis, windows, self.env.companies.ids, filters)
+        totals, grouped = self._daily_figures(
+            kpis,
+            tile_windows + bars,
+            self.env.companies.ids,
+            filters,
+            group="department_id",
+            group_kpis=["ticket_count"],
+            # the charts show the median only
+            percentile_windows={
+                kpi: range(len(tile_windows)) for kpi in PERCENTILES if kpi not in TREND_CHARTS
+            },
+        )
+        offset = len(tile_windows)
+        return {
+            "tiles": {key: row for key, row in totals.items() if key[0] < offset},
+            "bars": {
+                (index - offset, value): {kpi: row[kpi] for kpi in TREND_CHARTS}
+                for (index, value), row in totals.items()
+                if index >= offset
+            },
+            "departments": {
+                department_id: row["ticket_count"]
+                for (index, department_id), row in grouped.items()
+                if index == 0
+            },
+        }
+
+    @api.model
+    def _dashboard_tiles(self, date_from, date_to, filters, figures=None):
+        """Each KPI over the period and over the period of the same length just
+        before, with the direction of the change, from the daily sums of the
+        ticket facts (see _dashboard_figures); open overdue tickets are counted
+        live among the tickets the reader may open."""
+        figures = figures or self._dashboard_figures(date_from, date_to, filters)
+        values = figures["tiles"]
         tiles = []
         # the conformance rate is no tile: it checks every closed ticket's trace in
         # Python, which a page opened many times a day cannot afford on a large
@@ -203,14 +247,12 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         return tiles
 
     @api.model
-    def _dashboard_charts(self, date_from, date_to, filters):
+    def _dashboard_charts(self, date_from, date_to, filters, figures=None):
         """The trend charts (one bar per week or month of the period) and the
-        tickets of each department over the period."""
+        tickets of each department over the period (see _dashboard_figures)."""
+        figures = figures or self._dashboard_figures(date_from, date_to, filters)
         windows = self._chart_windows(date_from, date_to)
-        companies = self.env.companies.ids
-        values = self._compute_many_daily(
-            TREND_CHARTS, [(start, end) for start, end, _label in windows], companies, filters
-        )
+        values = figures["bars"]
         charts = []
         for kpi in TREND_CHARTS:
             bars = [
@@ -233,10 +275,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                     "bars": bars,
                 }
             )
-        per_department = self._compute_many_daily(
-            ["ticket_count"], [(date_from, date_to)], companies, filters, group="department_id"
-        )
-        departments = self.env["hr.department"].browse([key[1] for key in per_department if key[1]])
+        per_department = figures["departments"]
+        departments = self.env["hr.department"].browse([key for key in per_department if key])
         names = {department.id: department.display_name for department in departments}
         names[False] = self.env._("No department")
         bars = sorted(
@@ -244,14 +284,14 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 {
                     "key": str(department_id),
                     "label": names[department_id],
-                    "value": row["ticket_count"],
+                    "value": count,
                     "date_from": fields.Date.to_string(date_from),
                     "date_to": fields.Date.to_string(date_to),
                     "department_id": department_id,
                     # the facts without a department, not all of them
                     "without_department": not department_id,
                 }
-                for (_index, department_id), row in per_department.items()
+                for department_id, count in per_department.items()
             ),
             key=lambda bar: (-bar["value"], bar["label"]),
         )

@@ -182,7 +182,6 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             SQL(
                 """
                 SELECT d.flow_step_id,
-                       min(d.name->>'en_US'),
                        sum(d.step_count)::bigint,
                        sum(d.waiting_hours) / NULLIF(sum(d.waiting_count), 0),
                        sum(d.working_hours) / NULLIF(sum(d.working_count), 0),
@@ -209,16 +208,44 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             )
         )
         rows = self.env.cr.fetchall()
-        # the flow step's name in the reader's language (instances keep a copy), and
-        # its flow version: two versions of a flow have steps of the same name
+        # the flow step's name in the reader's language, and its flow version: two
+        # versions of a flow have steps of the same name
         steps = {
             step.id: step
-            for step in self.env["crossdept.flow.step"].browse([row[0] for row in rows])
+            for step in self.env["crossdept.flow.step"].search_fetch(
+                [("id", "in", [row[0] for row in rows])], ["name", "flow_id"]
+            )
         }
+        # a flow step gone since the facts' refresh: the name its instances keep
+        # (read only then: extracting it from every row of the period costs more
+        # than summing them)
+        names = {}
+        if missing := [row[0] for row in rows if row[0] not in steps]:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT d.flow_step_id, min(d.name->>'en_US')
+                      FROM crossdept_analytics_step_day d
+                     WHERE d.flow_step_id = ANY(%(missing)s)
+                       AND d.company_id IN %(companies)s
+                       AND d.date BETWEEN %(date_from)s AND %(date_to)s
+                       AND %(filters)s
+                       AND %(rules)s
+                     GROUP BY d.flow_step_id
+                    """,
+                    missing=missing,
+                    companies=tuple(self.env.companies.ids),
+                    date_from=date_from,
+                    date_to=date_to,
+                    filters=self._filter_condition(filters, "d"),
+                    rules=self._rule_condition("crossdept.analytics.step.day", "d"),
+                )
+            )
+            names = dict(self.env.cr.fetchall())
         return [
             {
                 "flow_step_id": step_id,
-                "name": steps[step_id].name if step_id in steps else name,
+                "name": steps[step_id].name if step_id in steps else names.get(step_id),
                 "flow": steps[step_id].flow_id.display_name if step_id in steps else "",
                 "count": count,
                 "waiting_hours": waiting,
@@ -227,5 +254,5 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 "handling_hours": handling,
                 "hold_hours": hold,
             }
-            for step_id, name, count, waiting, working, share, handling, hold in rows
+            for step_id, count, waiting, working, share, handling, hold in rows
         ]

@@ -1,4 +1,7 @@
 from datetime import timedelta
+from itertools import pairwise
+
+from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -12,7 +15,7 @@ from odoo.addons.crossdept_ticket.tools.duration import (
     format_percent,
 )
 
-from ..tools.histogram import cycle_bucket, interpolate, locate, percentile_positions
+from ..tools.histogram import cycle_bucket, interpolate, percentile_positions
 
 ALL_DEPARTMENTS_GROUP = "crossdept_analytics.group_crossdept_analytics_all"
 
@@ -448,31 +451,40 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         window reads the month rows of its whole months and the day rows of its
         other days. ``filters``: the dashboard's department and flow version;
         ``group``: a column of the sums (the handling department) or None."""
+        totals, grouped = self._daily_figures(kpis, windows, company_ids, filters, group)
+        return grouped if group else totals
+
+    @api.model
+    def _daily_figures(
+        self,
+        kpis,
+        windows,
+        company_ids,
+        filters=None,
+        group=None,
+        group_kpis=None,
+        percentile_windows=None,
+    ):
+        """(totals, grouped) of the KPIs ``kpis`` over each window, from the daily
+        and monthly sums of the ticket facts, in two queries whatever the windows:
+        totals {(window index, False): {kpi: value}}, and with ``group`` (a column
+        of the sums) grouped {(window index, group value or False): {kpi: value}}
+        of ``group_kpis`` (default: ``kpis``), from the same rows. A window (or
+        group) without tickets has no key. ``percentile_windows``: {percentile KPI:
+        indexes of the windows it is wanted for} (default: every window; None for
+        the others)."""
+        group_kpis = list(kpis if group_kpis is None else group_kpis) if group else []
         if not windows:
-            return {}
+            return {}, {}
         # the sums of the ticket facts are for those who may read the facts (and
         # the percentiles read some facts): their rules, and their refusal first
         fact_rules = self._rule_condition("crossdept.analytics.ticket", "a")
         Days = self.env["crossdept.analytics.ticket.day"]
         Days.flush_model()
         self.env["crossdept.analytics.ticket"].flush_model()
-        values = SQL(", ").join(
-            SQL("(%s, %s::date, %s::date)", index, date_from, date_to)
-            for index, (date_from, date_to) in enumerate(windows)
-        )
-        rows = SQL(
-            """
-              FROM crossdept_analytics_ticket_day g
-              JOIN (VALUES %(values)s) AS w(idx, date_from, date_to)
-                ON g.date >= w.date_from AND g.date_end <= w.date_to
-               -- a month row if its whole month is in the window, else its days
-               AND (g.kind = 'month') = (g.month >= w.date_from AND g.month_end <= w.date_to)
-            """,
-            values=values,
-        )
         where = SQL(
             """
-             WHERE g.company_id IN %(companies)s
+               g.company_id IN %(companies)s
                -- the windows' days as constants: an index range, not every row
                AND g.date BETWEEN %(first)s AND %(last)s
                AND %(filters)s
@@ -485,115 +497,203 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             # the sums the reader may read: their departments' (record rules)
             rules=self._rule_condition(Days._name, "g"),
         )
+        sums = [kpi for kpi in dict.fromkeys([*kpis, *group_kpis]) if KPI_DAILY_SQL[kpi]]
         column = SQL.identifier("g", group) if group else SQL("NULL::integer")
-        sql_kpis = [kpi for kpi in kpis if KPI_DAILY_SQL[kpi] is not None]
         self.env.cr.execute(
             SQL(
-                "SELECT w.idx, %s, %s %s %s GROUP BY 1, 2",
-                column,
-                SQL(", ").join([SQL("count(*)"), *(KPI_DAILY_SQL[kpi] for kpi in sql_kpis)]),
-                rows,
-                where,
+                """
+                SELECT w.idx, %(is_grouped)s, %(column)s, %(sums)s
+                  FROM crossdept_analytics_ticket_day g
+                  JOIN (VALUES %(spans)s) AS w(idx, kind, date_from, date_to)
+                    ON g.kind = w.kind AND g.date BETWEEN w.date_from AND w.date_to
+                 WHERE %(where)s
+                 GROUP BY %(grouping)s
+                """,
+                is_grouped=SQL("GROUPING(%s) = 0", column) if group else SQL("FALSE"),
+                column=column,
+                sums=SQL(", ").join([SQL("count(*)"), *(KPI_DAILY_SQL[kpi] for kpi in sums)]),
+                spans=self._daily_spans(windows),
+                where=where,
+                # the totals and, with a group, its groups: one reading of the rows
+                grouping=(
+                    SQL("GROUPING SETS ((w.idx), (w.idx, %s))", column) if group else SQL("w.idx")
+                ),
             )
         )
-        result = {
-            (row[0], row[1] or False): dict(zip(sql_kpis, row[3:], strict=True))
-            for row in self.env.cr.fetchall()
-        }
-        percentiles = [kpi for kpi in kpis if kpi in PERCENTILES]
-        if percentiles and result:
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT w.idx, %s, h.bucket, sum(h.n)::bigint
-                      %s
-                     CROSS JOIN LATERAL
-                           unnest(g.cycle_working_buckets, g.cycle_working_counts) h(bucket, n)
-                      %s
-                     GROUP BY 1, 2, 3
-                     ORDER BY 1, 2, 3
-                    """,
-                    column,
-                    rows,
-                    where,
-                )
-            )
-            histograms = {}
-            for index, value, bucket, count in self.env.cr.fetchall():
-                histograms.setdefault((index, value or False), []).append((bucket, count))
-            self._fill_percentiles(
-                percentiles, windows, company_ids, filters, group, histograms, result, fact_rules
-            )
-        return {key: {kpi: row.get(kpi) for kpi in kpis} for key, row in result.items()}
+        totals, grouped = {}, {}
+        for index, is_grouped, value, _count, *values in self.env.cr.fetchall():
+            row = dict(zip(sums, values, strict=True))
+            if is_grouped:
+                grouped[(index, value or False)] = {kpi: row.get(kpi) for kpi in group_kpis}
+            else:
+                totals[(index, False)] = {kpi: row.get(kpi) for kpi in kpis}
+        for result, result_kpis, result_group in (
+            (totals, kpis, None),
+            (grouped, group_kpis, group),
+        ):
+            wanted = [
+                (index, kpi)
+                for kpi in result_kpis
+                if kpi in PERCENTILES
+                for index in (percentile_windows or {}).get(kpi, range(len(windows)))
+            ]
+            if wanted and result:
+                for key, values in self._daily_percentiles(
+                    wanted, windows, where, result_group, filters, company_ids, fact_rules
+                ).items():
+                    result[key].update(values)
+        return totals, grouped
 
     @api.model
-    def _fill_percentiles(
-        self, kpis, windows, company_ids, filters, group, histograms, result, fact_rules
-    ):
-        """Put the percentiles ``kpis`` of each (window index, group value) into
-        ``result``, exactly as percentile_cont gives them over the facts: the
-        histograms tell the bucket of each value a percentile is made of and its
-        rank there; one query reads the cycle working hours of those buckets' facts only
-        (index by bucket and day of the ticket facts)."""
-        wanted = {}  # (index, group value, bucket) -> ranks wanted in the bucket
-        plans = {}  # (index, group value, kpi) -> (position, first, [(bucket, rank)])
-        for key, counts in histograms.items():
-            total = sum(count for _bucket, count in counts)
-            for kpi in kpis:
-                position, first, second = percentile_positions(total, PERCENTILES[kpi])
-                ranks = [locate(counts, rank) for rank in dict.fromkeys((first, second))]
-                plans[(*key, kpi)] = (position, first, ranks)
-                for bucket, _rank in ranks:
-                    wanted.setdefault((*key, bucket), set())
-        if not wanted:
-            return
-        grouped = (
-            SQL("%s IS NOT DISTINCT FROM w.value", SQL.identifier("a", group))
-            if group
-            else SQL("TRUE")
+    def _windows_values(self, windows):
+        return SQL(", ").join(
+            SQL("(%s, %s::date, %s::date)", index, date_from, date_to)
+            for index, (date_from, date_to) in enumerate(windows)
         )
-        lookups = SQL(", ").join(
-            SQL(
-                "(%s, %s::integer, %s::date, %s::date, %s::integer)",
-                index,
-                value or None,
-                windows[index][0],
-                windows[index][1],
-                bucket,
-            )
-            for index, value, bucket in wanted
+
+    @api.model
+    def _daily_spans(self, windows):
+        """VALUES (window index, kind, first day, last day) of the rows of the daily
+        and monthly sums that make up each window: a month row for each of its
+        whole months (read by the day it is dated, the month's first), the day
+        rows of its other days, a range in each month."""
+        spans = []
+        for index, (date_from, date_to) in enumerate(windows):
+            start = date_from
+            while start <= date_to:
+                month_end = start + relativedelta(day=31)
+                if start.day == 1 and month_end <= date_to:
+                    spans.append((index, "month", start, start))
+                else:
+                    spans.append((index, "day", start, min(month_end, date_to)))
+                start = month_end + timedelta(days=1)
+        return SQL(", ").join(
+            SQL("(%s, %s, %s::date, %s::date)", index, kind, first, last)
+            for index, kind, first, last in spans
+        )
+
+    @api.model
+    def _daily_percentiles(self, wanted, windows, where, group, filters, company_ids, fact_rules):
+        """{(window index, group value or False): {kpi: value}} of the percentiles
+        ``wanted`` [(window index, kpi)], exactly as percentile_cont gives them over
+        the facts, in one query: the histograms of the cycle working hours
+        (tools/histogram.py) of each piece of the windows (the periods between
+        their bounds, each unnested once however many windows hold it) make each
+        window's histogram; its cumulative counts tell the bucket of each value a
+        percentile is made of and the value's rank there; those values alone are
+        read from the bucket's facts (index by bucket and day of the ticket facts),
+        one sorted slice per bucket."""
+        day = timedelta(days=1)
+        bounds = sorted({day_ for start, end in windows for day_ in (start, end + day)})
+        pieces = [
+            (start, end - day)
+            for start, end in pairwise(bounds)
+            if any(date_from <= start and end - day <= date_to for date_from, date_to in windows)
+        ]
+        members = SQL(", ").join(
+            SQL("(%s, %s)", index, piece)
+            for index, (date_from, date_to) in enumerate(windows)
+            for piece, (start, end) in enumerate(pieces)
+            if date_from <= start and end <= date_to
+        )
+        # group values as integers, 0 for none: hash joins, not IS NOT DISTINCT FROM
+        column = SQL("COALESCE(%s, 0)", SQL.identifier("g", group)) if group else SQL("0")
+        grouped = (
+            SQL("COALESCE(%s, 0) = k.value", SQL.identifier("a", group)) if group else SQL("TRUE")
         )
         self.env.cr.execute(
             SQL(
                 """
-                SELECT w.idx, w.value, w.bucket, a.cycle_working_hours::float8
-                  FROM (VALUES %(lookups)s) AS w(idx, value, date_from, date_to, bucket)
-                  JOIN crossdept_analytics_ticket a
-                    ON %(bucket)s = w.bucket
-                   AND a.date BETWEEN w.date_from AND w.date_to
-                   AND %(grouped)s
-                 WHERE a.company_id IN %(companies)s
-                   AND %(filters)s
-                   AND %(rules)s
+                WITH piece_histograms AS (
+                    SELECT p.idx AS piece, %(column)s AS value, h.bucket,
+                           sum(h.n)::bigint AS n
+                      FROM crossdept_analytics_ticket_day g
+                      JOIN (VALUES %(pieces)s) AS p(idx, kind, date_from, date_to)
+                        ON g.kind = p.kind AND g.date BETWEEN p.date_from AND p.date_to
+                     CROSS JOIN LATERAL
+                           unnest(g.cycle_working_buckets, g.cycle_working_counts) h(bucket, n)
+                     WHERE %(where)s
+                     GROUP BY 1, 2, 3
+                ), cumulative AS (
+                    SELECT m.idx, ph.value, ph.bucket, sum(ph.n)::bigint AS n,
+                           (sum(sum(ph.n)) OVER (PARTITION BY m.idx, ph.value
+                                                 ORDER BY ph.bucket))::bigint AS upto,
+                           (sum(sum(ph.n)) OVER (PARTITION BY m.idx, ph.value))::bigint
+                               AS total
+                      FROM piece_histograms ph
+                      JOIN (VALUES %(members)s) AS m(idx, piece) ON m.piece = ph.piece
+                     GROUP BY 1, 2, 3
+                ), ranks AS (
+                    -- percentile_cont's two neighbouring ranks (from 0), as
+                    -- tools/histogram.py's percentile_positions takes them
+                    SELECT DISTINCT t.idx, t.value, t.total, q.kpi, k.rank
+                      FROM (SELECT DISTINCT idx, value, total FROM cumulative) t
+                      JOIN (VALUES %(wanted)s) AS q(idx, kpi, fraction) ON q.idx = t.idx
+                     CROSS JOIN LATERAL (
+                           VALUES (floor(q.fraction * (t.total - 1)::float8)::bigint),
+                                  (ceil(q.fraction * (t.total - 1)::float8)::bigint)
+                     ) AS k(rank)
+                ), located AS (
+                    SELECT r.idx, r.value, r.total, r.kpi, r.rank, c.bucket,
+                           r.rank - (c.upto - c.n) AS offset_in_bucket
+                      FROM ranks r
+                      JOIN cumulative c
+                        ON c.idx = r.idx AND c.value = r.value
+                       AND r.rank >= c.upto - c.n AND r.rank < c.upto
+                ), slices AS MATERIALIZED (
+                    SELECT k.idx, k.value, k.bucket, k.first,
+                           ARRAY(
+                               SELECT a.cycle_working_hours::float8
+                                 FROM crossdept_analytics_ticket a
+                                WHERE %(bucket)s = k.bucket
+                                  AND a.date BETWEEN w.date_from AND w.date_to
+                                  AND %(grouped)s
+                                  AND a.company_id IN %(companies)s
+                                  AND %(filters)s
+                                  AND %(rules)s
+                                ORDER BY a.cycle_working_hours
+                               OFFSET k.first
+                                LIMIT k.last - k.first + 1
+                           ) AS hours
+                      FROM (
+                        SELECT idx, value, bucket, min(offset_in_bucket) AS first,
+                               max(offset_in_bucket) AS last
+                          FROM located
+                         GROUP BY 1, 2, 3
+                      ) k
+                      JOIN (VALUES %(windows)s) AS w(idx, date_from, date_to) ON w.idx = k.idx
+                )
+                SELECT l.idx, l.value, l.kpi, l.total, l.rank,
+                       s.hours[l.offset_in_bucket - s.first + 1]
+                  FROM located l
+                  JOIN slices s ON s.idx = l.idx AND s.value = l.value AND s.bucket = l.bucket
                 """,
-                lookups=lookups,
+                column=column,
+                pieces=self._daily_spans(pieces),
+                where=where,
+                members=members,
+                wanted=SQL(", ").join(
+                    SQL("(%s, %s, %s::float8)", index, kpi, PERCENTILES[kpi])
+                    for index, kpi in wanted
+                ),
                 bucket=cycle_bucket(SQL.identifier("a", "cycle_working_hours")),
                 grouped=grouped,
                 companies=tuple(company_ids),
                 filters=self._filter_condition(filters, "a"),
                 rules=fact_rules,
+                windows=self._windows_values(windows),
             )
         )
-        found = {}
-        for index, value, bucket, hours in self.env.cr.fetchall():
-            found.setdefault((index, value or False, bucket), []).append(hours)
-        for sorted_hours in found.values():
-            sorted_hours.sort()
-        for (index, value, kpi), (position, first, ranks) in plans.items():
-            low, *high = (found[(index, value, bucket)][rank] for bucket, rank in ranks)
+        found = {}  # (index, group value, kpi) -> (total, {rank: value})
+        for index, value, kpi, total, rank, hours in self.env.cr.fetchall():
+            found.setdefault((index, value or False, kpi), (total, {}))[1][rank] = hours
+        result = {}
+        for (index, value, kpi), (total, hours) in found.items():
+            position, first, second = percentile_positions(total, PERCENTILES[kpi])
             result.setdefault((index, value), {})[kpi] = interpolate(
-                low, high[0] if high else None, position, first
+                hours[first], hours[second] if second != first else None, position, first
             )
+        return result
 
     @api.model
     def _kpi_label(self, kpi):

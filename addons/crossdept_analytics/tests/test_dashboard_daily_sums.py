@@ -158,3 +158,83 @@ class TestDashboardDailySums(CrossdeptEngineHistoryCase):
             self._work(ticket, "Deliver", at(day, 11), at(day, 12))
         self.env["crossdept.analytics.ticket"]._refresh_full()
         self.assertEqual(self._dashboard_queries(), queries)
+
+    def _charts(self, data):
+        return {
+            chart["kpi"] if chart["layout"] == "columns" else "rows": chart
+            for chart in data["charts"]
+        }
+
+    def test_period_starting_mid_month(self):
+        """Jan 20 - Apr 10: the month rows of February and March and the day rows of
+        Jan 20-31 and Apr 1-10 make the tiles, the same rows one bar per month,
+        as worked out by hand from the history."""
+        data = self._kpi(self.it_manager).get_dashboard("custom", "2021-01-20", "2021-04-10")
+        tiles = {tile["kpi"]: tile for tile in data["tiles"]}
+        # cycle working hours T1 8.5 (closed Mar 2), T2 13 (Mar 4), T3 4 (Mar 8),
+        # T4 4 (Mar 9): sorted 4, 4, 8.5, 13, median (4 + 8.5) / 2 = 6.25, p90 at
+        # 0.9 x 3 = 2.7: 8.5 + 0.7 x (13 - 8.5) = 11.65
+        self.assertEqual(tiles["ticket_count"]["value"], 4.0)
+        self.assertAlmostEqual(tiles["avg_hours"]["value"], 7.375)
+        self.assertAlmostEqual(tiles["median_hours"]["value"], 6.25)
+        self.assertAlmostEqual(tiles["p90_hours"]["value"], 11.65)
+        # the 81 days before (Nov 1, 2020 - Jan 19): nothing
+        self.assertEqual(tiles["ticket_count"]["previous"], 0.0)
+        self.assertIsNone(tiles["median_hours"]["previous"])
+        charts = self._charts(data)
+        bars = charts["median_hours"]["bars"]
+        self.assertEqual(
+            [(bar["date_from"], bar["date_to"]) for bar in bars],
+            [
+                ("2021-01-20", "2021-01-31"),
+                ("2021-02-01", "2021-02-28"),
+                ("2021-03-01", "2021-03-31"),
+                ("2021-04-01", "2021-04-10"),
+            ],
+        )
+        self.assertEqual([bar["value"] for bar in bars], [None, None, 6.25, None])
+        # T2 was transferred: 1 of 4 in March
+        self.assertEqual(
+            [bar["value"] for bar in charts["transfer_rate"]["bars"]], [None, None, 25.0, None]
+        )
+        self.assertEqual(
+            {bar["department_id"]: bar["value"] for bar in charts["rows"]["bars"]},
+            {self.dept_it.id: 4.0},
+        )
+
+    def test_period_within_a_month(self):
+        """Wed Mar 3 - Tue Mar 9: day rows only, two weekly bars (Wed 3 - Sun 7 and
+        Mon 8 - Tue 9, parts of the tiles' period) and the seven days before (Feb 24
+        - Mar 2) for the previous values; the Finance manager sees Finance's ticket
+        only."""
+        data = self._kpi(self.it_manager).get_dashboard("custom", "2021-03-03", "2021-03-09")
+        tiles = {tile["kpi"]: tile for tile in data["tiles"]}
+        # T2 13 h, T3 4 h, T4 4 h: sorted 4, 4, 13, median 4, p90 at 0.9 x 2 = 1.8:
+        # 4 + 0.8 x (13 - 4) = 11.2; before: T1 alone, 8.5 h
+        self.assertEqual(
+            (tiles["ticket_count"]["value"], tiles["ticket_count"]["previous"]), (3.0, 1.0)
+        )
+        self.assertAlmostEqual(tiles["median_hours"]["value"], 4.0)
+        self.assertAlmostEqual(tiles["p90_hours"]["value"], 11.2)
+        self.assertAlmostEqual(tiles["median_hours"]["previous"], 8.5)
+        self.assertAlmostEqual(tiles["p90_hours"]["previous"], 8.5)
+        self.assertAlmostEqual(tiles["avg_hours"]["value"], 7.0)
+        charts = self._charts(data)
+        # Mar 3-7: T2 alone (13 h, transferred); Mar 8-9: T3 and T4 (4 h each)
+        self.assertEqual([bar["value"] for bar in charts["median_hours"]["bars"]], [13.0, 4.0])
+        self.assertEqual([bar["value"] for bar in charts["transfer_rate"]["bars"]], [100.0, 0.0])
+        finance = self._kpi(self.finance_manager).get_dashboard(
+            "custom", "2021-03-03", "2021-03-09"
+        )
+        tiles = {tile["kpi"]: tile for tile in finance["tiles"]}
+        # Finance's own ticket, opened Mar 8 and not closed: no handling time
+        self.assertEqual(
+            (tiles["ticket_count"]["value"], tiles["ticket_count"]["previous"]), (1.0, 0.0)
+        )
+        self.assertIsNone(tiles["median_hours"]["value"])
+        charts = self._charts(finance)
+        self.assertEqual([bar["value"] for bar in charts["median_hours"]["bars"]], [None, None])
+        self.assertEqual(
+            {bar["department_id"]: bar["value"] for bar in charts["rows"]["bars"]},
+            {self.dept_finance.id: 1.0},
+        )

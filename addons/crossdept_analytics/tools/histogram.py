@@ -29,17 +29,6 @@ def percentile_positions(total, percentile):
     return position, math.floor(position), math.ceil(position)
 
 
-def locate(counts, rank):
-    """(bucket, rank in the bucket) of the value of rank ``rank`` (from 0) among the
-    values counted in ``counts`` [(bucket, count)] (buckets in increasing order)."""
-    before = 0
-    for bucket, count in counts:
-        if rank < before + count:
-            return bucket, rank - before
-        before += count
-    raise ValueError(f"rank {rank} beyond {before} values")
-
-
 def interpolate(low, high, position, first):
     """percentile_cont's value between its two neighbouring values."""
     return low if high is None else low + (high - low) * (position - first)
