@@ -605,14 +605,18 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             SQL(
                 """
                 WITH piece_histograms AS (
-                    SELECT p.idx AS piece, %(column)s AS value, h.bucket,
-                           sum(h.n)::bigint AS n
-                      FROM crossdept_analytics_ticket_day g
-                      JOIN (VALUES %(pieces)s) AS p(idx, kind, date_from, date_to)
-                        ON g.kind = p.kind AND g.date BETWEEN p.date_from AND p.date_to
-                     CROSS JOIN LATERAL
-                           unnest(g.cycle_working_buckets, g.cycle_working_counts) h(bucket, n)
-                     WHERE %(where)s
+                    SELECT h.piece, h.value, h.bucket, sum(h.n)::bigint AS n
+                      FROM (
+                        -- both arrays in step in the select list: streamed, about
+                        -- twice as fast as unnest(a, b) in FROM (a tuple store per row)
+                        SELECT p.idx AS piece, %(column)s AS value,
+                               unnest(g.cycle_working_buckets) AS bucket,
+                               unnest(g.cycle_working_counts) AS n
+                          FROM crossdept_analytics_ticket_day g
+                          JOIN (VALUES %(pieces)s) AS p(idx, kind, date_from, date_to)
+                            ON g.kind = p.kind AND g.date BETWEEN p.date_from AND p.date_to
+                         WHERE %(where)s
+                      ) h
                      GROUP BY 1, 2, 3
                 ), cumulative AS (
                     SELECT m.idx, ph.value, ph.bucket, sum(ph.n)::bigint AS n,
