@@ -485,20 +485,17 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         where = SQL(
             """
                g.company_id IN %(companies)s
-               -- the windows' days as constants: an index range, not every row
-               AND g.date BETWEEN %(first)s AND %(last)s
                AND %(filters)s
                AND %(rules)s
             """,
             companies=tuple(company_ids),
-            first=min(date_from for date_from, _date_to in windows),
-            last=max(date_to for _date_from, date_to in windows),
             filters=self._filter_condition(filters, "g"),
             # the sums the reader may read: their departments' (record rules)
             rules=self._rule_condition(Days._name, "g"),
         )
         sums = [kpi for kpi in dict.fromkeys([*kpis, *group_kpis]) if KPI_DAILY_SQL[kpi]]
         column = SQL.identifier("g", group) if group else SQL("NULL::integer")
+        spans, span_rows = self._daily_spans(windows)
         self.env.cr.execute(
             SQL(
                 """
@@ -506,13 +503,14 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                   FROM crossdept_analytics_ticket_day g
                   JOIN (VALUES %(spans)s) AS w(idx, kind, date_from, date_to)
                     ON g.kind = w.kind AND g.date BETWEEN w.date_from AND w.date_to
-                 WHERE %(where)s
+                 WHERE %(where)s AND %(span_rows)s
                  GROUP BY %(grouping)s
                 """,
                 is_grouped=SQL("GROUPING(%s) = 0", column) if group else SQL("FALSE"),
                 column=column,
                 sums=SQL(", ").join([SQL("count(*)"), *(KPI_DAILY_SQL[kpi] for kpi in sums)]),
-                spans=self._daily_spans(windows),
+                spans=spans,
+                span_rows=span_rows,
                 where=where,
                 # the totals and, with a group, its groups: one reading of the rows
                 grouping=(
@@ -553,10 +551,10 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
 
     @api.model
     def _daily_spans(self, windows):
-        """VALUES (window index, kind, first day, last day) of the rows of the daily
-        and monthly sums that make up each window: a month row for each of its
-        whole months (read by the day it is dated, the month's first), the day
-        rows of its other days, a range in each month."""
+        """(VALUES (window index, kind, first day, last day), condition on alias g)
+        of the rows of the daily and monthly sums that make up each window: a month
+        row for each of its whole months (read by the day it is dated, the month's
+        first), the day rows of its other days, a range in each month."""
         spans = []
         for index, (date_from, date_to) in enumerate(windows):
             start = date_from
@@ -567,9 +565,24 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 else:
                     spans.append((index, "day", start, min(month_end, date_to)))
                 start = month_end + timedelta(days=1)
-        return SQL(", ").join(
-            SQL("(%s, %s, %s::date, %s::date)", index, kind, first, last)
-            for index, kind, first, last in spans
+        # the same rows as a condition the index of the sums by day serves: the
+        # months' first days and the other days' ranges, not every row between
+        months = sorted({first for _index, kind, first, _last in spans if kind == "month"})
+        ranges = []
+        days = sorted((first, last) for _index, kind, first, last in spans if kind == "day")
+        for first, last in days:
+            if ranges and first <= ranges[-1][1] + timedelta(days=1):
+                ranges[-1][1] = max(ranges[-1][1], last)
+            else:
+                ranges.append([first, last])
+        rows = [SQL("g.kind = 'month' AND g.date = ANY(%s::date[])", months)] if months else []
+        rows += [SQL("g.kind = 'day' AND g.date BETWEEN %s AND %s", *span) for span in ranges]
+        return (
+            SQL(", ").join(
+                SQL("(%s, %s, %s::date, %s::date)", index, kind, first, last)
+                for index, kind, first, last in spans
+            ),
+            SQL("(%s)", SQL(" OR ").join(rows)),
         )
 
     @api.model
@@ -596,6 +609,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             for piece, (start, end) in enumerate(pieces)
             if date_from <= start and end <= date_to
         )
+        piece_spans, piece_rows = self._daily_spans(pieces)
         # group values as integers, 0 for none: hash joins, not IS NOT DISTINCT FROM
         column = SQL("COALESCE(%s, 0)", SQL.identifier("g", group)) if group else SQL("0")
         grouped = (
@@ -615,7 +629,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                           FROM crossdept_analytics_ticket_day g
                           JOIN (VALUES %(pieces)s) AS p(idx, kind, date_from, date_to)
                             ON g.kind = p.kind AND g.date BETWEEN p.date_from AND p.date_to
-                         WHERE %(where)s
+                         WHERE %(where)s AND %(piece_rows)s
                       ) h
                      GROUP BY 1, 2, 3
                 ), cumulative AS (
@@ -673,7 +687,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                   JOIN slices s ON s.idx = l.idx AND s.value = l.value AND s.bucket = l.bucket
                 """,
                 column=column,
-                pieces=self._daily_spans(pieces),
+                pieces=piece_spans,
+                piece_rows=piece_rows,
                 where=where,
                 members=members,
                 wanted=SQL(", ").join(
