@@ -1,4 +1,5 @@
 from . import crossdept_engine_mixin
+from . import crossdept_shared_defaults_mixin
 from . import crossdept_approval_mixin
 from . import crossdept_approval_mixin_sign
 from . import crossdept_ticket_type
@@ -41,6 +42,7 @@ from . import hr_employee
 from . import resource_resource
 from . import res_users
 from . import mail_activity
+from . import mail_tracking_value
 from . import crossdept_dispatcher
 from . import crossdept_ticket_step_queue
 from . import crossdept_ticket_step_inbox

@@ -339,6 +339,9 @@ class CrossdeptFlowStep(models.Model):
         return len(users) + len(roles)
 
     def _get_calendar(self, ticket):
+        """The working calendar of this flow step's steps on ``ticket``: the step's, its
+        department's company's, or the ticket's company's (only the company of the
+        ticket counts: a flow start plans a batch's steps by company)."""
         return (
             self.calendar_id
             or self.department_id.company_id.resource_calendar_id

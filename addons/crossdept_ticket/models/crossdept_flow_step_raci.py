@@ -75,6 +75,11 @@ class CrossdeptFlowStepRaci(models.Model):
         steps.exists()._check_approver_count()
         return res
 
+    def _holds_per_ticket(self):
+        """Whether who holds this line depends on the ticket (``_resolve``)."""
+        self.ensure_one()
+        return self.holder_type not in ("user", "department_manager", "department")
+
     def _resolve(self, ticket):
         """The users holding this line for a ticket."""
         self.ensure_one()

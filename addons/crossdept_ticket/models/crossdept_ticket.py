@@ -314,10 +314,11 @@ class CrossdeptTicket(models.Model):
 
     def _check_transition(self, new_state):
         for ticket in self:
-            open_steps = ticket.step_ids.filtered(
+            # only the end of a ticket waits for its steps
+            open_steps = new_state == "done" and ticket.step_ids.filtered(
                 lambda s: s.state in ("pending", "ready", "in_progress")
             )
-            if new_state == "done" and open_steps:
+            if open_steps:
                 raise UserError(
                     self.env._(
                         "Ticket %(ticket)s is done when its flow is: these steps are still "
@@ -398,7 +399,9 @@ class CrossdeptTicket(models.Model):
                     "reason": reason or False,
                 }
                 for ticket in tickets
-            ]
+            ],
+            # a flow start moves a thousand tickets at once
+            one_insert=True,
         )
         tickets._on_state_change(before, reason)
         return True

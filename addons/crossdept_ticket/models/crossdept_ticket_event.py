@@ -15,6 +15,8 @@ class CrossdeptTicketEvent(models.Model):
 
     _name = "crossdept.ticket.event"
     _description = "Ticket Event"
+    # the engine logs its events in bulk (a flow start: several per ticket)
+    _inherit = ["crossdept.shared.defaults.mixin"]
     _order = "event_date desc, id desc"
     _log_access = False
 

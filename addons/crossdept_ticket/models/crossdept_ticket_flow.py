@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
+from ..tools.batch import create_computed, shared_defaults
 from ..tools.graph import successors_of
 from .crossdept_ticket import SUBMITTERS
 from .crossdept_ticket_raci import RACI_ROLES
@@ -13,6 +14,10 @@ from .crossdept_ticket_raci import RACI_ROLES
 OPEN_STEP_STATES = ("pending", "ready", "in_progress")
 # step states that let the steps after them start
 PASSED_STEP_STATES = ("done", "skipped")
+# the stored computed fields of a new step, given by _prepare_step_vals
+STEP_COMPUTED = ("company_id", "kind", "priority", "effort_hours")
+# those of a new RACI line, given by _ensure_responsible
+RACI_COMPUTED = ("company_id", "holder_user_id")
 
 
 class CrossdeptTicket(models.Model):
@@ -119,29 +124,37 @@ class CrossdeptTicket(models.Model):
         return True
 
     def _run_flow(self):
-        """Instantiate the flow's steps and start the work on these tickets."""
-        self._create_steps()
-        self.filtered(lambda t: t.state == "draft")._set_state("open")
-        self._ensure_responsible()
-        self._set_state("in_progress")
-        self._activate_steps()
+        """Instantiate the flow's steps and start the work on these tickets. The rows
+        created meanwhile (steps, RACI lines, events, to-dos) share their defaults."""
+        with shared_defaults(self) as tickets:
+            tickets._create_steps()
+            tickets.filtered(lambda t: t.state == "draft")._set_state("open")
+            tickets._ensure_responsible()
+            tickets._set_state("in_progress")
+            tickets._activate_steps()
 
     def _create_steps(self):
         """Instantiate every ticket's flow steps in one create, then link their
         predecessors in one insert."""
         vals_list, keys = [], []
+        shared = {}  # what the steps of each flow step share, read once for the batch
         for ticket in self:
             for flow_step in ticket.flow_id.step_ids:
-                vals_list.append(ticket._prepare_step_vals(flow_step))
+                if flow_step not in shared:
+                    shared[flow_step] = self._step_shared_vals(flow_step)
+                vals_list.append(ticket._prepare_step_vals(flow_step, shared[flow_step]))
                 keys.append((ticket.id, flow_step.id))
-        steps = self.env["crossdept.ticket.step"]._engine().create(vals_list)
+        steps = create_computed(
+            self.env["crossdept.ticket.step"]._engine(), vals_list, STEP_COMPUTED
+        )
         # the names in every language, not only in the language of who starts the flow
         steps._copy_flow_names()
         step_of = dict(zip(keys, steps.ids, strict=True))
+        flow_steps = {flow_step.id: flow_step for flow_step in shared}
         links = [
             (step_of[ticket_id, flow_step_id], step_of[ticket_id, pred.id])
-            for (ticket_id, flow_step_id), step in zip(keys, steps, strict=True)
-            for pred in step.flow_step_id.predecessor_ids
+            for ticket_id, flow_step_id in keys
+            for pred in flow_steps[flow_step_id].predecessor_ids
         ]
         if links:
             self.env.cr.execute(
@@ -151,56 +164,108 @@ class CrossdeptTicket(models.Model):
                     SQL(", ").join(SQL("(%s, %s)", a, b) for a, b in links),
                 )
             )
-            steps.invalidate_recordset(["predecessor_ids"])
+        # the links just written, as reading them would give them: a new step's
+        # predecessors in the steps' order (its ticket's, then sequence and id)
+        sequence_of = {
+            step_id: vals["sequence"] for step_id, vals in zip(steps.ids, vals_list, strict=True)
+        }
+        predecessors = defaultdict(list)
+        for step_id, pred_id in links:
+            predecessors[step_id].append(pred_id)
+        self.env.cache.update(
+            steps,
+            steps._fields["predecessor_ids"],
+            [
+                tuple(sorted(predecessors[step_id], key=lambda i: (sequence_of[i], i)))
+                for step_id in steps.ids
+            ],
+        )
         self.invalidate_recordset(["step_ids"])
         return steps.with_env(self.env)
 
-    def _prepare_step_vals(self, flow_step):
-        self.ensure_one()
-        holders = {role: self.env["res.users"] for role, _label in RACI_ROLES}
-        names_requester = False
-        for line in flow_step.raci_ids:
-            holders[line.role] |= line._resolve(self)
-            names_requester = names_requester or line.holder_type == "requester"
-        responsible = holders["responsible"]
+    @api.model
+    def _step_shared_vals(self, flow_step):
+        """What the steps of ``flow_step`` take from it whatever their ticket (read
+        once for a batch of tickets): their values, their RACI lines with the users
+        of those whose holders do not depend on the ticket, their deliverables."""
         is_approval = flow_step.kind == "approval"
-        # automatic dispatch happens when the step becomes ready
-        assignee = self.env["res.users"]
-        if not is_approval and (flow_step.assignment == "raci" or not flow_step.department_id):
-            assignee = responsible[:1] or flow_step.department_id.manager_id.user_id
         return {
-            "ticket_id": self.id,
-            "flow_step_id": flow_step.id,
-            "name": flow_step.name,
-            "sequence": flow_step.sequence,
-            "department_id": flow_step.department_id.id,
-            "user_id": assignee.id,
-            "responsible_ids": [Command.set(responsible.ids)],
-            # the approvers see the ticket from its start; who decides is settled
-            # again when the step is ready
-            "approver_ids": [Command.set(responsible.ids if is_approval else [])],
-            "accountable_id": (holders["accountable"][:1] or self.accountable_user_id).id,
-            "calendar_id": flow_step._get_calendar(self).id,
-            "sla_hours": flow_step.sla_hours,
-            # the customer follows the steps flagged for them and those they take part in
-            "portal_visible": flow_step.portal_visible
-            or (names_requester and self.requester_id.share),
-            "deliverable_ids": [
-                Command.create(
-                    {
-                        "flow_deliverable_id": line.id,
-                        "name": line.name,
-                        "sequence": line.sequence,
-                        "value_type": line.value_type,
-                        "required": line.required,
-                        "currency_id": self.company_id.currency_id.id
-                        if line.value_type == "amount"
-                        else False,
-                    }
-                )
+            "vals": {
+                "flow_step_id": flow_step.id,
+                "name": flow_step.name,
+                "sequence": flow_step.sequence,
+                "department_id": flow_step.department_id.id,
+                "sla_hours": flow_step.sla_hours,
+                "kind": flow_step.kind,
+            },
+            "raci": [
+                (line.role, line, None if line._holds_per_ticket() else line._resolve(self))
+                for line in flow_step.raci_ids
+            ],
+            "names_requester": any(line.holder_type == "requester" for line in flow_step.raci_ids),
+            "is_approval": is_approval,
+            # automatic dispatch happens when the step becomes ready
+            "assigns": not is_approval
+            and (flow_step.assignment == "raci" or not flow_step.department_id),
+            "manager": flow_step.department_id.manager_id.user_id,
+            "portal_visible": flow_step.portal_visible,
+            "calendars": {},  # by the ticket's company (_get_calendar)
+            "deliverables": [
+                {
+                    "flow_deliverable_id": line.id,
+                    "name": line.name,
+                    "sequence": line.sequence,
+                    "value_type": line.value_type,
+                    "required": line.required,
+                }
                 for line in flow_step.deliverable_ids
             ],
         }
+
+    def _prepare_step_vals(self, flow_step, shared=None):
+        self.ensure_one()
+        shared = shared or self._step_shared_vals(flow_step)
+        holders = {role: self.env["res.users"] for role, _label in RACI_ROLES}
+        for role, line, users in shared["raci"]:
+            holders[role] |= line._resolve(self) if users is None else users
+        responsible = holders["responsible"]
+        assignee = self.env["res.users"]
+        if shared["assigns"]:
+            assignee = responsible[:1] or shared["manager"]
+        calendars = shared["calendars"]
+        if self.company_id not in calendars:
+            calendars[self.company_id] = flow_step._get_calendar(self)
+        vals = dict(
+            shared["vals"],
+            ticket_id=self.id,
+            user_id=assignee.id,
+            accountable_id=(holders["accountable"][:1] or self.accountable_user_id).id,
+            calendar_id=calendars[self.company_id].id,
+            # the customer follows the steps flagged for them and those they take part in
+            portal_visible=shared["portal_visible"]
+            or (shared["names_requester"] and self.requester_id.share),
+            # the stored computed fields (STEP_COMPUTED), as their computes give them
+            # for a new step: written by the INSERT, not once more after it
+            company_id=self.company_id.id,
+            priority=self.priority,
+            effort_hours=0.0,
+        )
+        # a new step's lists start empty: only those with lines are given
+        if responsible:
+            vals["responsible_ids"] = [Command.set(responsible.ids)]
+            if shared["is_approval"]:
+                # the approvers see the ticket from its start; who decides is settled
+                # again when the step is ready
+                vals["approver_ids"] = [Command.set(responsible.ids)]
+        if shared["deliverables"]:
+            currency = self.company_id.currency_id.id
+            vals["deliverable_ids"] = [
+                Command.create(
+                    dict(line, currency_id=currency if line["value_type"] == "amount" else False)
+                )
+                for line in shared["deliverables"]
+            ]
+        return vals
 
     def _ensure_responsible(self):
         """A running ticket has a Responsible: its first step's assignee by default."""
@@ -210,9 +275,18 @@ class CrossdeptTicket(models.Model):
                 continue
             first = ticket.step_ids.filtered(lambda s: not s.predecessor_ids)
             user = (first.user_id | first.responsible_ids)[:1] or ticket.accountable_user_id
-            vals.append({"ticket_id": ticket.id, "role": "responsible", "user_id": user.id})
+            vals.append(
+                {
+                    "ticket_id": ticket.id,
+                    "role": "responsible",
+                    "user_id": user.id,
+                    # RACI_COMPUTED, as their computes give them: the line names a user
+                    "company_id": ticket.company_id.id,
+                    "holder_user_id": user.id,
+                }
+            )
         if vals:
-            self._engine().env["crossdept.ticket.raci"].create(vals)
+            create_computed(self._engine().env["crossdept.ticket.raci"], vals, RACI_COMPUTED)
 
     def _step_skip_reason(self, step):
         flow_step = step.flow_step_id

@@ -57,8 +57,8 @@ class CrossdeptTicket(models.Model):
         return True
 
     def _log_events(self, vals_list, one_insert=False):
-        """Append these events to the log; with ``one_insert`` (a cron batch of
-        thousands), in one INSERT (``_create_in_one_insert``)."""
+        """Append these events to the log; with ``one_insert`` (a batch of thousands:
+        a cron's, a flow start's), in one INSERT (``_create_in_one_insert``)."""
         company_of = {ticket.id: ticket.company_id.id for ticket in self}
         for vals in vals_list:
             if "company_id" not in vals:

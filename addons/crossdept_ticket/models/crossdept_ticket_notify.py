@@ -6,6 +6,7 @@ from odoo import Command, api, fields, models
 from odoo.tools import SQL, clean_context
 from odoo.tools.mail import generate_tracking_message_id
 
+from ..tools.batch import shared_defaults
 from ..tools.bulk_create import create_overrides, insert_rows
 
 # the create overrides the one-insert helpers mirror (bulk_create.create_overrides)
@@ -107,13 +108,15 @@ class CrossdeptTicket(models.Model):
                 {ticket_id: body for ticket_id, (body, _values) in entries.items()},
                 author_id=author_id,
             )
-            self.env["mail.tracking.value"].sudo().create(
-                [
-                    dict(command[2], mail_message_id=message.id)
-                    for message in messages
-                    for command in entries[message.res_id][1]
-                ]
-            )
+            # five or so per ticket, sharing their defaults
+            with shared_defaults(self.env["mail.tracking.value"].sudo()) as TrackingValue:
+                TrackingValue.create(
+                    [
+                        dict(command[2], mail_message_id=message.id)
+                        for message in messages
+                        for command in entries[message.res_id][1]
+                    ]
+                )
         return tracking
 
     def _message_log(self, *, body="", author_id=None, tracking_value_ids=False, **kwargs):

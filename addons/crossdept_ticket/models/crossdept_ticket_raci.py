@@ -14,8 +14,9 @@ RACI_ROLES = [
 class CrossdeptTicketRaci(models.Model):
     _name = "crossdept.ticket.raci"
     _description = "Ticket RACI Line"
-    # the holder and company are computed: nobody writes them
-    _inherit = ["crossdept.engine.mixin"]
+    # the holder and company are computed: nobody writes them; a flow start creates
+    # the Responsible lines in bulk
+    _inherit = ["crossdept.engine.mixin", "crossdept.shared.defaults.mixin"]
     _order = "ticket_id, role, id"
 
     ticket_id = fields.Many2one("crossdept.ticket", required=True, ondelete="cascade", index=True)

@@ -33,8 +33,9 @@ class CrossdeptTicketStep(models.Model):
     _name = "crossdept.ticket.step"
     _description = "Ticket Step"
     # the approval gate (and with it the engine-field guard); see
-    # crossdept_ticket_step_approval.py for how approval steps use it
-    _inherit = ["crossdept.approval.mixin"]
+    # crossdept_ticket_step_approval.py for how approval steps use it; a flow start
+    # creates its steps in bulk (crossdept.shared.defaults.mixin)
+    _inherit = ["crossdept.approval.mixin", "crossdept.shared.defaults.mixin"]
     _order = "ticket_id, sequence, id"
 
     # joined, not sub-selected, when a domain goes through it (the record rules
@@ -188,7 +189,18 @@ class CrossdeptTicketStep(models.Model):
             if not self:
                 return
             where = SQL("s.id IN %s", tuple(self.ids))
-        self.env.flush_all()
+            # what the two updates read and write, and nothing else: flushing
+            # everything would compute the participants of the tickets whose flow
+            # starts before the start is done, and once more at its end
+            for model, names in (
+                ("crossdept.flow.step", ["name"]),
+                ("crossdept.flow.step.deliverable", ["name"]),
+                ("crossdept.ticket.step", ["name", "flow_step_id"]),
+                ("crossdept.ticket.step.deliverable", ["name", "flow_deliverable_id", "step_id"]),
+            ):
+                self.env[model].flush_model(names)
+        else:
+            self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 "UPDATE crossdept_ticket_step s SET name = fs.name "
@@ -503,7 +515,11 @@ class CrossdeptTicketStep(models.Model):
         self._make_ready(fields.Datetime.now(), reason=reason or self.env._("Ticket reopened."))
 
     def _log_step_events(self, event_type, reason=None, target=None):
-        self.ticket_id._log_events(self._step_event_vals(event_type, reason, target))
+        self.ticket_id._log_events(
+            self._step_event_vals(event_type, reason, target),
+            # the steps of a thousand tickets at once when their flows start
+            one_insert=True,
+        )
 
     def _step_event_vals(self, event_type, reason=None, target=None):
         return [
