@@ -6,6 +6,7 @@ from . import test_ticket_create_batch
 from . import test_ticket_portal
 from . import test_ticket_tour
 from . import test_flow_run
+from . import test_flow_start_batch
 from . import test_flow_approval
 from . import test_flow_template
 from . import test_flow_lock
