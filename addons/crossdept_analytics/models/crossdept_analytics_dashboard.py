@@ -226,9 +226,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         # history (health rules watch it from their cron; Process > Conformance)
         for kpi in (kpi for kpi in KPIS if kpi != CONFORMANCE):
             if kpi == "open_overdue":
-                value = float(
-                    self.env["crossdept.ticket"].search_count(self._overdue_domain(filters))
-                )
+                value = float(self._open_overdue_count(filters))
                 previous = None
             else:
                 value, previous = (values.get((index, False), {}).get(kpi) for index in (0, 1))

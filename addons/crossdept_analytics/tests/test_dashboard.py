@@ -188,6 +188,30 @@ class TestDashboard(CrossdeptAnalyticsCase):
         self.assertAlmostEqual(self._tile(data, "median_hours")["value"], 5.0)
         self.assertAlmostEqual(self._tile(data, "satisfaction")["value"], 4.0)
 
+    def test_open_overdue_counts_what_the_overdue_filter_lists(self):
+        """The live tile counts the late open tickets the manager may open, as the
+        Overdue filter lists them: not Finance's, not an archived, a cancelled or a no
+        longer late one, and changes not yet written to the database count."""
+        Ticket = self.env["crossdept.ticket"].with_user(self.it_manager)
+        second, archived, cancelled, extended = (self._overdue(self.dept_it) for _i in range(4))
+        archived.action_archive()
+        cancelled.action_cancel()
+        # not flushed yet: the count writes it first
+        extended.date_deadline = datetime.now() + timedelta(days=1)
+        self.assertEqual(self._tile(self._dashboard(), "open_overdue")["value"], 2)
+        listed = Ticket.search([("is_overdue", "=", True)])
+        self.assertEqual(listed, self.overdue_it | second)
+        it_only = self._dashboard(department_id=self.dept_it.id)
+        self.assertEqual(self._tile(it_only, "open_overdue")["value"], 2)
+        # Finance's late ticket is there, but not the manager's to open
+        self.assertTrue(self.overdue_finance.is_overdue)
+        finance = self._dashboard(department_id=self.dept_finance.id)
+        self.assertEqual(self._tile(finance, "open_overdue")["value"], 0)
+        # Finance's manager counts it
+        Finance = self.env["crossdept.analytics.kpi"].with_user(self.finance_manager)
+        finance = Finance.get_dashboard("custom", *MARCH, department_id=self.dept_finance.id)
+        self.assertEqual(self._tile(finance, "open_overdue")["value"], 1)
+
     def test_closed_tickets_only_for_handling_times(self):
         action = self.Kpi.action_open_kpi("median_hours", *MARCH)
         self.assertEqual(set(self._opened(action).mapped("state")), {"done"})

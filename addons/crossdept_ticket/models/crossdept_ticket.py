@@ -167,10 +167,7 @@ class CrossdeptTicket(models.Model):
     def _search_is_overdue(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Overdue can only be searched as true or false."))
-        domain = [
-            ("date_deadline", "<", fields.Datetime.now()),
-            ("state", "not in", ("done", "cancelled")),
-        ]
+        domain = self._late_domain()
         if (operator == "=") == value:
             # the ids of the overdue tickets, found first (the few open tickets past
             # their deadline, crossdept_ticket_open_deadline_idx) as an array the
@@ -182,6 +179,15 @@ class CrossdeptTicket(models.Model):
             overdue = self._where_calc(domain, active_test=False)
             return [("id", "=", SQL("ANY(ARRAY(%s))", overdue.subselect()))]
         return ["!", "&", *domain]
+
+    @api.model
+    def _late_domain(self):
+        """The open tickets past their deadline, as the Overdue filter finds them
+        (crossdept_ticket_open_deadline_idx), before any record rule."""
+        return [
+            ("date_deadline", "<", fields.Datetime.now()),
+            ("state", "not in", ("done", "cancelled")),
+        ]
 
     @api.depends("raci_ids.role", "raci_ids.holder_user_id")
     def _compute_accountable_user_id(self):
