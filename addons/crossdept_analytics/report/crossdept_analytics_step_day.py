@@ -5,7 +5,7 @@ from odoo.tools import SQL
 
 from .refresh import (
     KeptFacts,
-    add_sum,
+    added_columns,
     create_fact_table,
     group_condition,
     rebuild_fact_table,
@@ -233,7 +233,7 @@ class CrossdeptAnalyticsStepDay(models.Model):
                         SELECT row_number() OVER () AS n, k.* FROM (%(sums)s) k
                     ), updated AS (
                         UPDATE %(table)s t
-                           SET id = LEAST(t.id, d.id), %(counts)s, %(sums_added)s
+                           SET id = LEAST(t.id, d.id), %(added)s
                           FROM d
                          WHERE %(same)s
                      RETURNING d.n
@@ -243,19 +243,7 @@ class CrossdeptAnalyticsStepDay(models.Model):
                     """,
                     sums=self._sum_rows(facts),
                     table=table,
-                    counts=SQL(", ").join(
-                        SQL(
-                            "%s = %s + %s",
-                            SQL.identifier(column),
-                            SQL.identifier("t", column),
-                            SQL.identifier("d", column),
-                        )
-                        for column in COUNTS
-                    ),
-                    sums_added=SQL(", ").join(
-                        SQL("%s = %s", SQL.identifier(column), add_sum("t", "d", column))
-                        for column in SUMS
-                    ),
+                    added=added_columns("t", "d", COUNTS, SUMS),
                     same=same_group("t", "d", GROUP, GROUP_NULLABLE),
                     columns=SQL(", ").join(SQL.identifier(column) for column in columns),
                 )

@@ -6,7 +6,7 @@ from odoo.tools import SQL
 from ..tools.histogram import cycle_bucket
 from .refresh import (
     KeptFacts,
-    add_sum,
+    added_columns,
     create_fact_table,
     group_condition,
     rebuild_fact_table,
@@ -414,7 +414,7 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                         SELECT row_number() OVER () AS n, k.* FROM (%(days)s) k
                     ), updated AS (
                         UPDATE %(table)s t
-                           SET %(counts)s, %(sums)s,
+                           SET %(added)s,
                                (cycle_working_buckets, cycle_working_counts) = (
                                    SELECT COALESCE(array_agg(h.bucket ORDER BY h.bucket), '{}'),
                                           COALESCE(array_agg(h.n::integer ORDER BY h.bucket), '{}')
@@ -436,19 +436,7 @@ class CrossdeptAnalyticsTicketDay(models.Model):
                     """,
                     days=self._query_days(facts=facts, kind=kind),
                     table=table,
-                    counts=SQL(", ").join(
-                        SQL(
-                            "%s = %s + %s",
-                            SQL.identifier(column),
-                            SQL.identifier("t", column),
-                            SQL.identifier("d", column),
-                        )
-                        for column in counts
-                    ),
-                    sums=SQL(", ").join(
-                        SQL("%s = %s", SQL.identifier(column), add_sum("t", "d", column))
-                        for column in sums
-                    ),
+                    added=added_columns("t", "d", counts, sums),
                     same=same_group("t", "d", GROUP, GROUP_NULLABLE),
                     kind=kind,
                     columns=columns,

@@ -211,6 +211,23 @@ def add_sum(table, delta, column):
     return SQL("COALESCE(%s + %s, %s, %s)", old, new, old, new)
 
 
+def added_columns(table, delta, counts, sums):
+    """SQL: the SET list of an UPDATE of ``table`` that adds ``delta``'s ``counts``
+    (never NULL) and ``sums`` (see ``add_sum``) to its own."""
+    return SQL(", ").join(
+        [
+            SQL(
+                "%s = %s + %s",
+                SQL.identifier(column),
+                SQL.identifier(table, column),
+                SQL.identifier(delta, column),
+            )
+            for column in counts
+        ]
+        + [SQL("%s = %s", SQL.identifier(column), add_sum(table, delta, column)) for column in sums]
+    )
+
+
 def same_group(table, delta, columns, nullable=()):
     """SQL: the rows of ``table`` and ``delta`` that have the same ``columns`` and
     ``nullable`` columns (NULLs equal there: the departments a sum is grouped by
