@@ -36,19 +36,24 @@ class TestEngineNotifications(CrossdeptFlowCase):
             [("res_model", "=", "crossdept.ticket"), ("res_id", "=", ticket.id)]
         )
 
-    def test_a_ticket_life_notifies_each_person_once_per_milestone(self):
-        flow, steps = self._make_flow(
+    def _draft_sign_flow(self, approvers=None, activate=True):
+        """A flow of two steps: Draft, the finance user's, then Sign, approved by
+        ``approvers`` (the first approver by default)."""
+        return self._make_flow(
             [
                 {"name": "Draft", "user": self.finance_user},
                 {
                     "name": "Sign",
                     "kind": "approval",
                     "preds": ["Draft"],
-                    "approvers": self.approver_1 | self.approver_2,
+                    "approvers": approvers or self.approver_1,
                 },
             ],
-            activate=False,
+            activate=activate,
         )
+
+    def test_a_ticket_life_notifies_each_person_once_per_milestone(self):
+        flow, steps = self._draft_sign_flow(self.approver_1 | self.approver_2, activate=False)
         steps["Sign"].write({"reject_action": "return", "reject_return_step_id": steps["Draft"].id})
         flow.action_activate()
         ticket = self._make_ticket(
@@ -117,17 +122,7 @@ class TestEngineNotifications(CrossdeptFlowCase):
         its "Step Draft is done" message."""
         self.finance_user.partner_id.email = False
         self.approver_1.partner_id.email = False
-        flow, _steps = self._make_flow(
-            [
-                {"name": "Draft", "user": self.finance_user},
-                {
-                    "name": "Sign",
-                    "kind": "approval",
-                    "preds": ["Draft"],
-                    "approvers": self.approver_1,
-                },
-            ]
-        )
+        flow, _steps = self._draft_sign_flow()
         ticket = self._run(flow)
         self._do(ticket, "Draft", self.finance_user)
         self._step(ticket, "Sign").with_user(self.approver_1).action_approve()
@@ -236,18 +231,7 @@ class TestEngineNotifications(CrossdeptFlowCase):
         self.assertFalse(todos.exists())
 
     def test_a_returned_step_says_who_returned_it_from_where_and_why(self):
-        flow, steps = self._make_flow(
-            [
-                {"name": "Draft", "user": self.finance_user},
-                {
-                    "name": "Sign",
-                    "kind": "approval",
-                    "preds": ["Draft"],
-                    "approvers": self.approver_1,
-                },
-            ],
-            activate=False,
-        )
+        flow, steps = self._draft_sign_flow(activate=False)
         steps["Sign"].write({"reject_action": "return", "reject_return_step_id": steps["Draft"].id})
         flow.action_activate()
         ticket = self._run(flow)
@@ -284,17 +268,7 @@ class TestEngineNotifications(CrossdeptFlowCase):
 
     def _draft_then_sign(self):
         """A ticket whose Draft step is the finance user's, with its to-do."""
-        flow, _steps = self._make_flow(
-            [
-                {"name": "Draft", "user": self.finance_user},
-                {
-                    "name": "Sign",
-                    "kind": "approval",
-                    "preds": ["Draft"],
-                    "approvers": self.approver_1,
-                },
-            ]
-        )
+        flow, _steps = self._draft_sign_flow()
         ticket = self._run(flow)
         todo = self._todos(ticket)
         self.assertEqual(todo.user_id, self.finance_user)
