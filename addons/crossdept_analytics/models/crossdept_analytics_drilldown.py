@@ -38,25 +38,12 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
     @api.model
     def _open_overdue_count(self, filters):
         """The open overdue tile: the tickets of ``_overdue_domain`` the reader may
-        open, counted. As for the Overdue filter (crossdept.ticket
-        ``_search_is_overdue``), the few late open tickets are found first by
-        their deadline, then the reader's record rules are checked on each of
-        them; here they are found by their row addresses (``ctid``) rather than
-        their ids, so PostgreSQL reads each straight from its page (a TID scan)
-        instead of looking its id up in the primary key a second time (a third
-        fewer pages read at a million tickets). Both reads are one statement, so
-        one snapshot: the addresses are those of the rows the count reads. The
-        rules and the active test apply to the outer query as to any search."""
-        Ticket = self.env["crossdept.ticket"]
-        late = Ticket._where_calc(Ticket._late_domain(), active_test=False)
-        query = Ticket._search(self._overdue_scope(filters))
-        query.add_where(
-            SQL(
-                "%s = ANY(ARRAY(%s))",
-                SQL.identifier(query.table, "ctid"),
-                late.subselect(SQL.identifier(late.table, "ctid")),
-            )
-        )
+        open, counted as the Overdue filter lists them (crossdept.ticket
+        ``_search_is_overdue``: the few late open tickets found first by their
+        deadline and read by their row addresses, then the reader's record rules
+        checked on each of them). The rules and the active test apply as to any
+        search."""
+        query = self.env["crossdept.ticket"]._search(self._overdue_domain(filters))
         return self.env.execute_query(query.select(SQL("count(*)")))[0][0]
 
     @api.model

@@ -106,6 +106,25 @@ class TestTicketAccess(CrossdeptTicketCase):
         self.assertEqual(search(self.it_user, active_test=False), (it_late | archived, 2))
         self.assertEqual(search(self.it_user, overdue=False), (on_time, 1))
 
+    def test_overdue_filter_under_or_and_not(self):
+        # the filter combined with other terms, and through the RACI lines' ticket:
+        # the same late tickets, read by their row addresses
+        late = self._make_ticket(date_deadline="2020-01-01 10:00:00")
+        on_time = self._make_ticket(date_deadline="2099-01-01 10:00:00")
+        draft = self._make_ticket()
+        ids = (late | on_time | draft).ids
+        Ticket = self.env["crossdept.ticket"].with_user(self.it_user)
+        either = ["|", ("is_overdue", "=", True), ("date_deadline", "=", False)]
+        self.assertEqual(Ticket.search([("id", "in", ids), *either]), late | draft)
+        self.assertEqual(
+            Ticket.search([("id", "in", (late | on_time).ids), "!", ("is_overdue", "=", True)]),
+            on_time,
+        )
+        self.assertEqual(Ticket.search([("id", "in", ids), ("is_overdue", "!=", False)]), late)
+        Raci = self.env["crossdept.ticket.raci"].with_user(self.it_user)
+        lines = Raci.search([("ticket_id", "in", ids), ("ticket_id.is_overdue", "=", True)])
+        self.assertEqual(lines.ticket_id, late)
+
     def test_portal_customers_are_isolated(self):
         ticket_a = self._make_ticket(partner_id=self.customer_a.id)
         ticket_b = self._make_ticket(partner_id=self.customer_b.id)
