@@ -231,14 +231,6 @@ class CrossdeptAnalyticsTicket(models.Model):
         create_fact_table(cr, self._table, self._query())
         tools.create_unique_index(cr, f"{self._table}_id_uniq", self._table, ["id"])
         tools.create_index(cr, f"{self._table}_date_idx", self._table, ["date"])
-        # the live "open overdue" KPI reads the few open tickets, not the closed ones
-        tools.create_index(
-            cr,
-            "crossdept_ticket_open_deadline_idx",
-            "crossdept_ticket",
-            ["date_deadline"],
-            where="state NOT IN ('done', 'cancelled')",
-        )
         # the dashboard's medians and percentiles read the facts of one bucket of
         # the cycle hours' histograms (tools/histogram.py), from the index only
         cr.execute(

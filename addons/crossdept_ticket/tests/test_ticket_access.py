@@ -1,6 +1,7 @@
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
 
 from .common import USER, CrossdeptTicketCase
 from .refusal import acl_refusal, rule_refusal
@@ -124,6 +125,18 @@ class TestTicketAccess(CrossdeptTicketCase):
         Raci = self.env["crossdept.ticket.raci"].with_user(self.it_user)
         lines = Raci.search([("ticket_id", "in", ids), ("ticket_id.is_overdue", "=", True)])
         self.assertEqual(lines.ticket_id, late)
+
+    def test_overdue_filter_starts_from_the_late_open_tickets_index(self):
+        # the partial index the Overdue filter and the dashboard's tile rely on
+        [(definition,)] = self.env.execute_query(
+            SQL(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+                "crossdept_ticket_open_deadline_idx",
+            )
+        )
+        self.assertIn("(date_deadline) WHERE", definition)
+        self.assertIn("'done'", definition)
+        self.assertIn("'cancelled'", definition)
 
     def test_portal_customers_are_isolated(self):
         ticket_a = self._make_ticket(partner_id=self.customer_a.id)
