@@ -107,9 +107,70 @@ class TestTicketAccess(CrossdeptTicketCase):
         self.assertEqual(search(self.it_user, active_test=False), (it_late | archived, 2))
         self.assertEqual(search(self.it_user, overdue=False), (on_time, 1))
 
+    def test_overdue_list_counts_in_its_one_search(self):
+        # the Overdue list reads its page and its pager's count from one search of
+        # the late tickets: the same page and number as Odoo's search and count,
+        # under the reader's rules (Finance's and the archived late ticket are out)
+        late = "2020-01-01 10:00:00"
+        mine = self._make_ticket(date_deadline=late, priority="3")
+        mine |= self._make_ticket(date_deadline=late, priority="2")
+        mine |= self._make_ticket(date_deadline=late)
+        finance_late = self._make_ticket(
+            date_deadline=late,
+            department_id=self.dept_finance.id,
+            assigned_department_id=self.dept_finance.id,
+            requester_id=self.finance_user.id,
+            raci_ids=[Command.create({"role": "responsible", "user_id": self.finance_user.id})],
+        )
+        archived = self._make_ticket(date_deadline=late)
+        archived.active = False
+        on_time = self._make_ticket(date_deadline="2099-01-01 10:00:00")
+        ids = (mine | finance_late | archived | on_time).ids
+        Ticket = self.env["crossdept.ticket"].with_user(self.it_user)
+        domain = [("id", "in", ids), ("is_overdue", "=", True)]
+        self.assertTrue(Ticket._finds_late_only(domain))
+
+        def listed(offset=0, limit=2, count_limit=10001):
+            result = Ticket.web_search_read(
+                domain,
+                {"title": {}, "is_overdue": {}},
+                offset=offset,
+                limit=limit,
+                count_limit=count_limit,
+            )
+            return [values["id"] for values in result["records"]], result["length"]
+
+        self.assertEqual(listed(), (Ticket.search(domain, limit=2).ids, 3))
+        self.assertEqual(listed()[0], mine.ids[:2])
+        self.assertEqual(listed(offset=2), (mine.ids[2:], 3))
+        self.assertEqual(listed(offset=4), ([], 0))
+        # as Odoo's pager: counted up to count_limit
+        self.assertEqual(listed(limit=1, count_limit=2), (mine.ids[:1], 2))
+        self.assertEqual(Ticket.search_count(domain, limit=2), 2)
+        # the pager's count costs no second search: a full page (counted) runs the
+        # queries of a page that holds every late ticket (not counted)
+        queries = {}
+        for limit in (1, 80):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            listed(limit=limit)
+            queries[limit] = self.env.cr.sql_log_count - before
+        self.assertEqual(queries[1], queries[80])
+        # the late tickets the reader may not open are not read, even by their id
+        self.assertEqual(
+            Ticket.web_search_read(
+                [("id", "=", finance_late.id), ("is_overdue", "=", True)],
+                {"title": {}},
+                limit=80,
+                count_limit=10001,
+            ),
+            {"length": 0, "records": []},
+        )
+
     def test_overdue_filter_under_or_and_not(self):
         # the filter combined with other terms, and through the RACI lines' ticket:
-        # the same late tickets, read by their row addresses
+        # the same late tickets, read by their row addresses; only a
+        # filter every listed ticket meets lists them in one query
         late = self._make_ticket(date_deadline="2020-01-01 10:00:00")
         on_time = self._make_ticket(date_deadline="2099-01-01 10:00:00")
         draft = self._make_ticket()
@@ -122,6 +183,16 @@ class TestTicketAccess(CrossdeptTicketCase):
             on_time,
         )
         self.assertEqual(Ticket.search([("id", "in", ids), ("is_overdue", "!=", False)]), late)
+        self.assertFalse(Ticket._finds_late_only([("id", "in", ids), *either]))
+        self.assertFalse(Ticket._finds_late_only(["!", ("is_overdue", "=", True)]))
+        self.assertFalse(Ticket._finds_late_only([("is_overdue", "=", False)]))
+        self.assertTrue(Ticket._finds_late_only(["&", ("is_overdue", "!=", False), *either]))
+        self.assertEqual(
+            Ticket.web_search_read(
+                [("id", "in", ids), *either], {"title": {}}, limit=1, count_limit=10001
+            )["length"],
+            2,
+        )
         Raci = self.env["crossdept.ticket.raci"].with_user(self.it_user)
         lines = Raci.search([("ticket_id", "in", ids), ("ticket_id.is_overdue", "=", True)])
         self.assertEqual(lines.ticket_id, late)
