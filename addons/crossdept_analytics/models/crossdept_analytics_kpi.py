@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 from itertools import pairwise
 
@@ -589,131 +590,162 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
     def _daily_percentiles(self, wanted, windows, where, group, filters, company_ids, fact_rules):
         """{(window index, group value or False): {kpi: value}} of the percentiles
         ``wanted`` [(window index, kpi)], exactly as percentile_cont gives them over
-        the facts, in one query: the histograms of the cycle working hours
-        (tools/histogram.py) of each piece of the windows (the periods between
-        their bounds, each unnested once however many windows hold it) make each
-        window's histogram; its cumulative counts tell the bucket of each value a
-        percentile is made of and the value's rank there; those values alone are
-        read from the bucket's facts (index by bucket and day of the ticket facts),
-        one sorted slice per bucket."""
+        the facts, in two queries: the histograms of the cycle working hours
+        (tools/histogram.py) of each piece of the windows that want one (the
+        periods between their bounds, each unnested once however many windows
+        hold it), summed in Python into each window's histogram; its cumulative
+        counts tell the bucket of each value a percentile is made of and the
+        value's rank there; those values alone are then read from the bucket's
+        facts (index by bucket and day of the ticket facts), one sorted slice per
+        bucket."""
         day = timedelta(days=1)
-        bounds = sorted({day_ for start, end in windows for day_ in (start, end + day)})
+        indexes = sorted({index for index, _kpi in wanted})
+        bounds = sorted(
+            {day_ for index in indexes for day_ in (windows[index][0], windows[index][1] + day)}
+        )
         pieces = [
             (start, end - day)
             for start, end in pairwise(bounds)
-            if any(date_from <= start and end - day <= date_to for date_from, date_to in windows)
+            if any(
+                windows[index][0] <= start and end - day <= windows[index][1] for index in indexes
+            )
         ]
-        members = SQL(", ").join(
-            SQL("(%s, %s)", index, piece)
-            for index, (date_from, date_to) in enumerate(windows)
-            for piece, (start, end) in enumerate(pieces)
-            if date_from <= start and end <= date_to
-        )
         piece_spans, piece_rows = self._daily_spans(pieces)
-        # group values as integers, 0 for none: hash joins, not IS NOT DISTINCT FROM
+        # group values as integers, 0 for none
         column = SQL("COALESCE(%s, 0)", SQL.identifier("g", group)) if group else SQL("0")
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT h.piece, h.value, h.bucket, sum(h.n)::bigint
+                  FROM (
+                    -- both arrays in step in the select list: streamed, about
+                    -- twice as fast as unnest(a, b) in FROM (a tuple store per row)
+                    SELECT p.idx AS piece, %(column)s AS value,
+                           unnest(g.cycle_working_buckets) AS bucket,
+                           unnest(g.cycle_working_counts) AS n
+                      FROM crossdept_analytics_ticket_day g
+                      JOIN (VALUES %(pieces)s) AS p(idx, kind, date_from, date_to)
+                        ON g.kind = p.kind AND g.date BETWEEN p.date_from AND p.date_to
+                     WHERE %(where)s AND %(piece_rows)s
+                  ) h
+                 GROUP BY 1, 2, 3
+                """,
+                column=column,
+                pieces=piece_spans,
+                piece_rows=piece_rows,
+                where=where,
+            )
+        )
+        piece_histograms = defaultdict(dict)  # (piece, value) -> {bucket: count}
+        for piece, value, bucket, count in self.env.cr.fetchall():
+            piece_histograms[piece, value][bucket] = count
+        values = sorted({value for _piece, value in piece_histograms})
+        kpis = defaultdict(list)  # window index -> percentile KPIs wanted
+        for index, kpi in wanted:
+            kpis[index].append(kpi)
+        # (index, value) -> (total, {rank: (bucket, offset in the bucket)})
+        located = {}
+        # (index, value, bucket) -> [first, last offset]: the slice of the bucket to read
+        slices = {}
+        for index in indexes:
+            date_from, date_to = windows[index]
+            members = [
+                piece
+                for piece, (start, end) in enumerate(pieces)
+                if date_from <= start and end <= date_to
+            ]
+            for value in values:
+                # the window's histogram: the sum of its pieces'
+                histogram = {}
+                for piece in members:
+                    for bucket, count in piece_histograms.get((piece, value), {}).items():
+                        histogram[bucket] = histogram.get(bucket, 0) + count
+                total = sum(histogram.values())
+                if not total:
+                    continue
+                # percentile_cont's two neighbouring ranks (from 0) of each KPI, each
+                # in the bucket where the cumulative counts pass it
+                pending = sorted(
+                    {
+                        rank
+                        for kpi in kpis[index]
+                        for rank in percentile_positions(total, PERCENTILES[kpi])[1:]
+                    }
+                )
+                ranks = {}
+                upto = 0
+                for bucket in sorted(histogram):
+                    upto += histogram[bucket]
+                    while pending and pending[0] < upto:
+                        offset = pending[0] - (upto - histogram[bucket])
+                        ranks[pending.pop(0)] = (bucket, offset)
+                        span = slices.setdefault((index, value, bucket), [offset, offset])
+                        span[1] = offset
+                    if not pending:
+                        break
+                located[index, value] = (total, ranks)
+        if not slices:
+            return {}
         grouped = (
             SQL("COALESCE(%s, 0) = k.value", SQL.identifier("a", group)) if group else SQL("TRUE")
         )
         self.env.cr.execute(
             SQL(
                 """
-                WITH piece_histograms AS (
-                    SELECT h.piece, h.value, h.bucket, sum(h.n)::bigint AS n
-                      FROM (
-                        -- both arrays in step in the select list: streamed, about
-                        -- twice as fast as unnest(a, b) in FROM (a tuple store per row)
-                        SELECT p.idx AS piece, %(column)s AS value,
-                               unnest(g.cycle_working_buckets) AS bucket,
-                               unnest(g.cycle_working_counts) AS n
-                          FROM crossdept_analytics_ticket_day g
-                          JOIN (VALUES %(pieces)s) AS p(idx, kind, date_from, date_to)
-                            ON g.kind = p.kind AND g.date BETWEEN p.date_from AND p.date_to
-                         WHERE %(where)s AND %(piece_rows)s
-                      ) h
-                     GROUP BY 1, 2, 3
-                ), cumulative AS (
-                    SELECT m.idx, ph.value, ph.bucket, sum(ph.n)::bigint AS n,
-                           (sum(sum(ph.n)) OVER (PARTITION BY m.idx, ph.value
-                                                 ORDER BY ph.bucket))::bigint AS upto,
-                           (sum(sum(ph.n)) OVER (PARTITION BY m.idx, ph.value))::bigint
-                               AS total
-                      FROM piece_histograms ph
-                      JOIN (VALUES %(members)s) AS m(idx, piece) ON m.piece = ph.piece
-                     GROUP BY 1, 2, 3
-                ), ranks AS (
-                    -- percentile_cont's two neighbouring ranks (from 0), as
-                    -- tools/histogram.py's percentile_positions takes them
-                    SELECT DISTINCT t.idx, t.value, t.total, q.kpi, k.rank
-                      FROM (SELECT DISTINCT idx, value, total FROM cumulative) t
-                      JOIN (VALUES %(wanted)s) AS q(idx, kpi, fraction) ON q.idx = t.idx
-                     CROSS JOIN LATERAL (
-                           VALUES (floor(q.fraction * (t.total - 1)::float8)::bigint),
-                                  (ceil(q.fraction * (t.total - 1)::float8)::bigint)
-                     ) AS k(rank)
-                ), located AS (
-                    SELECT r.idx, r.value, r.total, r.kpi, r.rank, c.bucket,
-                           r.rank - (c.upto - c.n) AS offset_in_bucket
-                      FROM ranks r
-                      JOIN cumulative c
-                        ON c.idx = r.idx AND c.value = r.value
-                       AND r.rank >= c.upto - c.n AND r.rank < c.upto
-                ), slices AS MATERIALIZED (
-                    SELECT k.idx, k.value, k.bucket, k.first,
-                           ARRAY(
-                               SELECT a.cycle_working_hours::float8
-                                 FROM crossdept_analytics_ticket a
-                                WHERE %(bucket)s = k.bucket
-                                  AND a.date BETWEEN w.date_from AND w.date_to
-                                  AND %(grouped)s
-                                  AND a.company_id IN %(companies)s
-                                  AND %(filters)s
-                                  AND %(rules)s
-                                -- as percentile_cont sorts them: as float8 (faster
-                                -- than comparing the numerics)
-                                ORDER BY 1
-                               OFFSET k.first
-                                LIMIT k.last - k.first + 1
-                           ) AS hours
-                      FROM (
-                        SELECT idx, value, bucket, min(offset_in_bucket) AS first,
-                               max(offset_in_bucket) AS last
-                          FROM located
-                         GROUP BY 1, 2, 3
-                      ) k
-                      JOIN (VALUES %(windows)s) AS w(idx, date_from, date_to) ON w.idx = k.idx
-                )
-                SELECT l.idx, l.value, l.kpi, l.total, l.rank,
-                       s.hours[l.offset_in_bucket - s.first + 1]
-                  FROM located l
-                  JOIN slices s ON s.idx = l.idx AND s.value = l.value AND s.bucket = l.bucket
+                SELECT k.idx, k.value, k.bucket,
+                       ARRAY(
+                           SELECT a.cycle_working_hours::float8
+                             FROM crossdept_analytics_ticket a
+                            WHERE %(bucket)s = k.bucket
+                              AND a.date BETWEEN k.date_from AND k.date_to
+                              AND %(grouped)s
+                              AND a.company_id IN %(companies)s
+                              AND %(filters)s
+                              AND %(rules)s
+                            -- as percentile_cont sorts them: as float8 (faster
+                            -- than comparing the numerics)
+                            ORDER BY 1
+                           OFFSET k.first
+                            LIMIT k.last - k.first + 1
+                       )
+                  FROM (VALUES %(slices)s)
+                       AS k(idx, value, bucket, first, last, date_from, date_to)
                 """,
-                column=column,
-                pieces=piece_spans,
-                piece_rows=piece_rows,
-                where=where,
-                members=members,
-                wanted=SQL(", ").join(
-                    SQL("(%s, %s, %s::float8)", index, kpi, PERCENTILES[kpi])
-                    for index, kpi in wanted
-                ),
                 bucket=cycle_bucket(SQL.identifier("a", "cycle_working_hours")),
                 grouped=grouped,
                 companies=tuple(company_ids),
                 filters=self._filter_condition(filters, "a"),
                 rules=fact_rules,
-                windows=self._windows_values(windows),
+                slices=SQL(", ").join(
+                    SQL(
+                        "(%s, %s, %s, %s, %s, %s::date, %s::date)",
+                        *key,
+                        first,
+                        last,
+                        *windows[key[0]],
+                    )
+                    for key, (first, last) in slices.items()
+                ),
             )
         )
-        found = {}  # (index, group value, kpi) -> (total, {rank: value})
-        for index, value, kpi, total, rank, hours in self.env.cr.fetchall():
-            found.setdefault((index, value or False, kpi), (total, {}))[1][rank] = hours
+        hours = {
+            (index, value, bucket): row for index, value, bucket, row in self.env.cr.fetchall()
+        }
         result = {}
-        for (index, value, kpi), (total, hours) in found.items():
-            position, first, second = percentile_positions(total, PERCENTILES[kpi])
-            result.setdefault((index, value), {})[kpi] = interpolate(
-                hours[first], hours[second] if second != first else None, position, first
-            )
+        for (index, value), (total, ranks) in located.items():
+
+            def value_at(rank, index=index, value=value, ranks=ranks):
+                bucket, offset = ranks[rank]
+                return hours[index, value, bucket][offset - slices[index, value, bucket][0]]
+
+            for kpi in kpis[index]:
+                position, first, second = percentile_positions(total, PERCENTILES[kpi])
+                result.setdefault((index, value or False), {})[kpi] = interpolate(
+                    value_at(first),
+                    value_at(second) if second != first else None,
+                    position,
+                    first,
+                )
         return result
 
     @api.model

@@ -64,10 +64,10 @@ class TestDashboardDailySums(CrossdeptEngineHistoryCase):
     def _kpi(self, user):
         return self.env["crossdept.analytics.kpi"].with_user(user)
 
-    def _assert_same(self, user, filters, group=None):
+    def _assert_same(self, user, filters, group=None, kpis=None):
         Kpi = self._kpi(user)
         companies = self.env.companies.ids
-        kpis = ["ticket_count"] if group else KPIS_OF_FACTS
+        kpis = kpis or (["ticket_count"] if group else KPIS_OF_FACTS)
         facts = Kpi._compute_many(
             kpis,
             WINDOWS,
@@ -102,6 +102,42 @@ class TestDashboardDailySums(CrossdeptEngineHistoryCase):
         self.assertEqual(
             {key: row["ticket_count"] for key, row in per_department.items() if key[0] == 4},
             {(4, self.dept_it.id): 4.0, (4, self.dept_finance.id): 1.0},
+        )
+
+    def test_percentiles_per_group_and_per_window(self):
+        """The medians and 90th percentiles of each group of the sums (the handling
+        department, the flow version) are those of the group's facts; a window
+        whose percentile is not wanted reads none."""
+        percentiles = ["median_hours", "p90_hours"]
+        per_department = self._assert_same(
+            self.all_departments, {}, group="department_id", kpis=percentiles
+        )
+        # IT's four tickets of March: 4, 4, 8.5, 13 h; Finance's is open (no time)
+        self.assertAlmostEqual(per_department[(4, self.dept_it.id)]["median_hours"], 6.25)
+        self.assertAlmostEqual(per_department[(4, self.dept_it.id)]["p90_hours"], 11.65)
+        self.assertIsNone(per_department[(4, self.dept_finance.id)]["median_hours"])
+        per_flow = self._assert_same(self.it_manager, {}, group="flow_id", kpis=percentiles)
+        self.assertAlmostEqual(per_flow[(4, self.flow.id)]["median_hours"], 6.25)
+        Kpi = self._kpi(self.it_manager)
+        totals, _grouped = Kpi._daily_figures(
+            percentiles,
+            WINDOWS,
+            self.env.companies.ids,
+            percentile_windows={"median_hours": [1, 4], "p90_hours": [4]},
+        )
+        facts = Kpi._compute_many(percentiles, WINDOWS, self.env.companies.ids)
+        self.assertEqual(
+            {key: row for key, row in totals.items() if key[0] in (1, 4)},
+            {
+                (1, False): {"median_hours": facts[(1, False)]["median_hours"], "p90_hours": None},
+                (4, False): facts[(4, False)],
+            },
+        )
+        # Mar 2-9: T1 8.5 (Mar 2), T2 13, T3 4, T4 4: the median (4 + 8.5) / 2
+        self.assertAlmostEqual(totals[(1, False)]["median_hours"], 6.25)
+        self.assertEqual(
+            [row["median_hours"] for key, row in totals.items() if key[0] not in (1, 4)],
+            [None] * (len(totals) - 2),
         )
 
     def test_dashboard_shows_the_facts_values(self):
