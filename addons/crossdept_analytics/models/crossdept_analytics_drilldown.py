@@ -188,38 +188,40 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         "Durations"), with their average handling and on-hold working hours and
         their average clock hours from ready to started and from started to done.
 
-        Read from the daily sums of the finished steps (crossdept.analytics.step.day):
-        the same figures as aggregating the step facts of the period, from a few
-        rows per day instead of every step instance. ``filters``: the step's
+        Read from the daily and monthly sums of the finished steps
+        (crossdept.analytics.step.day): the same figures as aggregating the step
+        facts of the period, from the month rows of its whole months and the day
+        rows of its other days instead of every step instance. ``filters``: the step's
         department and flow version."""
         date_to = fields.Date.to_date(date_to) or fields.Date.context_today(self)
         date_from = fields.Date.to_date(date_from) or date_to - timedelta(days=89)
+        # the month rows of the period's whole months, the day rows of its other days
+        _spans, period_rows = self._daily_spans([(date_from, date_to)])
         self.env.cr.execute(
             SQL(
                 """
-                SELECT d.flow_step_id,
-                       sum(d.step_count)::bigint,
-                       sum(d.waiting_hours) / NULLIF(sum(d.waiting_count), 0),
-                       sum(d.working_hours) / NULLIF(sum(d.working_count), 0),
-                       100.0 * sum(d.handling_time)
-                           / NULLIF(sum(sum(d.handling_time)) OVER (), 0),
-                       sum(d.handling_hours) / NULLIF(sum(d.measured_count), 0),
-                       sum(d.hold_hours) / NULLIF(sum(d.measured_count), 0)
-                  FROM crossdept_analytics_step_day d
-                 WHERE d.company_id IN %(companies)s
-                   AND d.date BETWEEN %(date_from)s AND %(date_to)s
+                SELECT g.flow_step_id,
+                       sum(g.step_count)::bigint,
+                       sum(g.waiting_hours) / NULLIF(sum(g.waiting_count), 0),
+                       sum(g.working_hours) / NULLIF(sum(g.working_count), 0),
+                       100.0 * sum(g.handling_time)
+                           / NULLIF(sum(sum(g.handling_time)) OVER (), 0),
+                       sum(g.handling_hours) / NULLIF(sum(g.measured_count), 0),
+                       sum(g.hold_hours) / NULLIF(sum(g.measured_count), 0)
+                  FROM crossdept_analytics_step_day g
+                 WHERE g.company_id IN %(companies)s
+                   AND %(period_rows)s
                    AND %(filters)s
                    AND %(rules)s
-                 GROUP BY d.flow_step_id
-                 ORDER BY sum(d.handling_time) DESC NULLS LAST, d.flow_step_id
+                 GROUP BY g.flow_step_id
+                 ORDER BY sum(g.handling_time) DESC NULLS LAST, g.flow_step_id
                  LIMIT %(limit)s
                 """,
                 companies=tuple(self.env.companies.ids),
-                date_from=date_from,
-                date_to=date_to,
-                filters=self._filter_condition(filters, "d"),
+                period_rows=period_rows,
+                filters=self._filter_condition(filters, "g"),
                 # the steps of the tickets the reader may see (record rules)
-                rules=self._rule_condition("crossdept.analytics.step.day", "d"),
+                rules=self._rule_condition("crossdept.analytics.step.day", "g"),
                 limit=limit,
             )
         )
@@ -240,21 +242,20 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
             self.env.cr.execute(
                 SQL(
                     """
-                    SELECT d.flow_step_id, min(d.name->>'en_US')
-                      FROM crossdept_analytics_step_day d
-                     WHERE d.flow_step_id = ANY(%(missing)s)
-                       AND d.company_id IN %(companies)s
-                       AND d.date BETWEEN %(date_from)s AND %(date_to)s
+                    SELECT g.flow_step_id, min(g.name->>'en_US')
+                      FROM crossdept_analytics_step_day g
+                     WHERE g.flow_step_id = ANY(%(missing)s)
+                       AND g.company_id IN %(companies)s
+                       AND %(period_rows)s
                        AND %(filters)s
                        AND %(rules)s
-                     GROUP BY d.flow_step_id
+                     GROUP BY g.flow_step_id
                     """,
                     missing=missing,
                     companies=tuple(self.env.companies.ids),
-                    date_from=date_from,
-                    date_to=date_to,
-                    filters=self._filter_condition(filters, "d"),
-                    rules=self._rule_condition("crossdept.analytics.step.day", "d"),
+                    period_rows=period_rows,
+                    filters=self._filter_condition(filters, "g"),
+                    rules=self._rule_condition("crossdept.analytics.step.day", "g"),
                 )
             )
             names = dict(self.env.cr.fetchall())

@@ -11,6 +11,7 @@ from .refresh import (
     rebuild_fact_table,
     refresh_work_mem,
     replace_fact_groups,
+    replace_fact_rows,
     same_group,
     timed,
 )
@@ -24,6 +25,19 @@ SUMS = (
     "waiting_hours",
     "working_hours",
     "total_hours",
+    "handling_hours",
+    "hold_hours",
+    "handling_time",
+)
+# the counts and sums in the table's order (as _sum_rows selects them)
+COLUMNS = (
+    "step_count",
+    "waiting_count",
+    "waiting_hours",
+    "working_count",
+    "working_hours",
+    "total_hours",
+    "measured_count",
     "handling_hours",
     "hold_hours",
     "handling_time",
@@ -45,10 +59,15 @@ FACT_COLUMNS = (
 
 
 class CrossdeptAnalyticsStepDay(models.Model):
-    """The finished step instances (of the current run) summed per day, company, flow step, the
-    step's department and its ticket's departments (whose facts these are, as the
-    record rules read them): the sums
-    and counts the averages and shares of the bottleneck tile are made of.
+    """The finished step instances (of the current run) summed per day (``kind``
+    day) and per month (``kind`` month, dated the month's first day), company, flow
+    step, the step's department and its ticket's departments (whose facts these
+    are, as the record rules read them): the sums and counts the averages and
+    shares of the bottleneck tile are made of; a period reads the month rows of
+    its whole months and the day rows of its other days (as the ticket sums,
+    crossdept.analytics.ticket.day). A day row's id is the smallest id of its
+    facts, a month row's the same of its facts, negated (unique beside the day
+    rows').
 
     A table over the step facts, refreshed right after them: whole, or only the
     (day, flow step) groups of the steps an incremental refresh replaced. At 5 million
@@ -60,6 +79,7 @@ class CrossdeptAnalyticsStepDay(models.Model):
     _auto = False
     _order = "date desc, id desc"
 
+    kind = fields.Selection([("day", "Day"), ("month", "Month")], readonly=True)
     date = fields.Date(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     flow_step_id = fields.Many2one("crossdept.flow.step", "Step", readonly=True)
@@ -94,7 +114,7 @@ class CrossdeptAnalyticsStepDay(models.Model):
     )
 
     def _query(self, keys=None):
-        """The daily sums; only those of the (date, flow step) pairs ``keys`` if given."""
+        """The day rows; only those of the (date, flow step) pairs ``keys`` if given."""
         where = SQL()
         if keys is not None:
             # the days and the flow steps also as lists of values: PostgreSQL reads
@@ -112,14 +132,73 @@ class CrossdeptAnalyticsStepDay(models.Model):
         )
 
     @api.model
-    def _sum_rows(self, facts):
-        """The daily sums of ``facts`` (SQL: a FROM clause whose rows, named ``s``,
-        have the FACT_COLUMNS of the finished steps of the current run)."""
+    def _query_months(self, keys=None):
+        """The month rows, from the day rows of the table (already refreshed); only
+        those of the (month, flow step) pairs ``keys`` if given."""
+        where = SQL()
+        if keys is not None:
+            months = [month for month, _flow_step in keys]
+            where = SQL(
+                "AND d.date BETWEEN %s AND (%s::date + interval '1 month - 1 day')::date AND %s",
+                min(months, default=None),
+                max(months, default=None),
+                self._months_condition("d", keys),
+            )
+        return SQL(
+            """
+            SELECT -min(d.id) AS id, 'month'::varchar AS kind,
+                   date_trunc('month', d.date)::date AS date, d.company_id, d.flow_step_id,
+                   d.flow_id, d.department_id, d.ticket_department_id,
+                   d.requesting_department_id, (array_agg(d.name ORDER BY d.id))[1] AS name,
+                   %(sums)s
+              FROM %(table)s d
+             WHERE d.kind = 'day' %(where)s
+             GROUP BY 3, 4, 5, 6, 7, 8, 9
+             ORDER BY 3
+            """,
+            # the types of the day rows' (the floating-point hours stay float8)
+            sums=SQL(", ").join(
+                SQL(
+                    "sum(%s)::%s AS %s",
+                    SQL.identifier("d", column),
+                    SQL(
+                        "bigint"
+                        if column in COUNTS
+                        else "float8"
+                        if column in ("handling_hours", "hold_hours")
+                        else "numeric"
+                    ),
+                    SQL.identifier(column),
+                )
+                for column in COLUMNS
+            ),
+            table=SQL.identifier(self._table),
+            where=where,
+        )
+
+    @api.model
+    def _months_condition(self, alias, keys):
+        """SQL: the rows of ``alias`` in the (month, flow step) pairs ``keys``."""
+        return group_condition(
+            [
+                SQL("date_trunc('month', %s)::date", SQL.identifier(alias, "date")),
+                SQL.identifier(alias, "flow_step_id"),
+            ],
+            ("date", "integer"),
+            keys,
+        )
+
+    @api.model
+    def _sum_rows(self, facts, kind="day"):
+        """The day rows (or with ``kind`` month, the month rows) of ``facts`` (SQL:
+        a FROM clause whose rows, named ``s``, have the FACT_COLUMNS of the finished
+        steps of the current run)."""
         # sums stay numeric (as the facts' hours are): no rounding on the way
         return SQL(
             """
-            SELECT min(s.id) AS id,
-                   s.date,
+            SELECT %(id)s AS id,
+                   %(kind)s::varchar AS kind,
+                   %(date)s AS date,
                    s.company_id,
                    s.flow_step_id,
                    s.flow_id,
@@ -139,17 +218,21 @@ class CrossdeptAnalyticsStepDay(models.Model):
                    -- handling time (tools/durations.py): clock hours where not measured
                    -- numeric, as the clock hours: the sum does not depend on row order
                    sum(COALESCE(s.handling_hours::numeric, s.total_hours)) AS handling_time
-              FROM %s
-             GROUP BY s.date, s.company_id, s.flow_step_id, s.flow_id, s.department_id,
+              FROM %(facts)s
+             GROUP BY 3, s.company_id, s.flow_step_id, s.flow_id, s.department_id,
                       s.ticket_department_id, s.requesting_department_id
-             ORDER BY s.date
+             ORDER BY 3
             """,
-            facts,
+            id=SQL("min(s.id)") if kind == "day" else SQL("-min(s.id)"),
+            kind=kind,
+            date=SQL("s.date") if kind == "day" else SQL("date_trunc('month', s.date)::date"),
+            facts=facts,
         )
 
     def init(self):
         cr = self.env.cr
         create_fact_table(cr, self._table, self._query())
+        cr.execute(SQL("INSERT INTO %s (%s)", SQL.identifier(self._table), self._query_months()))
         tools.create_unique_index(cr, f"{self._table}_id_uniq", self._table, ["id"])
         tools.create_index(cr, f"{self._table}_date_idx", self._table, ["date", "flow_step_id"])
         for field in ("ticket_department_id", "requesting_department_id"):
@@ -157,22 +240,36 @@ class CrossdeptAnalyticsStepDay(models.Model):
 
     @api.model
     def _refresh(self, concurrently=True):
-        """Compute every daily sum again from the step facts."""
-        rebuild_fact_table(self.env.cr, self._table, self._query(), concurrently)
+        """Compute every day row again from the step facts, then the month rows."""
+        cr = self.env.cr
+        rebuild_fact_table(cr, self._table, self._query(), concurrently)
+        cr.execute(SQL("INSERT INTO %s (%s)", SQL.identifier(self._table), self._query_months()))
         self.invalidate_model()
 
     @api.model
     def _refresh_groups(self, keys):
-        """Compute again the sums of the (date, flow step) pairs ``keys``."""
+        """Compute again the day rows of the (date, flow step) pairs ``keys``."""
         replace_fact_groups(
             self.env.cr,
             self._table,
-            ("date", "flow_step_id"),
-            ("date", "integer"),
-            keys,
+            ("kind", "date", "flow_step_id"),
+            ("varchar", "date", "integer"),
+            [("day", date, flow_step) for date, flow_step in keys],
             self._query(keys),
         )
         self.invalidate_model()
+
+    @api.model
+    def _refresh_months(self, keys):
+        """Compute again the month rows of the (month, flow step) pairs ``keys``
+        from the day rows."""
+        if keys:
+            replace_fact_rows(
+                self.env.cr,
+                self._table,
+                SQL("kind = 'month' AND %s", self._months_condition(self._table, keys)),
+                self._query_months(keys),
+            )
 
     @api.model
     @contextmanager
@@ -185,7 +282,10 @@ class CrossdeptAnalyticsStepDay(models.Model):
         archived by a rerun or moved to another department) are computed again
         from the step facts, and the pairs that only gained facts (steps finished
         since the last refresh) are added the new facts' sums, without reading the
-        pairs' other facts. Both give the rows a full rebuild gives: counts,
+        pairs' other facts. The month rows likewise: those of the (month, flow
+        step) pairs that lost facts are summed again from their day rows (once
+        these are), the others are added the new facts' sums. Both give the rows a
+        full rebuild gives: counts,
         numeric sums and the smallest fact id are exact; the sums of floating-point
         hours (handling and hold) are added in another order, as two rebuilds
         reading the facts in another order would."""
@@ -215,16 +315,23 @@ class CrossdeptAnalyticsStepDay(models.Model):
                     ),
                 )
             )
+        months = {(date.replace(day=1), flow_step) for date, flow_step in recomputed}
+        with timed(f"monthly step sums: {len(months)} pairs that lost facts"):
+            self._refresh_months(months)
+        with timed("monthly step sums: the new facts added"):
+            self._add_sums(
+                SQL("(%s) s WHERE NOT %s", added, self._months_condition("s", months)), "month"
+            )
         kept.drop()
         self.invalidate_model()
 
     @api.model
-    def _add_sums(self, facts):
-        """Add to the daily sums those of ``facts`` (SQL, as ``_sum_rows`` reads
-        it): rows of the same group get the counts and sums added (their id the
-        smaller), the others are inserted."""
+    def _add_sums(self, facts, kind="day"):
+        """Add to the rows of ``kind`` (day or month) those of ``facts`` (SQL, as
+        ``_sum_rows`` reads it): rows of the same group get the counts and sums
+        added (their id that of the smaller fact id), the others are inserted."""
         table = SQL.identifier(self._table)
-        columns = ("id", *GROUP, *GROUP_NULLABLE, "name", *COUNTS, *SUMS)
+        columns = ("id", "kind", *GROUP, *GROUP_NULLABLE, "name", *COUNTS, *SUMS)
         with refresh_work_mem(self.env.cr, jit=False):
             self.env.cr.execute(
                 SQL(
@@ -233,15 +340,18 @@ class CrossdeptAnalyticsStepDay(models.Model):
                         SELECT row_number() OVER () AS n, k.* FROM (%(sums)s) k
                     ), updated AS (
                         UPDATE %(table)s t
-                           SET id = LEAST(t.id, d.id), %(added)s
+                           SET id = %(id)s, %(added)s
                           FROM d
-                         WHERE %(same)s
+                         WHERE t.kind = %(kind)s AND %(same)s
                      RETURNING d.n
                     )
                     INSERT INTO %(table)s (%(columns)s)
                     SELECT %(columns)s FROM d WHERE d.n NOT IN (SELECT n FROM updated)
                     """,
-                    sums=self._sum_rows(facts),
+                    sums=self._sum_rows(facts, kind),
+                    # a month row's id is negated: the greater is the smaller fact id
+                    id=SQL("LEAST(t.id, d.id)" if kind == "day" else "GREATEST(t.id, d.id)"),
+                    kind=kind,
                     table=table,
                     added=added_columns("t", "d", COUNTS, SUMS),
                     same=same_group("t", "d", GROUP, GROUP_NULLABLE),

@@ -155,6 +155,29 @@ class TestIncrementalRefresh(CrossdeptEngineHistoryCase):
             self.flow.id,
         )
         [(month_id, month_tickets)] = self._sums_row(month_row)
+        # Prepare's month rows of March (one per group of departments): the sums of
+        # its day rows of March, marked as the day row is
+        step_months = SQL(
+            """SELECT sum(step_count), bool_and(name->>'en_US' = 'kept')
+                 FROM crossdept_analytics_step_day
+                WHERE kind = 'month' AND date = '2021-03-01' AND flow_step_id = %s""",
+            prepare,
+        )
+        [(month_steps, _kept)] = self._sums_row(step_months)
+        day_steps = SQL(
+            """SELECT sum(step_count) FROM crossdept_analytics_step_day
+                WHERE kind = 'day' AND date BETWEEN '2021-03-01' AND '2021-03-31'
+                  AND flow_step_id = %s""",
+            prepare,
+        )
+        self.assertEqual(self._sums_row(day_steps), [(month_steps,)])
+        mark_months = SQL(
+            """UPDATE crossdept_analytics_step_day SET name = %s
+                WHERE kind = 'month' AND date = '2021-03-01' AND flow_step_id = %s""",
+            '{"en_US": "kept"}',
+            prepare,
+        )
+        cr.execute(mark_months)
         # a mark that a row computed again from the facts would lose
         cr.execute(
             SQL(
@@ -174,6 +197,17 @@ class TestIncrementalRefresh(CrossdeptEngineHistoryCase):
             "the same row, added to",
         )
         self.assertEqual(self._sums_row(month_row), [(month_id, month_tickets + 1)], "its month")
+        self.assertEqual(
+            self._sums_row(step_months), [(month_steps + 1, True)], "Prepare's month, added to"
+        )
+        cr.execute(
+            SQL(
+                """UPDATE crossdept_analytics_step_day SET name = %s
+                    WHERE kind = 'month' AND date = '2021-03-01' AND flow_step_id = %s""",
+                '{"en_US": "Prepare"}',
+                prepare,
+            )
+        )
         cr.execute(
             SQL(
                 "UPDATE crossdept_analytics_step_day SET name = %s WHERE id = %s",
@@ -182,6 +216,7 @@ class TestIncrementalRefresh(CrossdeptEngineHistoryCase):
             )
         )
         self.assertEqual(read_facts(cr), self._full_rebuild_facts())
+        cr.execute(mark_months)
         # one refresh subtracts and adds: the first is cancelled and reset to draft
         # (its Prepare archived: Wednesday's Prepare loses the fact of the row's
         # smallest id), the second done Thursday (its ticket fact leaves Wednesday
@@ -196,6 +231,9 @@ class TestIncrementalRefresh(CrossdeptEngineHistoryCase):
         [(new_step_id, name, count)] = self._sums_row(step_row)
         self.assertEqual((name, count), ("Prepare", 1), "computed again")
         self.assertGreater(new_step_id, step_id, "the second ticket's Prepare")
+        # Prepare's month rows summed again from its day rows: the first's Prepare out
+        self.assertEqual(self._sums_row(step_months), [(month_steps, False)], "computed again")
+        self.assertEqual(self._sums_row(day_steps), [(month_steps,)])
         self.assertEqual(
             [row[3:] for row in self._sums_row(ticket_rows)], [(1, 0), (1, 1)], "moved"
         )

@@ -137,12 +137,16 @@ class TestAnalyticsVisibility(VisibilityCase):
             self.analyst: {self.check: 2, self.audit: 1, self.reset: 1},
         }
         for user, expected in counts.items():
-            with self.subTest(user=user.login):
-                rows = Days.with_user(user).search([("flow_step_id", "in", self.flow_steps.ids)])
-                seen = {}
-                for row in rows:
-                    seen[row.flow_step_id] = seen.get(row.flow_step_id, 0) + row.step_count
-                self.assertEqual(seen, expected)
+            # the day rows, and the month rows summing them, under the same rules
+            for kind in ("day", "month"):
+                with self.subTest(user=user.login, kind=kind):
+                    rows = Days.with_user(user).search(
+                        [("flow_step_id", "in", self.flow_steps.ids), ("kind", "=", kind)]
+                    )
+                    seen = {}
+                    for row in rows:
+                        seen[row.flow_step_id] = seen.get(row.flow_step_id, 0) + row.step_count
+                    self.assertEqual(seen, expected)
 
     def test_monthly_kpis(self):
         Months = self.env["crossdept.analytics.kpi.month"]
