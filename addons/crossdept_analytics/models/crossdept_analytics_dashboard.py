@@ -178,7 +178,7 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
     @api.model
     def _dashboard_figures(self, date_from, date_to, filters):
         """What the tiles and charts show of the ticket facts, from their daily and
-        monthly sums in two queries (see _daily_figures): {"tiles": {(0 for the
+        monthly sums in three queries (see _daily_figures): {"tiles": {(0 for the
         period or 1 for the one before, False): {kpi: value}}, "bars": {(bar
         index, False): {kpi: value}} of the trend charts' bars, "departments":
         {handling department or False: tickets of the period}}."""

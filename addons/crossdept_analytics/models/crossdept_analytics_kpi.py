@@ -466,10 +466,11 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
         percentile_windows=None,
     ):
         """(totals, grouped) of the KPIs ``kpis`` over each window, from the daily
-        and monthly sums of the ticket facts, in two queries whatever the windows:
-        totals {(window index, False): {kpi: value}}, and with ``group`` (a column
-        of the sums) grouped {(window index, group value or False): {kpi: value}}
-        of ``group_kpis`` (default: ``kpis``), from the same rows. A window (or
+        and monthly sums of the ticket facts, in three queries whatever the windows
+        (the sums, then the percentiles' histograms and slices): totals {(window
+        index, False): {kpi: value}}, and with ``group`` (a column of the sums)
+        grouped {(window index, group value or False): {kpi: value}} of
+        ``group_kpis`` (default: ``kpis``), from the same rows. A window (or
         group) without tickets has no key. ``percentile_windows``: {percentile KPI:
         indexes of the windows it is wanted for} (default: every window; None for
         the others)."""
