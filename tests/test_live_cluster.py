@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.live, needs_live_db]
 # dashboard's bottleneck tile
 STEP_PROBE = "zz-replica-probe%"
 STEP_SQL = "%crossdept_ticket_step%LIKE%"
-TILE_SQL = "%sum(d.handling_time)%"
+TILE_SQL = "%sum(_.handling_time)%crossdept_analytics_step_day%"
 
 
 def cluster(*args, env):
