@@ -204,7 +204,9 @@ class CrossdeptTicket(models.Model):
             # thousands for some readers at a million tickets). The rules and the
             # active test apply to the outer query as to any search.
             return [("id", "=", LateTickets(self._where_calc(domain, active_test=False)))]
-        return ["!", "&", *domain]
+        # not overdue: as computed, a ticket without a deadline is not overdue (the
+        # negated comparison alone would leave it out: NULL >= now is not true)
+        return ["|", ("date_deadline", "=", False), "!", "&", *domain]
 
     def _condition_to_sql(self, alias, fname, operator, value, query):
         if isinstance(value, LateTickets):

@@ -183,6 +183,16 @@ class TestTicketAccess(CrossdeptTicketCase):
             on_time,
         )
         self.assertEqual(Ticket.search([("id", "in", ids), ("is_overdue", "!=", False)]), late)
+        # not overdue, as computed: the ticket without a deadline too
+        self.assertFalse(draft.is_overdue)
+        for not_overdue in (
+            [("is_overdue", "=", False)],
+            [("is_overdue", "!=", True)],
+            ["!", ("is_overdue", "=", True)],
+        ):
+            self.assertEqual(
+                Ticket.search([("id", "in", ids), *not_overdue]), on_time | draft, not_overdue
+            )
         self.assertFalse(Ticket._finds_late_only([("id", "in", ids), *either]))
         self.assertFalse(Ticket._finds_late_only(["!", ("is_overdue", "=", True)]))
         self.assertFalse(Ticket._finds_late_only([("is_overdue", "=", False)]))
