@@ -585,7 +585,8 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                 SQL("(%s, %s, %s::date, %s::date)", index, kind, first, last)
                 for index, kind, first, last in spans
             ),
-            SQL("(%s)", SQL(" OR ").join(rows)),
+            # no rows for a period that ends before it starts
+            SQL("(%s)", SQL(" OR ").join(rows)) if rows else SQL("FALSE"),
         )
 
     @api.model

@@ -128,3 +128,5 @@ class TestBottleneckTile(CrossdeptProcessCase):
         self.assertEqual(lines[self.steps["Prepare"].id]["count"], 1)
         self.assertAlmostEqual(float(lines[self.steps["Check"].id]["working_hours"]), 9.0)
         self.assertEqual(len(Kpi.get_bottlenecks(*self.period, limit=1)), 1)
+        # a period ending before it starts holds no step
+        self.assertEqual(Kpi.get_bottlenecks(period[1], period[0]), [])
