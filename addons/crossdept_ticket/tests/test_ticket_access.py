@@ -79,11 +79,9 @@ class TestTicketAccess(CrossdeptTicketCase):
         ):
             self.it_ticket.with_user(admin).unlink()
 
-    def test_overdue_search_follows_the_readers_rules(self):
-        # the Overdue filter finds the late open tickets in a sub-select of their ids:
-        # the reader's rules and the archived filter still decide what is listed
-        late = "2020-01-01 10:00:00"
-        it_late = self._make_ticket(date_deadline=late)
+    def _overdue_neighbours(self, late):
+        """Tickets beside the IT user's late ones: Finance's late ticket, an archived
+        late ticket and an IT ticket due in the future."""
         finance_late = self._make_ticket(
             date_deadline=late,
             department_id=self.dept_finance.id,
@@ -94,6 +92,14 @@ class TestTicketAccess(CrossdeptTicketCase):
         archived = self._make_ticket(date_deadline=late)
         archived.active = False
         on_time = self._make_ticket(date_deadline="2099-01-01 10:00:00")
+        return finance_late, archived, on_time
+
+    def test_overdue_search_follows_the_readers_rules(self):
+        # the Overdue filter finds the late open tickets in a sub-select of their ids:
+        # the reader's rules and the archived filter still decide what is listed
+        late = "2020-01-01 10:00:00"
+        it_late = self._make_ticket(date_deadline=late)
+        finance_late, archived, on_time = self._overdue_neighbours(late)
         tickets = it_late | finance_late | archived | on_time
 
         def search(user, overdue=True, **context):
@@ -115,16 +121,7 @@ class TestTicketAccess(CrossdeptTicketCase):
         mine = self._make_ticket(date_deadline=late, priority="3")
         mine |= self._make_ticket(date_deadline=late, priority="2")
         mine |= self._make_ticket(date_deadline=late)
-        finance_late = self._make_ticket(
-            date_deadline=late,
-            department_id=self.dept_finance.id,
-            assigned_department_id=self.dept_finance.id,
-            requester_id=self.finance_user.id,
-            raci_ids=[Command.create({"role": "responsible", "user_id": self.finance_user.id})],
-        )
-        archived = self._make_ticket(date_deadline=late)
-        archived.active = False
-        on_time = self._make_ticket(date_deadline="2099-01-01 10:00:00")
+        finance_late, archived, on_time = self._overdue_neighbours(late)
         ids = (mine | finance_late | archived | on_time).ids
         Ticket = self.env["crossdept.ticket"].with_user(self.it_user)
         domain = [("id", "in", ids), ("is_overdue", "=", True)]
