@@ -1,5 +1,5 @@
 import calendar
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from itertools import pairwise
 
@@ -664,10 +664,12 @@ class CrossdeptAnalyticsKpi(models.AbstractModel):
                     for piece in members
                     if (piece, value) in piece_histograms
                 ]
-                histogram = parts[0] if len(parts) == 1 else {}
-                for part in parts if len(parts) > 1 else ():
-                    for bucket, count in part.items():
-                        histogram[bucket] = histogram.get(bucket, 0) + count
+                if len(parts) == 1:
+                    histogram = parts[0]
+                else:
+                    histogram = Counter()
+                    for part in parts:
+                        histogram.update(part)
                 total = sum(histogram.values())
                 if not total:
                     continue
